@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `statevisor` command: loads the TypeScript CLI through tsx so the checkout runs without a build step.
+// Exit codes: 0 success, 1 a spec was violated or a replay diverged, 2 bad input.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli.ts');
+process.exitCode = await main(process.argv.slice(2));

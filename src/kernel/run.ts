@@ -1,0 +1,93 @@
+// The run loop shared by simulation and replay: step until quiescent, a horizon or a bound, checking specs.
+// Exploration (src/check) calls Kernel.step directly; this loop is the one-path-at-a-time case.
+
+import type { Spec, Violation } from '../specs/spec.js';
+import type { Chooser } from './chooser.js';
+import { ReplayDivergence } from './errors.js';
+import type { Kernel } from './kernel.js';
+import type { TraceSink } from './trace.js';
+import { emptyStats, type KernelStats, type SystemState } from './types.js';
+
+export type EndReason = 'quiescent' | 'horizon' | 'steps' | 'violation';
+
+export interface RunOptions {
+  /** Stop after this many steps (a bound, reported as such, not an error). */
+  readonly maxSteps: number;
+  /** Virtual-time horizon (µs): nothing due after it is delivered. */
+  readonly untilUs: number;
+  readonly specs: readonly Spec[];
+  readonly sink?: TraceSink | null;
+  /** Called every `progressEvery` steps, for terminal progress. */
+  readonly onProgress?: (state: SystemState) => void;
+  readonly progressEvery?: number;
+}
+
+export interface RunResult {
+  readonly initial: SystemState;
+  readonly state: SystemState;
+  readonly reason: EndReason;
+  readonly violation: Violation | null;
+  readonly stats: KernelStats;
+}
+
+/** Thrown when replay diverges inside the loop: carries the step at which the bad choice was asked for. */
+export class StepDivergence extends Error {
+  override name = 'StepDivergence';
+  constructor(
+    readonly step: number,
+    override readonly cause: ReplayDivergence,
+  ) {
+    super(`${cause.message} (at step ${step})`);
+  }
+}
+
+export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions): RunResult {
+  const sink = options.sink ?? null;
+  const stats = emptyStats();
+  let state: SystemState;
+  try {
+    state = kernel.initial(chooser, sink);
+  } catch (err) {
+    if (err instanceof ReplayDivergence) throw new StepDivergence(0, err);
+    throw err;
+  }
+  const initial = state;
+  let violation = checkSpecs(kernel, state, options.specs, sink);
+  if (violation !== null) return { initial, state, reason: 'violation', violation, stats };
+  const every = options.progressEvery ?? 0;
+  for (;;) {
+    if (state.step >= options.maxSteps) return { initial, state, reason: 'steps', violation: null, stats };
+    const head = state.pending[0];
+    if (head === undefined) return { initial, state, reason: 'quiescent', violation: null, stats };
+    if (head.due > options.untilUs) return { initial, state, reason: 'horizon', violation: null, stats };
+    let next: ReturnType<Kernel['step']>;
+    try {
+      next = kernel.step(state, chooser, sink, stats);
+    } catch (err) {
+      if (err instanceof ReplayDivergence) throw new StepDivergence(state.step + 1, err);
+      throw err;
+    }
+    if (next === null) return { initial, state, reason: 'quiescent', violation: null, stats };
+    state = next.state;
+    violation = checkSpecs(kernel, state, options.specs, sink);
+    if (violation !== null) return { initial, state, reason: 'violation', violation, stats };
+    if (every > 0 && state.step % every === 0) options.onProgress?.(state);
+  }
+}
+
+function checkSpecs(
+  kernel: Kernel,
+  state: SystemState,
+  specs: readonly Spec[],
+  sink: TraceSink | null,
+): Violation | null {
+  for (const spec of specs) {
+    const message = spec.check(kernel, state);
+    if (message !== null) {
+      const v: Violation = { spec: spec.name, specId: spec.specId, step: state.step, t: state.time, message };
+      sink?.record({ type: '@statevisor.violation', ...v });
+      return v;
+    }
+  }
+  return null;
+}

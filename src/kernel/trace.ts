@@ -1,0 +1,184 @@
+// Traces: JSONL of XState-shaped inspection records with virtual time, plus the run's choice list.
+// One header line, the records, one end line carrying the choices and the trace hash; replay re-derives them all.
+
+import { createHash } from 'node:crypto';
+import { InputError } from './errors.js';
+
+/** Anything the kernel or the run loop records. `type` follows XState's inspection event names. */
+export interface TraceRecord {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+export interface TraceSink {
+  record(rec: TraceRecord): void;
+}
+
+export const TRACE_FORMAT = 'statevisor.trace';
+export const TRACE_VERSION = 1;
+
+/** First line of every trace: how to rebuild the run. */
+export interface TraceHeader {
+  readonly type: '@statevisor.trace';
+  readonly format: typeof TRACE_FORMAT;
+  readonly version: number;
+  readonly scenario: string;
+  readonly seed: number;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly limits: Readonly<Record<string, number | null>>;
+}
+
+/** Last line: how the run ended, its choices, and the hash of every line before this one. */
+export interface TraceEnd {
+  readonly type: '@statevisor.end';
+  readonly steps: number;
+  readonly t: number;
+  readonly reason: string;
+  readonly stateHash: string;
+  readonly violation: unknown;
+  readonly choices: readonly number[];
+  readonly traceHash: string;
+}
+
+/** JSON with typed arrays written as plain arrays, so data-plane state reads naturally in a trace. */
+export function recordJson(rec: unknown): string {
+  return JSON.stringify(rec, typedArrayReplacer);
+}
+
+function typedArrayReplacer(_key: string, value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return Array.from(value as unknown as ArrayLike<number>);
+  return value;
+}
+
+/**
+ * Collects a trace in memory (lines + running SHA-256). Writing to disk happens once, at the end,
+ * through a temporary file and a rename, so a failed run never leaves a half-written trace.
+ */
+export class TraceWriter implements TraceSink {
+  readonly lines: string[] = [];
+  private readonly hash = createHash('sha256');
+  private ended = false;
+
+  constructor(
+    header: Omit<TraceHeader, 'type' | 'format' | 'version'>,
+    /** Keep at most this many lines in memory; a longer run fails with a clear message instead of exhausting memory. */
+    private readonly maxLines = 5_000_000,
+  ) {
+    this.push({ type: '@statevisor.trace', format: TRACE_FORMAT, version: TRACE_VERSION, ...header });
+  }
+
+  record(rec: TraceRecord): void {
+    this.push(rec);
+  }
+
+  /** Appends the end line and returns the trace hash (hex SHA-256 of every line before it, newline-terminated). */
+  end(end: Omit<TraceEnd, 'type' | 'traceHash'>): string {
+    if (this.ended) throw new Error('trace already ended');
+    this.ended = true;
+    const traceHash = this.hash.digest('hex');
+    this.lines.push(recordJson({ type: '@statevisor.end', ...end, traceHash }));
+    return traceHash;
+  }
+
+  text(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+
+  private push(rec: unknown): void {
+    if (this.lines.length >= this.maxLines) {
+      throw new InputError(`trace is longer than ${this.maxLines} lines; run with fewer --steps or without --trace`);
+    }
+    const line = recordJson(rec);
+    this.lines.push(line);
+    this.hash.update(line);
+    this.hash.update('\n');
+  }
+}
+
+/** Hashes trace lines the way TraceWriter does. */
+export function hashLines(lines: readonly string[]): string {
+  const h = createHash('sha256');
+  for (const l of lines) {
+    h.update(l);
+    h.update('\n');
+  }
+  return h.digest('hex');
+}
+
+export interface ParsedTrace {
+  readonly header: TraceHeader;
+  /** Every line of the file, header and end included, as written. */
+  readonly lines: readonly string[];
+  readonly records: readonly TraceRecord[];
+  readonly end: TraceEnd;
+}
+
+/**
+ * Parses and validates a trace file's text. Any problem is an InputError naming the line and the
+ * field, so the CLI can print one line and exit 2.
+ */
+export function parseTrace(text: string, source = 'trace'): ParsedTrace {
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  if (lines.length < 2) throw new InputError(`${source}: not a statevisor trace (needs a header line and an end line)`);
+  const records: TraceRecord[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    let rec: unknown;
+    try {
+      rec = JSON.parse(lines[i] as string);
+    } catch {
+      throw new InputError(`${source}:${i + 1}: line is not valid JSON`);
+    }
+    if (
+      rec === null ||
+      typeof rec !== 'object' ||
+      Array.isArray(rec) ||
+      typeof (rec as { type?: unknown }).type !== 'string'
+    ) {
+      throw new InputError(`${source}:${i + 1}: record must be a JSON object with a string "type"`);
+    }
+    records.push(rec as TraceRecord);
+  }
+  const header = records[0] as TraceRecord;
+  if (header.type !== '@statevisor.trace' || header.format !== TRACE_FORMAT) {
+    throw new InputError(`${source}:1: first line must be the trace header (type "@statevisor.trace")`);
+  }
+  if (header.version !== TRACE_VERSION) {
+    throw new InputError(
+      `${source}:1: field "version" is ${JSON.stringify(header.version)}; this statevisor reads version ${TRACE_VERSION}`,
+    );
+  }
+  if (typeof header.scenario !== 'string' || header.scenario.length === 0) {
+    throw new InputError(`${source}:1: field "scenario" must be a scenario name`);
+  }
+  if (typeof header.seed !== 'number' || !Number.isSafeInteger(header.seed) || header.seed < 0) {
+    throw new InputError(`${source}:1: field "seed" must be a non-negative integer`);
+  }
+  if (header.params === null || typeof header.params !== 'object' || Array.isArray(header.params)) {
+    throw new InputError(`${source}:1: field "params" must be an object`);
+  }
+  if (header.limits === null || typeof header.limits !== 'object' || Array.isArray(header.limits)) {
+    throw new InputError(`${source}:1: field "limits" must be an object`);
+  }
+  const last = lines.length;
+  const end = records[last - 1] as TraceRecord;
+  if (end.type !== '@statevisor.end') {
+    throw new InputError(
+      `${source}:${last}: last line must be the end record (type "@statevisor.end"); the trace is truncated`,
+    );
+  }
+  const choices = end.choices;
+  if (!Array.isArray(choices) || !choices.every((c) => Number.isSafeInteger(c) && (c as number) >= 0)) {
+    throw new InputError(`${source}:${last}: field "choices" must be an array of non-negative integers`);
+  }
+  if (typeof end.traceHash !== 'string' || !/^[0-9a-f]{64}$/.test(end.traceHash)) {
+    throw new InputError(`${source}:${last}: field "traceHash" must be 64 hex digits`);
+  }
+  return {
+    header: header as unknown as TraceHeader,
+    lines,
+    records,
+    end: end as unknown as TraceEnd,
+  };
+}

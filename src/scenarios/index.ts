@@ -1,0 +1,17 @@
+// The scenario registry: every scenario `statevisor list` shows and `run`/`replay` accept, by name.
+// New scenarios register here; the order is the order `list` prints.
+
+import { InputError } from '../kernel/errors.js';
+import { pingPongScenario } from './pingPong.js';
+import { relayRingScenario } from './relayRing.js';
+import type { Scenario } from './types.js';
+
+export const scenarios: readonly Scenario[] = [pingPongScenario, relayRingScenario];
+
+export function findScenario(name: string, field = 'scenario'): Scenario {
+  const s = scenarios.find((x) => x.name === name);
+  if (s === undefined) {
+    throw new InputError(`${field}: unknown scenario '${name}' (known: ${scenarios.map((x) => x.name).join(', ')})`);
+  }
+  return s;
+}

@@ -1,0 +1,94 @@
+// What a scenario is: a named, parameterised system (topology + workload + faults + specs) and its summary.
+// Parameters are declared with types and ranges so every bad value is rejected with one line naming the field.
+
+import { InputError } from '../kernel/errors.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { RunResult } from '../kernel/run.js';
+import type { Spec } from '../specs/spec.js';
+
+export type ParamValue = number | boolean;
+
+export interface ParamSpec {
+  readonly type: 'int' | 'number' | 'bool';
+  readonly default: ParamValue;
+  readonly min?: number;
+  readonly max?: number;
+  readonly description: string;
+}
+
+export type ParamSpecs = Readonly<Record<string, ParamSpec>>;
+export type Params = Readonly<Record<string, ParamValue>>;
+
+export interface Assembly {
+  readonly kernel: Kernel;
+  readonly specs: readonly Spec[];
+}
+
+export interface Summary {
+  /** Human-readable lines, already indented for the terminal. */
+  readonly lines: readonly string[];
+  /** The same figures for tools (`--json`). */
+  readonly metrics: Readonly<Record<string, unknown>>;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  readonly params: ParamSpecs;
+  /** Virtual-time horizon (µs) of a run unless `--until` says otherwise. */
+  readonly untilUs: number;
+  /** Cross-field checks beyond each parameter's own range; throw InputError naming the field. */
+  validate?(params: Params): void;
+  build(params: Params): Assembly;
+  summarize(assembly: Assembly, result: RunResult, params: Params): Summary;
+}
+
+/**
+ * Merges user-supplied values (strings from `--set name=value`, or JSON values from a trace header)
+ * over the defaults and checks each against its declared type and range.
+ */
+export function resolveParams(
+  scenario: Scenario,
+  supplied: Readonly<Record<string, unknown>>,
+  fieldPrefix = '',
+): Params {
+  const out: Record<string, ParamValue> = {};
+  for (const name of Object.keys(supplied)) {
+    if (!(name in scenario.params)) {
+      const known = Object.keys(scenario.params).join(', ');
+      throw new InputError(`${fieldPrefix}${name}: unknown parameter of scenario '${scenario.name}' (known: ${known})`);
+    }
+  }
+  for (const [name, spec] of Object.entries(scenario.params)) {
+    const raw = supplied[name];
+    out[name] = raw === undefined ? spec.default : coerce(`${fieldPrefix}${name}`, spec, raw);
+  }
+  scenario.validate?.(out);
+  return out;
+}
+
+function coerce(field: string, spec: ParamSpec, raw: unknown): ParamValue {
+  if (spec.type === 'bool') {
+    if (raw === true || raw === 'true') return true;
+    if (raw === false || raw === 'false') return false;
+    throw new InputError(`${field}: expected true or false, got ${JSON.stringify(raw)}`);
+  }
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  const range = describeRange(spec);
+  if (!Number.isFinite(n) || (spec.type === 'int' && !Number.isInteger(n))) {
+    throw new InputError(
+      `${field}: expected ${spec.type === 'int' ? 'an integer' : 'a number'} ${range}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+    throw new InputError(
+      `${field}: ${n} is out of range; expected ${spec.type === 'int' ? 'an integer' : 'a number'} ${range}`,
+    );
+  }
+  return n;
+}
+
+export function describeRange(spec: ParamSpec): string {
+  if (spec.type === 'bool') return 'true|false';
+  return `in [${spec.min ?? '-inf'}, ${spec.max ?? 'inf'}]`;
+}

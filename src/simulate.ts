@@ -1,0 +1,196 @@
+// One run of a scenario, seeded or replayed, and the byte-for-byte replay check of a saved trace.
+// The CLI, the tests and the bench all come through here, so a run means the same thing everywhere.
+
+import { RecordingChooser, ReplayChooser, SeededChooser } from './kernel/chooser.js';
+import { InputError } from './kernel/errors.js';
+import { type RunResult, runSystem, StepDivergence } from './kernel/run.js';
+import { parseTrace, TraceWriter } from './kernel/trace.js';
+import type { SystemState } from './kernel/types.js';
+import { findScenario } from './scenarios/index.js';
+import { type Assembly, type Params, resolveParams, type Scenario, type Summary } from './scenarios/types.js';
+
+export const DEFAULT_MAX_STEPS = 1_000_000;
+
+export interface SimulateRequest {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  /** Raw parameter values (strings from the CLI or values from a trace header). */
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly maxSteps?: number;
+  readonly untilUs?: number;
+  readonly maxQueue?: number;
+  readonly trace?: boolean;
+  /** Replay these choices instead of drawing from the seed. */
+  readonly choices?: readonly number[];
+  readonly onProgress?: (state: SystemState) => void;
+  readonly progressEvery?: number;
+}
+
+export interface SimulateOutcome {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly params: Params;
+  readonly limits: { readonly maxSteps: number; readonly untilUs: number; readonly maxQueue: number | null };
+  readonly assembly: Assembly;
+  readonly result: RunResult;
+  readonly choices: readonly number[];
+  readonly stateHash: string;
+  readonly trace: TraceWriter | null;
+  readonly traceHash: string | null;
+  readonly summary: Summary;
+}
+
+export function simulate(req: SimulateRequest): SimulateOutcome {
+  const { scenario, seed } = req;
+  const params = resolveParams(scenario, req.params ?? {});
+  const limits = {
+    maxSteps: req.maxSteps ?? DEFAULT_MAX_STEPS,
+    untilUs: req.untilUs ?? scenario.untilUs,
+    maxQueue: req.maxQueue ?? null,
+  };
+  const assembly = scenario.build(params);
+  if (limits.maxQueue !== null) assembly.kernel.setMaxQueue(limits.maxQueue);
+  const base = req.choices !== undefined ? new ReplayChooser(req.choices) : new SeededChooser(seed);
+  const chooser = new RecordingChooser(base);
+  const trace = req.trace ? new TraceWriter({ scenario: scenario.name, seed, params, limits }) : null;
+  const result = runSystem(assembly.kernel, chooser, {
+    maxSteps: limits.maxSteps,
+    untilUs: limits.untilUs,
+    specs: assembly.specs,
+    sink: trace,
+    ...(req.onProgress ? { onProgress: req.onProgress, progressEvery: req.progressEvery ?? 10_000 } : {}),
+  });
+  const stateHash = assembly.kernel.hashState(result.state);
+  const traceHash =
+    trace?.end({
+      steps: result.state.step,
+      t: result.state.time,
+      reason: result.reason,
+      stateHash,
+      violation: result.violation,
+      choices: chooser.choices,
+    }) ?? null;
+  const summary = scenario.summarize(assembly, result, params);
+  return {
+    scenario,
+    seed,
+    params,
+    limits,
+    assembly,
+    result,
+    choices: chooser.choices,
+    stateHash,
+    trace,
+    traceHash,
+    summary,
+  };
+}
+
+export interface ReplayReport {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly identical: boolean;
+  readonly recordedTraceHash: string;
+  readonly replayedTraceHash: string | null;
+  readonly steps: number;
+  /** Where the replay first differs from the recording; null when identical. */
+  readonly divergence: {
+    readonly step: number;
+    readonly line: number | null;
+    readonly expected: string | null;
+    readonly actual: string | null;
+    readonly message: string;
+  } | null;
+}
+
+/** Re-executes a trace from its header and recorded choices and compares every line with the file. */
+export function replayTrace(text: string, source: string): ReplayReport {
+  const parsed = parseTrace(text, source);
+  const { header, end } = parsed;
+  const scenario = findScenario(header.scenario, `${source}:1: field "scenario"`);
+  const limits = header.limits;
+  const maxSteps = readLimit(limits.maxSteps, 'maxSteps', source);
+  const untilUs = readLimit(limits.untilUs, 'untilUs', source);
+  const maxQueue =
+    limits.maxQueue === null || limits.maxQueue === undefined
+      ? undefined
+      : readLimit(limits.maxQueue, 'maxQueue', source);
+  // Header params are validated like CLI flags; the prefix names the field in the trace.
+  resolveParams(scenario, header.params, `${source}:1: params.`);
+  const base = {
+    scenario: header.scenario,
+    seed: header.seed,
+    recordedTraceHash: end.traceHash,
+  };
+  let outcome: SimulateOutcome;
+  try {
+    outcome = simulate({
+      scenario,
+      seed: header.seed,
+      params: header.params,
+      maxSteps,
+      untilUs,
+      ...(maxQueue !== undefined ? { maxQueue } : {}),
+      trace: true,
+      choices: end.choices,
+    });
+  } catch (err) {
+    if (err instanceof StepDivergence) {
+      return {
+        ...base,
+        identical: false,
+        replayedTraceHash: null,
+        steps: err.step,
+        divergence: { step: err.step, line: null, expected: null, actual: null, message: err.message },
+      };
+    }
+    throw err;
+  }
+  const replayed = (outcome.trace as TraceWriter).lines;
+  const recorded = parsed.lines;
+  const n = Math.max(replayed.length, recorded.length);
+  for (let i = 0; i < n; i++) {
+    if (replayed[i] === recorded[i]) continue;
+    const step = stepOf(recorded[i]) ?? stepOf(replayed[i]) ?? outcome.result.state.step;
+    const isEnd = i === recorded.length - 1 || i === replayed.length - 1;
+    return {
+      ...base,
+      identical: false,
+      replayedTraceHash: outcome.traceHash,
+      steps: outcome.result.state.step,
+      divergence: {
+        step,
+        line: i + 1,
+        expected: recorded[i] ?? null,
+        actual: replayed[i] ?? null,
+        message: isEnd
+          ? `replay diverged at the end record (line ${i + 1}): the recorded choices or hash do not match the re-executed run`
+          : `replay diverged at step ${step} (line ${i + 1})`,
+      },
+    };
+  }
+  return {
+    ...base,
+    identical: true,
+    replayedTraceHash: outcome.traceHash,
+    steps: outcome.result.state.step,
+    divergence: null,
+  };
+}
+
+function readLimit(v: unknown, field: string, source: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new InputError(`${source}:1: field "limits.${field}" must be a non-negative integer`);
+  }
+  return v;
+}
+
+function stepOf(line: string | undefined): number | null {
+  if (line === undefined) return null;
+  try {
+    const rec = JSON.parse(line) as { step?: unknown };
+    return typeof rec.step === 'number' ? rec.step : null;
+  } catch {
+    return null;
+  }
+}
