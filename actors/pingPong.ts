@@ -1,6 +1,7 @@
 // Assembly of the kernel's demo system: a pinger on hostA and a ponger on hostB joined by one link.
 // Addresses and the link are built here from a plain config, so machines never hard-code each other's names.
 
+import type { AnyStateMachine } from 'xstate';
 import { pingerMachine } from '../machines/pingerMachine.js';
 import { pongerMachine } from '../machines/pongerMachine.js';
 import { Kernel } from '../src/kernel/kernel.js';
@@ -16,6 +17,8 @@ export interface PingPongConfig {
   readonly link: LinkConfig;
   readonly faults: readonly FaultPlan[];
   readonly maxQueue?: number;
+  /** Replacement machines by machine id (mutants for spec tests, `machine.provide(...)`). */
+  readonly overrides?: Readonly<Record<string, AnyStateMachine>>;
 }
 
 export function buildPingPong(config: PingPongConfig): Kernel {
@@ -24,7 +27,8 @@ export function buildPingPong(config: PingPongConfig): Kernel {
     faults: config.faults,
     ...(config.maxQueue !== undefined ? { maxQueue: config.maxQueue } : {}),
   });
-  kernel.register(PINGER, pingerMachine, {
+  const pick = (m: AnyStateMachine) => config.overrides?.[m.id] ?? m;
+  kernel.register(PINGER, pick(pingerMachine), {
     input: {
       peer: PONGER,
       self: PINGER,
@@ -33,6 +37,6 @@ export function buildPingPong(config: PingPongConfig): Kernel {
       maxRetries: config.maxRetries,
     },
   });
-  kernel.register(PONGER, pongerMachine);
+  kernel.register(PONGER, pick(pongerMachine));
   return kernel;
 }

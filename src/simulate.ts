@@ -4,10 +4,17 @@
 import { RecordingChooser, ReplayChooser, SeededChooser } from './kernel/chooser.js';
 import { InputError } from './kernel/errors.js';
 import { type RunResult, runSystem, StepDivergence } from './kernel/run.js';
-import { parseTrace, TraceWriter } from './kernel/trace.js';
+import { ComparingTraceWriter, parseTrace, TraceMismatch, TraceWriter } from './kernel/trace.js';
 import type { SystemState } from './kernel/types.js';
 import { findScenario } from './scenarios/index.js';
-import { type Assembly, type Params, resolveParams, type Scenario, type Summary } from './scenarios/types.js';
+import {
+  type Assembly,
+  type MachineOverrides,
+  type Params,
+  resolveParams,
+  type Scenario,
+  type Summary,
+} from './scenarios/types.js';
 
 export const DEFAULT_MAX_STEPS = 1_000_000;
 
@@ -20,8 +27,12 @@ export interface SimulateRequest {
   readonly untilUs?: number;
   readonly maxQueue?: number;
   readonly trace?: boolean;
+  /** Mutant machines by machine id, for tests that show a spec catches its bug. */
+  readonly overrides?: MachineOverrides;
   /** Replay these choices instead of drawing from the seed. */
   readonly choices?: readonly number[];
+  /** Replay check: compare each trace line with these as it is produced; stop at the first difference. */
+  readonly expectLines?: readonly string[];
   readonly onProgress?: (state: SystemState) => void;
   readonly progressEvery?: number;
 }
@@ -48,11 +59,17 @@ export function simulate(req: SimulateRequest): SimulateOutcome {
     untilUs: req.untilUs ?? scenario.untilUs,
     maxQueue: req.maxQueue ?? null,
   };
-  const assembly = scenario.build(params);
+  const assembly = scenario.build(params, req.overrides);
   if (limits.maxQueue !== null) assembly.kernel.setMaxQueue(limits.maxQueue);
   const base = req.choices !== undefined ? new ReplayChooser(req.choices) : new SeededChooser(seed);
   const chooser = new RecordingChooser(base);
-  const trace = req.trace ? new TraceWriter({ scenario: scenario.name, seed, params, limits }) : null;
+  const header = { scenario: scenario.name, seed, params, limits };
+  const trace =
+    req.expectLines !== undefined
+      ? new ComparingTraceWriter(header, req.expectLines)
+      : req.trace
+        ? new TraceWriter(header)
+        : null;
   const result = runSystem(assembly.kernel, chooser, {
     maxSteps: limits.maxSteps,
     untilUs: limits.untilUs,
@@ -125,6 +142,7 @@ export function replayTrace(text: string, source: string): ReplayReport {
   let outcome: SimulateOutcome;
   try {
     outcome = simulate({
+      expectLines: parsed.lines,
       scenario,
       seed: header.seed,
       params: header.params,
@@ -135,6 +153,21 @@ export function replayTrace(text: string, source: string): ReplayReport {
       choices: end.choices,
     });
   } catch (err) {
+    if (err instanceof TraceMismatch) {
+      return {
+        ...base,
+        identical: false,
+        replayedTraceHash: null,
+        steps: err.step,
+        divergence: {
+          step: err.step,
+          line: err.line,
+          expected: err.expected,
+          actual: err.actual,
+          message: err.message,
+        },
+      };
+    }
     if (err instanceof StepDivergence) {
       return {
         ...base,
@@ -152,7 +185,8 @@ export function replayTrace(text: string, source: string): ReplayReport {
   for (let i = 0; i < n; i++) {
     if (replayed[i] === recorded[i]) continue;
     const step = stepOf(recorded[i]) ?? stepOf(replayed[i]) ?? outcome.result.state.step;
-    const isEnd = i === recorded.length - 1 || i === replayed.length - 1;
+    const bothEnd = i === recorded.length - 1 && i === replayed.length - 1;
+    const replayEndedEarly = i === replayed.length - 1 && i < recorded.length - 1;
     return {
       ...base,
       identical: false,
@@ -163,9 +197,11 @@ export function replayTrace(text: string, source: string): ReplayReport {
         line: i + 1,
         expected: recorded[i] ?? null,
         actual: replayed[i] ?? null,
-        message: isEnd
-          ? `replay diverged at the end record (line ${i + 1}): the recorded choices or hash do not match the re-executed run`
-          : `replay diverged at step ${step} (line ${i + 1})`,
+        message: bothEnd
+          ? `replay diverged at the end record (line ${i + 1}): the recorded choices, limits or hash do not match the re-executed run`
+          : replayEndedEarly
+            ? `replay diverged at step ${step} (line ${i + 1}): the re-executed run ended at step ${outcome.result.state.step} but the recording goes on`
+            : `replay diverged at step ${step} (line ${i + 1})`,
       },
     };
   }

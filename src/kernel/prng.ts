@@ -30,6 +30,16 @@ export class Xoshiro128 {
     if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
   }
 
+  /** A generator with its four state words set directly (known-answer tests use the reference state 1, 2, 3, 4). */
+  static fromState(a: number, b: number, c: number, d: number): Xoshiro128 {
+    const g = new Xoshiro128(0);
+    g.a = a >>> 0;
+    g.b = b >>> 0;
+    g.c = c >>> 0;
+    g.d = d >>> 0;
+    return g;
+  }
+
   /** Next unsigned 32-bit integer. */
   nextU32(): number {
     const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;

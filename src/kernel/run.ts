@@ -6,7 +6,7 @@ import type { Chooser } from './chooser.js';
 import { ReplayDivergence } from './errors.js';
 import type { Kernel } from './kernel.js';
 import type { TraceSink } from './trace.js';
-import { emptyStats, type KernelStats, type SystemState } from './types.js';
+import { emptyStats, type FaultAction, type KernelStats, type SystemState } from './types.js';
 
 export type EndReason = 'quiescent' | 'horizon' | 'steps' | 'violation';
 
@@ -22,8 +22,16 @@ export interface RunOptions {
   readonly progressEvery?: number;
 }
 
+/** A fault that fired during the run, for summaries. */
+export interface FaultEvent {
+  readonly t: number;
+  readonly step: number;
+  readonly fault: FaultAction;
+}
+
 export interface RunResult {
   readonly initial: SystemState;
+  readonly faults: readonly FaultEvent[];
   readonly state: SystemState;
   readonly reason: EndReason;
   readonly violation: Violation | null;
@@ -44,6 +52,7 @@ export class StepDivergence extends Error {
 export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions): RunResult {
   const sink = options.sink ?? null;
   const stats = emptyStats();
+  const faults: FaultEvent[] = [];
   let state: SystemState;
   try {
     state = kernel.initial(chooser, sink);
@@ -53,13 +62,13 @@ export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions)
   }
   const initial = state;
   let violation = checkSpecs(kernel, state, options.specs, sink);
-  if (violation !== null) return { initial, state, reason: 'violation', violation, stats };
+  if (violation !== null) return { initial, faults, state, reason: 'violation', violation, stats };
   const every = options.progressEvery ?? 0;
   for (;;) {
-    if (state.step >= options.maxSteps) return { initial, state, reason: 'steps', violation: null, stats };
+    if (state.step >= options.maxSteps) return { initial, faults, state, reason: 'steps', violation: null, stats };
     const head = state.pending[0];
-    if (head === undefined) return { initial, state, reason: 'quiescent', violation: null, stats };
-    if (head.due > options.untilUs) return { initial, state, reason: 'horizon', violation: null, stats };
+    if (head === undefined) return { initial, faults, state, reason: 'quiescent', violation: null, stats };
+    if (head.due > options.untilUs) return { initial, faults, state, reason: 'horizon', violation: null, stats };
     let next: ReturnType<Kernel['step']>;
     try {
       next = kernel.step(state, chooser, sink, stats);
@@ -67,10 +76,13 @@ export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions)
       if (err instanceof ReplayDivergence) throw new StepDivergence(state.step + 1, err);
       throw err;
     }
-    if (next === null) return { initial, state, reason: 'quiescent', violation: null, stats };
+    if (next === null) return { initial, faults, state, reason: 'quiescent', violation: null, stats };
     state = next.state;
+    if (next.outcome.kind === 'fault' && next.outcome.item.fault !== undefined) {
+      faults.push({ t: state.time, step: state.step, fault: next.outcome.item.fault });
+    }
     violation = checkSpecs(kernel, state, options.specs, sink);
-    if (violation !== null) return { initial, state, reason: 'violation', violation, stats };
+    if (violation !== null) return { initial, faults, state, reason: 'violation', violation, stats };
     if (every > 0 && state.step % every === 0) options.onProgress?.(state);
   }
 }

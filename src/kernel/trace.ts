@@ -85,7 +85,7 @@ export class TraceWriter implements TraceSink {
     return `${this.lines.join('\n')}\n`;
   }
 
-  private push(rec: unknown): void {
+  protected push(rec: unknown): void {
     if (this.lines.length >= this.maxLines) {
       throw new InputError(`trace is longer than ${this.maxLines} lines; run with fewer --steps or without --trace`);
     }
@@ -93,6 +93,48 @@ export class TraceWriter implements TraceSink {
     this.lines.push(line);
     this.hash.update(line);
     this.hash.update('\n');
+    this.check(line, rec);
+  }
+
+  /** Hook for replay: look at each line as it is produced. */
+  protected check(_line: string, _rec: unknown): void {}
+}
+
+/** Thrown by a comparing writer at the first line that differs from the recording. */
+export class TraceMismatch extends Error {
+  override name = 'TraceMismatch';
+  constructor(
+    readonly line: number,
+    readonly step: number,
+    readonly expected: string | null,
+    readonly actual: string,
+  ) {
+    super(`replay diverged at step ${step} (line ${line})`);
+  }
+}
+
+/**
+ * A writer that compares every line with a recorded trace as it is produced and stops the run at the
+ * first difference, so a divergence is reported where it happens, not where its consequences end the run.
+ */
+export class ComparingTraceWriter extends TraceWriter {
+  constructor(
+    header: Omit<TraceHeader, 'type' | 'format' | 'version'>,
+    private readonly expected: readonly string[],
+  ) {
+    super(header);
+  }
+
+  protected override check(line: string, rec: unknown): void {
+    // The expected array is assigned after super() has pushed the header; the header is compared by the caller.
+    if (this.expected === undefined) return;
+    const i = this.lines.length - 1;
+    const want = i < this.expected.length - 1 ? (this.expected[i] as string) : null;
+    if (want !== line) {
+      const step =
+        typeof (rec as { step?: unknown }).step === 'number' ? ((rec as { step: number }).step as number) : 0;
+      throw new TraceMismatch(i + 1, step, want, line);
+    }
   }
 }
 

@@ -1,9 +1,22 @@
 // Small formatting helpers for summaries: virtual time and counts the way a reader wants them.
 // Kept apart so every scenario prints figures the same way.
 
+import type { FaultEvent } from '../kernel/run.js';
+
 /** Formats virtual microseconds as µs, ms or s with three significant decimals. */
 export function formatUs(us: number): string {
   if (us < 1_000) return `${us} µs`;
   if (us < 1_000_000) return `${(us / 1_000).toFixed(3)} ms`;
   return `${(us / 1_000_000).toFixed(3)} s`;
+}
+
+/** One line per fault that fired: `t=12.300 ms crash hostB`, `partition hostA|hostB`, `heal …`. */
+export function formatFaults(faults: readonly FaultEvent[]): string {
+  if (faults.length === 0) return 'none fired';
+  return faults
+    .map((f) => {
+      const what = f.fault.kind === 'crash' ? `crash ${f.fault.group}` : `${f.fault.kind} ${f.fault.groups.join('|')}`;
+      return `${what} at ${formatUs(f.t)}`;
+    })
+    .join(', ');
 }

@@ -8,7 +8,8 @@ import { InputError } from '../kernel/errors.js';
 import type { FaultPlan } from '../kernel/types.js';
 import { pingAccounting } from '../specs/pingAccounting.js';
 import { pongerNeverAhead } from '../specs/pongerNeverAhead.js';
-import { formatUs } from './format.js';
+import { replyMatchesPing } from '../specs/replyMatchesPing.js';
+import { formatFaults } from './format.js';
 import type { Scenario } from './types.js';
 
 const US = { min: 0, max: 1_000_000_000 };
@@ -77,7 +78,7 @@ export const pingPongScenario: Scenario = {
       if (from >= 0 && to < from) throw new InputError(`${w}ToUs: ${to} is before ${w}FromUs (${from})`);
     }
   },
-  build(p) {
+  build(p, overrides) {
     const faults: FaultPlan[] = [];
     const step = p.faultStepUs as number;
     if ((p.partitionFromUs as number) >= 0) {
@@ -108,8 +109,9 @@ export const pingPongScenario: Scenario = {
         ordered: p.ordered as boolean,
       },
       faults,
+      ...(overrides !== undefined ? { overrides } : {}),
     });
-    return { kernel, specs: [pingAccounting(PINGER), pongerNeverAhead(PINGER, PONGER)] };
+    return { kernel, specs: [replyMatchesPing(PINGER), pingAccounting(PINGER), pongerNeverAhead(PINGER, PONGER)] };
   },
   summarize({ kernel }, result) {
     const pinger = kernel.snapshotOf(result.state, PINGER);
@@ -138,7 +140,7 @@ export const pingPongScenario: Scenario = {
       `pinger   ${pc.repliedCount}/${pc.pingCount} pings answered, ${pc.gaveUpCount} given up, ${pc.retransmitCount} retransmits, ${pc.staleReplyCount} stale replies; state ${JSON.stringify(pinger.value)}`,
       `ponger   ${sc.echoedCount} echoes (${sc.repeatCount} repeats)${metrics.ponger.crashed ? ', crashed' : ''}; state ${JSON.stringify(ponger.value)}`,
       `network  ${s.sent} sent, ${s.delivered} delivered, ${s.droppedOnSend} lost in transit, ${s.droppedOnDelivery} undeliverable, ${s.duplicated} duplicated, ${s.delayed} delayed; ${s.timersFired} timers fired`,
-      `faults   ${s.faults} fired${result.state.cut.length > 0 ? ` (still partitioned: ${result.state.cut.join(', ')})` : ''}; virtual time ${formatUs(result.state.time)}`,
+      `faults   ${formatFaults(result.faults)}${result.state.cut.length > 0 ? ` (still partitioned: ${result.state.cut.join(', ')})` : ''}`,
     ];
     return { lines, metrics };
   },

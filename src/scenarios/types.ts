@@ -1,6 +1,7 @@
 // What a scenario is: a named, parameterised system (topology + workload + faults + specs) and its summary.
 // Parameters are declared with types and ranges so every bad value is rejected with one line naming the field.
 
+import type { AnyStateMachine } from 'xstate';
 import { InputError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { RunResult } from '../kernel/run.js';
@@ -18,6 +19,9 @@ export interface ParamSpec {
 
 export type ParamSpecs = Readonly<Record<string, ParamSpec>>;
 export type Params = Readonly<Record<string, ParamValue>>;
+
+/** Replacement machines keyed by machine id: how tests plant a mutant (`machine.provide({...})`) in a scenario. */
+export type MachineOverrides = Readonly<Record<string, AnyStateMachine>>;
 
 export interface Assembly {
   readonly kernel: Kernel;
@@ -39,7 +43,7 @@ export interface Scenario {
   readonly untilUs: number;
   /** Cross-field checks beyond each parameter's own range; throw InputError naming the field. */
   validate?(params: Params): void;
-  build(params: Params): Assembly;
+  build(params: Params, overrides?: MachineOverrides): Assembly;
   summarize(assembly: Assembly, result: RunResult, params: Params): Summary;
 }
 

@@ -1,0 +1,155 @@
+// The `statevisor` command as a user runs it: a subprocess, real files, exit codes and one-line errors.
+// Bad input must give exit 2, one line naming the field, no stack trace and no output file.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '../../bin/statevisor.js');
+const dir = mkdtempSync(join(tmpdir(), 'statevisor-cli-'));
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function expectBadInput(r: ReturnType<typeof cli>, pattern: RegExp) {
+  expect(r.code, r.err).toBe(2);
+  const lines = r.err.trim().split('\n');
+  expect(lines, r.err).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.err).not.toMatch(/\n\s+at /);
+}
+
+describe('cli', () => {
+  it('lists the scenarios with their parameters', () => {
+    const r = cli('list');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('ping-pong');
+    expect(r.out).toContain('relay-ring');
+    expect(r.out).toMatch(/dropRate\s+0\.1\s+in \[0, 1\]/);
+    const json = JSON.parse(cli('list', '--json').out) as { name: string }[];
+    expect(json.map((s) => s.name)).toEqual(['ping-pong', 'relay-ring']);
+  });
+
+  it('prints help for every command', () => {
+    for (const cmd of ['list', 'run', 'replay']) {
+      const r = cli(cmd, '--help');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`Usage: statevisor ${cmd}`);
+    }
+    expect(cli('--help').out).toContain('Commands:');
+  });
+
+  it('runs a scenario, writes its trace, and replays it byte-identically', () => {
+    const trace = join(dir, 'pp.jsonl');
+    const r = cli('run', 'ping-pong', '--seed', '4', '--trace', trace);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('statevisor run ping-pong  seed 4');
+    expect(r.out).toMatch(/held\s+reply-matches-ping/);
+    expect(r.out).toContain(`replay it: npx statevisor replay ${trace}`);
+    const replay = cli('replay', trace);
+    expect(replay.code, replay.out + replay.err).toBe(0);
+    expect(replay.out).toContain('byte-identical');
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-') || f.includes('.probe-'))).toEqual([]);
+  });
+
+  it('gives the same trace bytes for the same seed in two processes', () => {
+    const a = join(dir, 'a.jsonl');
+    const b = join(dir, 'b.jsonl');
+    expect(cli('run', 'ping-pong', '--seed', '11', '--trace', a, '--quiet').code).toBe(0);
+    expect(cli('run', 'ping-pong', '--seed', '11', '--trace', b, '--quiet').code).toBe(0);
+    expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
+  });
+
+  it('prints JSON for tools', () => {
+    const r = cli('run', 'ping-pong', '--seed', '2', '--json', '--set', 'pings=5');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ scenario: 'ping-pong', seed: 2, ok: true, reason: 'quiescent', params: { pings: 5 } });
+    expect(j.specs.map((s: { verdict: string }) => s.verdict)).toEqual(['held', 'held', 'held']);
+    expect(j.reproduce).toBe('npx statevisor run ping-pong --seed 2 --set pings=5');
+  });
+
+  it('stops at the step bound and says so', () => {
+    const r = cli('run', 'relay-ring', '--steps', '50');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('stopped at the step bound 50 after 50 steps');
+  });
+
+  it('fails with exit 1 and one line when a run hits its queue limit', () => {
+    const r = cli('run', 'relay-ring', '--max-queue', '2');
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toBe(
+      'statevisor: queue depth limit reached: 4 pending deliveries > 2 at step 0 (raise it with --max-queue)',
+    );
+  });
+
+  it('rejects an unknown scenario', () => {
+    expectBadInput(
+      cli('run', 'nope'),
+      /^statevisor: scenario: unknown scenario 'nope' \(known: ping-pong, relay-ring\)$/,
+    );
+  });
+
+  it('rejects a non-numeric seed', () => {
+    expectBadInput(cli('run', 'ping-pong', '--seed', 'abc'), /--seed: expected a non-negative integer, got 'abc'/);
+  });
+
+  it('rejects an unknown flag and a missing value', () => {
+    expectBadInput(cli('run', 'ping-pong', '--sed', '1'), /run: Unknown option '--sed'/);
+    expectBadInput(cli('run', 'ping-pong', '--seed'), /run: Option '--seed <value>' argument missing/);
+  });
+
+  it('rejects a parameter out of range, naming it and the range, without writing the trace', () => {
+    const trace = join(dir, 'never.jsonl');
+    expectBadInput(
+      cli('run', 'ping-pong', '--set', 'dropRate=2', '--trace', trace),
+      /dropRate: 2 is out of range; expected a number in \[0, 1\]/,
+    );
+    expectBadInput(cli('run', 'ping-pong', '--set', 'bogus=1'), /bogus: unknown parameter of scenario 'ping-pong'/);
+    expectBadInput(
+      cli('run', 'ping-pong', '--set', 'latencyMinUs=900', '--set', 'latencyMaxUs=10'),
+      /latencyMaxUs: 10 is below/,
+    );
+    expect(existsSync(trace)).toBe(false);
+  });
+
+  it('rejects an unwritable trace path before running', () => {
+    const blocker = join(dir, 'file-not-dir');
+    writeFileSync(blocker, 'x');
+    expectBadInput(cli('run', 'ping-pong', '--trace', join(blocker, 't.jsonl')), /--trace: cannot write/);
+  });
+
+  it('rejects an unreadable or malformed trace with one line and exit 2', () => {
+    expectBadInput(cli('replay', join(dir, 'missing.jsonl')), /replay: cannot read trace '.*missing\.jsonl': ENOENT/);
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, '{"type":"@statevisor.trace"\nnot json\n');
+    expectBadInput(cli('replay', bad), /bad\.jsonl:1: line is not valid JSON/);
+    const trunc = join(dir, 'trunc.jsonl');
+    const good = join(dir, 'good.jsonl');
+    cli('run', 'ping-pong', '--trace', good, '--quiet');
+    const lines = readFileSync(good, 'utf8').trim().split('\n');
+    writeFileSync(trunc, `${lines.slice(0, -1).join('\n')}\n`);
+    expectBadInput(cli('replay', trunc), /trunc\.jsonl:\d+: last line must be the end record .* truncated/);
+    const wrongSeed = join(dir, 'seed.jsonl');
+    writeFileSync(wrongSeed, [lines[0]?.replace('"seed":1', '"seed":"one"'), ...lines.slice(1)].join('\n'));
+    expectBadInput(cli('replay', wrongSeed), /seed\.jsonl:1: field "seed" must be a non-negative integer/);
+  });
+
+  it('reports a tampered trace as diverged with exit 1 and the step', () => {
+    const good = join(dir, 'tamper-src.jsonl');
+    cli('run', 'ping-pong', '--seed', '6', '--trace', good, '--quiet');
+    const lines = readFileSync(good, 'utf8').trim().split('\n');
+    const end = JSON.parse(lines[lines.length - 1] as string);
+    end.choices[4] = end.choices[4] === 0 ? 1 : 0;
+    lines[lines.length - 1] = JSON.stringify(end);
+    const tampered = join(dir, 'tampered.jsonl');
+    writeFileSync(tampered, `${lines.join('\n')}\n`);
+    const r = cli('replay', tampered);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/DIVERGED — replay diverged at step \d+ \(line \d+\)/);
+  });
+});
