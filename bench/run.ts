@@ -409,12 +409,20 @@ function main(): void {
   const started = performance.now();
   const date = new Date().toISOString();
   const xstateVersion = (createRequire(import.meta.url)('xstate/package.json') as { version: string }).version;
-  const results = {
-    relay: benchRelay(),
-    transition: benchTransition(),
-    memory: benchMemory(),
-    hash: benchHash(),
-  };
+  // `npm run bench -- --only relay,hash` runs a subset (for quick iteration); the default is everything.
+  const onlyArg = process.argv.indexOf('--only');
+  const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
+  const sections = { relay: benchRelay, transition: benchTransition, memory: benchMemory, hash: benchHash };
+  for (const name of only ?? []) {
+    if (!(name in sections)) {
+      process.stderr.write(
+        `bench: --only: unknown section '${name}' (sections: ${Object.keys(sections).join(', ')})\n`,
+      );
+      process.exit(2);
+    }
+  }
+  const results: Record<string, unknown> = {};
+  for (const [name, run] of Object.entries(sections)) if (only === null || only.has(name)) results[name] = run();
   const report = {
     bench: 'statevisor',
     node: process.version,

@@ -14,7 +14,7 @@ import type {
   KernelStats,
   LinkConfig,
   Pending,
-  StepOutcome,
+  StepResult,
   SystemState,
 } from './types.js';
 import { assertKernelCompatible } from './validate.js';
@@ -77,6 +77,18 @@ export class Kernel {
   private readonly snapshotHashes = new WeakMap<AnyMachineSnapshot, string>();
   private readonly pendingHashes = new WeakMap<Pending, string>();
   private readonly stimuli: { to: number; event: AnyEventObject; atUs: number }[] = [];
+  /** Scratch space reused by every step (the kernel is not re-entrant): saves two allocations per delivery. */
+  private readonly scratch: number[] = [];
+  private readonly ctx: FoldContext = {
+    time: 0,
+    step: 0,
+    seq: 0,
+    pending: [],
+    cut: [],
+    chooser: { choose: () => 0 },
+    trace: null,
+    stats: null,
+  };
 
   constructor(readonly config: KernelConfig = {}) {
     this.localLatencyUs = config.localLatencyUs ?? 0;
@@ -155,11 +167,22 @@ export class Kernel {
         group: actor.group,
         snapshot: snapshotView(out.snapshot),
       });
-      this.foldActions(actor.index, out.actions, ctx);
+      this.foldActions(actor.index, out.actions, out.actions.length, ctx);
     }
     for (const s of this.stimuli) {
       this.push(
-        { seq: ctx.seq++, kind: 'message', due: s.atUs, sentAt: 0, from: -1, to: s.to, event: s.event, ordered: false },
+        {
+          seq: ctx.seq++,
+          kind: 'message',
+          due: s.atUs,
+          sentAt: 0,
+          from: -1,
+          to: s.to,
+          event: s.event,
+          ordered: false,
+          timerId: undefined,
+          fault: undefined,
+        },
         ctx,
       );
     }
@@ -195,33 +218,30 @@ export class Kernel {
    * Delivers one pending item, chosen by the chooser among the enabled ones, and returns the next
    * state (or null when nothing is pending: the system is quiescent). `state` is never modified.
    */
-  step(
-    state: SystemState,
-    chooser: Chooser,
-    sink?: TraceSink | null,
-    stats?: KernelStats | null,
-  ): { state: SystemState; outcome: StepOutcome } | null {
+  step(state: SystemState, chooser: Chooser, sink?: TraceSink | null, stats?: KernelStats | null): StepResult | null {
     const pending = state.pending;
-    if (pending.length === 0) return null;
-    const enabled = this.enabled(state);
-    const pick =
-      enabled.length === 1 ? (enabled[0] as number) : (enabled[chooser.choose(enabled.length, 'deliver')] as number);
+    const m = pending.length;
+    if (m === 0) return null;
+    const pick = this.pickDelivery(pending, chooser);
     const item = pending[pick] as Pending;
     const time = Math.max(item.due, state.time);
     const stepNo = state.step + 1;
-    const nextPending = pending.slice();
-    nextPending.splice(pick, 1);
+    let nextPending: Pending[];
+    if (pick === 0) nextPending = pending.slice(1);
+    else {
+      nextPending = pending.slice();
+      nextPending.splice(pick, 1);
+    }
     const trace = sink ?? null;
-    const ctx: FoldContext = {
-      time,
-      step: stepNo,
-      seq: state.seq,
-      pending: nextPending,
-      cut: state.cut,
-      chooser,
-      trace,
-      stats: stats ?? null,
-    };
+    const ctx = this.ctx;
+    ctx.time = time;
+    ctx.step = stepNo;
+    ctx.seq = state.seq;
+    ctx.pending = nextPending;
+    ctx.cut = state.cut;
+    ctx.chooser = chooser;
+    ctx.trace = trace;
+    ctx.stats = stats ?? null;
 
     if (item.kind === 'fault') {
       return this.applyFault(state, item, ctx);
@@ -242,7 +262,7 @@ export class Kernel {
         reason,
       });
       const next: SystemState = { ...state, time, step: stepNo, pending: nextPending };
-      return { state: next, outcome: { kind: 'dropped', item, reason } };
+      return { state: next, kind: 'dropped', item, reason };
     }
 
     const snapshot = state.snapshots[item.to] as AnyMachineSnapshot;
@@ -258,16 +278,17 @@ export class Kernel {
         ...(item.kind === 'timer' ? { timer: item.timerId } : {}),
       });
     }
-    let out: ReturnType<MachineStepper['step']>;
+    const stepper = target.stepper;
+    let nextSnap: AnyMachineSnapshot;
     try {
-      out = target.stepper.step(snapshot, item.event, trace !== null);
+      nextSnap = stepper.advance(snapshot, item.event, trace !== null);
     } catch (err) {
       throw new KernelError(
         `actor '${target.address}' (machine '${target.machine.id}') threw on '${item.event.type}' at step ${stepNo}: ${errorText(err)}`,
       );
     }
-    const nextSnap = out.snapshot;
-    for (const _child in nextSnap.children) {
+    // XState keeps the children object when nothing was spawned, so the key scan runs only on a change.
+    if (nextSnap.children !== snapshot.children && Object.keys(nextSnap.children).length > 0) {
       throw new KernelError(
         `actor '${target.address}' (machine '${target.machine.id}') spawned a child on '${item.event.type}'; kernel components may not spawn`,
       );
@@ -278,7 +299,7 @@ export class Kernel {
       );
     }
     if (trace !== null) {
-      for (const ms of out.microsteps ?? []) {
+      for (const ms of stepper.lastMicrosteps ?? []) {
         trace.record({
           type: '@xstate.microstep',
           t: time,
@@ -302,7 +323,7 @@ export class Kernel {
       if (item.kind === 'timer') ctx.stats.timersFired++;
       else ctx.stats.delivered++;
     }
-    this.foldActions(item.to, out.actions, ctx);
+    this.foldActions(item.to, stepper.actionBuffer, stepper.actionCount, ctx);
     this.checkQueue(nextPending.length, stepNo);
     const snapshots = state.snapshots.slice();
     snapshots[item.to] = nextSnap;
@@ -315,7 +336,34 @@ export class Kernel {
       down: state.down,
       cut: state.cut,
     };
-    return { state: next, outcome: { kind: 'delivered', item } };
+    return { state: next, kind: 'delivered', item };
+  }
+
+  /** Index of the delivery that goes next: the only enabled one, or the chooser's pick among them. */
+  private pickDelivery(pending: readonly Pending[], chooser: Chooser): number {
+    const m = pending.length;
+    const due = (pending[0] as Pending).due;
+    let ties = 1;
+    while (ties < m && (pending[ties] as Pending).due === due) ties++;
+    if (ties === 1) return 0;
+    if (ties > 16) {
+      const cand = this.enabled({ pending } as SystemState);
+      return cand.length === 1 ? (cand[0] as number) : (cand[chooser.choose(cand.length, 'deliver')] as number);
+    }
+    // Few ties (the common case): count the enabled ones, then walk to the chosen one, allocating nothing.
+    // An item is blocked when an earlier tie sits on the same ordered channel.
+    let enabled = 0;
+    for (let i = 0; i < ties; i++) if (!blockedAmongTies(pending, i)) enabled++;
+    if (enabled === 1) {
+      for (let i = 0; i < ties; i++) if (!blockedAmongTies(pending, i)) return i;
+    }
+    let c = chooser.choose(enabled, 'deliver');
+    for (let i = 0; i < ties; i++) {
+      if (blockedAmongTies(pending, i)) continue;
+      if (c === 0) return i;
+      c--;
+    }
+    return 0;
   }
 
   /** Canonical state hash: time, every actor's (address, value, context, status), pending, faults. */
@@ -430,11 +478,7 @@ export class Kernel {
     return null;
   }
 
-  private applyFault(
-    state: SystemState,
-    item: Pending,
-    ctx: FoldContext,
-  ): { state: SystemState; outcome: StepOutcome } {
+  private applyFault(state: SystemState, item: Pending, ctx: FoldContext): StepResult {
     const fault = item.fault as FaultAction;
     let down = state.down;
     let cut = state.cut;
@@ -463,6 +507,7 @@ export class Kernel {
             to: -1,
             event: { type: 'fault.heal' },
             ordered: false,
+            timerId: undefined,
             fault: { kind: 'heal', groups: fault.groups },
           },
           ctx,
@@ -476,7 +521,7 @@ export class Kernel {
     if (ctx.stats) ctx.stats.faults++;
     ctx.trace?.record({ type: '@statevisor.fault', t: ctx.time, step: ctx.step, fault });
     const next: SystemState = { ...state, time: ctx.time, step: ctx.step, seq: ctx.seq, pending, down, cut };
-    return { state: next, outcome: { kind: 'fault', item } };
+    return { state: next, kind: 'fault', item };
   }
 
   private scheduleFault(plan: FaultPlan, ctx: FoldContext): void {
@@ -500,6 +545,7 @@ export class Kernel {
         to: -1,
         event: { type: `fault.${plan.kind}` },
         ordered: false,
+        timerId: undefined,
         fault,
       },
       ctx,
@@ -507,8 +553,8 @@ export class Kernel {
   }
 
   /** Turns a machine's executable actions into pending messages, timers and cancellations. */
-  private foldActions(from: number, actions: readonly FoldedAction[], ctx: FoldContext): void {
-    for (let i = 0; i < actions.length; i++) {
+  private foldActions(from: number, actions: readonly FoldedAction[], count: number, ctx: FoldContext): void {
+    for (let i = 0; i < count; i++) {
       const action = actions[i] as FoldedAction;
       switch (action.type) {
         case 'xstate.emit': {
@@ -550,6 +596,7 @@ export class Kernel {
               event: params.event,
               ordered: false,
               timerId,
+              fault: undefined,
             },
             ctx,
           );
@@ -575,7 +622,8 @@ export class Kernel {
     const dst = this.actors[to] as ActorEntry;
     if (ctx.stats) ctx.stats.sent++;
     if (src.groupIndex === dst.groupIndex) {
-      this.enqueueMessage(from, to, event, ctx.time + this.localLatencyUs, true, ctx, 'ok');
+      // Local latency is fixed, so a later send can never be due before an earlier one: FIFO without a scan.
+      this.enqueueMessage(from, to, event, ctx.time + this.localLatencyUs, true, ctx, 'ok', false);
       return;
     }
     if (ctx.cut.length > 0 && ctx.cut.includes(pairKey(src.group, dst.group))) {
@@ -605,15 +653,10 @@ export class Kernel {
       const span = link.latencyUs.max - link.latencyUs.min;
       let due = ctx.time + link.latencyUs.min + (span > 0 ? ctx.chooser.choose(span + 1, 'link.latency') : 0);
       if (fate === 3) due += link.delayUs;
-      this.enqueueMessage(
-        from,
-        to,
-        event,
-        due,
-        link.ordered,
-        ctx,
-        fate === 2 ? 'duplicated' : fate === 3 ? 'delayed' : 'ok',
-      );
+      // An ordered link needs the scan only when a later send can be drawn due before an earlier one.
+      const fifoScan = link.ordered && (span > 0 || link.delayRate > 0);
+      const fateName = fate === 2 ? 'duplicated' : fate === 3 ? 'delayed' : 'ok';
+      this.enqueueMessage(from, to, event, due, link.ordered, ctx, fateName, fifoScan);
     }
   }
 
@@ -625,15 +668,20 @@ export class Kernel {
     ordered: boolean,
     ctx: FoldContext,
     fate: string,
+    fifoScan: boolean,
   ): void {
     let due = dueDrawn;
-    if (ordered) {
+    if (fifoScan) {
       // FIFO per channel: never due before an earlier message on the same (from, to) pair.
       for (const p of ctx.pending)
         if (p.kind === 'message' && p.from === from && p.to === to && p.due > due) due = p.due;
     }
     const seq = ctx.seq++;
-    this.push({ seq, kind: 'message', due, sentAt: ctx.time, from, to, event, ordered }, ctx);
+    // Every Pending has the same fields in the same order: one hidden class keeps the hot loops monomorphic.
+    this.push(
+      { seq, kind: 'message', due, sentAt: ctx.time, from, to, event, ordered, timerId: undefined, fault: undefined },
+      ctx,
+    );
     this.traceSend(from, to, event, ctx, seq, fate, due);
   }
 
@@ -663,6 +711,11 @@ export class Kernel {
   /** Sorted insert by (due, seq); new items have the largest seq, so they go after equal dues. */
   private push(item: Pending, ctx: FoldContext): void {
     const arr = ctx.pending;
+    const n = arr.length;
+    if (n === 0 || (arr[n - 1] as Pending).due <= item.due) {
+      arr.push(item);
+      return;
+    }
     let lo = 0;
     let hi = arr.length;
     while (lo < hi) {
@@ -707,6 +760,16 @@ function removeTimer(ctx: FoldContext, actor: number, timerId: string): void {
       return;
     }
   }
+}
+
+function blockedAmongTies(pending: readonly Pending[], i: number): boolean {
+  const p = pending[i] as Pending;
+  if (p.kind !== 'message' || !p.ordered) return false;
+  for (let j = 0; j < i; j++) {
+    const q = pending[j] as Pending;
+    if (q.kind === 'message' && q.from === p.from && q.to === p.to) return true;
+  }
+  return false;
 }
 
 function blockedByEarlier(pending: readonly Pending[], chosen: readonly number[], p: Pending): boolean {

@@ -78,8 +78,8 @@ export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions)
     }
     if (next === null) return { initial, faults, state, reason: 'quiescent', violation: null, stats };
     state = next.state;
-    if (next.outcome.kind === 'fault' && next.outcome.item.fault !== undefined) {
-      faults.push({ t: state.time, step: state.step, fault: next.outcome.item.fault });
+    if (next.kind === 'fault' && next.item.fault !== undefined) {
+      faults.push({ t: state.time, step: state.step, fault: next.item.fault });
     }
     violation = checkSpecs(kernel, state, options.specs, sink);
     if (violation !== null) return { initial, faults, state, reason: 'violation', violation, stats };

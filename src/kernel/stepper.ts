@@ -47,7 +47,6 @@ const noop = (): void => {};
  * pinned xstate version and the equivalence test against the public `transition()` (test/kernel/stepper.test.ts).
  */
 export class MachineStepper {
-  private actions: FoldedAction[] = [];
   private microsteps: MicrostepRecord[] | null = null;
   private readonly scope: unknown;
 
@@ -81,31 +80,53 @@ export class MachineStepper {
       stopChild: noop,
       system,
       emit: noop,
+      // The executable action itself is kept (no copy): callers read only type and params.
       actionExecutor: (action: FoldedAction) => {
-        this.actions.push({ type: action.type, params: action.params });
+        this.actionBuffer[this.actionCount++] = action;
       },
     };
   }
 
+  /**
+   * The kernel's hot path: steps and returns the next snapshot; the actions are left in `lastActions`
+   * (a buffer reused by the next call) and, when asked for, the microsteps in `lastMicrosteps`.
+   */
+  advance(snapshot: AnyMachineSnapshot, event: AnyEventObject, withMicrosteps: boolean): AnyMachineSnapshot {
+    this.actionCount = 0;
+    this.microsteps = withMicrosteps ? [] : null;
+    const next = (this.machine as AnyStateMachine).transition(snapshot, event, this.scope as never);
+    this.lastMicrosteps = this.microsteps;
+    this.microsteps = null;
+    return next;
+  }
+
+  /** Actions of the last step are `actionBuffer[0 .. actionCount)`; the buffer is reused, never shrunk. */
+  readonly actionBuffer: FoldedAction[] = [];
+  actionCount = 0;
+  lastMicrosteps: readonly MicrostepRecord[] | null = null;
+
   initial(input: unknown, withMicrosteps = false): StepOutput {
-    this.actions = [];
+    this.actionCount = 0;
     this.microsteps = withMicrosteps ? [] : null;
     const snapshot = (this.machine as AnyStateMachine).getInitialSnapshot(this.scope as never, input);
     return this.output(snapshot);
   }
 
   step(snapshot: AnyMachineSnapshot, event: AnyEventObject, withMicrosteps = false): StepOutput {
-    this.actions = [];
+    this.actionCount = 0;
     this.microsteps = withMicrosteps ? [] : null;
     const next = (this.machine as AnyStateMachine).transition(snapshot, event, this.scope as never);
     return this.output(next);
   }
 
   private output(snapshot: AnyMachineSnapshot): StepOutput {
+    const actions: FoldedAction[] = [];
+    for (let i = 0; i < this.actionCount; i++) {
+      const a = this.actionBuffer[i] as FoldedAction;
+      actions.push({ type: a.type, params: a.params });
+    }
     const out: StepOutput =
-      this.microsteps === null
-        ? { snapshot, actions: this.actions }
-        : { snapshot, actions: this.actions, microsteps: this.microsteps };
+      this.microsteps === null ? { snapshot, actions } : { snapshot, actions, microsteps: this.microsteps };
     this.microsteps = null;
     return out;
   }

@@ -63,8 +63,8 @@ export interface Pending {
   readonly event: AnyEventObject;
   /** Messages on ordered channels are delivered FIFO per (from, to). */
   readonly ordered: boolean;
-  readonly timerId?: string;
-  readonly fault?: FaultAction;
+  readonly timerId: string | undefined;
+  readonly fault: FaultAction | undefined;
 }
 
 /**
@@ -84,11 +84,14 @@ export interface SystemState {
   readonly cut: readonly string[];
 }
 
-/** What one step did, for run statistics and for the explorer's reports. */
-export type StepOutcome =
-  | { readonly kind: 'delivered'; readonly item: Pending }
-  | { readonly kind: 'dropped'; readonly item: Pending; readonly reason: string }
-  | { readonly kind: 'fault'; readonly item: Pending };
+/** One step: the next state and what happened (a delivery, a drop with its reason, or a fault). */
+export interface StepResult {
+  readonly state: SystemState;
+  readonly kind: 'delivered' | 'dropped' | 'fault';
+  readonly item: Pending;
+  /** Why a dropped item was not delivered. */
+  readonly reason?: string;
+}
 
 /** Counters a step adds to; the run loop owns one and passes it to every step. */
 export interface KernelStats {
