@@ -77,8 +77,7 @@ export class Kernel {
   private readonly snapshotHashes = new WeakMap<AnyMachineSnapshot, string>();
   private readonly pendingHashes = new WeakMap<Pending, string>();
   private readonly stimuli: { to: number; event: AnyEventObject; atUs: number }[] = [];
-  /** Scratch space reused by every step (the kernel is not re-entrant): saves two allocations per delivery. */
-  private readonly scratch: number[] = [];
+  /** Fold context reused by every step (the kernel is not re-entrant): one allocation fewer per delivery. */
   private readonly ctx: FoldContext = {
     time: 0,
     step: 0,
