@@ -21,6 +21,7 @@ import { SeededChooser } from '../src/kernel/chooser.js';
 import { Kernel } from '../src/kernel/kernel.js';
 import { MachineStepper } from '../src/kernel/stepper.js';
 import type { SystemState } from '../src/kernel/types.js';
+import { benchHa, benchPriority } from './ha.js';
 
 /** Untimed rounds before the recorded ones, so the JIT has settled and one-time allocations are done. */
 const WARMUP = 2;
@@ -412,7 +413,14 @@ function main(): void {
   // `npm run bench -- --only relay,hash` runs a subset (for quick iteration); the default is everything.
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
-  const sections = { relay: benchRelay, transition: benchTransition, memory: benchMemory, hash: benchHash };
+  const sections = {
+    relay: benchRelay,
+    transition: benchTransition,
+    memory: benchMemory,
+    hash: benchHash,
+    ha: () => benchHa(progress),
+    priority: () => benchPriority(progress),
+  };
   for (const name of only ?? []) {
     if (!(name in sections)) {
       process.stderr.write(

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { nanoid } from 'nanoid';
 import { InputError, KernelError, LimitError } from './kernel/errors.js';
 import type { SystemState } from './kernel/types.js';
+import { findMutant, mutants } from './mutants/index.js';
 import { formatUs } from './scenarios/format.js';
 import { findScenario, scenarios } from './scenarios/index.js';
 import { describeRange, type Params, type Scenario } from './scenarios/types.js';
@@ -41,6 +42,7 @@ Options:
   --steps N          stop after N steps (default ${DEFAULT_MAX_STEPS})
   --until US         virtual-time horizon in µs (default: the scenario's)
   --max-queue N      fail if more than N deliveries are pending at once (default 100000)
+  --mutant NAME      plant a known bug (see 'statevisor list'); shows which spec catches it
   --json             print the result as JSON instead of a summary
   --quiet            print only the verdict line
 
@@ -125,7 +127,16 @@ function cmdList(args: readonly string[], io: Io): number {
   if (values.json) {
     io.out(
       JSON.stringify(
-        scenarios.map((s) => ({ name: s.name, title: s.title, untilUs: s.untilUs, params: s.params })),
+        {
+          scenarios: scenarios.map((s) => ({ name: s.name, title: s.title, untilUs: s.untilUs, params: s.params })),
+          mutants: mutants.map((m) => ({
+            name: m.name,
+            description: m.description,
+            scenario: m.scenario,
+            params: m.params ?? {},
+            expectedSpec: m.expectedSpec,
+          })),
+        },
         null,
         2,
       ),
@@ -135,8 +146,17 @@ function cmdList(args: readonly string[], io: Io): number {
   for (const s of scenarios) {
     io.out(`${s.name}\n  ${s.title}\n  horizon ${formatUs(s.untilUs)} of virtual time; parameters (--set NAME=VALUE):`);
     for (const [name, p] of Object.entries(s.params)) {
-      io.out(`    ${name.padEnd(16)} ${String(p.default).padEnd(8)} ${describeRange(p).padEnd(22)} ${p.description}`);
+      io.out(`    ${name.padEnd(18)} ${String(p.default).padEnd(8)} ${describeRange(p).padEnd(26)} ${p.description}`);
     }
+  }
+  io.out('\nmutants (--mutant NAME: a planted bug, and the spec that catches it)');
+  for (const m of mutants) {
+    const sets = Object.entries(m.params ?? {})
+      .map(([k, v]) => ` --set ${k}=${v}`)
+      .join('');
+    io.out(
+      `  ${m.name.padEnd(24)} ${m.description}\n  ${''.padEnd(24)} caught by ${m.expectedSpec} in: statevisor run ${m.scenario}${sets} --mutant ${m.name}`,
+    );
   }
   return EXIT_OK;
 }
@@ -149,6 +169,7 @@ function cmdRun(args: readonly string[], io: Io): number {
     steps: { type: 'string' },
     until: { type: 'string' },
     'max-queue': { type: 'string' },
+    mutant: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
@@ -162,6 +183,8 @@ function cmdRun(args: readonly string[], io: Io): number {
   const maxQueue = intFlag('--max-queue', values['max-queue'] as string | undefined, 1, Number.MAX_SAFE_INTEGER);
   const rawParams = parseSets((values.set as string[] | undefined) ?? []);
   const tracePath = values.trace as string | undefined;
+  const mutant = values.mutant as string | undefined;
+  if (mutant !== undefined) findMutant(mutant);
   if (tracePath !== undefined) prepareOutput('--trace', tracePath);
 
   const started = performance.now();
@@ -173,6 +196,7 @@ function cmdRun(args: readonly string[], io: Io): number {
     ...(steps !== undefined ? { maxSteps: steps } : {}),
     ...(until !== undefined ? { untilUs: until } : {}),
     ...(maxQueue !== undefined ? { maxQueue } : {}),
+    ...(mutant !== undefined ? { mutant } : {}),
     trace: tracePath !== undefined,
     ...(progress
       ? {
@@ -190,7 +214,7 @@ function cmdRun(args: readonly string[], io: Io): number {
   const wallMs = performance.now() - started;
   if (tracePath !== undefined) writeAtomic(tracePath, (outcome.trace as NonNullable<SimulateOutcome['trace']>).text());
   const runId = nanoid(10);
-  const reproduce = reproduceCommand(scenario, outcome.seed, outcome.params, steps, until, maxQueue);
+  const reproduce = reproduceCommand(scenario, outcome.seed, outcome.params, steps, until, maxQueue, mutant);
   const replay = tracePath !== undefined ? `npx statevisor replay ${tracePath}` : null;
   const violation = outcome.result.violation;
 
@@ -200,6 +224,7 @@ function cmdRun(args: readonly string[], io: Io): number {
         {
           runId,
           scenario: scenario.name,
+          mutant: outcome.mutant,
           seed: outcome.seed,
           params: outcome.params,
           limits: outcome.limits,
@@ -233,7 +258,9 @@ function cmdRun(args: readonly string[], io: Io): number {
   }
 
   if (!values.quiet) {
-    io.out(`statevisor run ${scenario.name}  seed ${outcome.seed}  (run ${runId})`);
+    io.out(
+      `statevisor run ${scenario.name}  seed ${outcome.seed}${mutant !== undefined ? `  MUTANT ${mutant}` : ''}  (run ${runId})`,
+    );
     io.out(`  ${endLine(outcome)}; ${Math.round(wallMs)} ms wall`);
     for (const line of outcome.summary.lines) io.out(`  ${line}`);
     io.out('  specs');
@@ -335,6 +362,7 @@ function reproduceCommand(
   steps: number | undefined,
   until: number | undefined,
   maxQueue: number | undefined,
+  mutant: string | undefined,
 ): string {
   const parts = ['npx statevisor run', scenario.name, `--seed ${seed}`];
   for (const [name, spec] of Object.entries(scenario.params)) {
@@ -343,6 +371,7 @@ function reproduceCommand(
   if (steps !== undefined) parts.push(`--steps ${steps}`);
   if (until !== undefined) parts.push(`--until ${until}`);
   if (maxQueue !== undefined) parts.push(`--max-queue ${maxQueue}`);
+  if (mutant !== undefined) parts.push(`--mutant ${mutant}`);
   return parts.join(' ');
 }
 

@@ -6,6 +6,7 @@ import { InputError } from './kernel/errors.js';
 import { type RunResult, runSystem, StepDivergence } from './kernel/run.js';
 import { ComparingTraceWriter, parseTrace, TraceMismatch, TraceWriter } from './kernel/trace.js';
 import type { SystemState } from './kernel/types.js';
+import { findMutant } from './mutants/index.js';
 import { findScenario } from './scenarios/index.js';
 import {
   type Assembly,
@@ -29,6 +30,8 @@ export interface SimulateRequest {
   readonly trace?: boolean;
   /** Mutant machines by machine id, for tests that show a spec catches its bug. */
   readonly overrides?: MachineOverrides;
+  /** A registered mutant (src/mutants) by name: reproducible from the CLI and recorded in the trace. */
+  readonly mutant?: string;
   /** Replay these choices instead of drawing from the seed. */
   readonly choices?: readonly number[];
   /** Replay check: compare each trace line with these as it is produced; stop at the first difference. */
@@ -39,6 +42,7 @@ export interface SimulateRequest {
 
 export interface SimulateOutcome {
   readonly scenario: Scenario;
+  readonly mutant: string | null;
   readonly seed: number;
   readonly params: Params;
   readonly limits: { readonly maxSteps: number; readonly untilUs: number; readonly maxQueue: number | null };
@@ -59,11 +63,13 @@ export function simulate(req: SimulateRequest): SimulateOutcome {
     untilUs: req.untilUs ?? scenario.untilUs,
     maxQueue: req.maxQueue ?? null,
   };
-  const assembly = scenario.build(params, req.overrides);
+  const mutant = req.mutant ?? null;
+  const overrides = mutant !== null ? { ...findMutant(mutant).overrides(), ...req.overrides } : req.overrides;
+  const assembly = scenario.build(params, overrides);
   if (limits.maxQueue !== null) assembly.kernel.setMaxQueue(limits.maxQueue);
   const base = req.choices !== undefined ? new ReplayChooser(req.choices) : new SeededChooser(seed);
   const chooser = new RecordingChooser(base);
-  const header = { scenario: scenario.name, seed, params, limits };
+  const header = { scenario: scenario.name, seed, params, limits, ...(mutant !== null ? { mutant } : {}) };
   const trace =
     req.expectLines !== undefined
       ? new ComparingTraceWriter(header, req.expectLines)
@@ -75,6 +81,7 @@ export function simulate(req: SimulateRequest): SimulateOutcome {
     untilUs: limits.untilUs,
     specs: assembly.specs,
     sink: trace,
+    ...(assembly.onStep !== undefined ? { onStep: assembly.onStep } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress, progressEvery: req.progressEvery ?? 10_000 } : {}),
   });
   const stateHash = assembly.kernel.hashState(result.state);
@@ -90,6 +97,7 @@ export function simulate(req: SimulateRequest): SimulateOutcome {
   const summary = scenario.summarize(assembly, result, params);
   return {
     scenario,
+    mutant,
     seed,
     params,
     limits,
@@ -151,6 +159,7 @@ export function replayTrace(text: string, source: string): ReplayReport {
       ...(maxQueue !== undefined ? { maxQueue } : {}),
       trace: true,
       choices: end.choices,
+      ...(header.mutant !== undefined ? { mutant: header.mutant } : {}),
     });
   } catch (err) {
     if (err instanceof TraceMismatch) {

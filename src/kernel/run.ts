@@ -6,7 +6,7 @@ import type { Chooser } from './chooser.js';
 import { ReplayDivergence } from './errors.js';
 import type { Kernel } from './kernel.js';
 import type { TraceSink } from './trace.js';
-import { emptyStats, type FaultAction, type KernelStats, type SystemState } from './types.js';
+import { emptyStats, type FaultAction, type KernelStats, type StepResult, type SystemState } from './types.js';
 
 export type EndReason = 'quiescent' | 'horizon' | 'steps' | 'violation';
 
@@ -20,6 +20,8 @@ export interface RunOptions {
   /** Called every `progressEvery` steps, for terminal progress. */
   readonly onProgress?: (state: SystemState) => void;
   readonly progressEvery?: number;
+  /** Called after every step with what happened: metric observers (latency, stun time) hang here. */
+  readonly onStep?: (result: StepResult) => void;
 }
 
 /** A fault that fired during the run, for summaries. */
@@ -61,14 +63,20 @@ export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions)
     throw err;
   }
   const initial = state;
-  let violation = checkSpecs(kernel, state, options.specs, sink);
+  const always = options.specs.filter((s) => s.kind === 'always');
+  const eventually = options.specs.filter((s) => s.kind === 'eventually');
+  const onStep = options.onStep;
+  let violation = checkSpecs(kernel, state, always, sink);
   if (violation !== null) return { initial, faults, state, reason: 'violation', violation, stats };
   const every = options.progressEvery ?? 0;
   for (;;) {
     if (state.step >= options.maxSteps) return { initial, faults, state, reason: 'steps', violation: null, stats };
     const head = state.pending[0];
-    if (head === undefined) return { initial, faults, state, reason: 'quiescent', violation: null, stats };
-    if (head.due > options.untilUs) return { initial, faults, state, reason: 'horizon', violation: null, stats };
+    if (head === undefined || head.due > options.untilUs) {
+      const reason = head === undefined ? 'quiescent' : 'horizon';
+      violation = checkSpecs(kernel, state, eventually, sink);
+      return { initial, faults, state, reason: violation === null ? reason : 'violation', violation, stats };
+    }
     let next: ReturnType<Kernel['step']>;
     try {
       next = kernel.step(state, chooser, sink, stats);
@@ -78,10 +86,11 @@ export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions)
     }
     if (next === null) return { initial, faults, state, reason: 'quiescent', violation: null, stats };
     state = next.state;
+    onStep?.(next);
     if (next.kind === 'fault' && next.item.fault !== undefined) {
       faults.push({ t: state.time, step: state.step, fault: next.item.fault });
     }
-    violation = checkSpecs(kernel, state, options.specs, sink);
+    violation = checkSpecs(kernel, state, always, sink);
     if (violation !== null) return { initial, faults, state, reason: 'violation', violation, stats };
     if (every > 0 && state.step % every === 0) options.onProgress?.(state);
   }

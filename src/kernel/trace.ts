@@ -26,6 +26,8 @@ export interface TraceHeader {
   readonly seed: number;
   readonly params: Readonly<Record<string, unknown>>;
   readonly limits: Readonly<Record<string, number | null>>;
+  /** A planted bug (src/mutants) the run used, if any. */
+  readonly mutant?: string;
 }
 
 /** Last line: how the run ended, its choices, and the hash of every line before this one. */
@@ -199,6 +201,9 @@ export function parseTrace(text: string, source = 'trace'): ParsedTrace {
   }
   if (header.params === null || typeof header.params !== 'object' || Array.isArray(header.params)) {
     throw new InputError(`${source}:1: field "params" must be an object`);
+  }
+  if (header.mutant !== undefined && typeof header.mutant !== 'string') {
+    throw new InputError(`${source}:1: field "mutant" must be a mutant name`);
   }
   if (header.limits === null || typeof header.limits !== 'object' || Array.isArray(header.limits)) {
     throw new InputError(`${source}:1: field "limits" must be an object`);

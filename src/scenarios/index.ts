@@ -2,11 +2,12 @@
 // New scenarios register here; the order is the order `list` prints.
 
 import { InputError } from '../kernel/errors.js';
+import { haScenarios } from './ha.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
 import type { Scenario } from './types.js';
 
-export const scenarios: readonly Scenario[] = [pingPongScenario, relayRingScenario];
+export const scenarios: readonly Scenario[] = [...haScenarios, pingPongScenario, relayRingScenario];
 
 export function findScenario(name: string, field = 'scenario'): Scenario {
   const s = scenarios.find((x) => x.name === name);

@@ -5,6 +5,7 @@ import type { AnyStateMachine } from 'xstate';
 import { InputError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { RunResult } from '../kernel/run.js';
+import type { StepResult } from '../kernel/types.js';
 import type { Spec } from '../specs/spec.js';
 
 export type ParamValue = number | boolean;
@@ -26,6 +27,8 @@ export type MachineOverrides = Readonly<Record<string, AnyStateMachine>>;
 export interface Assembly {
   readonly kernel: Kernel;
   readonly specs: readonly Spec[];
+  /** Metric observer called after every step (latencies, stun times); its findings go into the summary. */
+  readonly onStep?: (result: StepResult) => void;
 }
 
 export interface Summary {

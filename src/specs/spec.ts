@@ -11,7 +11,12 @@ export interface Spec {
   readonly specId: string;
   /** The property in one plain-English sentence. */
   readonly description: string;
-  readonly kind: 'always';
+  /**
+   * `always`: checked after every step (safety). `eventually`: a bounded liveness property, checked
+   * once when a run ends at quiescence or its horizon (not when it stops at a step bound), like a
+   * P monitor that must not be left in a hot state.
+   */
+  readonly kind: 'always' | 'eventually';
   /** Returns null when the property holds in `state`, else a one-line explanation naming the actors. */
   check(kernel: Kernel, state: SystemState): string | null;
 }

@@ -30,8 +30,19 @@ describe('cli', () => {
     expect(r.out).toContain('ping-pong');
     expect(r.out).toContain('relay-ring');
     expect(r.out).toMatch(/dropRate\s+0\.1\s+in \[0, 1\]/);
-    const json = JSON.parse(cli('list', '--json').out) as { name: string }[];
-    expect(json.map((s) => s.name)).toEqual(['ping-pong', 'relay-ring']);
+    const json = JSON.parse(cli('list', '--json').out) as {
+      scenarios: { name: string }[];
+      mutants: { name: string }[];
+    };
+    expect(json.scenarios.map((s) => s.name)).toEqual([
+      'ha-failover',
+      'ha-steady',
+      'ha-partition',
+      'ha-mixed',
+      'ping-pong',
+      'relay-ring',
+    ]);
+    expect(json.mutants.map((m) => m.name)).toContain('release-on-send');
   });
 
   it('prints help for every command', () => {
@@ -87,10 +98,31 @@ describe('cli', () => {
     );
   });
 
+  it('runs a planted bug, exits 1 naming the spec, and replays the counterexample', () => {
+    const trace = join(dir, 'mutant.jsonl');
+    const r = cli('run', 'ha-steady', '--mutant', 'release-on-send', '--trace', trace);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('MUTANT release-on-send');
+    expect(r.out).toMatch(/VIOLATED output-commit \(M1\)/);
+    expect(r.err).toMatch(/spec 'output-commit' \(M1\) violated at step \d+/);
+    expect(r.err).toContain('reproduce: npx statevisor run ha-steady --seed 1 --mutant release-on-send');
+    expect(r.err).toContain(`replay:    npx statevisor replay ${trace}`);
+    const replay = cli('replay', trace);
+    expect(replay.code, replay.out).toBe(0);
+    expect(replay.out).toContain('byte-identical');
+  });
+
+  it('rejects an unknown mutant', () => {
+    expectBadInput(
+      cli('run', 'ha-steady', '--mutant', 'nope'),
+      /--mutant: unknown mutant 'nope' \(known: release-on-send,/,
+    );
+  });
+
   it('rejects an unknown scenario', () => {
     expectBadInput(
       cli('run', 'nope'),
-      /^statevisor: scenario: unknown scenario 'nope' \(known: ping-pong, relay-ring\)$/,
+      /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring\)$/,
     );
   });
 
