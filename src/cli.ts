@@ -2,11 +2,16 @@
 // Every command has --help and --json; exit codes are 0 success, 1 spec violated / replay diverged, 2 bad input.
 
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nanoid } from 'nanoid';
+import type { AnyStateMachine } from 'xstate';
+import { chartOf } from './export/chart.js';
+import { toDot } from './export/dot.js';
+import { toMermaid } from './export/mermaid.js';
 import { InputError, KernelError, LimitError } from './kernel/errors.js';
 import type { SystemState } from './kernel/types.js';
+import { findMachine, machines } from './machines.js';
 import { findMutant, mutants } from './mutants/index.js';
 import { formatUs } from './scenarios/format.js';
 import { findScenario, scenarios } from './scenarios/index.js';
@@ -26,6 +31,7 @@ Commands:
   list                     the scenarios, with their parameters
   run <scenario>           run a scenario under a seed; prints a summary and every spec's verdict
   replay <trace>           re-execute a saved trace from its recorded choices; byte-identical or not
+  export <machine|all>     write statecharts as Mermaid, JSON or Graphviz DOT
   help [command]           this text, or a command's
 
 Every command takes --help and --json. Exit codes: 0 success, 1 a spec was violated or a
@@ -47,6 +53,12 @@ Options:
   --quiet            print only the verdict line
 
 Exit codes: 0 every spec held, 1 a spec was violated or a limit was hit, 2 bad input.`,
+  export: `Usage: statevisor export <machine|all> [--format mermaid|json|dot] [--out DIR] [--compact]
+
+Writes each statechart, generated from the machine definition: Mermaid stateDiagram-v2 (default),
+the chart's JSON structure (states, nesting, parallel regions, transitions with guards and actions),
+or Graphviz DOT. Without --out it prints to stdout; with --out DIR it writes <machine>.<mmd|json|dot>.
+--compact (Mermaid) draws one arrow per pair of states, listing its events.`,
   replay: `Usage: statevisor replay <trace> [--json]
 
 Re-executes the run a trace records (scenario, parameters and recorded choices from the file)
@@ -86,8 +98,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return cmdRun(rest, io);
       case 'replay':
         return cmdReplay(rest, io);
+      case 'export':
+        return cmdExport(rest, io);
       default:
-        throw new InputError(`unknown command '${command}' (commands: list, run, replay, help)`);
+        throw new InputError(`unknown command '${command}' (commands: list, run, replay, export, help)`);
     }
   } catch (err) {
     if (err instanceof InputError) {
@@ -316,6 +330,53 @@ function cmdReplay(args: readonly string[], io: Io): number {
     if (d?.actual != null) io.out(`  replayed: ${truncate(d.actual)}`);
   }
   return report.identical ? EXIT_OK : EXIT_FAIL;
+}
+
+function cmdExport(args: readonly string[], io: Io): number {
+  const { values, positionals } = parse('export', args, {
+    format: { type: 'string' },
+    out: { type: 'string' },
+    compact: { type: 'boolean' },
+  });
+  if (values.help) return help('export', io);
+  if (positionals.length === 0) throw new InputError("export: missing machine name or 'all'");
+  if (positionals.length > 1) throw new InputError(`export: unexpected argument '${positionals[1]}'`);
+  const format = (values.format as string | undefined) ?? 'mermaid';
+  const writers: Record<string, { ext: string; write: (m: AnyStateMachine) => string }> = {
+    mermaid: { ext: 'mmd', write: (m) => toMermaid(m, { compact: values.compact === true }) },
+    json: { ext: 'json', write: (m) => `${JSON.stringify(chartOf(m), null, 2)}\n` },
+    dot: { ext: 'dot', write: toDot },
+  };
+  const writer = writers[format];
+  if (writer === undefined) throw new InputError(`--format: expected mermaid, json or dot, got '${format}'`);
+  const name = positionals[0] as string;
+  const selected = name === 'all' ? [...machines] : [findMachine(name)];
+  const out = values.out as string | undefined;
+  if (out === undefined) {
+    if (format === 'json' && selected.length > 1) {
+      io.out(JSON.stringify(Object.fromEntries(selected.map((m) => [m.id, chartOf(m)])), null, 2));
+    } else {
+      const comment = format === 'dot' ? '//' : '%%';
+      io.out(
+        selected
+          .map((m) => `${selected.length > 1 ? `${comment} machine: ${m.id}\n` : ''}${writer.write(m)}`)
+          .join('\n')
+          .trimEnd(),
+      );
+    }
+    return EXIT_OK;
+  }
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (err) {
+    throw new InputError(
+      `--out: cannot create directory '${out}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  prepareOutput('--out', join(out, `.statevisor-probe`));
+  for (const m of selected) writeAtomic(join(out, `${m.id}.${writer.ext}`), writer.write(m));
+  io.out(`wrote ${selected.length} chart(s) as ${format} to ${out}`);
+  return EXIT_OK;
 }
 
 function help(command: string, io: Io): number {

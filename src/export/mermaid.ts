@@ -6,7 +6,12 @@ import { type ChartState, chartOf } from './chart.js';
 
 const safeId = (id: string) => id.replace(/[^A-Za-z0-9_]/g, '_');
 
-export function toMermaid(machine: AnyStateMachine): string {
+export interface MermaidOptions {
+  /** One arrow per (source, target) pair, listing its events: legible charts for documents. */
+  readonly compact?: boolean;
+}
+
+export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}): string {
   const chart = chartOf(machine);
   const lines = ['stateDiagram-v2'];
   const byId = new Map<string, ChartState>();
@@ -19,11 +24,11 @@ export function toMermaid(machine: AnyStateMachine): string {
   const writeState = (s: ChartState, indent: string): void => {
     const id = safeId(s.id);
     if (s.children.length === 0) {
-      lines.push(`${indent}state "${s.key}" as ${id}`);
+      lines.push(`${indent}state "${s.key || chart.machine}" as ${id}`);
       if (s.type === 'final') lines.push(`${indent}${id} --> [*]`);
       return;
     }
-    lines.push(`${indent}state "${s.key}" as ${id} {`);
+    lines.push(`${indent}state "${s.key || chart.machine}" as ${id} {`);
     writeBody(s, `${indent}  `);
     lines.push(`${indent}}`);
   };
@@ -40,12 +45,28 @@ export function toMermaid(machine: AnyStateMachine): string {
     for (const c of s.children) writeState(c, indent);
   };
 
-  writeBody(chart.root, '  ');
+  // Mermaid draws `--` regions only inside a composite state, and a transition needs a declared state: a
+  // parallel root, or a root with transitions of its own, is drawn as one composite named after the machine.
+  const rootHasTransitions = chart.transitions.some((t) => t.source === chart.root.id);
+  if (chart.root.type === 'parallel' || rootHasTransitions) writeState(chart.root, '  ');
+  else writeBody(chart.root, '  ');
+  const edges: { source: string; target: string; labels: string[] }[] = [];
   for (const t of chart.transitions) {
     const label = `${t.event}${t.guard ? ` [${t.guard}]` : ''}`.replace(/:/g, ' ');
-    const source = safeId(t.source);
     const targets = t.targets.length > 0 ? t.targets : [t.source];
-    for (const target of targets) lines.push(`  ${source} --> ${safeId(target)}: ${label}`);
+    for (const target of targets) {
+      const source = safeId(t.source);
+      const to = safeId(target);
+      // Compact labels keep a guard only where it decides between targets for the same event.
+      const branches = chart.transitions.some(
+        (u) => u.source === t.source && u.event === t.event && u.targets.join() !== t.targets.join(),
+      );
+      const short = branches && t.guard ? `${t.event} [${t.guard}]` : t.event;
+      const edge = options.compact ? edges.find((e) => e.source === source && e.target === to) : undefined;
+      if (edge === undefined) edges.push({ source, target: to, labels: [options.compact ? short : label] });
+      else if (!edge.labels.includes(short)) edge.labels.push(short);
+    }
   }
+  for (const e of edges) lines.push(`  ${e.source} --> ${e.target}: ${e.labels.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -112,6 +112,33 @@ describe('cli', () => {
     expect(replay.out).toContain('byte-identical');
   });
 
+  it('exports charts as Mermaid, JSON and DOT, to stdout or a directory', () => {
+    const mmd = cli('export', 'replica');
+    expect(mmd.code).toBe(0);
+    expect(mmd.out).toMatch(/^stateDiagram-v2\n {2}\[\*\] --> replica_backup/);
+    expect(mmd.out).toContain('replica_suspecting --> replica_fencing: replica.confirmTimedOut [isFencingRequired]');
+    const json = JSON.parse(cli('export', 'checkpointCoordinator', '--format', 'json').out);
+    expect(json.root.type).toBe('parallel');
+    expect(json.root.children.map((c: { key: string }) => c.key)).toEqual(['epochs', 'lease', 'heartbeat']);
+    const out = join(dir, 'charts');
+    const all = cli('export', 'all', '--format', 'dot', '--out', out);
+    expect(all.code, all.err).toBe(0);
+    expect(readdirSync(out).sort()).toContain('sriovNic.dot');
+    expect(readFileSync(join(out, 'sriovNic.dot'), 'utf8')).toMatch(/^digraph "sriovNic" \{/);
+    expect(readdirSync(out).filter((f) => f.includes('.tmp-') || f.includes('probe'))).toEqual([]);
+  });
+
+  it('rejects an unknown machine, a bad format and an unwritable --out', () => {
+    expectBadInput(
+      cli('export', 'nope'),
+      /^statevisor: machine: unknown machine 'nope' \(known: checkpointCoordinator,/,
+    );
+    expectBadInput(cli('export', 'replica', '--format', 'svg'), /--format: expected mermaid, json or dot, got 'svg'/);
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, 'x');
+    expectBadInput(cli('export', 'all', '--out', join(blocker, 'sub')), /--out: cannot create directory/);
+  });
+
   it('rejects an unknown mutant', () => {
     expectBadInput(
       cli('run', 'ha-steady', '--mutant', 'nope'),
