@@ -650,7 +650,10 @@ export class Kernel {
     if (fate === 3 && ctx.stats) ctx.stats.delayed++;
     for (let c = 0; c < copies; c++) {
       const span = link.latencyUs.max - link.latencyUs.min;
-      let due = ctx.time + link.latencyUs.min + (span > 0 ? ctx.chooser.choose(span + 1, 'link.latency') : 0);
+      // Latency is drawn on a grid of latencyStepUs: a coarse grid keeps exhaustive exploration finite.
+      const step = link.latencyStepUs ?? 1;
+      const options = Math.floor(span / step) + 1;
+      let due = ctx.time + link.latencyUs.min + (options > 1 ? step * ctx.chooser.choose(options, 'link.latency') : 0);
       if (fate === 3) due += link.delayUs;
       // An ordered link needs the scan only when a later send can be drawn due before an earlier one.
       const fifoScan = link.ordered && (span > 0 || link.delayRate > 0);

@@ -10,6 +10,8 @@ export type Address = string;
 export interface LinkConfig {
   /** Latency drawn uniformly (by the chooser) from [min, max] virtual microseconds. */
   readonly latencyUs: { readonly min: number; readonly max: number };
+  /** Granularity of the latency draw (default 1 µs): the number of options is floor((max - min) / step) + 1. */
+  readonly latencyStepUs?: number;
   /** Probability that a message is lost. */
   readonly dropRate: number;
   /** Probability that a message arrives twice (the copy gets its own latency draw). */

@@ -80,6 +80,11 @@ export const HA_PARAMS: ParamSpecs = {
   leaseRetryUs: us(3_000, 1, 'backup lease retry interval (µs)'),
   linkLatencyMinUs: us(100, 0, 'primary-backup link latency, lower bound (µs)'),
   linkLatencyMaxUs: us(400, 0, 'primary-backup link latency, upper bound (µs)'),
+  latencyStepUs: us(1, 1, 'granularity of latency draws on the primary-backup link (µs)'),
+  worldLatencyMinUs: us(20, 0, 'NIC to outside-world latency, lower bound (µs)'),
+  worldLatencyMaxUs: us(60, 0, 'NIC to outside-world latency, upper bound (µs)'),
+  witnessLatencyMinUs: us(50, 1, 'host to witness latency, lower bound (µs)'),
+  witnessLatencyMaxUs: { type: 'int', default: 200, min: 1, max: 499, description: 'host to witness latency, upper bound (µs; below the lease skew)' },
   dropRate: { type: 'number', default: 0, min: 0, max: 0.5, description: 'primary-backup message loss probability' },
   duplicateRate: {
     type: 'number',
@@ -103,14 +108,18 @@ export const HA_PARAMS: ParamSpecs = {
   livenessEpochs: { type: 'int', default: 4, min: 1, max: 1_000, description: 'release-liveness bound (epochs)' },
 };
 
-/** Witness links are fixed and fast; the lease skew must exceed their latency (checked in validate). */
-const WITNESS_LATENCY = { min: 50, max: 200 };
+/** The witness frees a lease this long after its term: more than any witness-to-host latency (max 499). */
 const LEASE_SKEW_US = 500;
 
 function validateHa(p: Params): void {
   const n = (k: string) => p[k] as number;
   if (n('plainVms') >= n('vms') && n('plainVms') > 0) {
     throw new InputError(`plainVms: ${n('plainVms')} must be below vms (${n('vms')}): at least one VM is checkpointed`);
+  }
+  for (const l of ['world', 'witness'] as const) {
+    if (n(`${l}LatencyMaxUs`) < n(`${l}LatencyMinUs`)) {
+      throw new InputError(`${l}LatencyMaxUs: ${n(`${l}LatencyMaxUs`)} is below ${l}LatencyMinUs (${n(`${l}LatencyMinUs`)})`);
+    }
   }
   if (n('hotPages') > n('pageCount'))
     throw new InputError(`hotPages: ${n('hotPages')} exceeds pageCount (${n('pageCount')})`);
@@ -185,12 +194,17 @@ function buildFromParams(p: Params, overrides?: Parameters<Scenario['build']>[1]
     link: {
       ...PERFECT_LINK,
       latencyUs: { min: n('linkLatencyMinUs'), max: n('linkLatencyMaxUs') },
+      latencyStepUs: n('latencyStepUs'),
       dropRate: n('dropRate'),
       duplicateRate: n('duplicateRate'),
       ordered: true,
     },
-    witnessLink: { ...PERFECT_LINK, latencyUs: WITNESS_LATENCY, ordered: true },
-    worldLink: { ...PERFECT_LINK, latencyUs: { min: 20, max: 60 }, ordered: true },
+    witnessLink: {
+      ...PERFECT_LINK,
+      latencyUs: { min: n('witnessLatencyMinUs'), max: n('witnessLatencyMaxUs') },
+      ordered: true,
+    },
+    worldLink: { ...PERFECT_LINK, latencyUs: { min: n('worldLatencyMinUs'), max: n('worldLatencyMaxUs') }, ordered: true },
     faults,
     ...(overrides !== undefined ? { overrides } : {}),
   };
@@ -211,11 +225,39 @@ function buildFromParams(p: Params, overrides?: Parameters<Scenario['build']>[1]
   };
 }
 
+/**
+ * The small configuration `statevisor check` explores by default: one VM, 1 ms epochs, fixed latencies
+ * (ties between simultaneous deliveries remain, and they are what the explorer enumerates).
+ */
+const CHECK_BASE: Readonly<Record<string, string>> = {
+  vms: '1',
+  epochUs: '1000',
+  sliceUs: '250',
+  pageCount: '8',
+  hotPages: '2',
+  writesPerSlice: '2',
+  packetEverySlices: '2',
+  linkLatencyMinUs: '100',
+  linkLatencyMaxUs: '100',
+  worldLatencyMinUs: '20',
+  worldLatencyMaxUs: '20',
+  witnessLatencyMinUs: '50',
+  witnessLatencyMaxUs: '50',
+  heartbeatUs: '500',
+  heartbeatTimeoutUs: '1500',
+  confirmUs: '500',
+  leaseUs: '2000',
+  leaseRetryUs: '1000',
+  ackTimeoutUs: '600',
+  retryUs: '1000',
+};
+
 function makeHaScenario(
   name: string,
   title: string,
   untilUs: number,
   defaults: Readonly<Record<string, number | boolean>>,
+  check?: Scenario['check'],
 ): Scenario {
   const params: Record<string, ParamSpec> = {};
   for (const [k, spec] of Object.entries(HA_PARAMS))
@@ -225,6 +267,7 @@ function makeHaScenario(
     title,
     untilUs,
     params,
+    ...(check !== undefined ? { check } : {}),
     validate: validateHa,
     build: (p, overrides) => buildFromParams(p, overrides),
     summarize(assembly, result, p) {
@@ -304,6 +347,7 @@ export const haSteadyScenario = makeHaScenario(
   'Checkpoint HA without faults: 2 VMs checkpointed every 5 ms, NIC buffers output until the backup acks',
   100_000,
   {},
+  { params: CHECK_BASE, untilUs: 3_100, note: '1 VM, 3 epochs of 1 ms, 2 packets per epoch, fixed latencies' },
 );
 
 export const haFailoverScenario = makeHaScenario(
@@ -311,6 +355,11 @@ export const haFailoverScenario = makeHaScenario(
   'The primary host crashes at a chooser-drawn instant; the backup fences, promotes and resumes from the last acked checkpoint',
   120_000,
   { crashFromUs: 10_000, crashToUs: 60_000 },
+  {
+    params: { ...CHECK_BASE, crashFromUs: '200', crashToUs: '2400', faultStepUs: '200' },
+    untilUs: 6_000,
+    note: '1 VM, 1 ms epochs, the primary crashes at every 200 µs point in [0.2 ms, 2.4 ms]',
+  },
 );
 
 export const haPartitionScenario = makeHaScenario(
@@ -318,6 +367,11 @@ export const haPartitionScenario = makeHaScenario(
   'The primary-backup link is cut for 20 ms: the witness lease keeps the backup from promoting (no split brain)',
   120_000,
   { partitionFromUs: 10_000, partitionToUs: 30_000 },
+  {
+    params: { ...CHECK_BASE, partitionFromUs: '500', partitionToUs: '1500', faultStepUs: '500', partitionForUs: '2500' },
+    untilUs: 6_000,
+    note: '1 VM, 1 ms epochs, a 2.5 ms partition starting at 0.5, 1.0 or 1.5 ms',
+  },
 );
 
 export const haMixedScenario = makeHaScenario(
@@ -325,6 +379,7 @@ export const haMixedScenario = makeHaScenario(
   'Checkpointed and non-checkpointed VMs share one SR-IOV NIC; released packets take priority (M1 rule)',
   100_000,
   { vms: 4, plainVms: 2 },
+  { params: { ...CHECK_BASE, vms: '2', plainVms: '1' }, untilUs: 2_100, note: '1 checkpointed + 1 plain VM, 2 epochs' },
 );
 
 export const haScenarios = [haFailoverScenario, haSteadyScenario, haPartitionScenario, haMixedScenario];

@@ -44,6 +44,11 @@ export interface Scenario {
   readonly params: ParamSpecs;
   /** Virtual-time horizon (µs) of a run unless `--until` says otherwise. */
   readonly untilUs: number;
+  /**
+   * The small configuration `statevisor check <scenario>` explores to exhaustion by default: parameter
+   * overrides (as CLI strings) and a horizon. Bigger configurations are the user's to choose.
+   */
+  readonly check?: { readonly params: Readonly<Record<string, string>>; readonly untilUs: number; readonly note: string };
   /** Cross-field checks beyond each parameter's own range; throw InputError naming the field. */
   validate?(params: Params): void;
   build(params: Params, overrides?: MachineOverrides): Assembly;

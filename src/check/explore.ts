@@ -1,0 +1,182 @@
+// Exhaustive exploration of a scenario's state space: BFS (shortest counterexample) or DFS (low memory),
+// a visited set on the canonical state hash, and depth, state, time and memory bounds reported as such.
+
+import type { Kernel } from '../kernel/kernel.js';
+import type { SystemState } from '../kernel/types.js';
+import type { Spec, Violation } from '../specs/spec.js';
+import { forEachInitial, forEachSuccessor } from './successors.js';
+
+export interface ExploreOptions {
+  readonly mode: 'bfs' | 'dfs';
+  /** Virtual-time horizon: a state whose next delivery is due after it is terminal. */
+  readonly untilUs: number;
+  readonly maxDepth: number;
+  readonly maxStates: number;
+  readonly maxTimeMs: number;
+  readonly maxMemoryBytes: number;
+  readonly specs: readonly Spec[];
+  /** Wall clock for the time bound and progress; the exploration itself never reads it. */
+  readonly now: () => number;
+  readonly onProgress?: (p: ExploreProgress) => void;
+  readonly progressEveryStates?: number;
+}
+
+export interface ExploreProgress {
+  readonly states: number;
+  readonly transitions: number;
+  readonly depth: number;
+  readonly frontier: number;
+  readonly elapsedMs: number;
+  readonly heapBytes: number;
+}
+
+export type Bound = 'depth' | 'states' | 'time' | 'memory';
+
+export interface Counterexample {
+  readonly violation: Violation;
+  /** Every choice from the initial state to the violating one: replayable with ReplayChooser. */
+  readonly choices: readonly number[];
+  /** Steps from the initial state (BFS: the fewest possible). */
+  readonly steps: number;
+}
+
+export interface ExploreResult {
+  readonly verdict: 'holds' | 'violated' | 'bound-hit';
+  /** True when every reachable state (within the horizon) was visited. */
+  readonly exhausted: boolean;
+  readonly boundsHit: readonly Bound[];
+  readonly states: number;
+  readonly transitions: number;
+  readonly terminalStates: number;
+  readonly maxDepth: number;
+  readonly elapsedMs: number;
+  readonly heapBytesPerState: number;
+  readonly counterexample: Counterexample | null;
+}
+
+interface Node {
+  readonly parent: number;
+  readonly choices: readonly number[];
+  readonly depth: number;
+}
+
+/** Explores from every initial state; stops at the first violation (BFS: a shortest one). */
+export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult {
+  const start = options.now();
+  const heapBase = process.memoryUsage().heapUsed;
+  const always = options.specs.filter((s) => s.kind === 'always');
+  const eventually = options.specs.filter((s) => s.kind === 'eventually');
+  const visited = new Map<string, number>();
+  const nodes: Node[] = [];
+  const boundsHit = new Set<Bound>();
+  let transitions = 0;
+  let terminalStates = 0;
+  let maxDepth = 0;
+  let counterexample: Counterexample | null = null;
+  let heapBytes = 0;
+  // BFS reads from the front (an index into the array), DFS pops from the back.
+  const frontier: { state: SystemState; node: number }[] = [];
+  let head = 0;
+  const every = options.progressEveryStates ?? 20_000;
+
+  const pathOf = (node: number): number[] => {
+    const parts: (readonly number[])[] = [];
+    for (let n = node; n >= 0; n = (nodes[n] as Node).parent) parts.push((nodes[n] as Node).choices);
+    return parts.reverse().flat();
+  };
+
+  const check = (specs: readonly Spec[], state: SystemState, node: number): boolean => {
+    for (const spec of specs) {
+      const message = spec.check(kernel, state);
+      if (message !== null) {
+        counterexample = {
+          violation: { spec: spec.name, specId: spec.specId, step: state.step, t: state.time, message },
+          choices: pathOf(node),
+          steps: state.step,
+        };
+        return false;
+      }
+    }
+    return true;
+  };
+
+  /** Registers a state; returns false when exploration must stop. */
+  const admit = (state: SystemState, parent: number, choices: readonly number[], depth: number): boolean => {
+    const hash = kernel.hashState(state);
+    if (visited.has(hash)) return true;
+    if (visited.size >= options.maxStates) {
+      boundsHit.add('states');
+      return false;
+    }
+    const node = nodes.length;
+    nodes.push({ parent, choices, depth });
+    visited.set(hash, node);
+    if (depth > maxDepth) maxDepth = depth;
+    if (!check(always, state, node)) return false;
+    frontier.push({ state, node });
+    if (visited.size % every === 0) {
+      heapBytes = process.memoryUsage().heapUsed - heapBase;
+      const elapsedMs = options.now() - start;
+      options.onProgress?.({ states: visited.size, transitions, depth, frontier: frontier.length - head, elapsedMs, heapBytes });
+      if (heapBytes > options.maxMemoryBytes) {
+        boundsHit.add('memory');
+        return false;
+      }
+      if (elapsedMs > options.maxTimeMs) {
+        boundsHit.add('time');
+        return false;
+      }
+    }
+    return true;
+  };
+
+  let go = true;
+  forEachInitial(kernel, (state, choices) => {
+    go = admit(state, -1, choices, 0);
+    return go;
+  });
+
+  while (go && counterexample === null) {
+    const item = options.mode === 'bfs' ? frontier[head++] : frontier.pop();
+    if (item === undefined) break;
+    if (options.mode === 'bfs' && head > 4096 && head * 2 > frontier.length) {
+      // Drop the consumed prefix now and then, so the BFS queue does not keep expanded states alive.
+      frontier.splice(0, head);
+      head = 0;
+    }
+    const { state, node } = item;
+    const depth = (nodes[node] as Node).depth;
+    const next = state.pending[0];
+    if (next === undefined || next.due > options.untilUs) {
+      terminalStates++;
+      if (!check(eventually, state, node)) break;
+      continue;
+    }
+    if (depth >= options.maxDepth) {
+      boundsHit.add('depth');
+      continue;
+    }
+    forEachSuccessor(kernel, state, (result, choices) => {
+      transitions++;
+      go = admit(result.state, node, choices, depth + 1);
+      return go && counterexample === null;
+    });
+  }
+
+  const elapsedMs = options.now() - start;
+  heapBytes = Math.max(heapBytes, process.memoryUsage().heapUsed - heapBase);
+  const states = visited.size;
+  const found = counterexample as Counterexample | null;
+  return {
+    verdict: found !== null ? 'violated' : boundsHit.size > 0 ? 'bound-hit' : 'holds',
+    exhausted: found === null && boundsHit.size === 0,
+    boundsHit: [...boundsHit].sort(),
+    states,
+    transitions,
+    terminalStates,
+    maxDepth,
+    elapsedMs,
+    heapBytesPerState: states > 0 ? Math.round(heapBytes / states) : 0,
+    counterexample: found,
+  };
+}
