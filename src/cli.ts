@@ -2,10 +2,15 @@
 // Every command has --help and --json; exit codes are 0 success, 1 spec violated / replay diverged, 2 bad input.
 
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nanoid } from 'nanoid';
 import type { AnyStateMachine } from 'xstate';
+import { runCheck } from './check/check.js';
+import type { ExploreProgress } from './check/explore.js';
+import { search } from './check/pool.js';
+import { shrink } from './check/shrink.js';
 import { chartOf } from './export/chart.js';
 import { toDot } from './export/dot.js';
 import { toMermaid } from './export/mermaid.js';
@@ -15,7 +20,7 @@ import { findMachine, machines } from './machines.js';
 import { findMutant, mutants } from './mutants/index.js';
 import { formatUs } from './scenarios/format.js';
 import { findScenario, scenarios } from './scenarios/index.js';
-import { describeRange, type Params, type Scenario } from './scenarios/types.js';
+import { describeRange, type Params, resolveParams, type Scenario } from './scenarios/types.js';
 import { DEFAULT_MAX_STEPS, replayTrace, type SimulateOutcome, simulate } from './simulate.js';
 
 const EXIT_OK = 0;
@@ -31,6 +36,7 @@ Commands:
   list                     the scenarios, with their parameters
   run <scenario>           run a scenario under a seed; prints a summary and every spec's verdict
   replay <trace>           re-execute a saved trace from its recorded choices; byte-identical or not
+  check <scenario>         explore every interleaving and fault point (or random/swarm walks); counterexamples
   export <machine|all>     write statecharts as Mermaid, JSON or Graphviz DOT
   help [command]           this text, or a command's
 
@@ -53,6 +59,31 @@ Options:
   --quiet            print only the verdict line
 
 Exit codes: 0 every spec held, 1 a spec was violated or a limit was hit, 2 bad input.`,
+  check: `Usage: statevisor check <scenario> [options]
+
+Explores the scenario's small check configuration (see 'statevisor list') to exhaustion and checks
+every spec on every state: exit 0 when they all hold, 1 with a counterexample (shortest with BFS),
+written as a trace and replayable with 'statevisor replay'.
+
+Options:
+  --mode M           bfs (default: shortest counterexample), dfs (low memory), random, swarm
+  --set NAME=VALUE   override a parameter of the check configuration (repeatable)
+  --full             start from the scenario's full defaults instead of its check configuration
+  --mutant NAME      plant a known bug (see 'statevisor list')
+  --until US         virtual-time horizon (default: the check configuration's)
+  --max-depth N      bound on steps from the initial state (bfs/dfs)
+  --max-states N     bound on distinct states (default 2000000)
+  --max-time S       bound on wall time in seconds (default 600)
+  --max-memory MB    stop cleanly with "bound hit" past this heap size (default 8192)
+  --seeds N          random/swarm: walks to run (default 1000)
+  --first-seed N     random/swarm: first seed (default 1)
+  --workers N        random/swarm: worker threads (default: one per core)
+  --no-shrink        random/swarm: report the counterexample as found, unshrunk
+  --trace FILE       where to write the counterexample trace (default traces/<scenario>-counterexample.jsonl)
+  --json             print the report as JSON
+
+A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
+visited, but not every reachable state was visited.`,
   export: `Usage: statevisor export <machine|all> [--format mermaid|json|dot] [--out DIR] [--compact]
 
 Writes each statechart, generated from the machine definition: Mermaid stateDiagram-v2 (default),
@@ -100,8 +131,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return cmdReplay(rest, io);
       case 'export':
         return cmdExport(rest, io);
+      case 'check':
+        return await cmdCheck(rest, io);
       default:
-        throw new InputError(`unknown command '${command}' (commands: list, run, replay, export, help)`);
+        throw new InputError(`unknown command '${command}' (commands: list, run, replay, check, export, help)`);
     }
   } catch (err) {
     if (err instanceof InputError) {
@@ -330,6 +363,264 @@ function cmdReplay(args: readonly string[], io: Io): number {
     if (d?.actual != null) io.out(`  replayed: ${truncate(d.actual)}`);
   }
   return report.identical ? EXIT_OK : EXIT_FAIL;
+}
+
+async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('check', args, {
+    mode: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    full: { type: 'boolean' },
+    mutant: { type: 'string' },
+    until: { type: 'string' },
+    'max-depth': { type: 'string' },
+    'max-states': { type: 'string' },
+    'max-time': { type: 'string' },
+    'max-memory': { type: 'string' },
+    seeds: { type: 'string' },
+    'first-seed': { type: 'string' },
+    workers: { type: 'string' },
+    'no-shrink': { type: 'boolean' },
+    trace: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) return help('check', io);
+  if (positionals.length === 0) throw new InputError("check: missing scenario name (see 'statevisor list')");
+  if (positionals.length > 1) throw new InputError(`check: unexpected argument '${positionals[1]}'`);
+  const scenario = findScenario(positionals[0] as string);
+  const mode = (values.mode as string | undefined) ?? 'bfs';
+  if (!['bfs', 'dfs', 'random', 'swarm'].includes(mode)) {
+    throw new InputError(`--mode: expected bfs, dfs, random or swarm, got '${mode}'`);
+  }
+  const mutant = values.mutant as string | undefined;
+  if (mutant !== undefined) findMutant(mutant);
+  const sets = parseSets((values.set as string[] | undefined) ?? []);
+  const full = values.full === true;
+  const base = full ? {} : (scenario.check?.params ?? {});
+  const rawParams = { ...base, ...sets };
+  resolveParams(scenario, rawParams);
+  const until = intFlag('--until', values.until as string | undefined, 0, Number.MAX_SAFE_INTEGER);
+  const untilUs = until ?? (full ? scenario.untilUs : (scenario.check?.untilUs ?? scenario.untilUs));
+  const tracePath =
+    (values.trace as string | undefined) ?? `traces/${scenario.name}${mutant ? `-${mutant}` : ''}-counterexample.jsonl`;
+  prepareOutput('--trace', tracePath);
+  const started = performance.now();
+  const progress = io.progress && !values.json;
+  const configNote = full ? 'full defaults' : (scenario.check?.note ?? 'scenario defaults');
+
+  if (mode === 'random' || mode === 'swarm') {
+    const seeds = intFlag('--seeds', values.seeds as string | undefined, 1, 100_000_000) ?? 1000;
+    const first = intFlag('--first-seed', values['first-seed'] as string | undefined, 0, Number.MAX_SAFE_INTEGER) ?? 1;
+    const workers =
+      intFlag('--workers', values.workers as string | undefined, 1, 256) ?? Math.max(1, availableParallelism());
+    const searchParams = full ? sets : rawParams;
+    const result = await search({
+      scenario,
+      params: searchParams,
+      swarm: mode === 'swarm',
+      first,
+      count: seeds,
+      workers,
+      ...(mutant !== undefined ? { mutant } : {}),
+      ...(until !== undefined || !full ? { untilUs } : {}),
+      ...(progress ? { onProgress: (n: number) => process.stderr.write(`\r  ${n}/${seeds} walks   `) } : {}),
+    });
+    if (progress) process.stderr.write('\r\x1b[K');
+    const f = result.failure;
+    let shrunk: ReturnType<typeof shrink> | null = null;
+    let traceInfo: { steps: number; hash: string | null; violatedAtStep: number | null } | null = null;
+    if (f !== null) {
+      const walkUntil = until !== undefined || !full ? untilUs : scenario.untilUs;
+      shrunk =
+        values['no-shrink'] === true
+          ? null
+          : shrink({
+              scenario,
+              params: f.params,
+              ...(mutant !== undefined ? { mutant } : {}),
+              untilUs: walkUntil,
+              choices: f.choices,
+              spec: f.violation.spec,
+              budget: 400,
+            });
+      const o = simulate({
+        scenario,
+        seed: f.seed,
+        params: f.params,
+        choices: shrunk?.choices ?? f.choices,
+        untilUs: walkUntil,
+        trace: true,
+        ...(mutant !== undefined ? { mutant } : {}),
+      });
+      writeAtomic(tracePath, o.trace?.text() ?? '');
+      traceInfo = { steps: o.result.state.step, hash: o.traceHash, violatedAtStep: o.result.violation?.step ?? null };
+    }
+    const wallMs = performance.now() - started;
+    const report = {
+      scenario: scenario.name,
+      mode,
+      mutant: mutant ?? null,
+      configuration: configNote,
+      verdict: f === null ? 'holds' : 'violated',
+      walks: result.walks,
+      seeds: { first, count: seeds },
+      workers: result.workers,
+      wallMs: Math.round(wallMs),
+      counterexample:
+        f === null
+          ? null
+          : {
+              seed: f.seed,
+              params: f.params,
+              violation: f.violation,
+              foundSteps: f.steps,
+              foundChoices: f.choices.length,
+              shrunkChoices: shrunk?.choices.length ?? null,
+              shrinkAttempts: shrunk?.attempts ?? 0,
+              trace: { path: tracePath, ...traceInfo },
+              replay: `npx statevisor replay ${tracePath}`,
+            },
+    };
+    if (values.json) io.out(JSON.stringify(report, null, 2));
+    else {
+      io.out(`statevisor check ${scenario.name}  (${mode}${mutant ? `, MUTANT ${mutant}` : ''}; ${configNote})`);
+      io.out(
+        `  ${result.walks} walks from seed ${first} on ${result.workers} worker(s) in ${(wallMs / 1000).toFixed(2)} s`,
+      );
+      if (f === null) io.out(`  every spec held on every walk (${seeds} seeds)`);
+      else {
+        io.out(`  VIOLATED ${f.violation.spec} (${f.violation.specId}) on seed ${f.seed}: ${f.violation.message}`);
+        io.out(
+          `  counterexample: found after ${f.steps} steps with ${f.choices.length} choices${shrunk ? `, shrunk to ${shrunk.choices.length} choices / ${traceInfo?.steps} steps (${shrunk.attempts} runs)` : ''}`,
+        );
+        io.out(`  trace written to ${tracePath}; replay it: npx statevisor replay ${tracePath}`);
+      }
+    }
+    return f === null ? EXIT_OK : EXIT_FAIL;
+  }
+
+  const maxTime = intFlag('--max-time', values['max-time'] as string | undefined, 1, 31_536_000);
+  const maxMemory = intFlag('--max-memory', values['max-memory'] as string | undefined, 16, 1_048_576);
+  const maxDepth = intFlag('--max-depth', values['max-depth'] as string | undefined, 0, Number.MAX_SAFE_INTEGER);
+  const maxStates = intFlag('--max-states', values['max-states'] as string | undefined, 1, Number.MAX_SAFE_INTEGER);
+  const report = runCheck({
+    scenario,
+    params: sets,
+    full,
+    mode: mode as 'bfs' | 'dfs',
+    untilUs,
+    ...(mutant !== undefined ? { mutant } : {}),
+    ...(maxDepth !== undefined ? { maxDepth } : {}),
+    ...(maxStates !== undefined ? { maxStates } : {}),
+    ...(maxTime !== undefined ? { maxTimeMs: maxTime * 1000 } : {}),
+    ...(maxMemory !== undefined ? { maxMemoryBytes: maxMemory * 1024 * 1024 } : {}),
+    now: () => performance.now(),
+    ...(progress
+      ? {
+          onProgress: (p: ExploreProgress) =>
+            process.stderr.write(
+              `\r  ${p.states} states  ${Math.round(p.states / (p.elapsedMs / 1000))}/s  depth ${p.depth}  queue ${p.frontier}  heap ${Math.round(p.heapBytes / 1048576)} MiB   `,
+            ),
+        }
+      : {}),
+  });
+  if (progress) process.stderr.write('\r\x1b[K');
+  const r = report.result;
+  const cex = r.counterexample;
+  if (report.trace !== null) writeAtomic(tracePath, report.trace.text);
+  const actors = report.trace !== null ? actorsNear(report.trace.text, cex?.steps ?? 0) : [];
+  const statesPerSec = Math.round(r.states / Math.max(0.001, r.elapsedMs / 1000));
+  if (values.json) {
+    io.out(
+      JSON.stringify(
+        {
+          scenario: report.scenario,
+          mode: report.mode,
+          mutant: report.mutant,
+          configuration: configNote,
+          params: report.params,
+          untilUs: report.untilUs,
+          limits: report.limits,
+          verdict: r.verdict,
+          exhausted: r.exhausted,
+          boundsHit: r.boundsHit,
+          states: r.states,
+          transitions: r.transitions,
+          terminalStates: r.terminalStates,
+          maxDepth: r.maxDepth,
+          elapsedMs: Math.round(r.elapsedMs),
+          statesPerSec,
+          heapBytesPerState: r.heapBytesPerState,
+          hashBits: 64,
+          specs: report.specs.map((s) => ({
+            ...s,
+            verdict:
+              cex?.violation.spec === s.name
+                ? 'violated'
+                : r.verdict === 'holds'
+                  ? 'held'
+                  : cex
+                    ? 'not violated before the counterexample'
+                    : 'held on every visited state',
+          })),
+          counterexample:
+            cex === null
+              ? null
+              : {
+                  violation: cex.violation,
+                  steps: cex.steps,
+                  shortest: report.mode === 'bfs',
+                  choices: cex.choices,
+                  actors,
+                  trace: { path: tracePath, sha256: report.trace?.hash, violatedAtStep: report.trace?.violatedAtStep },
+                  replay: `npx statevisor replay ${tracePath}`,
+                },
+        },
+        null,
+        2,
+      ),
+    );
+    return cex === null ? EXIT_OK : EXIT_FAIL;
+  }
+  io.out(`statevisor check ${scenario.name}  (${mode}${mutant ? `, MUTANT ${mutant}` : ''}; ${configNote})`);
+  io.out(
+    `  ${r.states} distinct states, ${r.transitions} transitions, depth ${r.maxDepth}, ${r.terminalStates} terminal; ${(r.elapsedMs / 1000).toFixed(2)} s (${statesPerSec} states/s, ~${r.heapBytesPerState} heap bytes/state)`,
+  );
+  if (cex === null) {
+    io.out(
+      r.exhausted
+        ? `  exhausted: every reachable state up to the horizon ${formatUs(untilUs)} was visited`
+        : `  BOUND HIT (${r.boundsHit.join(', ')}): not every reachable state was visited`,
+    );
+  }
+  io.out('  specs');
+  for (const s of report.specs) {
+    const bad = cex?.violation.spec === s.name;
+    io.out(`    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})`);
+  }
+  if (cex !== null) {
+    io.out(
+      `  VIOLATED ${cex.violation.spec} at step ${cex.violation.step}, t=${formatUs(cex.violation.t)}: ${cex.violation.message}`,
+    );
+    io.out(
+      `  counterexample: ${cex.steps} steps${report.mode === 'bfs' ? ' (shortest: BFS)' : ''}, ${cex.choices.length} choices; actors involved: ${actors.join(', ')}`,
+    );
+    io.out(`  trace written to ${tracePath}; replay it: npx statevisor replay ${tracePath}`);
+  }
+  return cex === null ? EXIT_OK : EXIT_FAIL;
+}
+
+/** The actors that received deliveries in the last few steps of a trace: where to start reading. */
+function actorsNear(text: string, step: number): string[] {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{"type":"@xstate.event"')) continue;
+    const rec = JSON.parse(line) as { step: number; sessionId: string; sourceId: string | null };
+    if (rec.step > step - 3) {
+      out.add(rec.sessionId);
+      if (rec.sourceId) out.add(rec.sourceId);
+    }
+  }
+  return [...out].sort();
 }
 
 function cmdExport(args: readonly string[], io: Io): number {

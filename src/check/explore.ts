@@ -115,10 +115,17 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     if (!check(always, state, node)) return false;
     frontier.push({ state, node });
     if (visited.size % every === 0) {
-      heapBytes = process.memoryUsage().heapUsed - heapBase;
+      heapBytes = Math.max(0, process.memoryUsage().heapUsed - heapBase);
       const elapsedMs = options.now() - start;
-      options.onProgress?.({ states: visited.size, transitions, depth, frontier: frontier.length - head, elapsedMs, heapBytes });
-      if (heapBytes > options.maxMemoryBytes) {
+      options.onProgress?.({
+        states: visited.size,
+        transitions,
+        depth,
+        frontier: frontier.length - head,
+        elapsedMs,
+        heapBytes,
+      });
+      if (process.memoryUsage().heapUsed > options.maxMemoryBytes) {
         boundsHit.add('memory');
         return false;
       }
@@ -164,7 +171,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   }
 
   const elapsedMs = options.now() - start;
-  heapBytes = Math.max(heapBytes, process.memoryUsage().heapUsed - heapBase);
+  heapBytes = Math.max(heapBytes, process.memoryUsage().heapUsed - heapBase, 0);
   const states = visited.size;
   const found = counterexample as Counterexample | null;
   return {

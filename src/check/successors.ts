@@ -41,7 +41,10 @@ export function nextAllowed(n: number, weights: readonly number[] | undefined, c
 }
 
 /** Calls `fn` for every initial state (fault instants drawn inside their windows are choices too). */
-export function forEachInitial(kernel: Kernel, fn: (state: SystemState, choices: readonly number[]) => boolean | void): void {
+export function forEachInitial(
+  kernel: Kernel,
+  fn: (state: SystemState, choices: readonly number[]) => boolean | void,
+): void {
   let script: number[] | null = [];
   while (script !== null) {
     const chooser: ScriptChooser = new ScriptChooser(script);

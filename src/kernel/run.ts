@@ -70,13 +70,15 @@ export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions)
   if (violation !== null) return { initial, faults, state, reason: 'violation', violation, stats };
   const every = options.progressEvery ?? 0;
   for (;;) {
-    if (state.step >= options.maxSteps) return { initial, faults, state, reason: 'steps', violation: null, stats };
+    // The horizon comes first: a run whose step bound falls exactly on its last step still ended normally,
+    // so its `eventually` specs are checked (the explorer's counterexamples end that way).
     const head = state.pending[0];
     if (head === undefined || head.due > options.untilUs) {
       const reason = head === undefined ? 'quiescent' : 'horizon';
       violation = checkSpecs(kernel, state, eventually, sink);
       return { initial, faults, state, reason: violation === null ? reason : 'violation', violation, stats };
     }
+    if (state.step >= options.maxSteps) return { initial, faults, state, reason: 'steps', violation: null, stats };
     let next: ReturnType<Kernel['step']>;
     try {
       next = kernel.step(state, chooser, sink, stats);

@@ -84,7 +84,13 @@ export const HA_PARAMS: ParamSpecs = {
   worldLatencyMinUs: us(20, 0, 'NIC to outside-world latency, lower bound (µs)'),
   worldLatencyMaxUs: us(60, 0, 'NIC to outside-world latency, upper bound (µs)'),
   witnessLatencyMinUs: us(50, 1, 'host to witness latency, lower bound (µs)'),
-  witnessLatencyMaxUs: { type: 'int', default: 200, min: 1, max: 499, description: 'host to witness latency, upper bound (µs; below the lease skew)' },
+  witnessLatencyMaxUs: {
+    type: 'int',
+    default: 200,
+    min: 1,
+    max: 499,
+    description: 'host to witness latency, upper bound (µs; below the lease skew)',
+  },
   dropRate: { type: 'number', default: 0, min: 0, max: 0.5, description: 'primary-backup message loss probability' },
   duplicateRate: {
     type: 'number',
@@ -118,7 +124,9 @@ function validateHa(p: Params): void {
   }
   for (const l of ['world', 'witness'] as const) {
     if (n(`${l}LatencyMaxUs`) < n(`${l}LatencyMinUs`)) {
-      throw new InputError(`${l}LatencyMaxUs: ${n(`${l}LatencyMaxUs`)} is below ${l}LatencyMinUs (${n(`${l}LatencyMinUs`)})`);
+      throw new InputError(
+        `${l}LatencyMaxUs: ${n(`${l}LatencyMaxUs`)} is below ${l}LatencyMinUs (${n(`${l}LatencyMinUs`)})`,
+      );
     }
   }
   if (n('hotPages') > n('pageCount'))
@@ -204,7 +212,11 @@ function buildFromParams(p: Params, overrides?: Parameters<Scenario['build']>[1]
       latencyUs: { min: n('witnessLatencyMinUs'), max: n('witnessLatencyMaxUs') },
       ordered: true,
     },
-    worldLink: { ...PERFECT_LINK, latencyUs: { min: n('worldLatencyMinUs'), max: n('worldLatencyMaxUs') }, ordered: true },
+    worldLink: {
+      ...PERFECT_LINK,
+      latencyUs: { min: n('worldLatencyMinUs'), max: n('worldLatencyMaxUs') },
+      ordered: true,
+    },
     faults,
     ...(overrides !== undefined ? { overrides } : {}),
   };
@@ -250,6 +262,19 @@ const CHECK_BASE: Readonly<Record<string, string>> = {
   leaseRetryUs: '1000',
   ackTimeoutUs: '600',
   retryUs: '1000',
+  livenessEpochs: '2',
+};
+
+/** Swarm mode: each seed draws which faults it runs with, and how hard. */
+const HA_SWARM: Readonly<Record<string, readonly string[]>> = {
+  dropRate: ['0', '0', '0.1', '0.3'],
+  duplicateRate: ['0', '0', '0.1'],
+  crashFromUs: ['-1', '-1', '10000', '30000'],
+  crashToUs: ['60000'],
+  partitionFromUs: ['-1', '-1', '5000', '20000'],
+  partitionToUs: ['40000'],
+  partitionForUs: ['5000', '20000'],
+  linkLatencyMaxUs: ['400', '900'],
 };
 
 function makeHaScenario(
@@ -268,6 +293,7 @@ function makeHaScenario(
     untilUs,
     params,
     ...(check !== undefined ? { check } : {}),
+    swarm: HA_SWARM,
     validate: validateHa,
     build: (p, overrides) => buildFromParams(p, overrides),
     summarize(assembly, result, p) {
@@ -347,7 +373,11 @@ export const haSteadyScenario = makeHaScenario(
   'Checkpoint HA without faults: 2 VMs checkpointed every 5 ms, NIC buffers output until the backup acks',
   100_000,
   {},
-  { params: CHECK_BASE, untilUs: 3_100, note: '1 VM, 3 epochs of 1 ms, 2 packets per epoch, fixed latencies' },
+  {
+    params: CHECK_BASE,
+    untilUs: 4_500,
+    note: '1 VM, 3 checkpoints of 1 ms epochs, 2 packets per epoch, fixed latencies',
+  },
 );
 
 export const haFailoverScenario = makeHaScenario(
@@ -368,7 +398,13 @@ export const haPartitionScenario = makeHaScenario(
   120_000,
   { partitionFromUs: 10_000, partitionToUs: 30_000 },
   {
-    params: { ...CHECK_BASE, partitionFromUs: '500', partitionToUs: '1500', faultStepUs: '500', partitionForUs: '2500' },
+    params: {
+      ...CHECK_BASE,
+      partitionFromUs: '500',
+      partitionToUs: '1500',
+      faultStepUs: '500',
+      partitionForUs: '2500',
+    },
     untilUs: 6_000,
     note: '1 VM, 1 ms epochs, a 2.5 ms partition starting at 0.5, 1.0 or 1.5 ms',
   },

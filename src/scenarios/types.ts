@@ -48,7 +48,13 @@ export interface Scenario {
    * The small configuration `statevisor check <scenario>` explores to exhaustion by default: parameter
    * overrides (as CLI strings) and a horizon. Bigger configurations are the user's to choose.
    */
-  readonly check?: { readonly params: Readonly<Record<string, string>>; readonly untilUs: number; readonly note: string };
+  readonly check?: {
+    readonly params: Readonly<Record<string, string>>;
+    readonly untilUs: number;
+    readonly note: string;
+  };
+  /** Swarm mode: per parameter, the values a seed may draw (VOPR-style randomized fault options). */
+  readonly swarm?: Readonly<Record<string, readonly string[]>>;
   /** Cross-field checks beyond each parameter's own range; throw InputError naming the field. */
   validate?(params: Params): void;
   build(params: Params, overrides?: MachineOverrides): Assembly;

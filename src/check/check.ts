@@ -1,0 +1,104 @@
+// `statevisor check`: explores a scenario's configuration and turns a violation into a replayable trace.
+// The counterexample is re-executed through the same simulate() path as `run`, so replay means the same thing.
+
+import { findMutant } from '../mutants/index.js';
+import { type Params, resolveParams, type Scenario } from '../scenarios/types.js';
+import { simulate } from '../simulate.js';
+import { type Bound, type ExploreProgress, type ExploreResult, explore } from './explore.js';
+
+export interface CheckRequest {
+  readonly scenario: Scenario;
+  /** Parameter overrides on top of the scenario's check configuration (strings as from --set). */
+  readonly params?: Readonly<Record<string, string>>;
+  /** Use the scenario's full defaults instead of its small check configuration. */
+  readonly full?: boolean;
+  readonly mutant?: string;
+  readonly mode: 'bfs' | 'dfs';
+  readonly untilUs?: number;
+  readonly maxDepth?: number;
+  readonly maxStates?: number;
+  readonly maxTimeMs?: number;
+  readonly maxMemoryBytes?: number;
+  readonly now: () => number;
+  readonly onProgress?: (p: ExploreProgress) => void;
+}
+
+export interface CheckReport {
+  readonly scenario: string;
+  readonly mutant: string | null;
+  readonly mode: 'bfs' | 'dfs';
+  readonly params: Params;
+  readonly rawParams: Readonly<Record<string, string>>;
+  readonly untilUs: number;
+  readonly limits: { maxDepth: number; maxStates: number; maxTimeMs: number; maxMemoryBytes: number };
+  readonly result: ExploreResult;
+  readonly specs: readonly { name: string; specId: string; kind: string }[];
+  /** The counterexample re-executed with tracing, ready to write and replay. */
+  readonly trace: { text: string; hash: string; steps: number; violatedAtStep: number | null } | null;
+}
+
+export const CHECK_DEFAULTS = {
+  maxDepth: 100_000,
+  maxStates: 2_000_000,
+  maxTimeMs: 10 * 60_000,
+  maxMemoryBytes: 8 * 1024 ** 3,
+};
+
+export function runCheck(req: CheckRequest): CheckReport {
+  const scenario = req.scenario;
+  const base = req.full ? {} : (scenario.check?.params ?? {});
+  const rawParams = { ...base, ...(req.params ?? {}) };
+  const params = resolveParams(scenario, rawParams);
+  const untilUs = req.untilUs ?? (req.full ? scenario.untilUs : (scenario.check?.untilUs ?? scenario.untilUs));
+  const mutant = req.mutant ?? null;
+  const assembly = scenario.build(params, mutant !== null ? findMutant(mutant).overrides() : undefined);
+  const limits = {
+    maxDepth: req.maxDepth ?? CHECK_DEFAULTS.maxDepth,
+    maxStates: req.maxStates ?? CHECK_DEFAULTS.maxStates,
+    maxTimeMs: req.maxTimeMs ?? CHECK_DEFAULTS.maxTimeMs,
+    maxMemoryBytes: req.maxMemoryBytes ?? CHECK_DEFAULTS.maxMemoryBytes,
+  };
+  const result = explore(assembly.kernel, {
+    mode: req.mode,
+    untilUs,
+    ...limits,
+    specs: assembly.specs,
+    now: req.now,
+    ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+  });
+  let trace: CheckReport['trace'] = null;
+  const cex = result.counterexample;
+  if (cex !== null) {
+    // Re-execute the path with tracing; stopping at its last step reproduces the violation there.
+    const o = simulate({
+      scenario,
+      seed: 0,
+      params: rawParams,
+      choices: cex.choices,
+      maxSteps: cex.steps,
+      untilUs,
+      trace: true,
+      ...(mutant !== null ? { mutant } : {}),
+    });
+    trace = {
+      text: o.trace?.text() ?? '',
+      hash: o.traceHash ?? '',
+      steps: o.result.state.step,
+      violatedAtStep: o.result.violation?.step ?? null,
+    };
+  }
+  return {
+    scenario: scenario.name,
+    mutant,
+    mode: req.mode,
+    params,
+    rawParams,
+    untilUs,
+    limits,
+    result,
+    specs: assembly.specs.map((s) => ({ name: s.name, specId: s.specId, kind: s.kind })),
+    trace,
+  };
+}
+
+export type { Bound };

@@ -1,0 +1,80 @@
+// Runs randomized search on worker threads: seeds are dealt round-robin, each worker walks its own in order,
+// and the reported failure is the lowest failing seed overall — the same whatever the worker count.
+
+import { Worker } from 'node:worker_threads';
+import type { Scenario } from '../scenarios/types.js';
+import { type WalkFailure, walkSeeds } from './random.js';
+
+export interface SearchRequest {
+  readonly scenario: Scenario;
+  readonly params: Readonly<Record<string, string>>;
+  readonly mutant?: string;
+  readonly untilUs?: number;
+  readonly swarm: boolean;
+  readonly first: number;
+  readonly count: number;
+  readonly workers: number;
+  readonly onProgress?: (walks: number) => void;
+}
+
+export interface SearchResult {
+  readonly failure: WalkFailure | null;
+  readonly walks: number;
+  readonly workers: number;
+}
+
+const NONE = 2 ** 31 - 1;
+
+export async function search(req: SearchRequest): Promise<SearchResult> {
+  if (req.workers <= 1) {
+    let walks = 0;
+    const r = walkSeeds(
+      req,
+      req.first,
+      req.count,
+      1,
+      0,
+      () => false,
+      () => req.onProgress?.(++walks),
+    );
+    return { failure: r.failure, walks: r.walks, workers: 1 };
+  }
+  const best = new Int32Array(new SharedArrayBuffer(4));
+  best[0] = NONE;
+  const done = new Int32Array(new SharedArrayBuffer(4 * req.workers));
+  const timer = req.onProgress ? setInterval(() => req.onProgress?.(done.reduce((a, b) => a + b, 0)), 500) : undefined;
+  try {
+    const results = await Promise.all(
+      Array.from({ length: req.workers }, (_, offset) => {
+        const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
+          workerData: {
+            scenario: req.scenario.name,
+            params: req.params,
+            mutant: req.mutant,
+            untilUs: req.untilUs,
+            swarm: req.swarm,
+            first: req.first,
+            count: req.count,
+            stride: req.workers,
+            offset,
+            best,
+            done,
+          },
+        });
+        return new Promise<{ failure: WalkFailure | null; walks: number }>((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+          worker.once('exit', (code) => {
+            if (code !== 0) reject(new Error(`search worker ${offset} exited with code ${code}`));
+          });
+        });
+      }),
+    );
+    let failure: WalkFailure | null = null;
+    for (const r of results)
+      if (r.failure !== null && (failure === null || r.failure.seed < failure.seed)) failure = r.failure;
+    return { failure, walks: results.reduce((a, r) => a + r.walks, 0), workers: req.workers };
+  } finally {
+    if (timer !== undefined) clearInterval(timer);
+  }
+}

@@ -1,0 +1,73 @@
+// Randomized search for configurations too large to exhaust: random walks (one seed, one run) and swarm mode,
+// where each seed also draws which faults are enabled and their rates, as TigerBeetle's VOPR does.
+
+import { Xoshiro128 } from '../kernel/prng.js';
+import type { Scenario } from '../scenarios/types.js';
+import { simulate } from '../simulate.js';
+import type { Violation } from '../specs/spec.js';
+
+export interface WalkRequest {
+  readonly scenario: Scenario;
+  readonly params: Readonly<Record<string, string>>;
+  readonly mutant?: string;
+  readonly untilUs?: number;
+  readonly swarm: boolean;
+}
+
+export interface WalkFailure {
+  readonly seed: number;
+  readonly params: Readonly<Record<string, string>>;
+  readonly choices: readonly number[];
+  readonly violation: Violation;
+  readonly steps: number;
+}
+
+/** The fault options a swarm seed runs with: drawn from the seed alone, so any worker derives the same ones. */
+export function swarmParams(
+  scenario: Scenario,
+  seed: number,
+  base: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const knobs = scenario.swarm;
+  if (knobs === undefined) return { ...base };
+  const rng = new Xoshiro128((seed ^ 0x5eed5eed) >>> 0);
+  const drawn: Record<string, string> = {};
+  for (const [name, options] of Object.entries(knobs)) drawn[name] = options[rng.nextBelow(options.length)] as string;
+  return { ...base, ...drawn };
+}
+
+/** One walk: the scenario under `seed` (swarm: with its drawn fault options); null when every spec held. */
+export function walk(req: WalkRequest, seed: number): WalkFailure | null {
+  const params = req.swarm ? swarmParams(req.scenario, seed, req.params) : { ...req.params };
+  const o = simulate({
+    scenario: req.scenario,
+    seed,
+    params,
+    ...(req.mutant !== undefined ? { mutant: req.mutant } : {}),
+    ...(req.untilUs !== undefined ? { untilUs: req.untilUs } : {}),
+  });
+  const v = o.result.violation;
+  return v === null ? null : { seed, params, choices: o.choices, violation: v, steps: o.result.state.step };
+}
+
+/** Seeds first..first+count-1 in order; stops at the first failure (the lowest failing seed). */
+export function walkSeeds(
+  req: WalkRequest,
+  first: number,
+  count: number,
+  stride = 1,
+  offset = 0,
+  shouldStop: (seed: number) => boolean = () => false,
+  onSeed?: (seed: number) => void,
+): { failure: WalkFailure | null; walks: number } {
+  let walks = 0;
+  for (let i = offset; i < count; i += stride) {
+    const seed = first + i;
+    if (shouldStop(seed)) break;
+    walks++;
+    const failure = walk(req, seed);
+    onSeed?.(seed);
+    if (failure !== null) return { failure, walks };
+  }
+  return { failure: null, walks };
+}

@@ -1,0 +1,49 @@
+// worker_threads entry for randomized search: walks the seeds assigned to this worker (every Nth one) in order,
+// and stops once a lower seed is known to fail, so the overall answer does not depend on the worker count.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { findScenario } from '../scenarios/index.js';
+import { type WalkFailure, walkSeeds } from './random.js';
+
+interface WorkerInput {
+  readonly scenario: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly mutant?: string;
+  readonly untilUs?: number;
+  readonly swarm: boolean;
+  readonly first: number;
+  readonly count: number;
+  readonly stride: number;
+  readonly offset: number;
+  /** Shared: the lowest failing seed found by any worker (Infinity as 2^31-1). */
+  readonly best: Int32Array;
+  /** Shared: walks done by each worker, for progress. */
+  readonly done: Int32Array;
+}
+
+const input = workerData as WorkerInput;
+const scenario = findScenario(input.scenario);
+const req = {
+  scenario,
+  params: input.params,
+  swarm: input.swarm,
+  ...(input.mutant !== undefined ? { mutant: input.mutant } : {}),
+  ...(input.untilUs !== undefined ? { untilUs: input.untilUs } : {}),
+};
+const { failure, walks } = walkSeeds(
+  req,
+  input.first,
+  input.count,
+  input.stride,
+  input.offset,
+  (seed) => seed > Atomics.load(input.best, 0),
+  () => Atomics.add(input.done, input.offset, 1),
+);
+if (failure !== null) {
+  // Keep the minimum failing seed visible to the other workers.
+  for (;;) {
+    const cur = Atomics.load(input.best, 0);
+    if (failure.seed >= cur || Atomics.compareExchange(input.best, 0, cur, failure.seed) === cur) break;
+  }
+}
+parentPort?.postMessage({ failure, walks } satisfies { failure: WalkFailure | null; walks: number });
