@@ -21,6 +21,7 @@ import { SeededChooser } from '../src/kernel/chooser.js';
 import { Kernel } from '../src/kernel/kernel.js';
 import { MachineStepper } from '../src/kernel/stepper.js';
 import type { SystemState } from '../src/kernel/types.js';
+import { benchCheck } from './check.js';
 import { benchHa, benchPriority } from './ha.js';
 
 /** Untimed rounds before the recorded ones, so the JIT has settled and one-time allocations are done. */
@@ -420,6 +421,7 @@ function main(): void {
     hash: benchHash,
     ha: () => benchHa(progress),
     priority: () => benchPriority(progress),
+    check: () => benchCheck(progress),
   };
   for (const name of only ?? []) {
     if (!(name in sections)) {

@@ -61,7 +61,7 @@ export function forEachInitial(
 export function forEachSuccessor(
   kernel: Kernel,
   state: SystemState,
-  fn: (result: StepResult, choices: readonly number[]) => boolean | void,
+  fn: (result: StepResult, choices: readonly number[]) => boolean | undefined,
 ): number {
   let count = 0;
   let script: number[] | null = [];

@@ -139,6 +139,38 @@ describe('cli', () => {
     expectBadInput(cli('export', 'all', '--out', join(blocker, 'sub')), /--out: cannot create directory/);
   });
 
+  it('checks a scenario to exhaustion, and finds and writes a shortest counterexample', () => {
+    const ok = cli('check', 'ha-steady');
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain('165 distinct states');
+    expect(ok.out).toContain('exhausted: every reachable state up to the horizon 4.500 ms was visited');
+    const trace = join(dir, 'cex.jsonl');
+    const bad = cli('check', 'ha-steady', '--mutant', 'release-on-send', '--trace', trace, '--json');
+    expect(bad.code).toBe(1);
+    const j = JSON.parse(bad.out);
+    expect(j).toMatchObject({
+      verdict: 'violated',
+      counterexample: { steps: 11, shortest: true, violation: { spec: 'output-commit' } },
+    });
+    expect(j.counterexample.replay).toBe(`npx statevisor replay ${trace}`);
+    expect(cli('replay', trace).code).toBe(0);
+    const bounded = cli('check', 'ping-pong', '--max-states', '20');
+    expect(bounded.code).toBe(0);
+    expect(bounded.out).toContain('BOUND HIT (states): not every reachable state was visited');
+  });
+
+  it('rejects a bad check mode or bound with one line', () => {
+    expectBadInput(
+      cli('check', 'ha-steady', '--mode', 'astar'),
+      /--mode: expected bfs, dfs, random or swarm, got 'astar'/,
+    );
+    expectBadInput(cli('check', 'ha-steady', '--max-states', '0'), /--max-states: 0 is out of range/);
+    expectBadInput(
+      cli('check', 'ha-steady', '--set', 'vms=0'),
+      /vms: 0 is out of range; expected an integer in \[1, 64\]/,
+    );
+  });
+
   it('rejects an unknown mutant', () => {
     expectBadInput(
       cli('run', 'ha-steady', '--mutant', 'nope'),

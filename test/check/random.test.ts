@@ -1,0 +1,71 @@
+// Randomized search: swarm parameters come from the seed alone, worker threads give the same counterexample
+// as one thread, and a shrunk counterexample still violates the same spec.
+
+import { describe, expect, it } from 'vitest';
+import { search } from '../../src/check/pool.js';
+import { swarmParams } from '../../src/check/random.js';
+import { shrink } from '../../src/check/shrink.js';
+import { findScenario } from '../../src/scenarios/index.js';
+import { simulate } from '../../src/simulate.js';
+
+const pingPong = findScenario('ping-pong');
+
+describe('random search', () => {
+  it('draws swarm fault options from the seed alone', () => {
+    const a = swarmParams(pingPong, 17, { pings: '3' });
+    expect(swarmParams(pingPong, 17, { pings: '3' })).toEqual(a);
+    expect(a.pings).toBe('3');
+    const variety = new Set(Array.from({ length: 40 }, (_, i) => JSON.stringify(swarmParams(pingPong, i, {}))));
+    expect(variety.size).toBeGreaterThan(10);
+  });
+
+  it('Check: swarm with 2 workers finds the same counterexample as with 1', async () => {
+    const req = {
+      scenario: findScenario('ha-failover'),
+      params: {},
+      mutant: 'resume-latest-received',
+      swarm: true,
+      first: 1,
+      count: 60,
+    };
+    const one = await search({ ...req, workers: 1 });
+    const two = await search({ ...req, workers: 2 });
+    expect(one.failure?.seed).toBeDefined();
+    expect(two.failure?.seed).toBe(one.failure?.seed);
+    expect(two.failure?.choices).toEqual(one.failure?.choices);
+    expect(two.failure?.violation).toEqual(one.failure?.violation);
+  }, 120_000);
+
+  it('shrinks a random counterexample without losing its violation', async () => {
+    const found = await search({
+      scenario: pingPong,
+      params: { pings: '6' },
+      mutant: 'accept-any-reply',
+      swarm: false,
+      first: 1,
+      count: 100,
+      workers: 1,
+    });
+    const f = found.failure;
+    expect(f?.violation.spec).toBe('reply-matches-ping');
+    const s = shrink({
+      scenario: pingPong,
+      params: f?.params ?? {},
+      mutant: 'accept-any-reply',
+      untilUs: pingPong.untilUs,
+      choices: f?.choices ?? [],
+      spec: 'reply-matches-ping',
+      budget: 300,
+    });
+    expect(s.choices.length).toBeLessThanOrEqual(f?.choices.length ?? 0);
+    const replay = simulate({
+      scenario: pingPong,
+      seed: f?.seed ?? 0,
+      params: f?.params ?? {},
+      choices: s.choices,
+      mutant: 'accept-any-reply',
+    });
+    expect(replay.result.violation?.spec).toBe('reply-matches-ping');
+    expect(replay.result.state.step).toBe(s.steps);
+  });
+});
