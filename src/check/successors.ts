@@ -43,7 +43,7 @@ export function nextAllowed(n: number, weights: readonly number[] | undefined, c
 /** Calls `fn` for every initial state (fault instants drawn inside their windows are choices too). */
 export function forEachInitial(
   kernel: Kernel,
-  fn: (state: SystemState, choices: readonly number[]) => boolean | void,
+  fn: (state: SystemState, choices: readonly number[]) => boolean | undefined,
 ): void {
   let script: number[] | null = [];
   while (script !== null) {
