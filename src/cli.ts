@@ -175,7 +175,13 @@ function cmdList(args: readonly string[], io: Io): number {
     io.out(
       JSON.stringify(
         {
-          scenarios: scenarios.map((s) => ({ name: s.name, title: s.title, untilUs: s.untilUs, params: s.params })),
+          scenarios: scenarios.map((s) => ({
+            name: s.name,
+            title: s.title,
+            untilUs: s.untilUs,
+            params: s.params,
+            check: s.check ?? null,
+          })),
           mutants: mutants.map((m) => ({
             name: m.name,
             description: m.description,
@@ -192,6 +198,14 @@ function cmdList(args: readonly string[], io: Io): number {
   }
   for (const s of scenarios) {
     io.out(`${s.name}\n  ${s.title}\n  horizon ${formatUs(s.untilUs)} of virtual time; parameters (--set NAME=VALUE):`);
+    if (s.check !== undefined) {
+      const sets = Object.entries(s.check.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      io.out(
+        `  check configuration (statevisor check): ${s.check.note}; horizon ${formatUs(s.check.untilUs)}; ${sets}`,
+      );
+    }
     for (const [name, p] of Object.entries(s.params)) {
       io.out(`    ${name.padEnd(18)} ${String(p.default).padEnd(8)} ${describeRange(p).padEnd(26)} ${p.description}`);
     }
