@@ -63,7 +63,10 @@ Exit codes: 0 every spec held, 1 a spec was violated or a limit was hit, 2 bad i
 
 Explores the scenario's small check configuration (see 'statevisor list') to exhaustion and checks
 every spec on every state: exit 0 when they all hold, 1 with a counterexample (shortest with BFS),
-written as a trace and replayable with 'statevisor replay'.
+written as a trace and replayable with 'statevisor replay'. It also reports where each of the
+scenario's "sometimes" states (a failover, a partition, a commit) was first reached; an exhausted
+search that never reaches one exits 1, since the checks were vacuous there. States that differ only
+in how sends on different channels interleaved are merged (sound: they have the same successors).
 
 Options:
   --mode M           bfs (default: shortest counterexample), dfs (low memory), random, swarm
@@ -565,6 +568,11 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
           statesPerSec,
           heapBytesPerState: r.heapBytesPerState,
           hashBits: 64,
+          sometimes: r.sometimes.map((x) => ({
+            name: x.name,
+            description: x.description,
+            reachedAtStep: x.reachedAtStep,
+          })),
           specs: report.specs.map((s) => ({
             ...s,
             verdict:
@@ -593,7 +601,8 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
         2,
       ),
     );
-    return cex === null ? EXIT_OK : EXIT_FAIL;
+    const vacuous = cex === null && r.exhausted && r.sometimes.some((x) => x.reachedAtStep === null);
+    return cex === null && !vacuous ? EXIT_OK : EXIT_FAIL;
   }
   io.out(`statevisor check ${scenario.name}  (${mode}${mutant ? `, MUTANT ${mutant}` : ''}; ${configNote})`);
   io.out(
@@ -611,6 +620,19 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
     const bad = cex?.violation.spec === s.name;
     io.out(`    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})`);
   }
+  const unreached = r.sometimes.filter((x) => x.reachedAtStep === null);
+  if (r.sometimes.length > 0) {
+    io.out('  sometimes (states the checks must reach, or their verdicts are vacuous)');
+    for (const x of r.sometimes) {
+      const where =
+        x.reachedAtStep !== null
+          ? `reached at step ${x.reachedAtStep}`
+          : cex === null && r.exhausted
+            ? 'NEVER REACHED'
+            : 'not reached';
+      io.out(`    ${where}: ${x.name} (${x.description})`);
+    }
+  }
   if (cex !== null) {
     io.out(
       `  VIOLATED ${cex.violation.spec} at step ${cex.violation.step}, t=${formatUs(cex.violation.t)}: ${cex.violation.message}`,
@@ -619,6 +641,10 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
       `  counterexample: ${cex.steps} steps${report.mode === 'bfs' ? ' (shortest: BFS)' : ''}, ${cex.choices.length} choices; actors involved: ${actors.join(', ')}`,
     );
     io.out(`  trace written to ${tracePath}; replay it: npx statevisor replay ${tracePath}`);
+  }
+  if (cex === null && r.exhausted && unreached.length > 0) {
+    io.err(`statevisor: ${unreached.map((x) => x.name).join(', ')} never reached: the scenario does not exercise it`);
+    return EXIT_FAIL;
   }
   return cex === null ? EXIT_OK : EXIT_FAIL;
 }

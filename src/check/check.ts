@@ -14,6 +14,8 @@ export interface CheckRequest {
   readonly full?: boolean;
   readonly mutant?: string;
   readonly mode: 'bfs' | 'dfs';
+  /** Commutation merging of states (default on); off only to show it is sound. */
+  readonly reduce?: boolean;
   readonly untilUs?: number;
   readonly maxDepth?: number;
   readonly maxStates?: number;
@@ -63,6 +65,8 @@ export function runCheck(req: CheckRequest): CheckReport {
     untilUs,
     ...limits,
     specs: assembly.specs,
+    ...(assembly.sometimes !== undefined ? { sometimes: assembly.sometimes } : {}),
+    ...(req.reduce !== undefined ? { reduce: req.reduce } : {}),
     now: req.now,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
   });

@@ -3,7 +3,7 @@
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { SystemState } from '../kernel/types.js';
-import type { Spec, Violation } from '../specs/spec.js';
+import type { Sometimes, Spec, Violation } from '../specs/spec.js';
 import { forEachInitial, forEachSuccessor } from './successors.js';
 
 export interface ExploreOptions {
@@ -15,6 +15,10 @@ export interface ExploreOptions {
   readonly maxTimeMs: number;
   readonly maxMemoryBytes: number;
   readonly specs: readonly Spec[];
+  /** Properties that must hold in at least one reachable state (Stateright's `sometimes`). */
+  readonly sometimes?: readonly Sometimes[];
+  /** Merge states that differ only in how sends on different channels interleaved (default true). */
+  readonly reduce?: boolean;
   /** Wall clock for the time bound and progress; the exploration itself never reads it. */
   readonly now: () => number;
   readonly onProgress?: (p: ExploreProgress) => void;
@@ -40,6 +44,14 @@ export interface Counterexample {
   readonly steps: number;
 }
 
+export interface SometimesResult {
+  readonly name: string;
+  readonly description: string;
+  /** Steps to the first state found where it holds (BFS: the fewest); null when never reached. */
+  readonly reachedAtStep: number | null;
+  readonly choices: readonly number[] | null;
+}
+
 export interface ExploreResult {
   readonly verdict: 'holds' | 'violated' | 'bound-hit';
   /** True when every reachable state (within the horizon) was visited. */
@@ -52,6 +64,7 @@ export interface ExploreResult {
   readonly elapsedMs: number;
   readonly heapBytesPerState: number;
   readonly counterexample: Counterexample | null;
+  readonly sometimes: readonly SometimesResult[];
 }
 
 interface Node {
@@ -78,6 +91,12 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   const frontier: { state: SystemState; node: number }[] = [];
   let head = 0;
   const every = options.progressEveryStates ?? 20_000;
+  const reduce = options.reduce ?? true;
+  const sometimes = (options.sometimes ?? []).map((s) => ({
+    s,
+    at: null as number | null,
+    choices: null as number[] | null,
+  }));
 
   const pathOf = (node: number): number[] => {
     const parts: (readonly number[])[] = [];
@@ -102,7 +121,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
 
   /** Registers a state; returns false when exploration must stop. */
   const admit = (state: SystemState, parent: number, choices: readonly number[], depth: number): boolean => {
-    const hash = kernel.hashState(state);
+    const hash = kernel.hashState(state, reduce);
     if (visited.has(hash)) return true;
     if (visited.size >= options.maxStates) {
       boundsHit.add('states');
@@ -113,6 +132,12 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     visited.set(hash, node);
     if (depth > maxDepth) maxDepth = depth;
     if (!check(always, state, node)) return false;
+    for (const r of sometimes) {
+      if (r.at === null && r.s.reached(kernel, state)) {
+        r.at = state.step;
+        r.choices = pathOf(node);
+      }
+    }
     frontier.push({ state, node });
     if (visited.size % every === 0) {
       heapBytes = Math.max(0, process.memoryUsage().heapUsed - heapBase);
@@ -185,5 +210,11 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     elapsedMs,
     heapBytesPerState: states > 0 ? Math.round(heapBytes / states) : 0,
     counterexample: found,
+    sometimes: sometimes.map((r) => ({
+      name: r.s.name,
+      description: r.s.description,
+      reachedAtStep: r.at,
+      choices: r.choices,
+    })),
   };
 }

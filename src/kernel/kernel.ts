@@ -365,8 +365,15 @@ export class Kernel {
     return 0;
   }
 
-  /** Canonical state hash: time, every actor's (address, value, context, status), pending, faults. */
-  hashState(state: SystemState): string {
+  /**
+   * Canonical state hash: time, every actor's (address, value, context, status), pending, faults.
+   * With `mergeInterleavings` (the default) pending deliveries are hashed in a canonical order — by due
+   * time, then channel — keeping send order only within a channel. Two states that differ only in how
+   * sends on different channels were interleaved have the same successors (ties are all enabled, and
+   * only per-channel order constrains delivery), so merging them is sound; it is the explorer's
+   * commutation reduction, and `test/check/reduction.test.ts` compares verdicts with it on and off.
+   */
+  hashState(state: SystemState, mergeInterleavings = true): string {
     const parts: string[] = [String(state.time)];
     for (const i of this.sortedOrder) {
       const actor = this.actors[i] as ActorEntry;
@@ -374,7 +381,8 @@ export class Kernel {
       parts.push(`${actor.address}${down}=${this.hashSnapshot(state.snapshots[i] as AnyMachineSnapshot)}`);
     }
     parts.push('#');
-    for (const p of state.pending) parts.push(this.hashPending(p));
+    const pending = mergeInterleavings ? canonicalPending(state.pending) : state.pending;
+    for (const p of pending) parts.push(this.hashPending(p));
     parts.push('#', state.cut.join(','));
     return hash64(parts.join('|'));
   }
@@ -780,6 +788,30 @@ function blockedByEarlier(pending: readonly Pending[], chosen: readonly number[]
     if (q.kind === 'message' && q.from === p.from && q.to === p.to) return true;
   }
   return false;
+}
+
+/** Pending items by (due, receiver, sender, kind, timer id), stable: send order survives within a channel. */
+function canonicalPending(pending: readonly Pending[]): readonly Pending[] {
+  let sorted = true;
+  for (let i = 1; i < pending.length && sorted; i++)
+    if (comparePending(pending[i - 1] as Pending, pending[i] as Pending) > 0) sorted = false;
+  if (sorted) return pending;
+  return pending
+    .map((p, i) => ({ p, i }))
+    .sort((x, y) => comparePending(x.p, y.p) || x.i - y.i)
+    .map((x) => x.p);
+}
+
+const KIND_RANK: Record<string, number> = { message: 0, timer: 1, fault: 2 };
+
+function comparePending(a: Pending, b: Pending): number {
+  if (a.due !== b.due) return a.due - b.due;
+  if (a.to !== b.to) return a.to - b.to;
+  if (a.from !== b.from) return a.from - b.from;
+  if (a.kind !== b.kind) return (KIND_RANK[a.kind] as number) - (KIND_RANK[b.kind] as number);
+  const ta = a.timerId ?? '';
+  const tb = b.timerId ?? '';
+  return ta < tb ? -1 : ta > tb ? 1 : 0;
 }
 
 export function pairKey(a: string, b: string): string {

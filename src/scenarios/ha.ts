@@ -6,10 +6,19 @@ import { InputError } from '../kernel/errors.js';
 import { PERFECT_LINK } from '../kernel/kernel.js';
 import type { FaultPlan } from '../kernel/types.js';
 import { exactlyOnce } from '../specs/exactlyOnce.js';
+import {
+  backupPromoted,
+  checkpointCommitted,
+  checkpointRetransmitted,
+  linkPartitioned,
+  outputDelivered,
+  plainOutputDelivered,
+} from '../specs/haSometimes.js';
 import { outputCommit } from '../specs/outputCommit.js';
 import { releaseLiveness } from '../specs/releaseLiveness.js';
 import { replicaFidelity } from '../specs/replicaFidelity.js';
 import { singlePrimary } from '../specs/singlePrimary.js';
+import type { Sometimes } from '../specs/spec.js';
 import { formatFaults, formatUs } from './format.js';
 import { HaObserver, latencyStats } from './haMetrics.js';
 import type { ParamSpec, ParamSpecs, Params, Scenario } from './types.js';
@@ -282,7 +291,8 @@ function makeHaScenario(
   title: string,
   untilUs: number,
   defaults: Readonly<Record<string, number | boolean>>,
-  check?: Scenario['check'],
+  check: Scenario['check'],
+  reach: (config: { checkpointingVmCount: number }) => readonly Sometimes[],
 ): Scenario {
   const params: Record<string, ParamSpec> = {};
   for (const [k, spec] of Object.entries(HA_PARAMS))
@@ -295,7 +305,10 @@ function makeHaScenario(
     ...(check !== undefined ? { check } : {}),
     swarm: HA_SWARM,
     validate: validateHa,
-    build: (p, overrides) => buildFromParams(p, overrides),
+    build: (p, overrides) => {
+      const assembly = buildFromParams(p, overrides);
+      return { ...assembly, sometimes: reach(assembly.config) };
+    },
     summarize(assembly, result, p) {
       const { kernel } = assembly;
       const observer = (assembly as ReturnType<typeof buildFromParams>).observer;
@@ -378,6 +391,7 @@ export const haSteadyScenario = makeHaScenario(
     untilUs: 4_500,
     note: '1 VM, 3 checkpoints of 1 ms epochs, 2 packets per epoch, fixed latencies',
   },
+  () => [checkpointCommitted, outputDelivered],
 );
 
 export const haFailoverScenario = makeHaScenario(
@@ -390,6 +404,7 @@ export const haFailoverScenario = makeHaScenario(
     untilUs: 6_000,
     note: '1 VM, 1 ms epochs, the primary crashes at every 200 µs point in [0.2 ms, 2.4 ms]',
   },
+  () => [checkpointCommitted, outputDelivered, backupPromoted],
 );
 
 export const haPartitionScenario = makeHaScenario(
@@ -408,6 +423,7 @@ export const haPartitionScenario = makeHaScenario(
     untilUs: 6_000,
     note: '1 VM, 1 ms epochs, a 2.5 ms partition starting at 0.5, 1.0 or 1.5 ms',
   },
+  () => [checkpointCommitted, linkPartitioned, checkpointRetransmitted, outputDelivered],
 );
 
 export const haMixedScenario = makeHaScenario(
@@ -416,6 +432,7 @@ export const haMixedScenario = makeHaScenario(
   100_000,
   { vms: 4, plainVms: 2 },
   { params: { ...CHECK_BASE, vms: '2', plainVms: '1' }, untilUs: 2_100, note: '1 checkpointed + 1 plain VM, 2 epochs' },
+  (config) => [checkpointCommitted, outputDelivered, plainOutputDelivered(config.checkpointingVmCount)],
 );
 
 export const haScenarios = [haFailoverScenario, haSteadyScenario, haPartitionScenario, haMixedScenario];

@@ -137,7 +137,22 @@ export const pingPongScenario: Scenario = {
       faults,
       ...(overrides !== undefined ? { overrides } : {}),
     });
-    return { kernel, specs: [replyMatchesPing(PINGER), pingAccounting(PINGER), pongerNeverAhead(PINGER, PONGER)] };
+    return {
+      kernel,
+      specs: [replyMatchesPing(PINGER), pingAccounting(PINGER), pongerNeverAhead(PINGER, PONGER)],
+      sometimes: [
+        {
+          name: 'ping-given-up',
+          description: 'the pinger gave up on a ping after its retransmits',
+          reached: (k, st) => (k.snapshotOf(st, PINGER).context as PingerContext).gaveUpCount > 0,
+        },
+        {
+          name: 'stale-reply',
+          description: 'a late or duplicated reply reached the pinger',
+          reached: (k, st) => (k.snapshotOf(st, PINGER).context as PingerContext).staleReplyCount > 0,
+        },
+      ],
+    };
   },
   summarize({ kernel }, result) {
     const pinger = kernel.snapshotOf(result.state, PINGER);

@@ -6,7 +6,7 @@ import { InputError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { RunResult } from '../kernel/run.js';
 import type { StepResult } from '../kernel/types.js';
-import type { Spec } from '../specs/spec.js';
+import type { Sometimes, Spec } from '../specs/spec.js';
 
 export type ParamValue = number | boolean;
 
@@ -27,6 +27,8 @@ export type MachineOverrides = Readonly<Record<string, AnyStateMachine>>;
 export interface Assembly {
   readonly kernel: Kernel;
   readonly specs: readonly Spec[];
+  /** States the scenario must be able to reach (checked by `statevisor check`). */
+  readonly sometimes?: readonly Sometimes[];
   /** Metric observer called after every step (latencies, stun times); its findings go into the summary. */
   readonly onStep?: (result: StepResult) => void;
 }

@@ -28,3 +28,13 @@ export interface Violation {
   readonly t: number;
   readonly message: string;
 }
+
+/**
+ * A `sometimes` property (Stateright): a state the scenario must be able to reach, such as a failover
+ * or a partition. The explorer reports where it first holds; never reaching it means the checks were vacuous.
+ */
+export interface Sometimes {
+  readonly name: string;
+  readonly description: string;
+  reached(kernel: Kernel, state: SystemState): boolean;
+}

@@ -15,11 +15,11 @@ function check(name: string, extra: Partial<Parameters<typeof runCheck>[0]> = {}
 
 describe('explore', () => {
   const pinned: [string, number, number][] = [
-    ['relay-ring', 632, 1356],
-    ['ha-steady', 165, 197],
-    ['ha-failover', 1579, 1913],
-    ['ha-partition', 733, 908],
-    ['ha-mixed', 549, 1144],
+    ['relay-ring', 318, 615],
+    ['ha-steady', 161, 189],
+    ['ha-failover', 1549, 1854],
+    ['ha-partition', 691, 843],
+    ['ha-mixed', 281, 470],
   ];
   for (const [name, states, transitions] of pinned) {
     it(`Check: ${name}: the small configuration is exhausted with ${states} distinct states`, () => {
@@ -31,9 +31,14 @@ describe('explore', () => {
     });
   }
 
-  it('Check: ping-pong: 25856 distinct states with loss, duplication and two latencies', () => {
+  it('Check: ping-pong: 24784 distinct states with loss, duplication and two latencies', () => {
     const r = check('ping-pong').result;
-    expect([r.verdict, r.states, r.transitions, r.terminalStates]).toEqual(['holds', 25856, 96494, 622]);
+    expect([r.verdict, r.states, r.transitions]).toEqual(['holds', 24784, 88158]);
+    // Reachability: the interesting states really are reached, so the verdict is not vacuous.
+    expect(r.sometimes.map((x) => [x.name, x.reachedAtStep !== null])).toEqual([
+      ['ping-given-up', true],
+      ['stale-reply', true],
+    ]);
   });
 
   it('Check: DFS visits exactly the states BFS visits', () => {

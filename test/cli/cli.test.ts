@@ -142,7 +142,8 @@ describe('cli', () => {
   it('checks a scenario to exhaustion, and finds and writes a shortest counterexample', () => {
     const ok = cli('check', 'ha-steady');
     expect(ok.code, ok.err).toBe(0);
-    expect(ok.out).toContain('165 distinct states');
+    expect(ok.out).toContain('161 distinct states');
+    expect(ok.out).toMatch(/reached at step \d+: checkpoint-committed/);
     expect(ok.out).toContain('exhausted: every reachable state up to the horizon 4.500 ms was visited');
     const trace = join(dir, 'cex.jsonl');
     const bad = cli('check', 'ha-steady', '--mutant', 'release-on-send', '--trace', trace, '--json');
