@@ -3,11 +3,11 @@
 
 import { assertEvent, assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
 import type {
+  CheckpointChunk,
   CoordinatorEvent,
   CpuState,
   HypervisorEvent,
   NicEvent,
-  Packet,
   ReplicaEvent,
   Send,
   VmId,
@@ -36,14 +36,7 @@ export interface CheckpointCoordinatorInput {
 }
 
 /** One VM's capture of one epoch: the `checkpoint.captured` payload without its type. */
-export interface CapturedChunk {
-  readonly vm: VmId;
-  readonly epoch: number;
-  readonly cpu: CpuState;
-  readonly pages: readonly number[];
-  readonly outputs: readonly Packet[];
-  readonly digest: number;
-}
+export type CapturedChunk = CheckpointChunk;
 
 /** The checkpoint sent to the replica and not yet acknowledged. */
 export interface InFlightCheckpoint {

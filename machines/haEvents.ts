@@ -28,6 +28,18 @@ export interface TaggedPacket extends Packet {
   readonly epoch: number;
 }
 
+/** One VM's capture of one epoch, as the coordinator sends it and the replica stages it. */
+export interface CheckpointChunk {
+  readonly vm: VmId;
+  readonly epoch: number;
+  readonly cpu: CpuState;
+  /** Flattened [page, value, …] of the pages dirtied in the epoch. */
+  readonly pages: readonly number[];
+  readonly outputs: readonly Packet[];
+  /** imageDigest(mem, cpu) of the VM's whole image at capture. */
+  readonly digest: number;
+}
+
 /** Guest workload parameters; identical on the primary and the backup, because the backup resumes the same guest. */
 export interface WorkloadParams {
   readonly pageCount: number;

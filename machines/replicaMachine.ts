@@ -4,6 +4,7 @@
 import { assertEvent, assign, cancel, emit, raise, setup } from 'xstate';
 import { applyPages, imageDigest, initialCpu } from '../actors/guest.js';
 import type {
+  CheckpointChunk,
   CoordinatorEvent,
   CpuState,
   HypervisorEvent,
@@ -43,14 +44,7 @@ export interface ReplicaImage {
 }
 
 /** A chunk held until its epoch's seal and all its sibling chunks are in. */
-export interface StagedChunk {
-  readonly epoch: number;
-  readonly vm: VmId;
-  readonly cpu: CpuState;
-  readonly pages: readonly number[];
-  readonly outputs: readonly Packet[];
-  readonly digest: number;
-}
+export type StagedChunk = CheckpointChunk;
 
 export interface ReplicaSeal {
   readonly epoch: number;

@@ -3,16 +3,10 @@
 
 import { Worker } from 'node:worker_threads';
 import type { Scenario } from '../scenarios/types.js';
-import { type WalkFailure, walkSeeds } from './random.js';
+import { type WalkFailure, type WalkOptions, walkSeeds } from './random.js';
 
-export interface SearchRequest {
+export interface SearchRequest extends WalkOptions {
   readonly scenario: Scenario;
-  readonly params: Readonly<Record<string, string>>;
-  readonly mutant?: string;
-  readonly untilUs?: number;
-  readonly swarm: boolean;
-  readonly first: number;
-  readonly count: number;
   readonly workers: number;
   readonly onProgress?: (walks: number) => void;
 }

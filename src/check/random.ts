@@ -6,12 +6,18 @@ import type { Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
 import type { Violation } from '../specs/spec.js';
 
-export interface WalkRequest {
-  readonly scenario: Scenario;
+/** How each walk runs, apart from the scenario itself (which a worker thread receives by name). */
+export interface WalkOptions {
   readonly params: Readonly<Record<string, string>>;
   readonly mutant?: string;
   readonly untilUs?: number;
   readonly swarm: boolean;
+  readonly first: number;
+  readonly count: number;
+}
+
+export interface WalkRequest extends Omit<WalkOptions, 'first' | 'count'> {
+  readonly scenario: Scenario;
 }
 
 export interface WalkFailure {

@@ -3,16 +3,10 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { findScenario } from '../scenarios/index.js';
-import { type WalkFailure, walkSeeds } from './random.js';
+import { type WalkFailure, type WalkOptions, walkSeeds } from './random.js';
 
-interface WorkerInput {
+interface WorkerInput extends WalkOptions {
   readonly scenario: string;
-  readonly params: Readonly<Record<string, string>>;
-  readonly mutant?: string;
-  readonly untilUs?: number;
-  readonly swarm: boolean;
-  readonly first: number;
-  readonly count: number;
   readonly stride: number;
   readonly offset: number;
   /** Shared: the lowest failing seed found by any worker (Infinity as 2^31-1). */
