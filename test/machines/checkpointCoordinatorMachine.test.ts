@@ -2,7 +2,7 @@
 // They also run it as an ordinary XState actor and check it agrees with the kernel's pure stepping.
 
 import { describe, expect, it } from 'vitest';
-import { type AnyMachineSnapshot, createActor } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import {
   type CapturedChunk,
   type CheckpointCoordinatorEvent,
@@ -12,7 +12,8 @@ import {
   chunkBytes,
 } from '../../machines/checkpointCoordinatorMachine.js';
 import type { CpuState } from '../../machines/haEvents.js';
-import { type FoldedAction, MachineStepper } from '../../src/kernel/stepper.js';
+import { MachineStepper } from '../../src/kernel/stepper.js';
+import { cancelsOf, expectActorMatchesStepper, sendsOf, timersOf } from './helpers.js';
 
 const input: CheckpointCoordinatorInput = {
   self: 'hostA/coordinator',
@@ -49,23 +50,14 @@ function captured(vm: number, epoch: number, cpu: CpuState, pages: number[], out
 const cap0 = captured(0, 1, cpu0, [1, 11, 4, 44], [1, 2], 500);
 const cap1 = captured(1, 1, cpu1, [7, 77], [], 600);
 
-function sends(actions: readonly FoldedAction[]) {
-  return actions
-    .filter((a) => a.type === 'xstate.emit')
-    .map((a) => (a.params as { event: { to: string; event: unknown } }).event)
-    .map(({ to, event }) => ({ to, event }));
-}
+/** The coordinator's lease request to the witness, as `sendsOf` shows it. */
+const leaseAcquire = (requestId: number) => ({
+  to: 'hostW/witness',
+  event: { type: 'lease.acquire', holder: 'hostA', replyTo: 'hostA/coordinator', requestId },
+});
 
-function timers(actions: readonly FoldedAction[]) {
-  return actions
-    .filter((a) => a.type === 'xstate.raise')
-    .map((a) => a.params as { event: { type: string }; id: string; delay: number })
-    .map(({ event, id, delay }) => ({ id, delay, type: event.type }));
-}
-
-function cancels(actions: readonly FoldedAction[]) {
-  return actions.filter((a) => a.type === 'xstate.cancel').map((a) => (a.params as { sendId: string }).sendId);
-}
+const RENEW_TIMER = { id: 'lease.renew', delay: 250, type: 'lease.renewDue' };
+const EXPIRY_TIMER = { id: 'lease.expiry', delay: 1000, type: 'lease.expired' };
 
 function chunkOf(ev: ReturnType<typeof captured>, epoch = ev.epoch) {
   const { type: _type, ...rest } = ev;
@@ -94,14 +86,9 @@ describe('checkpointCoordinatorMachine', () => {
     const out = new MachineStepper(checkpointCoordinatorMachine, input).initial(input);
     expect(out.snapshot.value).toEqual({ epochs: 'running', lease: 'acquiring', heartbeat: 'beating' });
     expect(out.snapshot.context).toMatchObject({ epoch: 1, committedEpoch: 0, inFlight: null, leaseRequestId: 1 });
-    expect(sends(out.actions)).toEqual([
-      {
-        to: 'hostW/witness',
-        event: { type: 'lease.acquire', holder: 'hostA', replyTo: 'hostA/coordinator', requestId: 1 },
-      },
-    ]);
-    expect(timers(out.actions)).toEqual([
-      { id: 'lease.renew', delay: 250, type: 'lease.renewDue' },
+    expect(sendsOf(out.actions)).toEqual([leaseAcquire(1)]);
+    expect(timersOf(out.actions)).toEqual([
+      RENEW_TIMER,
       { id: 'heartbeat', delay: 200, type: 'heartbeat.due' },
       { id: 'checkpoint.epoch', delay: 1000, type: 'checkpoint.tick' },
     ]);
@@ -113,8 +100,8 @@ describe('checkpointCoordinatorMachine', () => {
 
     const stun = s.step(snap, { type: 'checkpoint.tick' });
     expect(epochs(stun.snapshot)).toBe('stunning');
-    expect(sends(stun.actions)).toEqual([{ to: 'hostA/hypervisor', event: { type: 'hypervisor.stun', epoch: 1 } }]);
-    expect(timers(stun.actions)).toEqual([]);
+    expect(sendsOf(stun.actions)).toEqual([{ to: 'hostA/hypervisor', event: { type: 'hypervisor.stun', epoch: 1 } }]);
+    expect(timersOf(stun.actions)).toEqual([]);
     snap = stun.snapshot;
 
     const first = s.step(snap, cap0);
@@ -125,13 +112,13 @@ describe('checkpointCoordinatorMachine', () => {
 
     const last = s.step(snap, cap1);
     expect(epochs(last.snapshot)).toBe('awaitingAck');
-    expect(sends(last.actions)).toEqual([
+    expect(sendsOf(last.actions)).toEqual([
       { to: 'hostA/hypervisor', event: { type: 'hypervisor.resume', epoch: 1 } },
       { to: 'hostB/replica', event: chunkOf(cap0) },
       { to: 'hostB/replica', event: chunkOf(cap1) },
       { to: 'hostB/replica', event: { type: 'checkpoint.seal', epoch: 1, chunkCount: 2, watermark: {} } },
     ]);
-    expect(timers(last.actions)).toEqual([{ id: 'checkpoint.ack', delay: 300, type: 'checkpoint.ackTimedOut' }]);
+    expect(timersOf(last.actions)).toEqual([{ id: 'checkpoint.ack', delay: 300, type: 'checkpoint.ackTimedOut' }]);
     const { type: _t0, ...chunk0 } = cap0;
     const { type: _t1, ...chunk1 } = cap1;
     expect(last.snapshot.context).toMatchObject({
@@ -143,14 +130,14 @@ describe('checkpointCoordinatorMachine', () => {
 
     const ack = s.step(snap, { type: 'checkpoint.acked', epoch: 1 });
     expect(epochs(ack.snapshot)).toBe('running');
-    expect(cancels(ack.actions)).toEqual(['checkpoint.ack']);
-    expect(sends(ack.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'checkpoint.committed', epoch: 1 } }]);
-    expect(timers(ack.actions)).toEqual([{ id: 'checkpoint.epoch', delay: 1000, type: 'checkpoint.tick' }]);
+    expect(cancelsOf(ack.actions)).toEqual(['checkpoint.ack']);
+    expect(sendsOf(ack.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'checkpoint.committed', epoch: 1 } }]);
+    expect(timersOf(ack.actions)).toEqual([{ id: 'checkpoint.epoch', delay: 1000, type: 'checkpoint.tick' }]);
     expect(ack.snapshot.context).toMatchObject({ committedEpoch: 1, inFlight: null, retransmits: 0, epoch: 2 });
 
     // The next cycle stuns epoch 2.
     const next = s.step(ack.snapshot, { type: 'checkpoint.tick' });
-    expect(sends(next.actions)).toEqual([{ to: 'hostA/hypervisor', event: { type: 'hypervisor.stun', epoch: 2 } }]);
+    expect(sendsOf(next.actions)).toEqual([{ to: 'hostA/hypervisor', event: { type: 'hypervisor.stun', epoch: 2 } }]);
     expect(next.snapshot.context.captures).toEqual({});
   });
 
@@ -190,29 +177,29 @@ describe('checkpointCoordinatorMachine', () => {
   it('retransmits the same chunks and seal on ack timeout, then declares the backup unreachable and retries slowly', () => {
     const s = new MachineStepper(checkpointCoordinatorMachine, input);
     const shipped = shipEpochOne(s);
-    const original = sends(shipped.actions).slice(1);
+    const original = sendsOf(shipped.actions).slice(1);
     let snap = shipped.snapshot;
 
     for (let i = 1; i <= input.maxRetransmits; i++) {
       const retry = s.step(snap, { type: 'checkpoint.ackTimedOut' });
       expect(epochs(retry.snapshot)).toBe('awaitingAck');
-      expect(sends(retry.actions)).toEqual(original);
-      expect(timers(retry.actions)).toEqual([{ id: 'checkpoint.ack', delay: 300, type: 'checkpoint.ackTimedOut' }]);
+      expect(sendsOf(retry.actions)).toEqual(original);
+      expect(timersOf(retry.actions)).toEqual([{ id: 'checkpoint.ack', delay: 300, type: 'checkpoint.ackTimedOut' }]);
       expect(retry.snapshot.context).toMatchObject({ retransmits: i, stats: { retransmitCount: i }, epoch: 2 });
       snap = retry.snapshot;
     }
 
     const giveUp = s.step(snap, { type: 'checkpoint.ackTimedOut' });
     expect(epochs(giveUp.snapshot)).toBe('backupUnreachable');
-    expect(sends(giveUp.actions)).toEqual(original);
-    expect(timers(giveUp.actions)).toEqual([{ id: 'checkpoint.ack', delay: 5000, type: 'checkpoint.ackTimedOut' }]);
+    expect(sendsOf(giveUp.actions)).toEqual(original);
+    expect(timersOf(giveUp.actions)).toEqual([{ id: 'checkpoint.ack', delay: 5000, type: 'checkpoint.ackTimedOut' }]);
     snap = giveUp.snapshot;
 
     // Unreachable: no new epoch is stunned, the same checkpoint goes out every retryUs.
     const slow = s.step(snap, { type: 'checkpoint.ackTimedOut' });
     expect(epochs(slow.snapshot)).toBe('backupUnreachable');
-    expect(sends(slow.actions)).toEqual(original);
-    expect(timers(slow.actions)).toEqual([{ id: 'checkpoint.ack', delay: 5000, type: 'checkpoint.ackTimedOut' }]);
+    expect(sendsOf(slow.actions)).toEqual(original);
+    expect(timersOf(slow.actions)).toEqual([{ id: 'checkpoint.ack', delay: 5000, type: 'checkpoint.ackTimedOut' }]);
     expect(s.step(slow.snapshot, { type: 'checkpoint.tick' }).actions).toEqual([]);
     snap = slow.snapshot;
 
@@ -222,8 +209,8 @@ describe('checkpointCoordinatorMachine', () => {
 
     const ack = s.step(snap, { type: 'checkpoint.acked', epoch: 1 });
     expect(epochs(ack.snapshot)).toBe('running');
-    expect(cancels(ack.actions)).toEqual(['checkpoint.ack']);
-    expect(sends(ack.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'checkpoint.committed', epoch: 1 } }]);
+    expect(cancelsOf(ack.actions)).toEqual(['checkpoint.ack']);
+    expect(sendsOf(ack.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'checkpoint.committed', epoch: 1 } }]);
     expect(ack.snapshot.context).toMatchObject({ committedEpoch: 1, inFlight: null, retransmits: 0 });
     expect(ack.snapshot.context.stats).toEqual({
       checkpoints: 1,
@@ -258,7 +245,7 @@ describe('checkpointCoordinatorMachine', () => {
     snap = s.step(snap, { type: 'checkpoint.tick' }).snapshot;
     snap = s.step(snap, cap0).snapshot;
     const out = s.step(snap, cap1);
-    expect(sends(out.actions).at(-1)).toEqual({
+    expect(sendsOf(out.actions).at(-1)).toEqual({
       to: 'hostB/replica',
       event: { type: 'checkpoint.seal', epoch: 1, chunkCount: 2, watermark: { '0': 4, '1': 2, '2': 9 } },
     });
@@ -275,59 +262,41 @@ describe('checkpointCoordinatorMachine', () => {
     // No answer yet: ask again.
     const again = s.step(snap, { type: 'lease.renewDue' });
     expect(lease(again.snapshot)).toBe('acquiring');
-    expect(sends(again.actions)).toEqual([
-      {
-        to: 'hostW/witness',
-        event: { type: 'lease.acquire', holder: 'hostA', replyTo: 'hostA/coordinator', requestId: 2 },
-      },
-    ]);
-    expect(timers(again.actions)).toEqual([{ id: 'lease.renew', delay: 250, type: 'lease.renewDue' }]);
+    expect(sendsOf(again.actions)).toEqual([leaseAcquire(2)]);
+    expect(timersOf(again.actions)).toEqual([RENEW_TIMER]);
     snap = again.snapshot;
 
     const granted = s.step(snap, { type: 'lease.granted', holder: 'hostA', requestId: 2 });
     expect(lease(granted.snapshot)).toBe('held');
-    expect(sends(granted.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.unfence' } }]);
-    expect(timers(granted.actions)).toEqual([
-      { id: 'lease.expiry', delay: 1000, type: 'lease.expired' },
-      { id: 'lease.renew', delay: 250, type: 'lease.renewDue' },
-    ]);
+    expect(sendsOf(granted.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.unfence' } }]);
+    expect(timersOf(granted.actions)).toEqual([EXPIRY_TIMER, RENEW_TIMER]);
     snap = granted.snapshot;
 
     const renew = s.step(snap, { type: 'lease.renewDue' });
     expect(lease(renew.snapshot)).toBe('held');
-    expect(sends(renew.actions)).toEqual([
-      {
-        to: 'hostW/witness',
-        event: { type: 'lease.acquire', holder: 'hostA', replyTo: 'hostA/coordinator', requestId: 3 },
-      },
-    ]);
-    expect(timers(renew.actions)).toEqual([{ id: 'lease.renew', delay: 250, type: 'lease.renewDue' }]);
+    expect(sendsOf(renew.actions)).toEqual([leaseAcquire(3)]);
+    expect(timersOf(renew.actions)).toEqual([RENEW_TIMER]);
     snap = renew.snapshot;
 
     const renewed = s.step(snap, { type: 'lease.granted', holder: 'hostA', requestId: 3 });
     expect(lease(renewed.snapshot)).toBe('held');
-    expect(sends(renewed.actions)).toEqual([]);
-    expect(timers(renewed.actions)).toEqual([{ id: 'lease.expiry', delay: 1000, type: 'lease.expired' }]);
+    expect(sendsOf(renewed.actions)).toEqual([]);
+    expect(timersOf(renewed.actions)).toEqual([EXPIRY_TIMER]);
     // Cancelled before re-arming, so a plain XState actor (which keeps a re-raised id's old timeout) does not expire early.
-    expect(cancels(renewed.actions)).toEqual(['lease.expiry']);
+    expect(cancelsOf(renewed.actions)).toEqual(['lease.expiry']);
     snap = renewed.snapshot;
 
     const expired = s.step(snap, { type: 'lease.expired' });
     expect(lease(expired.snapshot)).toBe('lost');
-    expect(sends(expired.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.fence' } }]);
-    expect(timers(expired.actions)).toEqual([{ id: 'lease.renew', delay: 250, type: 'lease.renewDue' }]);
-    expect(cancels(expired.actions)).toEqual(['lease.expiry', 'lease.renew']);
+    expect(sendsOf(expired.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.fence' } }]);
+    expect(timersOf(expired.actions)).toEqual([RENEW_TIMER]);
+    expect(cancelsOf(expired.actions)).toEqual(['lease.expiry', 'lease.renew']);
     snap = expired.snapshot;
 
     const ask = s.step(snap, { type: 'lease.renewDue' });
     expect(lease(ask.snapshot)).toBe('lost');
-    expect(sends(ask.actions)).toEqual([
-      {
-        to: 'hostW/witness',
-        event: { type: 'lease.acquire', holder: 'hostA', replyTo: 'hostA/coordinator', requestId: 4 },
-      },
-    ]);
-    expect(timers(ask.actions)).toEqual([{ id: 'lease.renew', delay: 250, type: 'lease.renewDue' }]);
+    expect(sendsOf(ask.actions)).toEqual([leaseAcquire(4)]);
+    expect(timersOf(ask.actions)).toEqual([RENEW_TIMER]);
     snap = ask.snapshot;
 
     expect(s.step(snap, { type: 'lease.denied', holder: 'hostA', requestId: 4 }).actions).toEqual([]);
@@ -335,11 +304,8 @@ describe('checkpointCoordinatorMachine', () => {
 
     const regained = s.step(snap, { type: 'lease.granted', holder: 'hostA', requestId: 4 });
     expect(lease(regained.snapshot)).toBe('held');
-    expect(sends(regained.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.unfence' } }]);
-    expect(timers(regained.actions)).toEqual([
-      { id: 'lease.expiry', delay: 1000, type: 'lease.expired' },
-      { id: 'lease.renew', delay: 250, type: 'lease.renewDue' },
-    ]);
+    expect(sendsOf(regained.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.unfence' } }]);
+    expect(timersOf(regained.actions)).toEqual([EXPIRY_TIMER, RENEW_TIMER]);
   });
 
   it('goes to lost and fences the NIC when the witness denies the lease, while acquiring or while held', () => {
@@ -347,13 +313,13 @@ describe('checkpointCoordinatorMachine', () => {
     const boot = s.initial(input).snapshot;
     const denied = s.step(boot, { type: 'lease.denied', holder: 'hostA', requestId: 1 });
     expect(lease(denied.snapshot)).toBe('lost');
-    expect(sends(denied.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.fence' } }]);
+    expect(sendsOf(denied.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.fence' } }]);
 
     const held = s.step(boot, { type: 'lease.granted', holder: 'hostA', requestId: 1 }).snapshot;
     const deniedHeld = s.step(held, { type: 'lease.denied', holder: 'hostA', requestId: 2 });
     expect(lease(deniedHeld.snapshot)).toBe('lost');
-    expect(sends(deniedHeld.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.fence' } }]);
-    expect(cancels(deniedHeld.actions)).toEqual(['lease.expiry', 'lease.renew']);
+    expect(sendsOf(deniedHeld.actions)).toEqual([{ to: 'hostA/nic', event: { type: 'nic.fence' } }]);
+    expect(cancelsOf(deniedHeld.actions)).toEqual(['lease.expiry', 'lease.renew']);
     // The epoch protocol is independent of the lease.
     expect(epochs(deniedHeld.snapshot)).toBe('running');
   });
@@ -363,8 +329,8 @@ describe('checkpointCoordinatorMachine', () => {
     let snap = s.initial(input).snapshot;
     for (let i = 0; i < 3; i++) {
       const out = s.step(snap, { type: 'heartbeat.due' });
-      expect(sends(out.actions)).toEqual([{ to: 'hostB/replica', event: { type: 'heartbeat.beat' } }]);
-      expect(timers(out.actions)).toEqual([{ id: 'heartbeat', delay: 200, type: 'heartbeat.due' }]);
+      expect(sendsOf(out.actions)).toEqual([{ to: 'hostB/replica', event: { type: 'heartbeat.beat' } }]);
+      expect(timersOf(out.actions)).toEqual([{ id: 'heartbeat', delay: 200, type: 'heartbeat.due' }]);
       snap = out.snapshot;
     }
     expect(snap.value).toEqual({ epochs: 'running', lease: 'acquiring', heartbeat: 'beating' });
@@ -375,7 +341,7 @@ describe('checkpointCoordinatorMachine', () => {
     const s = new MachineStepper(checkpointCoordinatorMachine, idleInput);
     const boot = s.initial(idleInput);
     expect(boot.snapshot.value).toEqual({ epochs: 'idle', lease: 'acquiring', heartbeat: 'beating' });
-    expect(timers(boot.actions).map((t) => t.id)).toEqual(['lease.renew', 'heartbeat']);
+    expect(timersOf(boot.actions).map((t) => t.id)).toEqual(['lease.renew', 'heartbeat']);
     let snap = boot.snapshot;
     for (const ev of checkpointCoordinatorSampleEvents) {
       if (ev.type === 'lease.granted' || ev.type === 'lease.denied' || ev.type === 'lease.expired') continue;
@@ -395,13 +361,14 @@ describe('checkpointCoordinatorMachine', () => {
 
   it('runs as an ordinary XState actor with the same results as under the kernel', () => {
     // Real timers under a plain actor: long enough that none fires before the test ends.
-    const liveInput = { ...input, epochUs: 600_000, ackTimeoutUs: 600_000, retryUs: 600_000, heartbeatUs: 600_000 };
-    const actor = createActor(checkpointCoordinatorMachine, { input: { ...liveInput, leaseUs: 2_400_000 } });
-    const sent: { to: string; type: string }[] = [];
-    actor.on('send', (e) => sent.push({ to: e.to, type: e.event.type }));
-    actor.start();
-    const stepper = new MachineStepper(checkpointCoordinatorMachine, { ...liveInput, leaseUs: 2_400_000 });
-    let snap = stepper.initial({ ...liveInput, leaseUs: 2_400_000 }).snapshot;
+    const liveInput = {
+      ...input,
+      epochUs: 600_000,
+      ackTimeoutUs: 600_000,
+      retryUs: 600_000,
+      heartbeatUs: 600_000,
+      leaseUs: 2_400_000,
+    };
     const events: CheckpointCoordinatorEvent[] = [
       ...checkpointCoordinatorSampleEvents.filter((e) => e.type !== 'checkpoint.captured'),
       { type: 'checkpoint.tick' },
@@ -414,17 +381,12 @@ describe('checkpointCoordinatorMachine', () => {
       { type: 'lease.granted', holder: 'hostA', requestId: 3 },
       { type: 'heartbeat.due' },
     ];
-    for (const ev of events) {
-      actor.send(ev);
-      snap = stepper.step(snap, ev).snapshot;
-      expect(actor.getSnapshot().value).toEqual(snap.value);
-      expect(actor.getSnapshot().context).toEqual(snap.context);
-    }
-    expect(snap.context).toMatchObject({ committedEpoch: 1, epoch: 2 });
-    expect(sent.filter((m) => m.type === 'checkpoint.chunk')).toHaveLength(4);
-    expect(sent.filter((m) => m.type === 'checkpoint.committed')).toEqual([
+    const { sent, snapshot } = expectActorMatchesStepper(checkpointCoordinatorMachine, liveInput, events);
+    expect(snapshot.context).toMatchObject({ committedEpoch: 1, epoch: 2 });
+    const messages = sent.map((m) => ({ to: m.to, type: m.event.type }));
+    expect(messages.filter((m) => m.type === 'checkpoint.chunk')).toHaveLength(4);
+    expect(messages.filter((m) => m.type === 'checkpoint.committed')).toEqual([
       { to: 'hostA/nic', type: 'checkpoint.committed' },
     ]);
-    actor.stop();
   });
 });

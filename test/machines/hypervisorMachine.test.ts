@@ -2,8 +2,8 @@
 // Also proves it runs unchanged as an ordinary XState actor, with the same snapshots as the kernel's pure stepper.
 
 import { describe, expect, it } from 'vitest';
-import { type AnyMachineSnapshot, createActor } from 'xstate';
-import type { CpuState, HypervisorEvent } from '../../machines/haEvents.js';
+import type { AnyMachineSnapshot } from 'xstate';
+import type { CpuState, HypervisorEvent, Packet } from '../../machines/haEvents.js';
 import {
   type HypervisorContext,
   type HypervisorInput,
@@ -11,6 +11,7 @@ import {
   hypervisorSampleEvents,
 } from '../../machines/hypervisorMachine.js';
 import { MachineStepper } from '../../src/kernel/stepper.js';
+import { expectActorMatchesStepper, sendAction as send } from './helpers.js';
 
 const vmOn = (host: string, vm: number, checkpointing: boolean) => ({
   vm,
@@ -33,7 +34,6 @@ const backup: HypervisorInput = {
   vms: [vmOn('hostB', 0, false), vmOn('hostB', 1, false)],
 };
 
-const send = (to: string, event: unknown) => ({ type: 'xstate.emit', params: { event: { type: 'send', to, event } } });
 const ctx = (snap: AnyMachineSnapshot) => snap.context as HypervisorContext;
 
 function start(hvInput: HypervisorInput) {
@@ -43,6 +43,14 @@ function start(hvInput: HypervisorInput) {
 
 const cpu0: CpuState = { acc: 1, rng: 11, outSeq: 2, slice: 8 };
 const cpu1: CpuState = { acc: 2, rng: 22, outSeq: 0, slice: 8 };
+
+type RestoreEvent = Extract<HypervisorEvent, { type: 'hypervisor.restore' }>;
+const restore = (epoch: number, vms: RestoreEvent['vms'], resend: Packet[] = []): RestoreEvent => ({
+  type: 'hypervisor.restore',
+  epoch,
+  vms,
+  resend,
+});
 
 describe('hypervisorMachine', () => {
   it('boots the primary running and configures the NIC with every VM and its checkpointing flag', () => {
@@ -105,12 +113,7 @@ describe('hypervisorMachine', () => {
 
   it('ignores a restore on the running primary', () => {
     const { s, snap } = start(primary);
-    const out = s.step(snap, {
-      type: 'hypervisor.restore',
-      epoch: 1,
-      vms: [{ vm: 0, cpu: cpu0, mem: [1] }],
-      resend: [],
-    });
+    const out = s.step(snap, restore(1, [{ vm: 0, cpu: cpu0, mem: [1] }]));
     expect(out.snapshot.value).toBe('running');
     expect(out.actions).toEqual([]);
     expect(out.snapshot.context).toEqual(snap.context);
@@ -135,15 +138,11 @@ describe('hypervisorMachine', () => {
       { vm: 0, seq: 1, payload: 100 },
       { vm: 0, seq: 2, payload: 200 },
     ];
-    const out = s.step(snap, {
-      type: 'hypervisor.restore',
-      epoch: 7,
-      vms: [
-        { vm: 1, cpu: cpu1, mem: [5, 6] },
-        { vm: 0, cpu: cpu0, mem: [3, 4] },
-      ],
-      resend,
-    });
+    const vms = [
+      { vm: 1, cpu: cpu1, mem: [5, 6] },
+      { vm: 0, cpu: cpu0, mem: [3, 4] },
+    ];
+    const out = s.step(snap, restore(7, vms, resend));
     expect(out.snapshot.value).toBe('running');
     expect(out.actions).toEqual([
       send('hostB/vm1/mmu', { type: 'mmu.restore', mem: [5, 6] }),
@@ -163,19 +162,14 @@ describe('hypervisorMachine', () => {
     expect(ctx(snap)).toMatchObject({ vmStates: { '0': 'running', '1': 'running' }, restoredEpoch: 7 });
     // Promoted: nothing is checkpointed any more, so later stuns reach nobody; a second restore is ignored.
     expect(s.step(snap, { type: 'hypervisor.stun', epoch: 8 }).actions).toEqual([]);
-    const again = s.step(snap, { type: 'hypervisor.restore', epoch: 9, vms: [], resend: [] });
+    const again = s.step(snap, restore(9, []));
     expect(again.actions).toEqual([]);
     expect(again.snapshot.context).toEqual(snap.context);
   });
 
   it('restores only the VMs the checkpoint carries', () => {
     const { s, snap } = start(backup);
-    const out = s.step(snap, {
-      type: 'hypervisor.restore',
-      epoch: 2,
-      vms: [{ vm: 1, cpu: cpu1, mem: [0] }],
-      resend: [],
-    });
+    const out = s.step(snap, restore(2, [{ vm: 1, cpu: cpu1, mem: [0] }]));
     expect(out.actions).toEqual([
       send('hostB/vm1/mmu', { type: 'mmu.restore', mem: [0] }),
       send('hostB/vm1/vcpu', { type: 'vcpu.restore', epoch: 2, cpu: cpu1 }),
@@ -186,30 +180,9 @@ describe('hypervisorMachine', () => {
 
   it('runs as an ordinary XState actor with the same results as under the kernel', () => {
     for (const hvInput of [primary, backup]) {
-      const actor = createActor(hypervisorMachine, { input: hvInput });
-      const sent: unknown[] = [];
-      actor.on('send', (e) => sent.push(e));
-      actor.start();
-      const stepper = new MachineStepper(hypervisorMachine, hvInput);
-      const init = stepper.initial(hvInput);
-      let snap = init.snapshot;
-      const kernelSent: unknown[] = [];
-      const collect = (actions: readonly { type: string; params: unknown }[]) => {
-        for (const a of actions) if (a.type === 'xstate.emit') kernelSent.push((a.params as { event: unknown }).event);
-      };
-      collect(init.actions);
-      expect(actor.getSnapshot().value).toEqual(snap.value);
-      for (const ev of [...hypervisorSampleEvents, ...hypervisorSampleEvents]) {
-        actor.send(ev);
-        const out = stepper.step(snap, ev);
-        snap = out.snapshot;
-        collect(out.actions);
-        expect(actor.getSnapshot().value).toEqual(snap.value);
-        expect(actor.getSnapshot().context).toEqual(snap.context);
-      }
-      expect(sent).toEqual(kernelSent);
+      const events = [...hypervisorSampleEvents, ...hypervisorSampleEvents];
+      const { sent } = expectActorMatchesStepper(hypervisorMachine, hvInput, events);
       expect(sent.length).toBeGreaterThan(0);
-      actor.stop();
     }
   });
 });

@@ -2,11 +2,12 @@
 // Also proves it runs unchanged as an ordinary XState actor, with the same snapshots as the kernel's pure stepper.
 
 import { describe, expect, it } from 'vitest';
-import { type AnyMachineSnapshot, createActor } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { imageDigest } from '../../actors/guest.js';
 import type { CpuState, MmuEvent, Packet } from '../../machines/haEvents.js';
 import { type MmuContext, type MmuInput, mmuMachine, mmuSampleEvents } from '../../machines/mmuMachine.js';
 import { MachineStepper } from '../../src/kernel/stepper.js';
+import { expectActorMatchesStepper, sendAction } from './helpers.js';
 
 const input: MmuInput = { vm: 2, coordinator: 'hostA/coordinator', pageCount: 8, standby: false };
 const cpu: CpuState = { acc: 17, rng: 4242, outSeq: 3, slice: 6 };
@@ -20,16 +21,15 @@ function start(mmuInput: MmuInput = input) {
 }
 
 function captured(epoch: number, pages: number[], mem: Uint32Array, c: CpuState = cpu, outs: Packet[] = outputs) {
-  return {
-    type: 'xstate.emit',
-    params: {
-      event: {
-        type: 'send',
-        to: input.coordinator,
-        event: { type: 'checkpoint.captured', vm: 2, epoch, cpu: c, pages, outputs: outs, digest: imageDigest(mem, c) },
-      },
-    },
-  };
+  return sendAction(input.coordinator, {
+    type: 'checkpoint.captured',
+    vm: 2,
+    epoch,
+    cpu: c,
+    pages,
+    outputs: outs,
+    digest: imageDigest(mem, c),
+  });
 }
 
 describe('mmuMachine', () => {
@@ -122,26 +122,8 @@ describe('mmuMachine', () => {
 
   it('runs as an ordinary XState actor with the same results as under the kernel', () => {
     for (const mmuInput of [input, { ...input, standby: true }]) {
-      const actor = createActor(mmuMachine, { input: mmuInput });
-      const sent: unknown[] = [];
-      actor.on('send', (e) => sent.push(e));
-      actor.start();
-      const stepper = new MachineStepper(mmuMachine, mmuInput);
-      let snap = stepper.initial(mmuInput).snapshot;
-      const kernelSent: unknown[] = [];
-      for (const ev of [...mmuSampleEvents, ...mmuSampleEvents]) {
-        actor.send(ev);
-        const out = stepper.step(snap, ev);
-        snap = out.snapshot;
-        for (const a of out.actions) {
-          if (a.type === 'xstate.emit') kernelSent.push((a.params as { event: unknown }).event);
-        }
-        expect(actor.getSnapshot().value).toEqual(snap.value);
-        expect(actor.getSnapshot().context).toEqual(snap.context);
-      }
-      expect(sent).toEqual(kernelSent);
+      const { sent } = expectActorMatchesStepper(mmuMachine, mmuInput, [...mmuSampleEvents, ...mmuSampleEvents]);
       expect(sent.length).toBeGreaterThan(0);
-      actor.stop();
     }
   });
 });

@@ -2,11 +2,11 @@
 // gaps counted, streams created on the fly, and a run as an ordinary XState actor matching the kernel.
 
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
 import { DIGEST_SEED, streamStep } from '../../actors/guest.js';
 import type { ReceiverEvent } from '../../machines/haEvents.js';
 import { type ReceiverContext, receiverMachine, receiverSampleEvents } from '../../machines/receiverMachine.js';
 import { MachineStepper } from '../../src/kernel/stepper.js';
+import { expectActorMatchesStepper, stepThrough } from './helpers.js';
 
 const input = { vms: [0, 1] };
 
@@ -20,10 +20,8 @@ const packet = (vm: number, seq: number, payload: number, host = 'hostA', epoch 
 });
 
 function run(events: readonly ReceiverEvent[]) {
-  const s = new MachineStepper(receiverMachine, input);
-  let out = s.initial(input);
-  for (const ev of events) out = s.step(out.snapshot, ev);
-  return { stepper: s, out, ctx: out.snapshot.context as ReceiverContext };
+  const { stepper, out } = stepThrough(receiverMachine, input, events);
+  return { stepper, out, ctx: out.snapshot.context as ReceiverContext };
 }
 
 const fresh = { next: 1, delivered: 0, digest: DIGEST_SEED, duplicates: 0, gaps: 0, lastHost: '' };
@@ -94,17 +92,8 @@ describe('receiverMachine', () => {
   });
 
   it('runs as an ordinary XState actor with the same results as under the kernel', () => {
-    const actor = createActor(receiverMachine, { input });
-    actor.start();
-    const stepper = new MachineStepper(receiverMachine, input);
-    let snap = stepper.initial(input).snapshot;
-    for (const ev of [...receiverSampleEvents, packet(0, 2, 1002, 'hostB'), packet(1, 1, 7)]) {
-      actor.send(ev);
-      snap = stepper.step(snap, ev).snapshot;
-      expect(actor.getSnapshot().value).toEqual(snap.value);
-      expect(actor.getSnapshot().context).toEqual(snap.context);
-    }
-    expect((snap.context as ReceiverContext).streams['0']).toMatchObject({ delivered: 2, duplicates: 1, gaps: 1 });
-    actor.stop();
+    const events = [...receiverSampleEvents, packet(0, 2, 1002, 'hostB'), packet(1, 1, 7)];
+    const { snapshot } = expectActorMatchesStepper(receiverMachine, input, events);
+    expect((snapshot.context as ReceiverContext).streams['0']).toMatchObject({ delivered: 2, duplicates: 1, gaps: 1 });
   });
 });

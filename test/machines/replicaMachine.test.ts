@@ -2,7 +2,7 @@
 // (suspicion cleared, fencing granted or denied, the unsafe unfenced variant), plus a run as a plain XState actor.
 
 import { describe, expect, it } from 'vitest';
-import { type AnyMachineSnapshot, assign, createActor } from 'xstate';
+import { type AnyMachineSnapshot, assign } from 'xstate';
 import { applyPages, imageDigest, initialCpu } from '../../actors/guest.js';
 import type { CpuState, Packet, ReplicaEvent, WorkloadParams } from '../../machines/haEvents.js';
 import {
@@ -13,6 +13,14 @@ import {
   replicaSampleEvents,
 } from '../../machines/replicaMachine.js';
 import { type FoldedAction, MachineStepper } from '../../src/kernel/stepper.js';
+import {
+  cancelAction,
+  expectActorMatchesStepper,
+  raiseAction,
+  sendAction,
+  sentMessages,
+  stepThrough,
+} from './helpers.js';
 
 const workload: WorkloadParams = {
   pageCount: 8,
@@ -58,10 +66,7 @@ function seal(epoch: number, chunkCount = 2, watermark: Record<string, number> =
 
 /** The messages among a step's actions, in order. */
 function sends(actions: readonly FoldedAction[]): ReplicaSend[] {
-  return actions
-    .filter((a) => a.type === 'xstate.emit')
-    .map((a) => (a.params as { event: ReplicaSend }).event)
-    .filter((e) => e.type === 'send');
+  return sentMessages<ReplicaSend>(actions);
 }
 
 function ctx(snapshot: AnyMachineSnapshot): ReplicaContext {
@@ -70,10 +75,7 @@ function ctx(snapshot: AnyMachineSnapshot): ReplicaContext {
 
 /** Steps through `events` from the initial state and returns the last step's output. */
 function run(events: readonly ReplicaEvent[], machine = replicaMachine) {
-  const s = new MachineStepper(machine, input);
-  let out = s.initial(input);
-  for (const ev of events) out = s.step(out.snapshot, ev);
-  return { stepper: s, out };
+  return stepThrough(machine, input, events);
 }
 
 const ack = (epoch: number): ReplicaSend => ({
@@ -81,6 +83,11 @@ const ack = (epoch: number): ReplicaSend => ({
   to: 'hostA/coordinator',
   event: { type: 'checkpoint.acked', epoch },
 });
+
+const leaseAcquire = (requestId: number) =>
+  sendAction('hostW/witness', { type: 'lease.acquire', holder: 'hostB', replyTo: 'hostB/replica', requestId });
+const HEARTBEAT_TIMER = raiseAction({ type: 'replica.heartbeatTimedOut' }, 'replica.heartbeat', 1000);
+const LEASE_TIMER = raiseAction({ type: 'replica.leaseRetry' }, 'replica.lease', 300);
 
 const zeros = new Uint32Array(8);
 const epoch1 = [
@@ -109,12 +116,7 @@ describe('replicaMachine', () => {
       expect(c.acked[String(vm)]).toEqual({ mem: zeros, cpu, digest, expectedDigest: digest });
     }
     expect(c).toMatchObject({ ackedEpoch: 0, staged: {}, stagedEpoch: 0, seal: null, outputs: [], leaseRequestId: 0 });
-    expect(out.actions).toEqual([
-      {
-        type: 'xstate.raise',
-        params: { event: { type: 'replica.heartbeatTimedOut' }, id: 'replica.heartbeat', delay: 1000 },
-      },
-    ]);
+    expect(out.actions).toEqual([HEARTBEAT_TIMER]);
   });
 
   it('applies a 2-VM checkpoint only when the seal and every chunk are in, then acks it', () => {
@@ -227,21 +229,12 @@ describe('replicaMachine', () => {
     const suspect = stepper.step(out.snapshot, { type: 'replica.heartbeatTimedOut' });
     expect(suspect.snapshot.value).toBe('suspecting');
     expect(suspect.actions).toEqual([
-      { type: 'xstate.cancel', params: { sendId: 'replica.heartbeat' } },
-      {
-        type: 'xstate.raise',
-        params: { event: { type: 'replica.confirmTimedOut' }, id: 'replica.confirm', delay: 500 },
-      },
+      cancelAction('replica.heartbeat'),
+      raiseAction({ type: 'replica.confirmTimedOut' }, 'replica.confirm', 500),
     ]);
     const back = stepper.step(suspect.snapshot, { type: 'heartbeat.beat' });
     expect(back.snapshot.value).toBe('backup');
-    expect(back.actions).toEqual([
-      { type: 'xstate.cancel', params: { sendId: 'replica.confirm' } },
-      {
-        type: 'xstate.raise',
-        params: { event: { type: 'replica.heartbeatTimedOut' }, id: 'replica.heartbeat', delay: 1000 },
-      },
-    ]);
+    expect(back.actions).toEqual([cancelAction('replica.confirm'), HEARTBEAT_TIMER]);
     // In backup, a beat only pushes the deadline out.
     const beat = stepper.step(back.snapshot, { type: 'heartbeat.beat' });
     expect(beat.snapshot.value).toBe('backup');
@@ -289,20 +282,7 @@ describe('replicaMachine', () => {
     snap = s.step(snap, { type: 'replica.heartbeatTimedOut' }).snapshot;
     const fence = s.step(snap, { type: 'replica.confirmTimedOut' });
     expect(fence.snapshot.value).toBe('fencing');
-    expect(fence.actions).toEqual([
-      { type: 'xstate.cancel', params: { sendId: 'replica.confirm' } },
-      {
-        type: 'xstate.emit',
-        params: {
-          event: {
-            type: 'send',
-            to: 'hostW/witness',
-            event: { type: 'lease.acquire', holder: 'hostB', replyTo: 'hostB/replica', requestId: 1 },
-          },
-        },
-      },
-      { type: 'xstate.raise', params: { event: { type: 'replica.leaseRetry' }, id: 'replica.lease', delay: 300 } },
-    ]);
+    expect(fence.actions).toEqual([cancelAction('replica.confirm'), leaseAcquire(1), LEASE_TIMER]);
     const retry = s.step(fence.snapshot, { type: 'replica.leaseRetry' });
     expect(retry.snapshot.value).toBe('fencing');
     expect(ctx(retry.snapshot).leaseRequestId).toBe(2);
@@ -332,19 +312,10 @@ describe('replicaMachine', () => {
     };
     // Once primary, it goes on renewing the lease so the old primary can never take it back.
     expect(promote.actions).toEqual([
-      { type: 'xstate.cancel', params: { sendId: 'replica.lease' } },
-      { type: 'xstate.emit', params: { event: { type: 'send', to: 'hostB/hypervisor', event: restore } } },
-      {
-        type: 'xstate.emit',
-        params: {
-          event: {
-            type: 'send',
-            to: 'hostW/witness',
-            event: { type: 'lease.acquire', holder: 'hostB', replyTo: 'hostB/replica', requestId: 3 },
-          },
-        },
-      },
-      { type: 'xstate.raise', params: { event: { type: 'replica.leaseRetry' }, id: 'replica.lease', delay: 300 } },
+      cancelAction('replica.lease'),
+      sendAction('hostB/hypervisor', restore),
+      leaseAcquire(3),
+      LEASE_TIMER,
     ]);
     const c = ctx(promote.snapshot);
     expect(c.leaseRequestId).toBe(3);
@@ -372,13 +343,7 @@ describe('replicaMachine', () => {
     const { stepper, out } = run([{ type: 'replica.heartbeatTimedOut' }, { type: 'replica.confirmTimedOut' }]);
     const denied = stepper.step(out.snapshot, { type: 'lease.denied', holder: 'hostB', requestId: 1 });
     expect(denied.snapshot.value).toBe('backup');
-    expect(denied.actions).toEqual([
-      { type: 'xstate.cancel', params: { sendId: 'replica.lease' } },
-      {
-        type: 'xstate.raise',
-        params: { event: { type: 'replica.heartbeatTimedOut' }, id: 'replica.heartbeat', delay: 1000 },
-      },
-    ]);
+    expect(denied.actions).toEqual([cancelAction('replica.lease'), HEARTBEAT_TIMER]);
     expect(ctx(denied.snapshot).restoreImage).toBeNull();
   });
 
@@ -450,19 +415,7 @@ describe('replicaMachine', () => {
       const retry = stepper.step(snap, { type: 'replica.leaseRetry' });
       expect(retry.snapshot.value).toBe('primary');
       expect(retry.snapshot.context).toEqual({ ...snap.context, leaseRequestId: requestId });
-      expect(retry.actions).toEqual([
-        {
-          type: 'xstate.emit',
-          params: {
-            event: {
-              type: 'send',
-              to: 'hostW/witness',
-              event: { type: 'lease.acquire', holder: 'hostB', replyTo: 'hostB/replica', requestId },
-            },
-          },
-        },
-        { type: 'xstate.raise', params: { event: { type: 'replica.leaseRetry' }, id: 'replica.lease', delay: 300 } },
-      ]);
+      expect(retry.actions).toEqual([leaseAcquire(requestId), LEASE_TIMER]);
       snap = retry.snapshot;
     }
   });
@@ -470,29 +423,14 @@ describe('replicaMachine', () => {
   it('runs as an ordinary XState actor with the same results as under the kernel', () => {
     // Long delays: XState's timers are real setTimeouts here, and none may fire during the test.
     const slow: ReplicaInput = { ...input, vms: [0], heartbeatTimeoutUs: 1e6, confirmUs: 1e6, leaseRetryUs: 1e6 };
-    const actor = createActor(replicaMachine, { input: slow });
-    const sent: ReplicaSend[] = [];
-    actor.on('send', (e) => sent.push(e));
-    actor.start();
-    const stepper = new MachineStepper(replicaMachine, slow);
-    let snap = stepper.initial(slow).snapshot;
-    const expected: ReplicaSend[] = [];
     const events: ReplicaEvent[] = [
       ...replicaSampleEvents,
       { type: 'replica.heartbeatTimedOut' },
       { type: 'replica.confirmTimedOut' },
       { type: 'lease.granted', holder: 'hostB', requestId: 3 },
     ];
-    for (const ev of events) {
-      actor.send(ev);
-      const out = stepper.step(snap, ev);
-      snap = out.snapshot;
-      expected.push(...sends(out.actions));
-      expect(actor.getSnapshot().value).toEqual(snap.value);
-      expect(actor.getSnapshot().context).toEqual(snap.context);
-    }
-    expect(snap.value).toBe('primary');
-    expect(sent).toEqual(expected);
+    const { sent, snapshot } = expectActorMatchesStepper(replicaMachine, slow, events);
+    expect(snapshot.value).toBe('primary');
     expect(sent.map((m) => m.event.type)).toEqual([
       'checkpoint.acked',
       'lease.acquire',
@@ -501,6 +439,5 @@ describe('replicaMachine', () => {
       'hypervisor.restore',
       'lease.acquire',
     ]);
-    actor.stop();
   });
 });

@@ -2,7 +2,7 @@
 // They also run it as an ordinary XState actor and check it agrees with the kernel's pure stepping.
 
 import { describe, expect, it } from 'vitest';
-import { type AnyMachineSnapshot, createActor } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import {
   type QueuedPacket,
   type SriovNicEvent,
@@ -11,6 +11,7 @@ import {
   sriovNicSampleEvents,
 } from '../../machines/sriovNicMachine.js';
 import { type FoldedAction, MachineStepper } from '../../src/kernel/stepper.js';
+import { cancelsOf, expectActorMatchesStepper, sendsOf, timersOf } from './helpers.js';
 
 const input: SriovNicInput = {
   host: 'hostA',
@@ -49,30 +50,12 @@ function transmit(vm: number, epoch: number, seqs: number[]): SriovNicEvent {
 const commit = (epoch: number): SriovNicEvent => ({ type: 'checkpoint.committed', epoch });
 const tick: SriovNicEvent = { type: 'nic.txTick' };
 
-function sends(actions: readonly FoldedAction[]) {
-  return actions
-    .filter((a) => a.type === 'xstate.emit')
-    .map((a) => (a.params as { event: { to: string; event: unknown } }).event)
-    .map(({ to, event }) => ({ to, event }));
-}
-
 /** The packets put on the wire by a step, as `vm:seq@epoch`. */
 function wire(actions: readonly FoldedAction[]): string[] {
-  return sends(actions)
+  return sendsOf(actions)
     .filter((s) => s.to === 'world/receiver')
     .map((s) => s.event as { vm: number; seq: number; epoch: number })
     .map((p) => `${p.vm}:${p.seq}@${p.epoch}`);
-}
-
-function timers(actions: readonly FoldedAction[]) {
-  return actions
-    .filter((a) => a.type === 'xstate.raise')
-    .map((a) => a.params as { event: { type: string }; id: string; delay: number })
-    .map(({ event, id, delay }) => ({ id, delay, type: event.type }));
-}
-
-function cancels(actions: readonly FoldedAction[]) {
-  return actions.filter((a) => a.type === 'xstate.cancel').map((a) => (a.params as { sendId: string }).sendId);
 }
 
 /** Queue contents as `vm:seq`, or `vm:seq@epoch#arrival` in full. */
@@ -130,16 +113,16 @@ describe('sriovNicMachine', () => {
     const queued = s.step(snap, transmit(1, -1, [1]));
     expect(queued.snapshot.context.freshQueue).toEqual([{ vm: 1, seq: 1, payload: 1001, epoch: -1, arrival: 0 }]);
     expect(queued.snapshot.context.buffered).toEqual([]);
-    expect(timers(queued.actions)).toEqual([TX_TIMER]);
+    expect(timersOf(queued.actions)).toEqual([TX_TIMER]);
     expect(queued.snapshot.context.txArmed).toBe(true);
     const out = s.step(queued.snapshot, tick);
-    expect(sends(out.actions)).toEqual([
+    expect(sendsOf(out.actions)).toEqual([
       {
         to: 'world/receiver',
         event: { type: 'wire.packet', vm: 1, seq: 1, payload: 1001, epoch: -1, host: 'hostA' },
       },
     ]);
-    expect(timers(out.actions)).toEqual([]);
+    expect(timersOf(out.actions)).toEqual([]);
     expect(out.snapshot.context).toMatchObject({
       freshQueue: [],
       txArmed: false,
@@ -157,16 +140,16 @@ describe('sriovNicMachine', () => {
     // Released packets are re-stamped as they join the transmit queue (FIFO without the M1 rule queues them last).
     expect(labels(out.snapshot.context.releasedQueue, true)).toEqual(['0:1@1#4', '2:7@1#5']);
     expect(labels(out.snapshot.context.buffered, true)).toEqual(['2:1@2#1', '0:2@2#2']);
-    expect(sends(out.actions)).toEqual([
+    expect(sendsOf(out.actions)).toEqual([
       { to: 'hostA/coordinator', event: { type: 'nic.releasedThrough', through: {} } },
     ]);
-    expect(timers(out.actions)).toEqual([TX_TIMER]);
+    expect(timersOf(out.actions)).toEqual([TX_TIMER]);
 
     // A stale commit releases nothing and does not lower the committed epoch.
     const stale = s.step(out.snapshot, commit(0));
     expect(stale.snapshot.context.committedEpoch).toBe(1);
     expect(stale.snapshot.context.releasedQueue).toHaveLength(2);
-    expect(timers(stale.actions)).toEqual([]);
+    expect(timersOf(stale.actions)).toEqual([]);
 
     const all = s.step(stale.snapshot, commit(2));
     expect(all.snapshot.context.buffered).toEqual([]);
@@ -178,7 +161,7 @@ describe('sriovNicMachine', () => {
     const two = s.step(snap, transmit(0, 1, [1, 2]));
     expect(two.actions).toEqual([]);
     const full = s.step(two.snapshot, transmit(0, 2, [3, 4]));
-    expect(sends(full.actions)).toEqual([{ to: 'hostA/vm0/vcpu', event: { type: 'vcpu.throttle' } }]);
+    expect(sendsOf(full.actions)).toEqual([{ to: 'hostA/vm0/vcpu', event: { type: 'vcpu.throttle' } }]);
     expect(full.snapshot.context).toMatchObject({ throttled: { '0': true }, backPressureEvents: 1 });
     // Already throttled: no second throttle, and the late packet is kept.
     const more = s.step(full.snapshot, transmit(0, 2, [5]));
@@ -190,11 +173,11 @@ describe('sriovNicMachine', () => {
 
     // Committing epoch 1 leaves VM 0 three packets: still full, still throttled.
     const stillFull = s.step(other.snapshot, commit(1));
-    expect(sends(stillFull.actions).map((m) => m.event)).toEqual([{ type: 'nic.releasedThrough', through: {} }]);
+    expect(sendsOf(stillFull.actions).map((m) => m.event)).toEqual([{ type: 'nic.releasedThrough', through: {} }]);
     expect(stillFull.snapshot.context.throttled).toEqual({ '0': true });
 
     const drained = s.step(stillFull.snapshot, commit(2));
-    expect(sends(drained.actions)).toEqual([
+    expect(sendsOf(drained.actions)).toEqual([
       { to: 'hostA/vm0/vcpu', event: { type: 'vcpu.unthrottle' } },
       { to: 'hostA/coordinator', event: { type: 'nic.releasedThrough', through: {} } },
     ]);
@@ -203,7 +186,7 @@ describe('sriovNicMachine', () => {
 
     // Full again later: throttled again.
     const again = s.step(drained.snapshot, transmit(0, 3, [6, 7, 8]));
-    expect(sends(again.actions)).toEqual([{ to: 'hostA/vm0/vcpu', event: { type: 'vcpu.throttle' } }]);
+    expect(sendsOf(again.actions)).toEqual([{ to: 'hostA/vm0/vcpu', event: { type: 'vcpu.throttle' } }]);
     expect(again.snapshot.context.backPressureEvents).toBe(2);
   });
 
@@ -225,11 +208,11 @@ describe('sriovNicMachine', () => {
     const queued = run(s, snap, [transmit(1, -1, [1, 2, 3])]);
     const first = s.step(queued, tick);
     expect(wire(first.actions)).toEqual(['1:1@-1', '1:2@-1']);
-    expect(timers(first.actions)).toEqual([TX_TIMER]);
+    expect(timersOf(first.actions)).toEqual([TX_TIMER]);
     expect(first.snapshot.context.txArmed).toBe(true);
     const second = s.step(first.snapshot, tick);
     expect(wire(second.actions)).toEqual(['1:3@-1']);
-    expect(timers(second.actions)).toEqual([]);
+    expect(timersOf(second.actions)).toEqual([]);
     expect(second.snapshot.context.txArmed).toBe(false);
     // A tick with nothing queued sends nothing.
     expect(s.step(second.snapshot, tick).actions).toEqual([]);
@@ -254,7 +237,7 @@ describe('sriovNicMachine', () => {
     });
     // The next commit reports what reached the wire to the coordinator.
     const report = s.step(out.snapshot, commit(3));
-    expect(sends(report.actions)).toEqual([
+    expect(sendsOf(report.actions)).toEqual([
       { to: 'hostA/coordinator', event: { type: 'nic.releasedThrough', through: { '0': 3, '1': 4, '2': 1 } } },
     ]);
   });
@@ -266,7 +249,7 @@ describe('sriovNicMachine', () => {
 
     const fence = s.step(armed, { type: 'nic.fence' });
     expect(fence.snapshot.value).toBe('fenced');
-    expect(cancels(fence.actions)).toEqual(['nic.tx']);
+    expect(cancelsOf(fence.actions)).toEqual(['nic.tx']);
     expect(fence.snapshot.context.txArmed).toBe(false);
 
     // A tick that raced the fence, new packets and a commit: nothing reaches the wire, nothing is lost.
@@ -277,14 +260,14 @@ describe('sriovNicMachine', () => {
     fenced = s.step(fenced.snapshot, transmit(0, 2, [2]));
     fenced = s.step(fenced.snapshot, commit(2));
     expect(wire(fenced.actions)).toEqual([]);
-    expect(timers(fenced.actions)).toEqual([]);
+    expect(timersOf(fenced.actions)).toEqual([]);
     expect(labels(fenced.snapshot.context.releasedQueue)).toEqual(['0:1', '0:2']);
     expect(labels(fenced.snapshot.context.freshQueue)).toEqual(['1:1', '1:2']);
     expect(fenced.snapshot.context.wireCount).toBe(0);
 
     const unfence = s.step(fenced.snapshot, { type: 'nic.unfence' });
     expect(unfence.snapshot.value).toBe('active');
-    expect(timers(unfence.actions)).toEqual([TX_TIMER]);
+    expect(timersOf(unfence.actions)).toEqual([TX_TIMER]);
     const out = s.step(unfence.snapshot, tick);
     expect(wire(out.actions)).toEqual(['0:1@1', '0:2@2']);
   });
@@ -318,10 +301,10 @@ describe('sriovNicMachine', () => {
       { vm: 0, seq: 5, payload: 55, epoch: 0, arrival: 1 },
       { vm: 0, seq: 6, payload: 66, epoch: 0, arrival: 2 },
     ]);
-    expect(timers(act.actions)).toEqual([TX_TIMER]);
+    expect(timersOf(act.actions)).toEqual([TX_TIMER]);
 
     const first = s.step(act.snapshot, tick);
-    expect(sends(first.actions)[0]).toEqual({
+    expect(sendsOf(first.actions)[0]).toEqual({
       to: 'world/receiver',
       event: { type: 'wire.packet', vm: 0, seq: 4, payload: 44, epoch: 0, host: 'hostB' },
     });
@@ -333,8 +316,8 @@ describe('sriovNicMachine', () => {
     // The promoted VM's new output is buffered and released as usual; no coordinator, no report.
     const later = run(s, second.snapshot, [transmit(0, 4, [7])]);
     const committed = s.step(later, commit(4));
-    expect(sends(committed.actions)).toEqual([]);
-    expect(timers(committed.actions)).toEqual([TX_TIMER]);
+    expect(sendsOf(committed.actions)).toEqual([]);
+    expect(timersOf(committed.actions)).toEqual([TX_TIMER]);
   });
 
   it('activates with nothing to re-send without arming its tick', () => {
@@ -357,12 +340,6 @@ describe('sriovNicMachine', () => {
   it('runs as an ordinary XState actor with the same results as under the kernel', () => {
     // Real timers under a plain actor: long enough that none fires before the test ends.
     const liveInput = { ...input, txUs: 600_000 };
-    const actor = createActor(sriovNicMachine, { input: liveInput });
-    const sent: { to: string; type: string }[] = [];
-    actor.on('send', (e) => sent.push({ to: e.to, type: e.event.type }));
-    actor.start();
-    const stepper = new MachineStepper(sriovNicMachine, liveInput);
-    let snap = stepper.initial(liveInput).snapshot;
     const events: SriovNicEvent[] = [
       ...sriovNicSampleEvents,
       { type: 'nic.unfence' },
@@ -372,15 +349,12 @@ describe('sriovNicMachine', () => {
       tick,
       tick,
     ];
-    for (const ev of events) {
-      actor.send(ev);
-      snap = stepper.step(snap, ev).snapshot;
-      expect(actor.getSnapshot().value).toEqual(snap.value);
-      expect(actor.getSnapshot().context).toEqual(snap.context);
-    }
-    expect(snap.context.wireCount).toBe(5);
-    expect(sent.filter((m) => m.type === 'vcpu.throttle')).toEqual([{ to: 'hostA/vm0/vcpu', type: 'vcpu.throttle' }]);
-    expect(sent.filter((m) => m.type === 'wire.packet')).toHaveLength(5);
-    actor.stop();
+    const { sent, snapshot } = expectActorMatchesStepper(sriovNicMachine, liveInput, events);
+    expect(snapshot.context.wireCount).toBe(5);
+    const messages = sent.map((m) => ({ to: m.to, type: m.event.type }));
+    expect(messages.filter((m) => m.type === 'vcpu.throttle')).toEqual([
+      { to: 'hostA/vm0/vcpu', type: 'vcpu.throttle' },
+    ]);
+    expect(messages.filter((m) => m.type === 'wire.packet')).toHaveLength(5);
   });
 });

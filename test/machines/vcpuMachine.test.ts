@@ -2,11 +2,12 @@
 // Also proves it runs unchanged as an ordinary XState actor, with the same snapshots as the kernel's pure stepper.
 
 import { describe, expect, it } from 'vitest';
-import { type AnyMachineSnapshot, createActor } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { initialCpu, runSlice } from '../../actors/guest.js';
 import type { CpuState, Packet, VcpuEvent, WorkloadParams } from '../../machines/haEvents.js';
 import { type VcpuContext, type VcpuInput, vcpuMachine, vcpuSampleEvents } from '../../machines/vcpuMachine.js';
 import { MachineStepper } from '../../src/kernel/stepper.js';
+import { cancelAction, expectActorMatchesStepper, raiseAction, sendAction as send } from './helpers.js';
 
 const workload: WorkloadParams = {
   pageCount: 16,
@@ -29,10 +30,9 @@ const input: VcpuInput = {
 };
 
 const TICK: VcpuEvent = { type: 'vcpu.tick' };
-const ARM = { type: 'xstate.raise', params: { event: TICK, id: 'vcpu.slice', delay: 100 } };
-const CANCEL = { type: 'xstate.cancel', params: { sendId: 'vcpu.slice' } };
+const ARM = raiseAction(TICK, 'vcpu.slice', 100);
+const CANCEL = cancelAction('vcpu.slice');
 
-const send = (to: string, event: unknown) => ({ type: 'xstate.emit', params: { event: { type: 'send', to, event } } });
 const ctx = (snap: AnyMachineSnapshot) => snap.context as VcpuContext;
 
 /** The actions one unthrottled slice from `cpu` must produce, and the CPU state after it. */
@@ -244,25 +244,7 @@ describe('vcpuMachine', () => {
   it('runs as an ordinary XState actor with the same results as under the kernel', () => {
     // Real milliseconds under createActor: long enough that no slice timer fires before stop().
     const actorInput = { ...input, sliceUs: 60_000 };
-    const actor = createActor(vcpuMachine, { input: actorInput });
-    const sent: unknown[] = [];
-    actor.on('send', (e) => sent.push(e));
-    actor.start();
-    const stepper = new MachineStepper(vcpuMachine, actorInput);
-    let snap = stepper.initial(actorInput).snapshot;
-    const kernelSent: unknown[] = [];
-    const events: VcpuEvent[] = [TICK, TICK, ...vcpuSampleEvents, TICK];
-    for (const ev of events) {
-      actor.send(ev);
-      const out = stepper.step(snap, ev);
-      snap = out.snapshot;
-      for (const a of out.actions)
-        if (a.type === 'xstate.emit') kernelSent.push((a.params as { event: unknown }).event);
-      expect(actor.getSnapshot().value).toEqual(snap.value);
-      expect(actor.getSnapshot().context).toEqual(snap.context);
-    }
-    expect(sent).toEqual(kernelSent);
+    const { sent } = expectActorMatchesStepper(vcpuMachine, actorInput, [TICK, TICK, ...vcpuSampleEvents, TICK]);
     expect(sent.length).toBeGreaterThan(0);
-    actor.stop();
   });
 });

@@ -2,15 +2,9 @@
 // and proof that it runs unchanged as an ordinary XState actor, with the same results as under the kernel.
 
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
 import type { WitnessEvent } from '../../machines/haEvents.js';
-import {
-  type WitnessContext,
-  type WitnessSend,
-  witnessMachine,
-  witnessSampleEvents,
-} from '../../machines/witnessMachine.js';
-import { MachineStepper } from '../../src/kernel/stepper.js';
+import { type WitnessContext, witnessMachine, witnessSampleEvents } from '../../machines/witnessMachine.js';
+import { cancelAction, expectActorMatchesStepper, raiseAction, sendAction, stepThrough } from './helpers.js';
 
 const input = { leaseUs: 2000, skewUs: 150 };
 
@@ -21,27 +15,14 @@ const acquire = (holder: string, requestId: number): WitnessEvent => ({
   requestId,
 });
 
-const expiryTimer = {
-  type: 'xstate.raise',
-  params: { event: { type: 'lease.expired' }, id: 'witness.lease', delay: 2150 },
-};
+const expiryTimer = raiseAction({ type: 'lease.expired' }, 'witness.lease', 2150);
 
-const reply = (type: 'lease.granted' | 'lease.denied', holder: string, requestId: number) => ({
-  type: 'xstate.emit',
-  params: {
-    event: {
-      type: 'send',
-      to: `${holder}/${holder === 'hostA' ? 'coordinator' : 'replica'}`,
-      event: { type, holder, requestId },
-    },
-  },
-});
+const reply = (type: 'lease.granted' | 'lease.denied', holder: string, requestId: number) =>
+  sendAction(`${holder}/${holder === 'hostA' ? 'coordinator' : 'replica'}`, { type, holder, requestId });
 
 function run(events: readonly WitnessEvent[]) {
-  const s = new MachineStepper(witnessMachine, input);
-  let out = s.initial(input);
-  for (const ev of events) out = s.step(out.snapshot, ev);
-  return { stepper: s, out, ctx: out.snapshot.context as WitnessContext };
+  const { stepper, out } = stepThrough(witnessMachine, input, events);
+  return { stepper, out, ctx: out.snapshot.context as WitnessContext };
 }
 
 describe('witnessMachine', () => {
@@ -71,11 +52,7 @@ describe('witnessMachine', () => {
     const { out, ctx } = run([acquire('hostA', 1), acquire('hostA', 2)]);
     expect(out.snapshot.value).toBe('held');
     expect(ctx).toMatchObject({ holder: 'hostA', grants: 2, holderChanges: 1, denials: 0 });
-    expect(out.actions).toEqual([
-      { type: 'xstate.cancel', params: { sendId: 'witness.lease' } },
-      expiryTimer,
-      reply('lease.granted', 'hostA', 2),
-    ]);
+    expect(out.actions).toEqual([cancelAction('witness.lease'), expiryTimer, reply('lease.granted', 'hostA', 2)]);
   });
 
   it('denies another host while the lease is held', () => {
@@ -123,23 +100,11 @@ describe('witnessMachine', () => {
   it('runs as an ordinary XState actor with the same results as under the kernel', () => {
     // A long lease: XState's timers are real setTimeouts here, and none may fire during the test.
     const slow = { leaseUs: 1e6, skewUs: 1 };
-    const actor = createActor(witnessMachine, { input: slow });
-    const sent: WitnessSend[] = [];
-    actor.on('send', (e) => sent.push(e));
-    actor.start();
-    const stepper = new MachineStepper(witnessMachine, slow);
-    let snap = stepper.initial(slow).snapshot;
-    for (const ev of [...witnessSampleEvents, acquire('hostB', 2)]) {
-      actor.send(ev);
-      snap = stepper.step(snap, ev).snapshot;
-      expect(actor.getSnapshot().value).toEqual(snap.value);
-      expect(actor.getSnapshot().context).toEqual(snap.context);
-    }
+    const { sent } = expectActorMatchesStepper(witnessMachine, slow, [...witnessSampleEvents, acquire('hostB', 2)]);
     expect(sent.map((m) => `${m.event.type} ${m.event.holder}`)).toEqual([
       'lease.granted hostA',
       'lease.denied hostB',
       'lease.granted hostB',
     ]);
-    actor.stop();
   });
 });

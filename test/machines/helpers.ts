@@ -1,0 +1,110 @@
+// Shared helpers of the machine unit tests: read a step's folded actions, build the actions a test expects, and
+// run a machine as a plain XState actor beside the kernel's stepper, so each test file keeps only its own checks.
+
+import { expect } from 'vitest';
+import {
+  type AnyEventObject,
+  type AnyStateMachine,
+  createActor,
+  type EmittedFrom,
+  type EventFromLogic,
+  type InputFrom,
+  type SnapshotFrom,
+} from 'xstate';
+import { type FoldedAction, MachineStepper, type StepOutput } from '../../src/kernel/stepper.js';
+
+/** A message as every machine emits it: the kernel delivers `event` to the address `to`. */
+export interface SentMessage {
+  readonly type: 'send';
+  readonly to: string;
+  readonly event: unknown;
+}
+
+/** The messages among a step's actions, in order, whole: what `actor.on('send', …)` receives. */
+export function sentMessages<T extends { type: string } = SentMessage>(actions: readonly FoldedAction[]): T[] {
+  return actions
+    .filter((a) => a.type === 'xstate.emit')
+    .map((a) => (a.params as { event: T }).event)
+    .filter((e) => e.type === 'send');
+}
+
+/** The messages among a step's actions as `{ to, event }`, so expectations need not repeat the envelope. */
+export function sendsOf(actions: readonly FoldedAction[]): { to: string; event: unknown }[] {
+  return sentMessages(actions).map(({ to, event }) => ({ to, event }));
+}
+
+/** The timers a step arms, as `{ id, delay, type }` with the type of the event they will raise. */
+export function timersOf(actions: readonly FoldedAction[]) {
+  return actions
+    .filter((a) => a.type === 'xstate.raise')
+    .map((a) => a.params as { event: { type: string }; id: string; delay: number })
+    .map(({ event, id, delay }) => ({ id, delay, type: event.type }));
+}
+
+/** The ids of the timers a step cancels. */
+export function cancelsOf(actions: readonly FoldedAction[]): string[] {
+  return actions.filter((a) => a.type === 'xstate.cancel').map((a) => (a.params as { sendId: string }).sendId);
+}
+
+/** The folded action of a message to `to`, as a step returns it. */
+export function sendAction(to: string, event: unknown) {
+  return { type: 'xstate.emit', params: { event: { type: 'send', to, event } } };
+}
+
+/** The folded action of a timer that raises `event` after `delay` under the id `id`. */
+export function raiseAction(event: AnyEventObject, id: string, delay: number) {
+  return { type: 'xstate.raise', params: { event, id, delay } };
+}
+
+/** The folded action that cancels the timer `sendId`. */
+export function cancelAction(sendId: string) {
+  return { type: 'xstate.cancel', params: { sendId } };
+}
+
+/** Steps `machine` from its initial state through `events`; returns the stepper and the last step's output. */
+export function stepThrough(machine: AnyStateMachine, input: unknown, events: readonly AnyEventObject[] = []) {
+  const stepper = new MachineStepper(machine, input);
+  let out: StepOutput = stepper.initial(input);
+  for (const ev of events) out = stepper.step(out.snapshot, ev);
+  return { stepper, out };
+}
+
+/**
+ * Runs `machine` under plain `createActor(machine, { input })` and under the kernel's stepper side by side: after
+ * start and after every event both must have the same value and context, and in the end they must have sent the
+ * same messages. Returns those messages and the stepper's last snapshot for the checks particular to a machine.
+ * The actor's timers are real setTimeouts: give `input` delays long enough that none fires during the run.
+ */
+export function expectActorMatchesStepper<TMachine extends AnyStateMachine>(
+  machine: TMachine,
+  input: InputFrom<TMachine>,
+  events: readonly EventFromLogic<TMachine>[],
+): { sent: EmittedFrom<TMachine>[]; snapshot: SnapshotFrom<TMachine> } {
+  const actor = createActor(machine as AnyStateMachine, { input });
+  const sent: EmittedFrom<TMachine>[] = [];
+  actor.on('send', (e) => sent.push(e as EmittedFrom<TMachine>));
+  actor.start();
+  try {
+    const stepper = new MachineStepper(machine, input);
+    const init = stepper.initial(input);
+    let snap = init.snapshot;
+    const kernelSent: SentMessage[] = sentMessages(init.actions);
+    expect(actor.getSnapshot().value).toEqual(snap.value);
+    expect(actor.getSnapshot().context).toEqual(snap.context);
+    for (const ev of events) {
+      // A done actor takes no events; the kernel drops them too, so the stepper is not asked.
+      if (snap.status !== 'active') break;
+      actor.send(ev);
+      const out = stepper.step(snap, ev);
+      snap = out.snapshot;
+      kernelSent.push(...sentMessages(out.actions));
+      expect(actor.getSnapshot().value).toEqual(snap.value);
+      expect(actor.getSnapshot().context).toEqual(snap.context);
+    }
+    expect(sent).toEqual(kernelSent);
+    return { sent, snapshot: snap as SnapshotFrom<TMachine> };
+  } finally {
+    // Stopped even when a check fails, so no live timer outlasts the test.
+    actor.stop();
+  }
+}
