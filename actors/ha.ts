@@ -114,6 +114,7 @@ export function buildHa(config: HaConfig): Kernel {
         txBatch: config.txBatch,
         priority: config.priority,
         standby,
+        vfs: standby ? {} : Object.fromEntries(hostVms.map((vm) => [String(vm), isCkpt(vm)])),
       },
     });
     if (!standby) {

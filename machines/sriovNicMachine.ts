@@ -21,6 +21,12 @@ export interface SriovNicInput {
   readonly priority: boolean;
   /** True on the backup: the NIC is dark until promotion activates it. */
   readonly standby: boolean;
+  /**
+   * The VF table the hypervisor pre-configures (String(vm) → checkpointing), as M1 describes: with it in
+   * the input, no packet can reach the NIC before its VM is known to be checkpointed. `nic.configure` may
+   * still replace it later.
+   */
+  readonly vfs?: Readonly<Record<string, boolean>>;
 }
 
 /** A packet inside the NIC; `arrival` orders packets across queues for FIFO scheduling. */
@@ -205,7 +211,7 @@ export const sriovNicMachine = setup({
   id: 'sriovNic',
   context: ({ input }) => ({
     ...input,
-    vfs: {},
+    vfs: { ...(input.vfs ?? {}) },
     buffered: [],
     releasedQueue: [],
     freshQueue: [],

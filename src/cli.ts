@@ -22,6 +22,9 @@ import { formatUs } from './scenarios/format.js';
 import { findScenario, scenarios } from './scenarios/index.js';
 import { describeRange, type Params, resolveParams, type Scenario } from './scenarios/types.js';
 import { DEFAULT_MAX_STEPS, replayTrace, type SimulateOutcome, simulate } from './simulate.js';
+import { vectorsJson, vitestFile } from './testgen/emit.js';
+import { coveragePercent, generateFor } from './testgen/generate.js';
+import { unreachableReason } from './testgen/unreachable.js';
 
 const EXIT_OK = 0;
 const EXIT_FAIL = 1;
@@ -38,6 +41,7 @@ Commands:
   replay <trace>           re-execute a saved trace from its recorded choices; byte-identical or not
   check <scenario>         explore every interleaving and fault point (or random/swarm walks); counterexamples
   export <machine|all>     write statecharts as Mermaid, JSON or Graphviz DOT
+  gen-tests <machine|all>  generate model-based test vectors and vitest files from the charts, with coverage
   help [command]           this text, or a command's
 
 Every command takes --help and --json. Exit codes: 0 success, 1 a spec was violated or a
@@ -87,6 +91,15 @@ Options:
 
 A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
 visited, but not every reachable state was visited.`,
+  'gen-tests': `Usage: statevisor gen-tests <machine|all> --out DIR [--min-coverage PERCENT] [--json]
+
+Generates tests from each statechart: shortest paths from xstate/graph to every state value, extended by
+up to a few events over concrete states to cover every transition, with inputs taken from the shipped
+assemblies and events from the machines' samples and from real scenario runs. Writes, per machine,
+<machine>.vectors.json ([{ event, expectedState, expectedEmits }] per vector, plus coverage) and
+<machine>.generated.test.ts (vitest, replays each vector through the kernel's stepper). Prints states
+and transitions covered vs total, and every uncovered transition with the reason it is unreachable.
+Exit 1 when a machine's transition coverage is below --min-coverage (default 0).`,
   export: `Usage: statevisor export <machine|all> [--format mermaid|json|dot] [--out DIR] [--compact]
 
 Writes each statechart, generated from the machine definition: Mermaid stateDiagram-v2 (default),
@@ -136,8 +149,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return cmdExport(rest, io);
       case 'check':
         return await cmdCheck(rest, io);
+      case 'gen-tests':
+        return cmdGenTests(rest, io);
       default:
-        throw new InputError(`unknown command '${command}' (commands: list, run, replay, check, export, help)`);
+        throw new InputError(
+          `unknown command '${command}' (commands: list, run, replay, check, export, gen-tests, help)`,
+        );
     }
   } catch (err) {
     if (err instanceof InputError) {
@@ -661,6 +678,82 @@ function actorsNear(text: string, step: number): string[] {
     }
   }
   return [...out].sort();
+}
+
+function cmdGenTests(args: readonly string[], io: Io): number {
+  const { values, positionals } = parse('gen-tests', args, {
+    out: { type: 'string' },
+    'min-coverage': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) return help('gen-tests', io);
+  if (positionals.length === 0) throw new InputError("gen-tests: missing machine name or 'all'");
+  if (positionals.length > 1) throw new InputError(`gen-tests: unexpected argument '${positionals[1]}'`);
+  const name = positionals[0] as string;
+  const selected = name === 'all' ? [...machines] : [findMachine(name)];
+  const out = values.out as string | undefined;
+  if (out === undefined) throw new InputError('--out: required (the directory to write vectors and tests to)');
+  const minRaw = values['min-coverage'] as string | undefined;
+  const min = minRaw === undefined ? 0 : Number(minRaw);
+  if (!Number.isFinite(min) || min < 0 || min > 100)
+    throw new InputError(`--min-coverage: expected a percentage in [0, 100], got '${minRaw}'`);
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (err) {
+    throw new InputError(
+      `--out: cannot create directory '${out}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  prepareOutput('--out', join(out, '.statevisor-probe'));
+  const generated = generateFor(selected);
+  const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), '..');
+  for (const t of generated) {
+    writeAtomic(join(out, `${t.machine}.vectors.json`), vectorsJson(t));
+    writeAtomic(join(out, `${t.machine}.generated.test.ts`), vitestFile(t.machine, resolve(out), projectRoot));
+  }
+  const below = generated.filter((t) => coveragePercent(t) < min);
+  if (values.json) {
+    io.out(
+      JSON.stringify(
+        generated.map((t) => ({
+          machine: t.machine,
+          vectors: t.vectors.length,
+          steps: t.vectors.reduce((a, v) => a + v.steps.length, 0),
+          states: t.coverage.states,
+          transitions: {
+            ...t.coverage.transitions,
+            percent: Number(coveragePercent(t).toFixed(1)),
+            unreachable: t.coverage.transitions.uncovered.map((tr) => ({
+              transition: tr,
+              reason: unreachableReason(tr),
+            })),
+          },
+          bound: t.coverage.bound,
+        })),
+        null,
+        2,
+      ),
+    );
+  } else {
+    io.out(`statevisor gen-tests ${name}: wrote ${generated.length * 2} files to ${out}`);
+    io.out(`  ${'machine'.padEnd(22)} ${'vectors'.padStart(7)} ${'states'.padStart(8)} ${'transitions'.padStart(12)}`);
+    for (const t of generated) {
+      const c = t.coverage;
+      io.out(
+        `  ${t.machine.padEnd(22)} ${String(t.vectors.length).padStart(7)} ${`${c.states.covered}/${c.states.total}`.padStart(8)} ${`${c.transitions.covered}/${c.transitions.total}`.padStart(12)}  ${coveragePercent(t).toFixed(0)}%`,
+      );
+      for (const tr of c.transitions.uncovered) io.out(`      unreachable: ${tr} — ${unreachableReason(tr)}`);
+    }
+    const b = generated[0]?.coverage.bound;
+    if (b) io.out(`  bound: ${b.abstraction}; maxExtension ${b.maxExtension}, maxFrontier ${b.maxFrontier}`);
+  }
+  if (below.length > 0) {
+    io.err(
+      `statevisor: transition coverage below ${min}%: ${below.map((t) => `${t.machine} ${coveragePercent(t).toFixed(1)}%`).join(', ')}`,
+    );
+    return EXIT_FAIL;
+  }
+  return EXIT_OK;
 }
 
 function cmdExport(args: readonly string[], io: Io): number {

@@ -1,18 +1,21 @@
 // Every shipped machine by id: what `statevisor export` and test generation can name.
 // Machines stay in machines/, one per file; this index is the only place that lists them all.
 
-import type { AnyStateMachine } from 'xstate';
-import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
-import { hypervisorMachine } from '../machines/hypervisorMachine.js';
-import { mmuMachine } from '../machines/mmuMachine.js';
-import { pingerMachine } from '../machines/pingerMachine.js';
-import { pongerMachine } from '../machines/pongerMachine.js';
-import { receiverMachine } from '../machines/receiverMachine.js';
-import { relayMachine } from '../machines/relayMachine.js';
-import { replicaMachine } from '../machines/replicaMachine.js';
-import { sriovNicMachine } from '../machines/sriovNicMachine.js';
-import { vcpuMachine } from '../machines/vcpuMachine.js';
-import { witnessMachine } from '../machines/witnessMachine.js';
+import type { AnyEventObject, AnyStateMachine } from 'xstate';
+import {
+  checkpointCoordinatorMachine,
+  checkpointCoordinatorSampleEvents,
+} from '../machines/checkpointCoordinatorMachine.js';
+import { hypervisorMachine, hypervisorSampleEvents } from '../machines/hypervisorMachine.js';
+import { mmuMachine, mmuSampleEvents } from '../machines/mmuMachine.js';
+import { pingerMachine, pingerSampleEvents } from '../machines/pingerMachine.js';
+import { pongerMachine, pongerSampleEvents } from '../machines/pongerMachine.js';
+import { receiverMachine, receiverSampleEvents } from '../machines/receiverMachine.js';
+import { relayMachine, relaySampleEvents } from '../machines/relayMachine.js';
+import { replicaMachine, replicaSampleEvents } from '../machines/replicaMachine.js';
+import { sriovNicMachine, sriovNicSampleEvents } from '../machines/sriovNicMachine.js';
+import { vcpuMachine, vcpuSampleEvents } from '../machines/vcpuMachine.js';
+import { witnessMachine, witnessSampleEvents } from '../machines/witnessMachine.js';
 import { InputError } from './kernel/errors.js';
 
 export const machines: readonly AnyStateMachine[] = [
@@ -35,3 +38,18 @@ export function findMachine(id: string, field = 'machine'): AnyStateMachine {
     throw new InputError(`${field}: unknown machine '${id}' (known: ${machines.map((x) => x.id).join(', ')})`);
   return m;
 }
+
+/** Each machine's sample events (exported next to its types): valid payloads for test generation. */
+export const sampleEvents: Readonly<Record<string, readonly AnyEventObject[]>> = {
+  checkpointCoordinator: checkpointCoordinatorSampleEvents,
+  sriovNic: sriovNicSampleEvents,
+  replica: replicaSampleEvents,
+  hypervisor: hypervisorSampleEvents,
+  vcpu: vcpuSampleEvents,
+  mmu: mmuSampleEvents,
+  witness: witnessSampleEvents,
+  receiver: receiverSampleEvents,
+  pinger: pingerSampleEvents,
+  ponger: pongerSampleEvents,
+  relay: relaySampleEvents,
+};

@@ -172,6 +172,30 @@ describe('cli', () => {
     );
   });
 
+  it('generates tests and vectors with coverage, and fails below --min-coverage', () => {
+    const out = join(dir, 'gen');
+    const r = cli('gen-tests', 'sriovNic', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/sriovNic\s+\d+\s+4\/4\s+13\/13\s+100%/);
+    expect(readdirSync(out).sort()).toEqual(['sriovNic.generated.test.ts', 'sriovNic.vectors.json']);
+    const v = JSON.parse(readFileSync(join(out, 'sriovNic.vectors.json'), 'utf8'));
+    expect(v.vectors.find((x: { steps: unknown[] }) => x.steps.length > 0).steps[0]).toHaveProperty('expectedEmits');
+    const low = cli('gen-tests', 'replica', '--out', out, '--min-coverage', '95');
+    expect(low.code).toBe(1);
+    expect(low.err.trim()).toBe('statevisor: transition coverage below 95%: replica 89.5%');
+    expect(low.out).toContain(
+      'unreachable: replica.suspecting --replica.confirmTimedOut--> replica.promoting — guarded by isFencingRequired',
+    );
+  });
+
+  it('rejects an unknown machine or an unwritable --out for gen-tests', () => {
+    expectBadInput(cli('gen-tests', 'nope', '--out', dir), /^statevisor: machine: unknown machine 'nope'/);
+    const blocker = join(dir, 'blocker-gen');
+    writeFileSync(blocker, 'x');
+    expectBadInput(cli('gen-tests', 'all', '--out', join(blocker, 'x')), /--out: cannot create directory/);
+    expectBadInput(cli('gen-tests', 'all'), /--out: required/);
+  });
+
   it('rejects an unknown mutant', () => {
     expectBadInput(
       cli('run', 'ha-steady', '--mutant', 'nope'),

@@ -1,0 +1,76 @@
+// Inputs for test generation, taken from real assemblies rather than invented: every distinct input a shipped
+// scenario gives a machine (the primary's NIC and the backup's standby NIC are two inputs of one machine).
+
+import type { AnyEventObject } from 'xstate';
+import { SeededChooser } from '../kernel/chooser.js';
+import { runSystem } from '../kernel/run.js';
+import type { TraceRecord } from '../kernel/trace.js';
+import { haFailoverScenario, haMixedScenario, haPartitionScenario } from '../scenarios/ha.js';
+import { pingPongScenario } from '../scenarios/pingPong.js';
+import { relayRingScenario } from '../scenarios/relayRing.js';
+import { resolveParams, type Scenario } from '../scenarios/types.js';
+
+function assembly(s: Scenario) {
+  return s.build(resolveParams(s, s.check?.params ?? {})).kernel;
+}
+
+/** Machine id → { actor address → input }, one entry per distinct input. */
+export function assemblyInputs(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const s of [haMixedScenario, pingPongScenario, relayRingScenario]) {
+    for (const actor of assembly(s).actors) {
+      const byInput = (out[actor.machine.id] ??= {});
+      const json = JSON.stringify(actor.input ?? null);
+      // Inputs that differ only in addresses or VM index exercise the same chart: keep one per shape.
+      const shape = json.replace(/"[^"]*\/[^"]*"/g, '"addr"').replace(/"vm":\d+/g, '"vm":0');
+      if (
+        !Object.values(byInput).some(
+          (i) =>
+            JSON.stringify(i ?? null)
+              .replace(/"[^"]*\/[^"]*"/g, '"addr"')
+              .replace(/"vm":\d+/g, '"vm":0') === shape,
+        )
+      ) {
+        byInput[actor.address] = actor.input;
+      }
+    }
+  }
+  return out;
+}
+
+/** Most distinct observed events kept per machine: enough for every event type and a few payload variants. */
+const MAX_OBSERVED = 40;
+
+/**
+ * Events each machine really receives in shipped scenarios (the check configurations, a few seeds): concrete,
+ * valid payloads for test generation next to the machines' own sample events. Timer events included.
+ */
+export function observedEvents(): Record<string, AnyEventObject[]> {
+  const out: Record<string, Map<string, AnyEventObject>> = {};
+  for (const s of [haMixedScenario, haFailoverScenario, haPartitionScenario, pingPongScenario, relayRingScenario]) {
+    for (let seed = 1; seed <= 3; seed++) {
+      const { kernel, specs } = s.build(resolveParams(s, s.check?.params ?? {}));
+      const machineOf = new Map(kernel.actors.map((a) => [a.address, a.machine.id]));
+      const sink = {
+        record(rec: TraceRecord) {
+          if (rec.type !== '@xstate.event') return;
+          const id = machineOf.get(rec.sessionId as string);
+          if (id === undefined) return;
+          const events = (out[id] ??= new Map());
+          const event = rec.event as AnyEventObject;
+          const k = JSON.stringify(event);
+          // Keep every event type, then a bounded number of payload variants.
+          const typeSeen = [...events.values()].some((e) => e.type === event.type);
+          if (!events.has(k) && (!typeSeen || events.size < MAX_OBSERVED)) events.set(k, event);
+        },
+      };
+      runSystem(kernel, new SeededChooser(seed), {
+        maxSteps: 100_000,
+        untilUs: s.check?.untilUs ?? s.untilUs,
+        specs,
+        sink,
+      });
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([id, m]) => [id, [...m.values()]]));
+}
