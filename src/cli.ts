@@ -22,8 +22,9 @@ import { formatUs } from './scenarios/format.js';
 import { findScenario, scenarios } from './scenarios/index.js';
 import { describeRange, type Params, resolveParams, type Scenario } from './scenarios/types.js';
 import { DEFAULT_MAX_STEPS, replayTrace, type SimulateOutcome, simulate } from './simulate.js';
-import { vectorsJson, vitestFile } from './testgen/emit.js';
+import { protocolJson, vectorsJson, vitestFile } from './testgen/emit.js';
 import { coveragePercent, generateFor } from './testgen/generate.js';
+import { generateProtocolTests } from './testgen/protocol.js';
 import { unreachableReason } from './testgen/unreachable.js';
 
 const EXIT_OK = 0;
@@ -92,6 +93,7 @@ Options:
 A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
 visited, but not every reachable state was visited.`,
   'gen-tests': `Usage: statevisor gen-tests <machine|all> --out DIR [--min-coverage PERCENT] [--json]
+       statevisor gen-tests --protocol <scenario> --out DIR [--json]
 
 Generates tests from each statechart: shortest paths from xstate/graph to every state value, extended by
 up to a few events over concrete states to cover every transition, with inputs taken from the shipped
@@ -99,7 +101,12 @@ assemblies and events from the machines' samples and from real scenario runs. Wr
 <machine>.vectors.json ([{ event, expectedState, expectedEmits }] per vector, plus coverage) and
 <machine>.generated.test.ts (vitest, replays each vector through the kernel's stepper). Prints states
 and transitions covered vs total, and every uncovered transition with the reason it is unreachable.
-Exit 1 when a machine's transition coverage is below --min-coverage (default 0).`,
+Exit 1 when a machine's transition coverage is below --min-coverage (default 0).
+
+With --protocol, explores the scenario's check configuration and writes <scenario>.protocol-vectors.json:
+system paths that together take every reachable (actor, transition) pair, each with its choices, its
+deliveries and the externally visible outputs (packets on the wire, acks, commits, restores) a real
+implementation's harness would compare.`,
   export: `Usage: statevisor export <machine|all> [--format mermaid|json|dot] [--out DIR] [--compact]
 
 Writes each statechart, generated from the machine definition: Mermaid stateDiagram-v2 (default),
@@ -684,9 +691,11 @@ function cmdGenTests(args: readonly string[], io: Io): number {
   const { values, positionals } = parse('gen-tests', args, {
     out: { type: 'string' },
     'min-coverage': { type: 'string' },
+    protocol: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.help) return help('gen-tests', io);
+  if (values.protocol !== undefined) return genProtocol(values, positionals, io);
   if (positionals.length === 0) throw new InputError("gen-tests: missing machine name or 'all'");
   if (positionals.length > 1) throw new InputError(`gen-tests: unexpected argument '${positionals[1]}'`);
   const name = positionals[0] as string;
@@ -753,6 +762,41 @@ function cmdGenTests(args: readonly string[], io: Io): number {
     );
     return EXIT_FAIL;
   }
+  return EXIT_OK;
+}
+
+function genProtocol(values: Parsed['values'], positionals: string[], io: Io): number {
+  if (positionals.length > 0)
+    throw new InputError(`gen-tests: unexpected argument '${positionals[0]}' with --protocol`);
+  const scenario = findScenario(values.protocol as string, '--protocol');
+  const out = values.out as string | undefined;
+  if (out === undefined) throw new InputError('--out: required (the directory to write vectors and tests to)');
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (err) {
+    throw new InputError(
+      `--out: cannot create directory '${out}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  prepareOutput('--out', join(out, '.statevisor-probe'));
+  const t = generateProtocolTests(scenario);
+  const file = join(out, `${scenario.name}.protocol-vectors.json`);
+  writeAtomic(file, protocolJson(t));
+  const c = t.coverage;
+  if (values.json) {
+    io.out(JSON.stringify({ scenario: t.scenario, file, vectors: t.vectors.length, coverage: c }, null, 2));
+    return EXIT_OK;
+  }
+  io.out(`statevisor gen-tests --protocol ${scenario.name}: ${t.vectors.length} vector(s) written to ${file}`);
+  io.out(
+    `  (actor, transition) pairs: ${c.pairs.covered} covered of ${c.pairs.reachable} reachable (${c.statesExplored} states explored) of ${c.pairs.total} in the charts`,
+  );
+  for (const [actor, a] of Object.entries(c.perActor)) {
+    io.out(
+      `    ${actor.padEnd(20)} ${`${a.covered}/${a.reachable}`.padStart(6)} reachable covered, ${a.total - a.reachable} not reached in this scenario`,
+    );
+  }
+  io.out(`  bound: ${c.bound}`);
   return EXIT_OK;
 }
 

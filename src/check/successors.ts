@@ -3,6 +3,7 @@
 
 import type { ChoiceLabel, Chooser } from '../kernel/chooser.js';
 import type { Kernel } from '../kernel/kernel.js';
+import type { TraceSink } from '../kernel/trace.js';
 import type { StepResult, SystemState } from '../kernel/types.js';
 
 /** Answers from a script, then the first allowed option; records what it was asked so the caller can advance. */
@@ -61,16 +62,19 @@ export function forEachInitial(
 export function forEachSuccessor(
   kernel: Kernel,
   state: SystemState,
-  fn: (result: StepResult, choices: readonly number[]) => boolean | undefined,
+  fn: (result: StepResult, choices: readonly number[], sink: TraceSink | null) => boolean | undefined,
+  /** Optional: a fresh trace sink per successor (test generation records the transitions each step took). */
+  sinkFor?: () => TraceSink,
 ): number {
   let count = 0;
   let script: number[] | null = [];
   while (script !== null) {
     const chooser: ScriptChooser = new ScriptChooser(script);
-    const result = kernel.step(state, chooser);
+    const sink = sinkFor?.() ?? null;
+    const result = kernel.step(state, chooser, sink);
     if (result === null) return count;
     count++;
-    if (fn(result, chooser.taken) === false) return count;
+    if (fn(result, chooser.taken, sink) === false) return count;
     script = chooser.next();
   }
   return count;

@@ -150,7 +150,7 @@ export class Kernel {
     for (const actor of this.actors) {
       let out: ReturnType<MachineStepper['initial']>;
       try {
-        out = actor.stepper.initial(actor.input);
+        out = actor.stepper.initial(actor.input, trace !== null);
       } catch (err) {
         throw new KernelError(`actor '${actor.address}' failed to start: ${errorText(err)}`);
       }
@@ -166,6 +166,19 @@ export class Kernel {
         group: actor.group,
         snapshot: snapshotView(out.snapshot),
       });
+      // Eventless transitions taken while starting (a `booting` choice) are part of the record too.
+      for (const ms of out.microsteps ?? []) {
+        if (ms.transitions.length === 0) continue;
+        trace?.record({
+          type: '@xstate.microstep',
+          t: 0,
+          step: 0,
+          sessionId: actor.address,
+          event: { type: 'xstate.init' },
+          value: ms.value,
+          transitions: ms.transitions,
+        });
+      }
       this.foldActions(actor.index, out.actions, out.actions.length, ctx);
     }
     for (const s of this.stimuli) {

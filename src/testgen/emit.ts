@@ -3,6 +3,7 @@
 
 import { relative } from 'node:path';
 import type { MachineTests } from './machineTests.js';
+import type { ProtocolTests } from './protocol.js';
 import { unreachableReason } from './unreachable.js';
 
 export function vectorsJson(t: MachineTests): string {
@@ -39,4 +40,8 @@ describe('${machine} (generated)', () => {
   }
 });
 `;
+}
+
+export function protocolJson(t: ProtocolTests): string {
+  return `${JSON.stringify(t, null, 2)}\n`;
 }
