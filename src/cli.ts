@@ -92,7 +92,7 @@ Options:
 
 A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
 visited, but not every reachable state was visited.`,
-  'gen-tests': `Usage: statevisor gen-tests <machine|all> --out DIR [--min-coverage PERCENT] [--json]
+  'gen-tests': `Usage: statevisor gen-tests <machine|all> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
        statevisor gen-tests --protocol <scenario> --out DIR [--json]
 
 Generates tests from each statechart: shortest paths from xstate/graph to every state value, extended by
@@ -692,9 +692,14 @@ function cmdGenTests(args: readonly string[], io: Io): number {
     out: { type: 'string' },
     'min-coverage': { type: 'string' },
     protocol: { type: 'string' },
+    paths: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.help) return help('gen-tests', io);
+  const pathKind = (values.paths as string | undefined) ?? 'shortest';
+  if (pathKind !== 'shortest' && pathKind !== 'simple') {
+    throw new InputError(`--paths: expected shortest or simple, got '${pathKind}'`);
+  }
   if (values.protocol !== undefined) return genProtocol(values, positionals, io);
   if (positionals.length === 0) throw new InputError("gen-tests: missing machine name or 'all'");
   if (positionals.length > 1) throw new InputError(`gen-tests: unexpected argument '${positionals[1]}'`);
@@ -714,7 +719,7 @@ function cmdGenTests(args: readonly string[], io: Io): number {
     );
   }
   prepareOutput('--out', join(out, '.statevisor-probe'));
-  const generated = generateFor(selected);
+  const generated = generateFor(selected, pathKind);
   const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), '..');
   for (const t of generated) {
     writeAtomic(join(out, `${t.machine}.vectors.json`), vectorsJson(t));

@@ -6,14 +6,19 @@ import { sampleEvents } from '../machines.js';
 import { assemblyInputs, observedEvents } from './inputs.js';
 import { generateMachineTests, type MachineTests } from './machineTests.js';
 
-export function generateFor(selected: readonly AnyStateMachine[]): MachineTests[] {
+export function generateFor(
+  selected: readonly AnyStateMachine[],
+  pathKind: 'shortest' | 'simple' = 'shortest',
+): MachineTests[] {
   const inputs = assemblyInputs();
   const observed = observedEvents();
   return selected.map((m) =>
-    generateMachineTests(m, inputs[m.id] ?? { default: undefined }, [
-      ...(sampleEvents[m.id] ?? []),
-      ...(observed[m.id] ?? []),
-    ]),
+    generateMachineTests(
+      m,
+      inputs[m.id] ?? { default: undefined },
+      [...(sampleEvents[m.id] ?? []), ...(observed[m.id] ?? [])],
+      pathKind,
+    ),
   );
 }
 

@@ -2,7 +2,7 @@
 // extended by one event to tour every transition, emitted as JSON vectors with coverage and its bound.
 
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
-import { getShortestPaths } from 'xstate/graph';
+import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { chartOf } from '../export/chart.js';
 import { MachineStepper } from '../kernel/stepper.js';
 
@@ -80,6 +80,8 @@ export function generateMachineTests(
   machine: AnyStateMachine,
   inputs: Readonly<Record<string, unknown>>,
   events: readonly AnyEventObject[],
+  /** `shortest`: one shortest path per state value; `simple`: every simple path (no repeated state value). */
+  pathKind: 'shortest' | 'simple' = 'shortest',
 ): MachineTests {
   const chart = chartOf(machine);
   const allTransitions = new Set(chart.transitions.map((t) => key(t.source, t.event, t.targets)));
@@ -95,7 +97,8 @@ export function generateMachineTests(
   const vectors: TestVector[] = [];
   for (const [inputName, input] of Object.entries(inputs)) {
     const stepper = new MachineStepper(machine, input);
-    const paths = getShortestPaths(machine, {
+    const generator = pathKind === 'simple' ? getSimplePaths : getShortestPaths;
+    const paths = generator(machine, {
       input,
       events: [...events] as never,
       serializeState: (s: AnyMachineSnapshot) => JSON.stringify(s.value),
@@ -192,8 +195,7 @@ export function generateMachineTests(
         maxPathsPerInput: MAX_PATHS_PER_INPUT,
         maxExtension: MAX_EXTENSION,
         maxFrontier: MAX_FRONTIER,
-        abstraction:
-          'shortest path per distinct state value (xstate/graph, context abstracted away), then up to maxExtension more events over distinct concrete states',
+        abstraction: `${pathKind === 'simple' ? 'every simple path' : 'shortest path'} per distinct state value (xstate/graph, context abstracted away; at most ${MAX_PATHS_PER_INPUT} per input), then up to maxExtension more events over distinct concrete states`,
       },
     },
   };

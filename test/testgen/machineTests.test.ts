@@ -57,3 +57,15 @@ describe('testgen', () => {
     expect(result.message).toMatch(/^step \d+ \(nic\.transmit\): expected (state|emits|timers)/);
   });
 });
+
+describe('testgen paths', () => {
+  it('simple paths (xstate/graph getSimplePaths) give at least the shortest-path coverage, and replay', () => {
+    for (const id of ['pinger', 'replica', 'witness']) {
+      const [simple] = generateFor([findMachine(id)], 'simple');
+      const shortest = byId.get(id);
+      expect(simple?.coverage.transitions.covered).toBeGreaterThanOrEqual(shortest?.coverage.transitions.covered ?? 0);
+      expect(simple?.vectors.length).toBeGreaterThanOrEqual(shortest?.vectors.length ?? 0);
+      expect(replayVectors(findMachine(id), simple?.inputs ?? {}, simple?.vectors ?? []).failed).toBeNull();
+    }
+  });
+});
