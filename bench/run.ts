@@ -23,6 +23,7 @@ import { MachineStepper } from '../src/kernel/stepper.js';
 import type { SystemState } from '../src/kernel/types.js';
 import { benchCheck } from './check.js';
 import { benchHa, benchPriority } from './ha.js';
+import { benchInspector } from './inspector.js';
 
 /** Untimed rounds before the recorded ones, so the JIT has settled and one-time allocations are done. */
 const WARMUP = 2;
@@ -407,7 +408,7 @@ function benchHash() {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-function main(): void {
+async function main(): Promise<void> {
   const started = performance.now();
   const date = new Date().toISOString();
   const xstateVersion = (createRequire(import.meta.url)('xstate/package.json') as { version: string }).version;
@@ -422,6 +423,7 @@ function main(): void {
     ha: () => benchHa(progress),
     priority: () => benchPriority(progress),
     check: () => benchCheck(progress),
+    inspector: () => benchInspector(progress),
   };
   for (const name of only ?? []) {
     if (!(name in sections)) {
@@ -432,7 +434,7 @@ function main(): void {
     }
   }
   const results: Record<string, unknown> = {};
-  for (const [name, run] of Object.entries(sections)) if (only === null || only.has(name)) results[name] = run();
+  for (const [name, run] of Object.entries(sections)) if (only === null || only.has(name)) results[name] = await run();
   const report = {
     bench: 'statevisor',
     node: process.version,
@@ -449,4 +451,4 @@ function main(): void {
   progress(`done in ${((performance.now() - started) / 1000).toFixed(1)} s (checksum ${blackhole % 1000})`);
 }
 
-main();
+await main();

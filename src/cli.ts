@@ -14,7 +14,9 @@ import { shrink } from './check/shrink.js';
 import { chartOf } from './export/chart.js';
 import { toDot } from './export/dot.js';
 import { toMermaid } from './export/mermaid.js';
+import { loadTrace, startInspector } from './inspector/server.js';
 import { InputError, KernelError, LimitError } from './kernel/errors.js';
+import type { TraceRecord } from './kernel/trace.js';
 import type { SystemState } from './kernel/types.js';
 import { findMachine, machines } from './machines.js';
 import { findMutant, mutants } from './mutants/index.js';
@@ -43,6 +45,7 @@ Commands:
   check <scenario>         explore every interleaving and fault point (or random/swarm walks); counterexamples
   export <machine|all>     write statecharts as Mermaid, JSON or Graphviz DOT
   gen-tests <machine|all>  generate model-based test vectors and vitest files from the charts, with coverage
+  inspect [trace]          open a trace in the offline inspector (web page on 127.0.0.1)
   help [command]           this text, or a command's
 
 Every command takes --help and --json. Exit codes: 0 success, 1 a spec was violated or a
@@ -60,6 +63,9 @@ Options:
   --until US         virtual-time horizon in µs (default: the scenario's)
   --max-queue N      fail if more than N deliveries are pending at once (default 100000)
   --mutant NAME      plant a known bug (see 'statevisor list'); shows which spec catches it
+  --inspect          stream the run to the offline inspector (127.0.0.1) over a WebSocket; Ctrl-C to stop
+  --pace N           with --inspect: records per second streamed to the page (default 2000)
+  --port N           with --inspect: the inspector's port (default: a free one)
   --json             print the result as JSON instead of a summary
   --quiet            print only the verdict line
 
@@ -92,6 +98,14 @@ Options:
 
 A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
 visited, but not every reachable state was visited.`,
+  inspect: `Usage: statevisor inspect [TRACE] [--port N]
+
+Starts the offline inspector on 127.0.0.1 (a free port unless --port) and prints its address; it opens
+nothing by itself. The page shows every actor grouped by host, the selected actor's statechart drawn
+from its machine with the active states highlighted, the message sequence chart, the actor's context,
+and time travel (step back and forth, jump, slider); for a counterexample, the violated spec and its
+step. Without TRACE it opens traces/ha-failover.jsonl (written by npm start). Stop it with Ctrl-C.
+Live: 'statevisor run <scenario> --inspect' streams the run to the page over a WebSocket.`,
   'gen-tests': `Usage: statevisor gen-tests <machine|all> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
        statevisor gen-tests --protocol <scenario> --out DIR [--json]
 
@@ -149,7 +163,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'list':
         return cmdList(rest, io);
       case 'run':
-        return cmdRun(rest, io);
+        return await cmdRun(rest, io);
       case 'replay':
         return cmdReplay(rest, io);
       case 'export':
@@ -158,9 +172,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await cmdCheck(rest, io);
       case 'gen-tests':
         return cmdGenTests(rest, io);
+      case 'inspect':
+        return await cmdInspect(rest, io);
       default:
         throw new InputError(
-          `unknown command '${command}' (commands: list, run, replay, check, export, gen-tests, help)`,
+          `unknown command '${command}' (commands: list, run, replay, check, export, gen-tests, inspect, help)`,
         );
     }
   } catch (err) {
@@ -249,7 +265,7 @@ function cmdList(args: readonly string[], io: Io): number {
   return EXIT_OK;
 }
 
-function cmdRun(args: readonly string[], io: Io): number {
+async function cmdRun(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse('run', args, {
     seed: { type: 'string' },
     set: { type: 'string', multiple: true },
@@ -258,6 +274,9 @@ function cmdRun(args: readonly string[], io: Io): number {
     until: { type: 'string' },
     'max-queue': { type: 'string' },
     mutant: { type: 'string' },
+    inspect: { type: 'boolean' },
+    pace: { type: 'string' },
+    port: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
@@ -285,7 +304,7 @@ function cmdRun(args: readonly string[], io: Io): number {
     ...(until !== undefined ? { untilUs: until } : {}),
     ...(maxQueue !== undefined ? { maxQueue } : {}),
     ...(mutant !== undefined ? { mutant } : {}),
-    trace: tracePath !== undefined,
+    trace: tracePath !== undefined || values.inspect === true,
     ...(progress
       ? {
           onProgress: (s: SystemState) => {
@@ -370,10 +389,38 @@ function cmdRun(args: readonly string[], io: Io): number {
       `statevisor: spec '${violation.spec}' (${violation.specId}) violated at step ${violation.step}, t=${formatUs(violation.t)}: ${violation.message}`,
     );
     io.err(`  reproduce: ${reproduce}${replay ? `\n  replay:    ${replay}` : ''}`);
+    if (values.inspect) await streamToInspector(outcome, values, io);
     return EXIT_FAIL;
   }
   if (values.quiet) io.out(`ok ${scenario.name} seed ${outcome.seed}: ${endLine(outcome)}`);
+  if (values.inspect) await streamToInspector(outcome, values, io);
   return EXIT_OK;
+}
+
+/** Live mode: serves the inspector and streams the run's records to it at a readable pace. */
+async function streamToInspector(outcome: SimulateOutcome, values: Parsed['values'], io: Io): Promise<void> {
+  const pace = intFlag('--pace', values.pace as string | undefined, 1, 1_000_000) ?? 2000;
+  const port = intFlag('--port', values.port as string | undefined, 0, 65_535);
+  const lines = outcome.trace?.lines ?? [];
+  const records = lines.map((l) => JSON.parse(l) as TraceRecord);
+  const inspector = await startInspector({
+    trace: { live: records[0] as TraceRecord },
+    ...(port !== undefined ? { port } : {}),
+  });
+  io.out(`inspector (live): ${inspector.url}; streaming ${records.length} records at ${pace}/s; Ctrl-C to stop`);
+  let stopped = false;
+  const stop = waitForSignal().then(() => {
+    stopped = true;
+  });
+  // The page connects whenever it likes: it gets everything so far, then the stream as it goes.
+  const batch = Math.max(1, Math.round(pace / 20));
+  for (let i = 1; i < records.length - 1 && !stopped; i += batch) {
+    for (const r of records.slice(i, Math.min(i + batch, records.length - 1))) inspector.push(r);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!stopped) inspector.finish(records[records.length - 1] as TraceRecord);
+  await stop;
+  await inspector.close();
 }
 
 function cmdReplay(args: readonly string[], io: Io): number {
@@ -768,6 +815,35 @@ function cmdGenTests(args: readonly string[], io: Io): number {
     return EXIT_FAIL;
   }
   return EXIT_OK;
+}
+
+async function cmdInspect(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('inspect', args, { port: { type: 'string' } });
+  if (values.help) return help('inspect', io);
+  if (positionals.length > 1) throw new InputError(`inspect: unexpected argument '${positionals[1]}'`);
+  const port = intFlag('--port', values.port as string | undefined, 0, 65_535);
+  const path = positionals[0] ?? 'traces/ha-failover.jsonl';
+  const inspector = await startInspector({ trace: { path }, ...(port !== undefined ? { port } : {}) });
+  const trace = loadTrace(path);
+  // A bad trace is one clear line here and a banner on the page; the server still runs to show it.
+  if (trace.error !== null) io.err(`statevisor: ${trace.error}`);
+  io.out(`inspector: ${inspector.url} (trace ${path}); Ctrl-C to stop`);
+  await waitForSignal();
+  await inspector.close();
+  return trace.error === null ? EXIT_OK : EXIT_INPUT;
+}
+
+/** Resolves on SIGINT or SIGTERM: the inspector runs until the user stops it. */
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
 }
 
 function genProtocol(values: Parsed['values'], positionals: string[], io: Io): number {
