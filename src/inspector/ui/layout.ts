@@ -1,5 +1,5 @@
 // Lays a machine's chart out with ELK (layered, hierarchy included): every state with its nesting, initial markers
-// and one labelled edge per (source, targets) pair. Pure data in, geometry out, so it runs (and is tested) anywhere.
+// and one labelled edge per (source, targets) pair. Pure data in, geometry out, so it also runs under Node.
 
 import ElkBundled from 'elkjs/lib/elk.bundled.js';
 import type { ELK, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
@@ -56,10 +56,6 @@ const CHAR = 0.62;
 export const EDGE_LINE_PX = 13;
 const ATOMIC_H = 30;
 export const HEADER_PX = 26;
-
-export function transitionLabel(t: ChartTransition): string {
-  return t.guard === null ? t.event : `${t.event} [${t.guard}]`;
-}
 
 /** Whether a microstep's event type (`''` for eventless, `xstate.after.…` for delays) is a chart event label. */
 export function sameEvent(microstepEvent: string, chartEvent: string): boolean {
