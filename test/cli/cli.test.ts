@@ -1,7 +1,7 @@
 // The `statevisor` command as a user runs it: a subprocess, real files, exit codes and one-line errors.
 // Bad input must give exit 2, one line naming the field, no stack trace and no output file.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +194,45 @@ describe('cli', () => {
     writeFileSync(blocker, 'x');
     expectBadInput(cli('gen-tests', 'all', '--out', join(blocker, 'x')), /--out: cannot create directory/);
     expectBadInput(cli('gen-tests', 'all'), /--out: required/);
+  });
+
+  it('serves a trace with `inspect` on 127.0.0.1 until interrupted; a bad trace is one line and exit 2', async () => {
+    const trace = join(dir, 'inspect.jsonl');
+    cli('run', 'ping-pong', '--trace', trace, '--quiet');
+    const serve = async (file: string) => {
+      const child = spawn(process.execPath, [BIN, 'inspect', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 30_000);
+        child.stdout.on('data', () => {
+          const m = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1] as string);
+          }
+        });
+      });
+      const page = await fetch(url);
+      const api = await (await fetch(`${url}api/trace`)).json();
+      const code = await new Promise<number | null>((resolve) => {
+        child.on('exit', (c) => resolve(c));
+        child.kill('SIGINT');
+      });
+      return { status: page.status, api, code, err };
+    };
+    const good = await serve(trace);
+    expect(good.status).toBe(200);
+    expect(good.api.header.scenario).toBe('ping-pong');
+    expect(good.code).toBe(0);
+    const badFile = join(dir, 'inspect-bad.jsonl');
+    writeFileSync(badFile, 'nope\n{}\n');
+    const bad = await serve(badFile);
+    expect(bad.api.error).toMatch(/inspect-bad\.jsonl:1: line is not valid JSON/);
+    expect(bad.err.trim().split('\n')).toHaveLength(1);
+    expect(bad.code).toBe(2);
   });
 
   it('rejects an unknown mutant', () => {
