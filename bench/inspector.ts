@@ -1,19 +1,17 @@
 // Inspector benchmark in a real browser: load time of a trace of 100 000+ records and the latency of a step,
 // measured with Debian's chromium through playwright-core (skipped, and said so, where chromium is absent).
 
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, chromiumPresent, launchChromium } from '../src/inspector/browser.js';
 import { startInspector } from '../src/inspector/server.js';
 import { findScenario } from '../src/scenarios/index.js';
 import { simulate } from '../src/simulate.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
 export async function benchInspector(progress: (line: string) => void) {
-  if (!existsSync(CHROMIUM)) return { skipped: `${CHROMIUM} not found (apt-get install chromium)` };
+  if (!chromiumPresent()) return { skipped: `${CHROMIUM} not found (apt-get install chromium)` };
   const o = simulate({
     scenario: findScenario('ha-steady'),
     seed: 1,
@@ -26,17 +24,7 @@ export async function benchInspector(progress: (line: string) => void) {
   writeFileSync(path, o.trace?.text() ?? '');
   progress(`inspector: trace of ${lines} records, ${o.result.state.step} steps`);
   const inspector = await startInspector({ trace: { path } });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const loads: number[] = [];
     let stepMs: number[] = [];

@@ -281,8 +281,7 @@ async function cmdRun(args: readonly string[], io: Io): Promise<number> {
     quiet: { type: 'boolean' },
   });
   if (values.help) return help('run', io);
-  if (positionals.length === 0) throw new InputError("run: missing scenario name (see 'statevisor list')");
-  if (positionals.length > 1) throw new InputError(`run: unexpected argument '${positionals[1]}'`);
+  onePositional('run', positionals, "missing scenario name (see 'statevisor list')");
   const scenario = findScenario(positionals[0] as string);
   const seed = intFlag('--seed', values.seed as string | undefined, 0, Number.MAX_SAFE_INTEGER) ?? 1;
   const steps = intFlag('--steps', values.steps as string | undefined, 0, Number.MAX_SAFE_INTEGER);
@@ -426,8 +425,7 @@ async function streamToInspector(outcome: SimulateOutcome, values: Parsed['value
 function cmdReplay(args: readonly string[], io: Io): number {
   const { values, positionals } = parse('replay', args, { json: { type: 'boolean' } });
   if (values.help) return help('replay', io);
-  if (positionals.length === 0) throw new InputError('replay: missing trace file');
-  if (positionals.length > 1) throw new InputError(`replay: unexpected argument '${positionals[1]}'`);
+  onePositional('replay', positionals, 'missing trace file');
   const path = positionals[0] as string;
   let text: string;
   try {
@@ -472,8 +470,7 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
     json: { type: 'boolean' },
   });
   if (values.help) return help('check', io);
-  if (positionals.length === 0) throw new InputError("check: missing scenario name (see 'statevisor list')");
-  if (positionals.length > 1) throw new InputError(`check: unexpected argument '${positionals[1]}'`);
+  onePositional('check', positionals, "missing scenario name (see 'statevisor list')");
   const scenario = findScenario(positionals[0] as string);
   const mode = (values.mode as string | undefined) ?? 'bfs';
   if (!['bfs', 'dfs', 'random', 'swarm'].includes(mode)) {
@@ -748,8 +745,7 @@ function cmdGenTests(args: readonly string[], io: Io): number {
     throw new InputError(`--paths: expected shortest or simple, got '${pathKind}'`);
   }
   if (values.protocol !== undefined) return genProtocol(values, positionals, io);
-  if (positionals.length === 0) throw new InputError("gen-tests: missing machine name or 'all'");
-  if (positionals.length > 1) throw new InputError(`gen-tests: unexpected argument '${positionals[1]}'`);
+  onePositional('gen-tests', positionals, "missing machine name or 'all'");
   const name = positionals[0] as string;
   const selected = name === 'all' ? [...machines] : [findMachine(name)];
   const out = values.out as string | undefined;
@@ -758,14 +754,7 @@ function cmdGenTests(args: readonly string[], io: Io): number {
   const min = minRaw === undefined ? 0 : Number(minRaw);
   if (!Number.isFinite(min) || min < 0 || min > 100)
     throw new InputError(`--min-coverage: expected a percentage in [0, 100], got '${minRaw}'`);
-  try {
-    mkdirSync(out, { recursive: true });
-  } catch (err) {
-    throw new InputError(
-      `--out: cannot create directory '${out}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  prepareOutput('--out', join(out, '.statevisor-probe'));
+  prepareDir('--out', out);
   const generated = generateFor(selected, pathKind);
   const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), '..');
   for (const t of generated) {
@@ -852,14 +841,7 @@ function genProtocol(values: Parsed['values'], positionals: string[], io: Io): n
   const scenario = findScenario(values.protocol as string, '--protocol');
   const out = values.out as string | undefined;
   if (out === undefined) throw new InputError('--out: required (the directory to write vectors and tests to)');
-  try {
-    mkdirSync(out, { recursive: true });
-  } catch (err) {
-    throw new InputError(
-      `--out: cannot create directory '${out}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  prepareOutput('--out', join(out, '.statevisor-probe'));
+  prepareDir('--out', out);
   const t = generateProtocolTests(scenario);
   const file = join(out, `${scenario.name}.protocol-vectors.json`);
   writeAtomic(file, protocolJson(t));
@@ -888,8 +870,7 @@ function cmdExport(args: readonly string[], io: Io): number {
     compact: { type: 'boolean' },
   });
   if (values.help) return help('export', io);
-  if (positionals.length === 0) throw new InputError("export: missing machine name or 'all'");
-  if (positionals.length > 1) throw new InputError(`export: unexpected argument '${positionals[1]}'`);
+  onePositional('export', positionals, "missing machine name or 'all'");
   const format = (values.format as string | undefined) ?? 'mermaid';
   const writers: Record<string, { ext: string; write: (m: AnyStateMachine) => string }> = {
     mermaid: { ext: 'mmd', write: (m) => toMermaid(m, { compact: values.compact === true }) },
@@ -915,14 +896,7 @@ function cmdExport(args: readonly string[], io: Io): number {
     }
     return EXIT_OK;
   }
-  try {
-    mkdirSync(out, { recursive: true });
-  } catch (err) {
-    throw new InputError(
-      `--out: cannot create directory '${out}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  prepareOutput('--out', join(out, `.statevisor-probe`));
+  prepareDir('--out', out);
   for (const m of selected) writeAtomic(join(out, `${m.id}.${writer.ext}`), writer.write(m));
   io.out(`wrote ${selected.length} chart(s) as ${format} to ${out}`);
   return EXIT_OK;
@@ -983,6 +957,24 @@ function reproduceCommand(
   if (maxQueue !== undefined) parts.push(`--max-queue ${maxQueue}`);
   if (mutant !== undefined) parts.push(`--mutant ${mutant}`);
   return parts.join(' ');
+}
+
+/** Exactly one positional argument, or one line saying what is missing or extra. */
+function onePositional(command: string, positionals: readonly string[], missing: string): void {
+  if (positionals.length === 0) throw new InputError(`${command}: ${missing}`);
+  if (positionals.length > 1) throw new InputError(`${command}: unexpected argument '${positionals[1]}'`);
+}
+
+/** Creates an output directory and proves it writable before any work is done. */
+function prepareDir(flag: string, dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new InputError(
+      `${flag}: cannot create directory '${dir}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  prepareOutput(flag, join(dir, '.statevisor-probe'));
 }
 
 /** Fails early (before any work) if the output file cannot be written. */

@@ -1,17 +1,17 @@
 // End to end in a real browser (Debian's chromium driven by playwright-core): the inspector opens a mutant's
 // counterexample, jumps to the violation, shows the active state and the marked message, and steps back.
 
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check/check.js';
+import { CHROMIUM, chromiumPresent, launchChromium } from '../../src/inspector/browser.js';
 import { type Inspector, startInspector } from '../../src/inspector/server.js';
 import { findScenario } from '../../src/scenarios/index.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
+const present = chromiumPresent();
 if (!present && process.env.CI) {
   throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium, and CI always runs the browser test`);
 }
@@ -36,18 +36,7 @@ beforeAll(async () => {
   const trace = join(dir, 'cex.jsonl');
   writeFileSync(trace, report.trace?.text ?? '');
   inspector = await startInspector({ trace: { path: trace } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
