@@ -217,11 +217,8 @@ export class Kernel {
     const out: number[] = [];
     if (pending.length === 0) return out;
     const due = (pending[0] as Pending).due;
-    for (let i = 0; i < pending.length; i++) {
-      const p = pending[i] as Pending;
-      if (p.due !== due) break;
-      if (p.kind === 'message' && p.ordered && blockedByEarlier(pending, out, p)) continue;
-      out.push(i);
+    for (let i = 0; i < pending.length && (pending[i] as Pending).due === due; i++) {
+      if (!blockedAmongTies(pending, i)) out.push(i);
     }
     return out;
   }
@@ -790,14 +787,6 @@ function blockedAmongTies(pending: readonly Pending[], i: number): boolean {
   if (p.kind !== 'message' || !p.ordered) return false;
   for (let j = 0; j < i; j++) {
     const q = pending[j] as Pending;
-    if (q.kind === 'message' && q.from === p.from && q.to === p.to) return true;
-  }
-  return false;
-}
-
-function blockedByEarlier(pending: readonly Pending[], chosen: readonly number[], p: Pending): boolean {
-  for (let j = 0; j < chosen.length; j++) {
-    const q = pending[chosen[j] as number] as Pending;
     if (q.kind === 'message' && q.from === p.from && q.to === p.to) return true;
   }
   return false;
