@@ -14,25 +14,25 @@ function assembly(s: Scenario) {
   return s.build(resolveParams(s, s.check?.params ?? {})).kernel;
 }
 
-/** Machine id → { actor address → input }, one entry per distinct input. */
+/** Inputs that differ only in addresses or VM index exercise the same chart: this is their common shape. */
+function shapeOf(input: unknown): string {
+  return JSON.stringify(input ?? null)
+    .replace(/"[^"]*\/[^"]*"/g, '"addr"')
+    .replace(/"vm":\d+/g, '"vm":0');
+}
+
+/** Machine id → { actor address → input }, one entry per distinct input shape. */
 export function assemblyInputs(): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
+  const shapes = new Map<string, Set<string>>();
   for (const s of [haMixedScenario, pingPongScenario, relayRingScenario]) {
     for (const actor of assembly(s).actors) {
-      const byInput = (out[actor.machine.id] ??= {});
-      const json = JSON.stringify(actor.input ?? null);
-      // Inputs that differ only in addresses or VM index exercise the same chart: keep one per shape.
-      const shape = json.replace(/"[^"]*\/[^"]*"/g, '"addr"').replace(/"vm":\d+/g, '"vm":0');
-      if (
-        !Object.values(byInput).some(
-          (i) =>
-            JSON.stringify(i ?? null)
-              .replace(/"[^"]*\/[^"]*"/g, '"addr"')
-              .replace(/"vm":\d+/g, '"vm":0') === shape,
-        )
-      ) {
-        byInput[actor.address] = actor.input;
-      }
+      const seen = shapes.get(actor.machine.id) ?? new Set<string>();
+      shapes.set(actor.machine.id, seen);
+      const shape = shapeOf(actor.input);
+      if (seen.has(shape)) continue;
+      seen.add(shape);
+      (out[actor.machine.id] ??= {})[actor.address] = actor.input;
     }
   }
   return out;
