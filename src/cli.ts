@@ -16,14 +16,14 @@ import { toDot } from './export/dot.js';
 import { toMermaid } from './export/mermaid.js';
 import { loadTrace, startInspector } from './inspector/server.js';
 import { InputError, KernelError, LimitError } from './kernel/errors.js';
-import type { TraceRecord } from './kernel/trace.js';
+import { recordJson, type TraceRecord } from './kernel/trace.js';
 import type { SystemState } from './kernel/types.js';
 import { findMachine, machines } from './machines.js';
 import { findMutant, mutants } from './mutants/index.js';
 import { formatUs } from './scenarios/format.js';
 import { findScenario, scenarios } from './scenarios/index.js';
 import { describeRange, type Params, resolveParams, type Scenario } from './scenarios/types.js';
-import { DEFAULT_MAX_STEPS, replayTrace, type SimulateOutcome, simulate } from './simulate.js';
+import { DEFAULT_MAX_STEPS, replayTrace, type SimulateOutcome, simulate, simulateSteps } from './simulate.js';
 import { protocolJson, vectorsJson, vitestFile } from './testgen/emit.js';
 import { coveragePercent, generateFor } from './testgen/generate.js';
 import { generateProtocolTests } from './testgen/protocol.js';
@@ -295,7 +295,7 @@ async function cmdRun(args: readonly string[], io: Io): Promise<number> {
 
   const started = performance.now();
   const progress = io.progress && !values.json;
-  const outcome = simulate({
+  const request: Parameters<typeof simulate>[0] = {
     scenario,
     seed,
     params: rawParams,
@@ -315,7 +315,9 @@ async function cmdRun(args: readonly string[], io: Io): Promise<number> {
           progressEvery: 50_000,
         }
       : {}),
-  });
+  };
+  const live = values.inspect === true ? await startLive(scenario, request, values, io) : null;
+  const outcome = live === null ? simulate(request) : await live.run();
   if (progress && outcome.result.state.step >= 50_000) process.stderr.write('\r\x1b[K');
   const wallMs = performance.now() - started;
   if (tracePath !== undefined) writeAtomic(tracePath, (outcome.trace as NonNullable<SimulateOutcome['trace']>).text());
@@ -388,38 +390,69 @@ async function cmdRun(args: readonly string[], io: Io): Promise<number> {
       `statevisor: spec '${violation.spec}' (${violation.specId}) violated at step ${violation.step}, t=${formatUs(violation.t)}: ${violation.message}`,
     );
     io.err(`  reproduce: ${reproduce}${replay ? `\n  replay:    ${replay}` : ''}`);
-    if (values.inspect) await streamToInspector(outcome, values, io);
+    if (live !== null) await live.close();
     return EXIT_FAIL;
   }
   if (values.quiet) io.out(`ok ${scenario.name} seed ${outcome.seed}: ${endLine(outcome)}`);
-  if (values.inspect) await streamToInspector(outcome, values, io);
+  if (live !== null) await live.close();
   return EXIT_OK;
 }
 
-/** Live mode: serves the inspector and streams the run's records to it at a readable pace. */
-async function streamToInspector(outcome: SimulateOutcome, values: Parsed['values'], io: Io): Promise<void> {
+/**
+ * Live mode: serves the inspector, then runs the simulation step by step, handing every record to the page
+ * as it is produced, at `--pace` records per second; the page's pause button pauses the run itself.
+ */
+async function startLive(
+  scenario: Scenario,
+  request: Parameters<typeof simulate>[0],
+  values: Parsed['values'],
+  io: Io,
+): Promise<{ run(): Promise<SimulateOutcome>; close(): Promise<void> }> {
   const pace = intFlag('--pace', values.pace as string | undefined, 1, 1_000_000) ?? 2000;
   const port = intFlag('--port', values.port as string | undefined, 0, 65_535);
-  const lines = outcome.trace?.lines ?? [];
-  const records = lines.map((l) => JSON.parse(l) as TraceRecord);
-  const inspector = await startInspector({
-    trace: { live: records[0] as TraceRecord },
-    ...(port !== undefined ? { port } : {}),
-  });
-  io.out(`inspector (live): ${inspector.url}; streaming ${records.length} records at ${pace}/s; Ctrl-C to stop`);
+  const params = resolveParams(scenario, request.params ?? {});
+  const header = { type: '@statevisor.trace', scenario: scenario.name, seed: request.seed, params };
+  const inspector = await startInspector({ trace: { live: header }, ...(port !== undefined ? { port } : {}) });
+  io.out(`inspector (live): ${inspector.url}; running ${scenario.name} at ${pace} records/s; Ctrl-C to stop`);
   let stopped = false;
   const stop = waitForSignal().then(() => {
     stopped = true;
   });
-  // The page connects whenever it likes: it gets everything so far, then the stream as it goes.
-  const batch = Math.max(1, Math.round(pace / 20));
-  for (let i = 1; i < records.length - 1 && !stopped; i += batch) {
-    for (const r of records.slice(i, Math.min(i + batch, records.length - 1))) inspector.push(r);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  if (!stopped) inspector.finish(records[records.length - 1] as TraceRecord);
-  await stop;
-  await inspector.close();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  return {
+    async run() {
+      let sent = 0;
+      const batch = Math.max(1, Math.round(pace / 20));
+      const forward = {
+        // Records travel as JSON (typed arrays as plain arrays), exactly as a trace file would hold them.
+        record(rec: TraceRecord) {
+          inspector.push(JSON.parse(recordJson(rec)) as TraceRecord);
+          sent++;
+        },
+      };
+      const steps = simulateSteps({ ...request, trace: true, forward });
+      for (;;) {
+        const r = steps.next();
+        if (r.done === true) {
+          const end = r.value.trace?.lines[r.value.trace.lines.length - 1];
+          if (end !== undefined) inspector.finish(JSON.parse(end) as TraceRecord);
+          return r.value;
+        }
+        if (sent >= batch) {
+          sent = 0;
+          await sleep(50);
+          while (inspector.paused && !stopped) await sleep(100);
+        }
+        // Ctrl-C during the run: finish it at full speed, so the summary and the trace are complete.
+        if (stopped) sent = Number.NEGATIVE_INFINITY;
+      }
+    },
+    async close() {
+      io.out('  the run is over; the inspector keeps serving it until Ctrl-C');
+      await stop;
+      await inspector.close();
+    },
+  };
 }
 
 function cmdReplay(args: readonly string[], io: Io): number {

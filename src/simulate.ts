@@ -3,8 +3,8 @@
 
 import { RecordingChooser, ReplayChooser, SeededChooser } from './kernel/chooser.js';
 import { InputError } from './kernel/errors.js';
-import { type RunResult, runSystem, StepDivergence } from './kernel/run.js';
-import { ComparingTraceWriter, parseTrace, TraceMismatch, TraceWriter } from './kernel/trace.js';
+import { type RunResult, runSteps, StepDivergence } from './kernel/run.js';
+import { ComparingTraceWriter, parseTrace, TraceMismatch, type TraceSink, TraceWriter } from './kernel/trace.js';
 import type { SystemState } from './kernel/types.js';
 import { findMutant } from './mutants/index.js';
 import { findScenario } from './scenarios/index.js';
@@ -34,6 +34,8 @@ export interface SimulateRequest {
   readonly mutant?: string;
   /** Replay these choices instead of drawing from the seed. */
   readonly choices?: readonly number[];
+  /** Also hand every trace record to this sink as it is produced (live inspection). */
+  readonly forward?: TraceSink;
   /** Replay check: compare each trace line with these as it is produced; stop at the first difference. */
   readonly expectLines?: readonly string[];
   readonly onProgress?: (state: SystemState) => void;
@@ -56,6 +58,15 @@ export interface SimulateOutcome {
 }
 
 export function simulate(req: SimulateRequest): SimulateOutcome {
+  const run = simulateSteps(req);
+  for (;;) {
+    const r = run.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/** `simulate` as a generator: yields after every step, so the live inspector can pace (and pause) a run. */
+export function* simulateSteps(req: SimulateRequest): Generator<SystemState, SimulateOutcome> {
   const { scenario, seed } = req;
   const params = resolveParams(scenario, req.params ?? {});
   const limits = {
@@ -76,11 +87,21 @@ export function simulate(req: SimulateRequest): SimulateOutcome {
       : req.trace
         ? new TraceWriter(header)
         : null;
-  const result = runSystem(assembly.kernel, chooser, {
+  const forward = req.forward;
+  const sink: TraceSink | null =
+    forward === undefined
+      ? trace
+      : {
+          record(rec) {
+            trace?.record(rec);
+            forward.record(rec);
+          },
+        };
+  const result = yield* runSteps(assembly.kernel, chooser, {
     maxSteps: limits.maxSteps,
     untilUs: limits.untilUs,
     specs: assembly.specs,
-    sink: trace,
+    sink,
     ...(assembly.onStep !== undefined ? { onStep: assembly.onStep } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress, progressEvery: req.progressEvery ?? 10_000 } : {}),
   });

@@ -84,6 +84,8 @@ function bundle(): Promise<string> {
 export interface Inspector {
   readonly url: string;
   readonly port: number;
+  /** Live mode: true while a page has asked the run to pause. */
+  readonly paused: boolean;
   /** Live mode: append a record for every connected page (and any that connects later). */
   push(record: TraceRecord): void;
   finish(end: TraceRecord): void;
@@ -109,6 +111,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       }
     : loadTrace((options.trace as { path: string }).path);
   const liveRecords: TraceRecord[] = [];
+  let paused = false;
   let liveEnd: TraceRecord | null = null;
   const charts = chartsFor(payload.records);
   await bundle();
@@ -174,6 +177,16 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
       ws.on('close', () => clients.delete(ws));
+      // The page's pause button pauses the run itself, not just the page's following of it.
+      ws.on('message', (data) => {
+        try {
+          const msg = JSON.parse(String(data)) as { type?: string };
+          if (msg.type === 'pause') paused = true;
+          else if (msg.type === 'resume') paused = false;
+        } catch {
+          // Not a control message: ignore.
+        }
+      });
       // A page that connects late first receives everything so far.
       for (const record of liveRecords) ws.send(JSON.stringify({ type: 'record', record }));
       if (liveEnd !== null) ws.send(JSON.stringify({ type: 'end', end: liveEnd }));
@@ -188,6 +201,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
+    get paused() {
+      return paused;
+    },
     push(record) {
       liveRecords.push(record);
       const msg = JSON.stringify({ type: 'record', record });

@@ -52,6 +52,18 @@ export class StepDivergence extends Error {
 }
 
 export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions): RunResult {
+  const run = runSteps(kernel, chooser, options);
+  for (;;) {
+    const r = run.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/**
+ * The run loop as a generator: yields the state after every step and returns the result. `runSystem`
+ * drains it; the live inspector awaits between steps, so a page can watch (and pause) a run as it goes.
+ */
+export function* runSteps(kernel: Kernel, chooser: Chooser, options: RunOptions): Generator<SystemState, RunResult> {
   const sink = options.sink ?? null;
   const stats = emptyStats();
   const faults: FaultEvent[] = [];
@@ -95,6 +107,7 @@ export function runSystem(kernel: Kernel, chooser: Chooser, options: RunOptions)
     violation = checkSpecs(kernel, state, always, sink);
     if (violation !== null) return { initial, faults, state, reason: 'violation', violation, stats };
     if (every > 0 && state.step % every === 0) options.onProgress?.(state);
+    yield state;
   }
 }
 

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 
 const BIN = join(import.meta.dirname, '../../bin/statevisor.js');
 const dir = mkdtempSync(join(tmpdir(), 'statevisor-cli-'));
@@ -233,6 +234,61 @@ describe('cli', () => {
     expect(bad.api.error).toMatch(/inspect-bad\.jsonl:1: line is not valid JSON/);
     expect(bad.err.trim().split('\n')).toHaveLength(1);
     expect(bad.code).toBe(2);
+  });
+
+  it('streams a run live to the inspector as it runs; a paused page pauses the run', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'run', 'ha-steady', '--inspect', '--pace', '4000', '--until', '20000', '--quiet'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+      child.stdout.on('data', () => {
+        const m = /inspector \(live\): (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1] as string);
+        }
+      });
+    });
+    const ws = new WebSocket(`${url.replace('http', 'ws')}api/live`);
+    let records = 0;
+    let ended = false;
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as { type: string };
+      if (msg.type === 'record') records++;
+      else if (msg.type === 'end') ended = true;
+    });
+    await new Promise((resolve) => ws.on('open', resolve));
+    ws.send(JSON.stringify({ type: 'pause' }));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const atPause = records;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Paused: at most the batch already in flight arrives, and the run has not finished.
+    expect(records - atPause).toBeLessThanOrEqual(400);
+    expect(ended).toBe(false);
+    ws.send(JSON.stringify({ type: 'resume' }));
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (ended) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 50);
+    });
+    const api = await (await fetch(`${url}api/trace`)).json();
+    expect(api.live).toBe(true);
+    expect(api.records.length).toBe(records);
+    ws.close();
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGINT');
+    });
+    expect(code).toBe(0);
+    expect(out).toContain('ok ha-steady seed 1');
   });
 
   it('rejects an unknown mutant', () => {

@@ -78,6 +78,8 @@ class Inspector {
   private selected: string | null = null;
   private ready = false;
   private paused = false;
+  /** Live mode's socket: pausing the page also pauses the run that feeds it. */
+  private socket: WebSocket | null = null;
   private live: boolean;
   private urlTimer = 0;
   private chartsRefetch: Promise<void> | null = null;
@@ -205,6 +207,9 @@ class Inspector {
     });
     this.pause.addEventListener('click', () => {
       this.paused = !this.paused;
+      if (this.socket?.readyState === WebSocket.OPEN) {
+        this.socket.send(JSON.stringify({ type: this.paused ? 'pause' : 'resume' }));
+      }
       this.renderLiveControls();
       if (!this.paused) this.goto(this.model.lastStep);
     });
@@ -577,6 +582,7 @@ class Inspector {
     };
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${proto}//${location.host}/api/live`);
+    this.socket = ws;
     ws.addEventListener('message', (ev) => {
       let msg: { type?: string; record?: TraceRecord; end?: TraceRecord };
       try {
