@@ -48,8 +48,8 @@ Commands:
   inspect [trace]          open a trace in the offline inspector (web page on 127.0.0.1)
   help [command]           this text, or a command's
 
-Every command takes --help and --json. Exit codes: 0 success, 1 a spec was violated or a
-replay diverged (or the run hit a limit), 2 bad input.`,
+Every command takes --help; those that print data take --json. Exit codes: 0 success, 1 a spec
+was violated, a check found a counterexample or a replay diverged (or a run hit a limit), 2 bad input.`,
   list: `Usage: statevisor list [--json]
 
 Lists the scenarios with their parameters, defaults and allowed ranges.`,
