@@ -58,6 +58,7 @@ Lists the scenarios with their parameters, defaults and allowed ranges.`,
 Options:
   --seed N           seed of the run (non-negative integer, default 1)
   --set NAME=VALUE   set a scenario parameter (repeatable); see 'statevisor list'
+  --params FILE      scenario parameters from a JSON file ({ "vms": 4, "dropRate": 0.1 }); --set wins
   --trace FILE       write the trace (JSONL of XState inspection records + choices) to FILE
   --steps N          stop after N steps (default ${DEFAULT_MAX_STEPS})
   --until US         virtual-time horizon in µs (default: the scenario's)
@@ -82,6 +83,7 @@ in how sends on different channels interleaved are merged (sound: they have the 
 Options:
   --mode M           bfs (default: shortest counterexample), dfs (low memory), random, swarm
   --set NAME=VALUE   override a parameter of the check configuration (repeatable)
+  --params FILE      parameters from a JSON file, validated like --set (which wins)
   --full             start from the scenario's full defaults instead of its check configuration
   --mutant NAME      plant a known bug (see 'statevisor list')
   --until US         virtual-time horizon (default: the check configuration's)
@@ -274,6 +276,7 @@ async function cmdRun(args: readonly string[], io: Io): Promise<number> {
     until: { type: 'string' },
     'max-queue': { type: 'string' },
     mutant: { type: 'string' },
+    params: { type: 'string' },
     inspect: { type: 'boolean' },
     pace: { type: 'string' },
     port: { type: 'string' },
@@ -287,7 +290,10 @@ async function cmdRun(args: readonly string[], io: Io): Promise<number> {
   const steps = intFlag('--steps', values.steps as string | undefined, 0, Number.MAX_SAFE_INTEGER);
   const until = intFlag('--until', values.until as string | undefined, 0, Number.MAX_SAFE_INTEGER);
   const maxQueue = intFlag('--max-queue', values['max-queue'] as string | undefined, 1, Number.MAX_SAFE_INTEGER);
-  const rawParams = parseSets((values.set as string[] | undefined) ?? []);
+  const rawParams = {
+    ...readParamsFile(scenario, values.params as string | undefined),
+    ...parseSets((values.set as string[] | undefined) ?? []),
+  };
   const tracePath = values.trace as string | undefined;
   const mutant = values.mutant as string | undefined;
   if (mutant !== undefined) findMutant(mutant);
@@ -488,6 +494,7 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse('check', args, {
     mode: { type: 'string' },
     set: { type: 'string', multiple: true },
+    params: { type: 'string' },
     full: { type: 'boolean' },
     mutant: { type: 'string' },
     until: { type: 'string' },
@@ -511,7 +518,10 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
   }
   const mutant = values.mutant as string | undefined;
   if (mutant !== undefined) findMutant(mutant);
-  const sets = parseSets((values.set as string[] | undefined) ?? []);
+  const sets = {
+    ...readParamsFile(scenario, values.params as string | undefined),
+    ...parseSets((values.set as string[] | undefined) ?? []),
+  };
   const full = values.full === true;
   const base = full ? {} : (scenario.check?.params ?? {});
   const rawParams = { ...base, ...sets };
@@ -947,6 +957,40 @@ function intFlag(flag: string, raw: string | undefined, min: number, max: number
   if (!Number.isSafeInteger(n) || n < min || n > max)
     throw new InputError(`${flag}: ${raw} is out of range [${min}, ${max}]`);
   return n;
+}
+
+/**
+ * A scenario file: a JSON object of parameter values. Each value is validated like a --set flag, with
+ * the file named in the error, so a bad file is one line and exit 2 before anything runs.
+ */
+function readParamsFile(scenario: Scenario, path: string | undefined): Record<string, string> {
+  if (path === undefined) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(
+      `--params: cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new InputError(`--params: '${path}' is not valid JSON`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new InputError(`--params: '${path}' must hold a JSON object of parameter values`);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'string') {
+      throw new InputError(`${path}: ${k}: expected a number, a boolean or a string, got ${JSON.stringify(v)}`);
+    }
+    out[k] = String(v);
+  }
+  resolveParams(scenario, out, `${path}: `);
+  return out;
 }
 
 function parseSets(sets: readonly string[]): Record<string, string> {

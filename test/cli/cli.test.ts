@@ -291,6 +291,26 @@ describe('cli', () => {
     expect(out).toContain('ok ha-steady seed 1');
   });
 
+  it('reads scenario parameters from a JSON file, validated like --set, with --set winning', () => {
+    const file = join(dir, 'params.json');
+    writeFileSync(file, JSON.stringify({ vms: 3, plainVms: 1, dropRate: 0.1 }));
+    const r = cli('run', 'ha-mixed', '--params', file, '--set', 'dropRate=0', '--json', '--until', '20000');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).params).toMatchObject({ vms: 3, plainVms: 1, dropRate: 0 });
+    const bad = join(dir, 'bad-params.json');
+    writeFileSync(bad, JSON.stringify({ dropRate: 2 }));
+    expectBadInput(
+      cli('run', 'ha-mixed', '--params', bad),
+      /bad-params\.json: dropRate: 2 is out of range; expected a number in \[0, 0\.5\]/,
+    );
+    writeFileSync(bad, '[1, 2]');
+    expectBadInput(cli('run', 'ha-mixed', '--params', bad), /--params: '.*bad-params\.json' must hold a JSON object/);
+    expectBadInput(
+      cli('check', 'ha-steady', '--params', join(dir, 'missing.json')),
+      /--params: cannot read '.*missing\.json': ENOENT/,
+    );
+  });
+
   it('rejects an unknown mutant', () => {
     expectBadInput(
       cli('run', 'ha-steady', '--mutant', 'nope'),
