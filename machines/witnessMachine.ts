@@ -26,6 +26,16 @@ export type WitnessSend = Send<LeaseReply>;
 
 export const WITNESS_LEASE_TIMER_ID = 'witness.lease';
 
+/** The witness's answer to a `lease.acquire`, sent back to the asker: a grant or a denial, same payload. */
+function leaseReply(event: WitnessEvent, type: 'lease.granted' | 'lease.denied') {
+  assertEvent(event, 'lease.acquire');
+  return {
+    type: 'send' as const,
+    to: event.replyTo,
+    event: { type, holder: event.holder, requestId: event.requestId },
+  };
+}
+
 export const witnessMachine = setup({
   types: {
     context: {} as WitnessContext,
@@ -51,22 +61,8 @@ export const witnessMachine = setup({
     ),
     // Cancelled before every re-arm: a plain XState actor does not replace a pending timer with the same id.
     cancelExpiry: cancel(WITNESS_LEASE_TIMER_ID),
-    sendGrant: emit(({ event }) => {
-      assertEvent(event, 'lease.acquire');
-      return {
-        type: 'send' as const,
-        to: event.replyTo,
-        event: { type: 'lease.granted' as const, holder: event.holder, requestId: event.requestId },
-      };
-    }),
-    sendDenial: emit(({ event }) => {
-      assertEvent(event, 'lease.acquire');
-      return {
-        type: 'send' as const,
-        to: event.replyTo,
-        event: { type: 'lease.denied' as const, holder: event.holder, requestId: event.requestId },
-      };
-    }),
+    sendGrant: emit(({ event }) => leaseReply(event, 'lease.granted')),
+    sendDenial: emit(({ event }) => leaseReply(event, 'lease.denied')),
     countGrant: assign({ grants: ({ context }) => context.grants + 1 }),
     countDenial: assign({ denials: ({ context }) => context.denials + 1 }),
   },
