@@ -1,9 +1,11 @@
-// Assembly of the checkpoint-HA system (SPEC.md M1): primary and backup hosts, a witness, the outside world.
-// Builds every actor's address and input from one plain config, so scenarios and tests describe systems, not wiring.
+// Assembly of the checkpoint-HA system (M1): primary and backup hosts, a witness, the outside world.
+// Builds every actor's address and input from one plain config, so scenarios and specs describe systems, not wiring.
 
-import type { AnyStateMachine } from 'xstate';
-import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
-import type { VmId, WorkloadParams } from '../machines/haEvents.js';
+import type { AnyEventObject, AnyStateMachine } from 'xstate';
+import { appMachine } from '../machines/appMachine.js';
+import { chunkBytes, checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
+import { diskMachine } from '../machines/diskMachine.js';
+import type { CheckpointChunk, VmId, WorkloadParams } from '../machines/haEvents.js';
 import { hypervisorMachine } from '../machines/hypervisorMachine.js';
 import { mmuMachine } from '../machines/mmuMachine.js';
 import { receiverMachine } from '../machines/receiverMachine.js';
@@ -12,41 +14,73 @@ import { sriovNicMachine } from '../machines/sriovNicMachine.js';
 import { vcpuMachine } from '../machines/vcpuMachine.js';
 import { witnessMachine } from '../machines/witnessMachine.js';
 import { Kernel, PERFECT_LINK } from '../src/kernel/kernel.js';
-import type { FaultPlan, LinkConfig } from '../src/kernel/types.js';
+import type { ClockConfig, FaultBudget, FaultPlan, LinkConfig } from '../src/kernel/types.js';
 
-export const PRIMARY = 'hostA';
-export const BACKUP = 'hostB';
-export const WITNESS_HOST = 'hostW';
-export const WORLD = 'world';
+/** Every address of an HA system: specs and summaries take them from here, never from constants of their own. */
+export interface HaPlan {
+  readonly primary: string;
+  readonly backup: string;
+  readonly witnessHost: string;
+  readonly world: string;
+  readonly coordinator: string;
+  readonly replica: string;
+  readonly witness: string;
+  readonly receiver: string;
+  readonly app: string;
+  readonly vms: readonly VmId[];
+  /** VMs 0..n-1 are checkpointed; the rest share the NIC unprotected (M1's mixed case). */
+  readonly checkpointedVms: readonly VmId[];
+  nic(host: string): string;
+  hypervisor(host: string): string;
+  vcpu(host: string, vm: VmId): string;
+  mmu(host: string, vm: VmId): string;
+  disk(host: string, vm: VmId): string;
+}
 
-export const addr = {
-  vcpu: (host: string, vm: VmId) => `${host}/vm${vm}/vcpu`,
-  mmu: (host: string, vm: VmId) => `${host}/vm${vm}/mmu`,
-  nic: (host: string) => `${host}/nic`,
-  hypervisor: (host: string) => `${host}/hypervisor`,
-  coordinator: `${PRIMARY}/coordinator`,
-  replica: `${BACKUP}/replica`,
-  witness: `${WITNESS_HOST}/witness`,
-  receiver: `${WORLD}/receiver`,
-} as const;
+export function haPlan(vmCount: number, checkpointingVmCount: number): HaPlan {
+  const primary = 'hostA';
+  const backup = 'hostB';
+  return {
+    primary,
+    backup,
+    witnessHost: 'hostW',
+    world: 'world',
+    coordinator: `${primary}/coordinator`,
+    replica: `${backup}/replica`,
+    witness: 'hostW/witness',
+    receiver: 'world/receiver',
+    app: 'world/app',
+    vms: Array.from({ length: vmCount }, (_, i) => i),
+    checkpointedVms: Array.from({ length: checkpointingVmCount }, (_, i) => i),
+    nic: (host) => `${host}/nic`,
+    hypervisor: (host) => `${host}/hypervisor`,
+    vcpu: (host, vm) => `${host}/vm${vm}/vcpu`,
+    mmu: (host, vm) => `${host}/vm${vm}/mmu`,
+    disk: (host, vm) => `${host}/vm${vm}/disk`,
+  };
+}
 
 export interface HaConfig {
   readonly vmCount: number;
-  /** VMs 0..checkpointingVmCount-1 are checkpointed; the rest share the NIC unprotected (M1's mixed case). */
   readonly checkpointingVmCount: number;
   readonly workload: WorkloadParams;
   readonly sliceUs: number;
   readonly epochUs: number;
+  readonly maxOutstanding: number;
+  readonly pageCopyUs: number;
   readonly ackTimeoutUs: number;
   readonly maxRetransmits: number;
   readonly retryUs: number;
+  readonly degradeAfterRetries: number;
   readonly heartbeatUs: number;
   readonly heartbeatTimeoutUs: number;
   readonly confirmUs: number;
   readonly leaseUs: number;
   readonly leaseSkewUs: number;
   readonly leaseRetryUs: number;
+  readonly joinRetryUs: number;
   readonly bufferCapacity: number;
+  readonly receiverWindow: number;
   readonly txUs: number;
   readonly txBatch: number;
   readonly priority: boolean;
@@ -57,126 +91,154 @@ export interface HaConfig {
   /** Links from both NICs to the outside world (ordered, like TCP). */
   readonly worldLink: LinkConfig;
   readonly faults: readonly FaultPlan[];
+  readonly faultBudget?: FaultBudget;
+  readonly clocks?: ClockConfig;
   readonly maxQueue?: number;
-  /** Replacement machines by machine id (mutants for spec tests). */
+  /** Replacement machines by machine id (mutants). */
   readonly overrides?: Readonly<Record<string, AnyStateMachine>>;
 }
 
-export function checkpointingVms(config: HaConfig): VmId[] {
-  return Array.from({ length: config.checkpointingVmCount }, (_, i) => i);
+/** Wire size of an HA message: a checkpoint chunk by its pages, blocks and packets; anything else 64 bytes. */
+export function haMessageBytes(event: AnyEventObject): number {
+  return event.type === 'checkpoint.chunk' ? chunkBytes(event as unknown as CheckpointChunk) : 64;
 }
 
-export function buildHa(config: HaConfig): Kernel {
+export function buildHa(config: HaConfig): { kernel: Kernel; plan: HaPlan } {
+  const plan = haPlan(config.vmCount, config.checkpointingVmCount);
   const kernel = new Kernel({
     links: {
-      [`${PRIMARY}<->${BACKUP}`]: config.link,
-      [`${PRIMARY}<->${WITNESS_HOST}`]: config.witnessLink,
-      [`${BACKUP}<->${WITNESS_HOST}`]: config.witnessLink,
-      [`${PRIMARY}<->${WORLD}`]: config.worldLink,
-      [`${BACKUP}<->${WORLD}`]: config.worldLink,
+      [`${plan.primary}<->${plan.backup}`]: config.link,
+      [`${plan.primary}<->${plan.witnessHost}`]: config.witnessLink,
+      [`${plan.backup}<->${plan.witnessHost}`]: config.witnessLink,
+      [`${plan.primary}<->${plan.world}`]: config.worldLink,
+      [`${plan.backup}<->${plan.world}`]: config.worldLink,
     },
     defaultLink: PERFECT_LINK,
     // Messages inside a host take a little virtual time, so a stun or a capture has a duration.
     localLatencyUs: 2,
     faults: config.faults,
+    messageBytes: haMessageBytes,
+    ...(config.faultBudget !== undefined ? { faultBudget: config.faultBudget } : {}),
+    ...(config.clocks !== undefined ? { clocks: config.clocks } : {}),
     ...(config.maxQueue !== undefined ? { maxQueue: config.maxQueue } : {}),
   });
   const pick = (m: AnyStateMachine) => config.overrides?.[m.id] ?? m;
-  const vms = Array.from({ length: config.vmCount }, (_, i) => i);
-  const ckpt = checkpointingVms(config);
-  const isCkpt = (vm: VmId) => vm < config.checkpointingVmCount;
-
-  for (const host of [PRIMARY, BACKUP]) {
-    const standby = host === BACKUP;
-    // Only checkpointed VMs exist on the backup: the others are not protected and are lost with the primary.
-    const hostVms = standby ? ckpt : vms;
-    kernel.register(addr.hypervisor(host), pick(hypervisorMachine), {
-      input: {
-        host,
-        role: standby ? 'backup' : 'primary',
-        nic: addr.nic(host),
-        vms: hostVms.map((vm) => ({
-          vm,
-          vcpu: addr.vcpu(host, vm),
-          mmu: addr.mmu(host, vm),
-          checkpointing: !standby && isCkpt(vm),
-        })),
-      },
-    });
-    kernel.register(addr.nic(host), pick(sriovNicMachine), {
-      input: {
-        host,
-        receiver: addr.receiver,
-        coordinator: standby ? null : addr.coordinator,
-        vcpus: Object.fromEntries(hostVms.map((vm) => [String(vm), addr.vcpu(host, vm)])),
-        bufferCapacity: config.bufferCapacity,
-        txUs: config.txUs,
-        txBatch: config.txBatch,
-        priority: config.priority,
-        standby,
-        vfs: standby ? {} : Object.fromEntries(hostVms.map((vm) => [String(vm), isCkpt(vm)])),
-      },
-    });
-    if (!standby) {
-      kernel.register(addr.coordinator, pick(checkpointCoordinatorMachine), {
-        input: {
-          self: addr.coordinator,
-          hypervisor: addr.hypervisor(host),
-          replica: addr.replica,
-          witness: addr.witness,
-          nic: addr.nic(host),
-          holder: PRIMARY,
-          vms: ckpt,
-          epochUs: config.epochUs,
-          ackTimeoutUs: config.ackTimeoutUs,
-          maxRetransmits: config.maxRetransmits,
-          retryUs: config.retryUs,
-          heartbeatUs: config.heartbeatUs,
-          leaseUs: config.leaseUs,
-        },
-      });
-    } else {
-      kernel.register(addr.replica, pick(replicaMachine), {
-        input: {
-          self: addr.replica,
-          coordinator: addr.coordinator,
-          witness: addr.witness,
-          hypervisor: addr.hypervisor(host),
-          holder: BACKUP,
-          vms: ckpt,
-          workload: config.workload,
-          pageCount: config.workload.pageCount,
-          heartbeatTimeoutUs: config.heartbeatTimeoutUs,
-          confirmUs: config.confirmUs,
-          leaseRetryUs: config.leaseRetryUs,
-        },
-      });
-    }
-    for (const vm of hostVms) {
-      kernel.register(addr.vcpu(host, vm), pick(vcpuMachine), {
-        input: {
-          vm,
-          mmu: addr.mmu(host, vm),
-          nic: addr.nic(host),
-          workload: config.workload,
-          sliceUs: config.sliceUs,
-          standby,
-          checkpointing: !standby && isCkpt(vm),
-        },
-      });
-      kernel.register(addr.mmu(host, vm), pick(mmuMachine), {
-        input: {
-          vm,
-          coordinator: standby ? addr.replica : addr.coordinator,
-          pageCount: config.workload.pageCount,
-          standby,
-        },
-      });
-    }
-  }
-  kernel.register(addr.witness, pick(witnessMachine), {
+  registerHost(kernel, config, plan, plan.primary, pick);
+  registerHost(kernel, config, plan, plan.backup, pick);
+  // The witness's lease record survives its crashes (it is on disk); only its timers die.
+  kernel.register(plan.witness, pick(witnessMachine), {
     input: { leaseUs: config.leaseUs, skewUs: config.leaseSkewUs },
+    durable: true,
   });
-  kernel.register(addr.receiver, pick(receiverMachine), { input: { vms } });
-  return kernel;
+  kernel.register(plan.receiver, pick(receiverMachine), {
+    input: { vms: plan.vms, app: plan.app, windowPackets: config.receiverWindow },
+  });
+  kernel.register(plan.app, pick(appMachine));
+  return { kernel, plan };
+}
+
+function registerHost(
+  kernel: Kernel,
+  config: HaConfig,
+  plan: HaPlan,
+  host: string,
+  pick: (m: AnyStateMachine) => AnyStateMachine,
+): void {
+  const standby = host === plan.backup;
+  const isCkpt = (vm: VmId) => vm < config.checkpointingVmCount;
+  // Only checkpointed VMs exist on the backup: the others are not protected and are lost with the primary.
+  const hostVms = standby ? plan.checkpointedVms : plan.vms;
+  kernel.register(plan.hypervisor(host), pick(hypervisorMachine), {
+    input: {
+      host,
+      role: standby ? 'backup' : 'primary',
+      nic: plan.nic(host),
+      vms: hostVms.map((vm) => ({
+        vm,
+        vcpu: plan.vcpu(host, vm),
+        mmu: plan.mmu(host, vm),
+        checkpointing: !standby && isCkpt(vm),
+      })),
+    },
+  });
+  kernel.register(plan.nic(host), pick(sriovNicMachine), {
+    input: {
+      host,
+      receiver: plan.receiver,
+      coordinator: standby ? null : plan.coordinator,
+      vcpus: Object.fromEntries(hostVms.map((vm) => [String(vm), plan.vcpu(host, vm)])),
+      bufferCapacity: config.bufferCapacity,
+      txUs: config.txUs,
+      txBatch: config.txBatch,
+      priority: config.priority,
+      standby,
+      vfs: standby ? {} : Object.fromEntries(hostVms.map((vm) => [String(vm), isCkpt(vm)])),
+    },
+  });
+  if (standby) registerReplica(kernel, config, plan, pick);
+  else registerCoordinator(kernel, config, plan, pick);
+  for (const vm of hostVms) {
+    const checkpointing = !standby && isCkpt(vm);
+    kernel.register(plan.vcpu(host, vm), pick(vcpuMachine), {
+      input: {
+        vm,
+        mmu: plan.mmu(host, vm),
+        disk: plan.disk(host, vm),
+        nic: plan.nic(host),
+        workload: config.workload,
+        sliceUs: config.sliceUs,
+        standby,
+        checkpointing,
+      },
+    });
+    kernel.register(plan.mmu(host, vm), pick(mmuMachine), {
+      input: { vm, coordinator: plan.coordinator, pageCount: config.workload.pageCount, pageCopyUs: config.pageCopyUs, standby },
+    });
+    kernel.register(plan.disk(host, vm), pick(diskMachine), {
+      input: { vm, coordinator: checkpointing ? plan.coordinator : null, blockCount: config.workload.diskBlocks },
+    });
+  }
+}
+
+function registerCoordinator(kernel: Kernel, c: HaConfig, plan: HaPlan, pick: (m: AnyStateMachine) => AnyStateMachine) {
+  kernel.register(plan.coordinator, pick(checkpointCoordinatorMachine), {
+    input: {
+      self: plan.coordinator,
+      hypervisor: plan.hypervisor(plan.primary),
+      replica: plan.replica,
+      witness: plan.witness,
+      nic: plan.nic(plan.primary),
+      holder: plan.primary,
+      vms: plan.checkpointedVms,
+      epochUs: c.epochUs,
+      maxOutstanding: c.maxOutstanding,
+      ackTimeoutUs: c.ackTimeoutUs,
+      maxRetransmits: c.maxRetransmits,
+      retryUs: c.retryUs,
+      degradeAfterRetries: c.degradeAfterRetries,
+      heartbeatUs: c.heartbeatUs,
+      leaseUs: c.leaseUs,
+    },
+  });
+}
+
+function registerReplica(kernel: Kernel, c: HaConfig, plan: HaPlan, pick: (m: AnyStateMachine) => AnyStateMachine) {
+  kernel.register(plan.replica, pick(replicaMachine), {
+    input: {
+      self: plan.replica,
+      coordinator: plan.coordinator,
+      witness: plan.witness,
+      hypervisor: plan.hypervisor(plan.backup),
+      disks: Object.fromEntries(plan.checkpointedVms.map((vm) => [String(vm), plan.disk(plan.backup, vm)])),
+      holder: plan.backup,
+      vms: plan.checkpointedVms,
+      workload: c.workload,
+      pageCount: c.workload.pageCount,
+      heartbeatTimeoutUs: c.heartbeatTimeoutUs,
+      confirmUs: c.confirmUs,
+      leaseRetryUs: c.leaseRetryUs,
+      joinRetryUs: c.joinRetryUs,
+      maxStagedEpochs: c.maxOutstanding + 1,
+    },
+  });
 }

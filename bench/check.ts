@@ -6,7 +6,7 @@ import { explore } from '../src/check/explore.js';
 import { forEachInitial, forEachSuccessor } from '../src/check/successors.js';
 import type { SystemState } from '../src/kernel/types.js';
 import { findScenario } from '../src/scenarios/index.js';
-import { resolveParams } from '../src/scenarios/types.js';
+import { assemble, defaultCheck, resolveParams } from '../src/scenarios/types.js';
 
 function sig(x: number): number {
   return Number(x.toPrecision(3));
@@ -14,13 +14,13 @@ function sig(x: number): number {
 
 export function benchCheck(progress: (line: string) => void) {
   const scenario = findScenario('ha-failover');
-  const check = scenario.check;
+  const check = defaultCheck(scenario);
   if (check === undefined) throw new Error('ha-failover has no check configuration');
   const params = resolveParams(scenario, check.params);
   const rounds: { statesPerSec: number; transitionsPerSec: number; bareTransitionsPerSec: number; hashUs: number }[] =
     [];
   for (let round = 0; round < 4; round++) {
-    const a = scenario.build(params);
+    const a = assemble(scenario, params);
     const t0 = performance.now();
     const r = explore(a.kernel, {
       mode: 'bfs',
@@ -29,12 +29,11 @@ export function benchCheck(progress: (line: string) => void) {
       maxStates: 1e9,
       maxTimeMs: 1e9,
       maxMemoryBytes: 1e12,
-      specs: a.specs,
       now: () => performance.now(),
     });
     const exploreMs = performance.now() - t0;
     // The same states again, with nothing but the kernel: enumerate every successor of every reachable state.
-    const b = scenario.build(params);
+    const b = assemble(scenario, params);
     const states: SystemState[] = [];
     const seen = new Set<string>();
     const queue: SystemState[] = [];

@@ -1,11 +1,10 @@
-// The primary's checkpoint coordinator: runs the epoch protocol (stun, capture, resume, ship, ack, commit) of SPEC.md M1.
-// It also holds the witness lease that fences the primary's NIC and sends the heartbeats the backup watches.
+// The primary's checkpoint coordinator: runs the pipelined epoch protocol of M1 (stun, capture, resume, ship, ack,
+// commit), degrades to unprotected running when the backup is gone and re-seeds it, and holds the witness lease.
 
-import { assertEvent, assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
+import { and, assertEvent, assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
 import type {
   CheckpointChunk,
   CoordinatorEvent,
-  CpuState,
   HypervisorEvent,
   NicEvent,
   ReplicaEvent,
@@ -26,54 +25,81 @@ export interface CheckpointCoordinatorInput {
   /** The checkpointing VMs; chunks are sent in this order. */
   readonly vms: readonly VmId[];
   readonly epochUs: number;
+  /** Checkpoints shipped and not yet acknowledged at once (1 = stop-and-wait; Remus pipelines). */
+  readonly maxOutstanding: number;
   readonly ackTimeoutUs: number;
-  /** Fast retransmits of one checkpoint before the backup is declared unreachable. */
+  /** Fast retransmits before the backup counts as unreachable. */
   readonly maxRetransmits: number;
-  /** Slow retransmit period once the backup is unreachable. */
+  /** Slow retransmit period once the backup is unreachable, and the probe period while unprotected. */
   readonly retryUs: number;
+  /** Slow retries before the primary stops waiting and runs unprotected (Remus's degraded mode). */
+  readonly degradeAfterRetries: number;
   readonly heartbeatUs: number;
   readonly leaseUs: number;
 }
 
-/** One VM's capture of one epoch: the `checkpoint.captured` payload without its type. */
-export type CapturedChunk = CheckpointChunk;
+type Captured = Extract<CoordinatorEvent, { type: 'checkpoint.captured' }>;
+type DiskCaptured = Extract<CoordinatorEvent, { type: 'checkpoint.diskCaptured' }>;
 
-/** The checkpoint sent to the replica and not yet acknowledged. */
+/** One VM's two halves of a capture: memory from its MMU, the disk log from its disk. */
+export interface VmCapture {
+  readonly mem?: Captured;
+  readonly disk?: DiskCaptured;
+}
+
+/** A checkpoint shipped to the replica and not yet acknowledged. */
 export interface InFlightCheckpoint {
   readonly epoch: number;
-  readonly chunks: readonly CapturedChunk[];
+  readonly full: boolean;
+  readonly chunks: readonly CheckpointChunk[];
   /** Per VM (key String(vm)), the last seq the NIC had put on the wire when the checkpoint was taken. */
   readonly watermark: Readonly<Record<string, number>>;
 }
 
+/** protected: output waits for commits; unprotected: the witness lets only this host run, output flows. */
+export type ProtectionMode = 'protected' | 'unprotected' | 'reseeding';
+
 export interface CheckpointCoordinatorStats {
   readonly checkpoints: number;
+  readonly fullCheckpoints: number;
   /** Bytes of every chunk sent, retransmits included (see chunkBytes). */
   readonly bytesSent: number;
-  /** Fast retransmits (the slow retries of backupUnreachable are not counted here). */
-  readonly retransmitCount: number;
-  /** Dirty pages of every chunk sent, retransmits included. */
   readonly pagesSent: number;
+  readonly retransmitCount: number;
+  readonly degradations: number;
 }
 
 export interface CheckpointCoordinatorContext extends CheckpointCoordinatorInput {
   /** The epoch executing now, which is the next one to be captured (epoch 1 is the first interval). */
   readonly epoch: number;
+  readonly captureFull: boolean;
   /** Captures of the epoch being captured, keyed String(vm). */
-  readonly captures: Readonly<Record<string, CapturedChunk>>;
-  readonly inFlight: InFlightCheckpoint | null;
-  /** Last epoch the backup acknowledged and the NIC was told to release. */
+  readonly captures: Readonly<Record<string, VmCapture>>;
+  /** Oldest first; at most maxOutstanding. */
+  readonly inFlight: readonly InFlightCheckpoint[];
   readonly committedEpoch: number;
-  /** Fast retransmits of the checkpoint in flight. */
   readonly retransmits: number;
+  readonly slowRetries: number;
+  /** The next capture must be full: the backup restarted or went stale. */
+  readonly needFull: boolean;
+  readonly mode: ProtectionMode;
+  /** The epoch of the full checkpoint that re-seeds the backup (0: none shipped yet). */
+  readonly reseedEpoch: number;
   /** Per VM (key String(vm)), the highest seq the NIC reported on the wire. */
   readonly releasedThrough: Readonly<Record<string, number>>;
-  /** Id of the last lease request; bumped on every request. */
+  /** Lease requests: the last id used, the one whose grant is held (0: none), and those whose term still runs. */
   readonly leaseRequestId: number;
+  readonly leaseHeldId: number;
+  readonly leaseLive: readonly number[];
+  /** Id of the last degrade/protect request to the witness (its own counter, so renewals cannot hide a reply). */
+  readonly protectionRequestId: number;
   readonly stats: CheckpointCoordinatorStats;
 }
 
-export type CheckpointCoordinatorEvent = CoordinatorEvent;
+/** Events the regions raise for one another inside a macrostep. */
+type InternalEvent = { type: 'checkpoint.shipped' } | { type: 'coordinator.degrade' } | { type: 'coordinator.abandon' };
+
+export type CheckpointCoordinatorEvent = CoordinatorEvent | InternalEvent;
 
 export type CheckpointCoordinatorEmitted =
   | Send<HypervisorEvent>
@@ -83,19 +109,30 @@ export type CheckpointCoordinatorEmitted =
 
 export const EPOCH_TIMER_ID = 'checkpoint.epoch';
 export const ACK_TIMER_ID = 'checkpoint.ack';
+export const PROBE_TIMER_ID = 'protection.probe';
 export const LEASE_RENEW_TIMER_ID = 'lease.renew';
-export const LEASE_EXPIRY_TIMER_ID = 'lease.expiry';
 export const HEARTBEAT_TIMER_ID = 'heartbeat';
+export const leaseTermTimerId = (requestId: number): string => `lease.term.${requestId}`;
 
-/** Wire size of one chunk: 4 KiB per dirty page, 64 bytes per output packet, a 64-byte header. */
-export function chunkBytes(chunk: Pick<CapturedChunk, 'pages' | 'outputs'>): number {
-  return (chunk.pages.length / 2) * 4096 + chunk.outputs.length * 64 + 64;
+/** Wire size of one chunk: 4 KiB per page and per disk block, 64 bytes per output packet, a 64-byte header. */
+export function chunkBytes(chunk: Pick<CheckpointChunk, 'pages' | 'disk' | 'outputs'>): number {
+  return (chunk.pages.length / 2) * 4096 + (chunk.disk.length / 2) * 4096 + chunk.outputs.length * 64 + 64;
 }
 
 /** Renewing four times per lease period leaves three chances to be granted again before the lease runs out. */
 function renewDelayUs(leaseUs: number): number {
   return Math.max(1, Math.floor(leaseUs / 4));
 }
+
+function chunksOf(ctx: CheckpointCoordinatorContext): CheckpointChunk[] {
+  return ctx.vms.map((vm) => {
+    const c = ctx.captures[String(vm)] as Required<VmCapture>;
+    const { mem, disk } = c;
+    return { vm, epoch: ctx.epoch, full: ctx.captureFull, cpu: mem.cpu, pages: mem.pages, disk: disk.writes, outputs: mem.outputs };
+  });
+}
+
+const send = <E>(to: string, event: E) => ({ type: 'send' as const, to, event });
 
 export const checkpointCoordinatorMachine = setup({
   types: {
@@ -105,145 +142,131 @@ export const checkpointCoordinatorMachine = setup({
     emitted: {} as CheckpointCoordinatorEmitted,
   },
   actions: {
-    // --- epochs
+    // --- epochs: the timer runs from one stun to the next, whatever the acks do (pipelining).
     armEpochTimer: raise({ type: 'checkpoint.tick' }, { id: EPOCH_TIMER_ID, delay: ({ context }) => context.epochUs }),
-    clearCaptures: assign({ captures: () => ({}) }),
-    stunVms: emit(({ context }) => ({
-      type: 'send' as const,
-      to: context.hypervisor,
-      event: { type: 'hypervisor.stun' as const, epoch: context.epoch },
-    })),
+    cancelEpochTimer: cancel(EPOCH_TIMER_ID),
+    beginCapture: assign(({ context }) => ({ captures: {}, captureFull: context.needFull, needFull: false })),
+    stunVms: emit(({ context }) =>
+      send(context.hypervisor, { type: 'hypervisor.stun' as const, epoch: context.epoch, full: context.captureFull }),
+    ),
     storeCapture: assign({
       captures: ({ context, event }) => {
-        assertEvent(event, 'checkpoint.captured');
-        const { type: _type, ...chunk } = event;
-        return { ...context.captures, [String(event.vm)]: chunk };
+        if (event.type !== 'checkpoint.captured' && event.type !== 'checkpoint.diskCaptured') return context.captures;
+        const key = String(event.vm);
+        const part = event.type === 'checkpoint.captured' ? { mem: event } : { disk: event };
+        return { ...context.captures, [key]: { ...context.captures[key], ...part } };
       },
     }),
-    resumeVms: emit(({ context }) => ({
-      type: 'send' as const,
-      to: context.hypervisor,
-      event: { type: 'hypervisor.resume' as const, epoch: context.epoch },
+    resumeVms: emit(({ context }) => send(context.hypervisor, { type: 'hypervisor.resume' as const, epoch: context.epoch })),
+    recordInFlight: assign(({ context }) => ({
+      inFlight: [
+        ...context.inFlight,
+        { epoch: context.epoch, full: context.captureFull, chunks: chunksOf(context), watermark: context.releasedThrough },
+      ],
+      captures: {},
+      reseedEpoch: context.captureFull ? context.epoch : context.reseedEpoch,
     })),
-    recordInFlight: assign({
-      inFlight: ({ context }) => ({
-        epoch: context.epoch,
-        chunks: context.vms.map((vm) => context.captures[String(vm)] as CapturedChunk),
-        watermark: context.releasedThrough,
-      }),
-      captures: () => ({}),
-      retransmits: 0,
+    shipLatest: enqueueActions(({ context, enqueue }) => {
+      const cp = context.inFlight[context.inFlight.length - 1];
+      if (cp !== undefined) shipCheckpoint(cp, context, enqueue);
     }),
-    // Used for the first send and every retransmit alike, so a retransmit is byte-for-byte the original checkpoint.
-    sendCheckpoint: enqueueActions(({ context, enqueue }) => {
-      const inFlight = context.inFlight;
-      if (inFlight === null) return;
-      let bytes = 0;
-      let pages = 0;
-      for (const chunk of inFlight.chunks) {
-        enqueue.emit({
-          type: 'send',
-          to: context.replica,
-          event: {
-            type: 'checkpoint.chunk',
-            epoch: inFlight.epoch,
-            vm: chunk.vm,
-            cpu: chunk.cpu,
-            pages: chunk.pages,
-            outputs: chunk.outputs,
-            digest: chunk.digest,
-          },
-        });
-        bytes += chunkBytes(chunk);
-        pages += chunk.pages.length / 2;
-      }
-      enqueue.emit({
-        type: 'send',
-        to: context.replica,
-        event: {
-          type: 'checkpoint.seal',
-          epoch: inFlight.epoch,
-          chunkCount: inFlight.chunks.length,
-          watermark: inFlight.watermark,
-        },
-      });
-      enqueue.assign({
-        stats: {
-          ...context.stats,
-          bytesSent: context.stats.bytesSent + bytes,
-          pagesSent: context.stats.pagesSent + pages,
-        },
-      });
+    // A retransmit is byte-for-byte the original: every checkpoint still unacknowledged, oldest first.
+    shipAll: enqueueActions(({ context, enqueue }) => {
+      for (const cp of context.inFlight) shipCheckpoint(cp, context, enqueue);
     }),
+    announceShipped: raise({ type: 'checkpoint.shipped' }),
     advanceEpoch: assign({ epoch: ({ context }) => context.epoch + 1 }),
     countCheckpoint: assign({
-      stats: ({ context }) => ({ ...context.stats, checkpoints: context.stats.checkpoints + 1 }),
+      stats: ({ context }) => ({
+        ...context.stats,
+        checkpoints: context.stats.checkpoints + 1,
+        fullCheckpoints: context.stats.fullCheckpoints + (context.captureFull ? 1 : 0),
+      }),
     }),
-    armAckTimer: raise(
-      { type: 'checkpoint.ackTimedOut' },
-      { id: ACK_TIMER_ID, delay: ({ context }) => context.ackTimeoutUs },
-    ),
-    armRetryTimer: raise(
-      { type: 'checkpoint.ackTimedOut' },
-      { id: ACK_TIMER_ID, delay: ({ context }) => context.retryUs },
-    ),
+
+    // --- shipping
+    armAckTimer: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(ACK_TIMER_ID);
+      enqueue.raise({ type: 'checkpoint.ackTimedOut' }, { id: ACK_TIMER_ID, delay: context.ackTimeoutUs });
+    }),
+    armRetryTimer: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(ACK_TIMER_ID);
+      enqueue.raise({ type: 'checkpoint.ackTimedOut' }, { id: ACK_TIMER_ID, delay: context.retryUs });
+    }),
+    cancelAckTimer: cancel(ACK_TIMER_ID),
     countRetransmit: assign({
       retransmits: ({ context }) => context.retransmits + 1,
       stats: ({ context }) => ({ ...context.stats, retransmitCount: context.stats.retransmitCount + 1 }),
     }),
-    // Output commit: the NIC may release epoch e's packets only once the backup holds checkpoint e.
-    commitCheckpoint: enqueueActions(({ context, enqueue }) => {
-      const inFlight = context.inFlight;
-      if (inFlight === null) return;
-      enqueue.cancel(ACK_TIMER_ID);
-      enqueue.emit({ type: 'send', to: context.nic, event: { type: 'checkpoint.committed', epoch: inFlight.epoch } });
-      enqueue.assign({ committedEpoch: inFlight.epoch, inFlight: null, retransmits: 0 });
-    }),
-
-    // --- lease
-    // The id is computed once here because enqueued assigns are not visible to the emit enqueued beside them.
-    requestLease: enqueueActions(({ context, enqueue }) => {
-      const requestId = context.leaseRequestId + 1;
-      enqueue.assign({ leaseRequestId: requestId });
-      enqueue.emit({
-        type: 'send',
-        to: context.witness,
-        event: { type: 'lease.acquire', holder: context.holder, replyTo: context.self, requestId },
+    countSlowRetry: assign({ slowRetries: ({ context }) => context.slowRetries + 1 }),
+    raiseDegrade: raise({ type: 'coordinator.degrade' }),
+    // Output commit: the NIC may release epoch e's packets only once the backup holds checkpoint e. Acks are cumulative.
+    commitCheckpoint: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'checkpoint.acked');
+      enqueue.emit(send(context.nic, { type: 'checkpoint.committed', epoch: event.epoch }));
+      enqueue.assign({
+        committedEpoch: Math.max(context.committedEpoch, event.epoch),
+        inFlight: context.inFlight.filter((cp) => cp.epoch > event.epoch),
+        retransmits: 0,
+        slowRetries: 0,
       });
     }),
-    // The lease timers are re-armed while still pending (a renewal, a state change): cancelling first makes a plain
-    // XState actor, whose scheduler keeps the old timeout of a re-raised id, behave like the kernel, which replaces it.
+    // Checkpoints the backup will never take (it restarted, or went stale): their output waits for the full one.
+    abandonInFlight: assign({ inFlight: [], retransmits: 0, slowRetries: 0, needFull: true }),
+    raiseAbandon: raise({ type: 'coordinator.abandon' }),
+
+    // --- protection
+    setMode: assign({
+      mode: (_, params: { mode: ProtectionMode }) => params.mode,
+    }),
+    countDegradation: assign({ stats: ({ context }) => ({ ...context.stats, degradations: context.stats.degradations + 1 }) }),
+    askWitness: enqueueActions(({ context, enqueue }, params: { type: 'lease.degrade' | 'lease.protect' }) => {
+      const requestId = context.protectionRequestId + 1;
+      enqueue.assign({ protectionRequestId: requestId });
+      enqueue.emit(send(context.witness, { type: params.type, holder: context.holder, replyTo: context.self, requestId }));
+    }),
+    unprotectNic: emit(({ context }) => send(context.nic, { type: 'nic.unprotect' as const })),
+    protectNic: emit(({ context }) => send(context.nic, { type: 'nic.protect' as const, after: context.epoch })),
+    armProbe: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(PROBE_TIMER_ID);
+      enqueue.raise({ type: 'protection.probeDue' }, { id: PROBE_TIMER_ID, delay: context.retryUs });
+    }),
+    cancelProbe: cancel(PROBE_TIMER_ID),
+    probeReplica: emit(({ context }) => send(context.replica, { type: 'replica.probe' as const })),
+    markNeedFull: assign({ needFull: true }),
+
+    // --- lease: a term runs from when its request was sent, so it always ends before the witness's copy does.
+    requestLease: enqueueActions(({ context, enqueue }) => {
+      const requestId = context.leaseRequestId + 1;
+      enqueue.assign({ leaseRequestId: requestId, leaseLive: [...context.leaseLive, requestId] });
+      enqueue.raise({ type: 'lease.expired', requestId }, { id: leaseTermTimerId(requestId), delay: context.leaseUs });
+      enqueue.emit(
+        send(context.witness, { type: 'lease.acquire', holder: context.holder, replyTo: context.self, requestId }),
+      );
+    }),
     armLeaseRenew: enqueueActions(({ context, enqueue }) => {
       enqueue.cancel(LEASE_RENEW_TIMER_ID);
       enqueue.raise({ type: 'lease.renewDue' }, { id: LEASE_RENEW_TIMER_ID, delay: renewDelayUs(context.leaseUs) });
     }),
-    // Counted from the grant's receipt, never earlier than the witness's grant, so the primary's lease ends first.
-    armLeaseExpiry: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(LEASE_EXPIRY_TIMER_ID);
-      enqueue.raise({ type: 'lease.expired' }, { id: LEASE_EXPIRY_TIMER_ID, delay: context.leaseUs });
+    // The newest granted term replaces the older ones, whose timers are no longer needed.
+    holdGrant: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'lease.granted');
+      for (const id of context.leaseLive) if (id < event.requestId) enqueue.cancel(leaseTermTimerId(id));
+      enqueue.assign({ leaseHeldId: event.requestId, leaseLive: context.leaseLive.filter((id) => id >= event.requestId) });
     }),
-    cancelLeaseExpiry: cancel(LEASE_EXPIRY_TIMER_ID),
-    fenceNic: emit(({ context }) => ({
-      type: 'send' as const,
-      to: context.nic,
-      event: { type: 'nic.fence' as const },
-    })),
-    unfenceNic: emit(({ context }) => ({
-      type: 'send' as const,
-      to: context.nic,
-      event: { type: 'nic.unfence' as const },
-    })),
+    forgetTerm: assign({
+      leaseLive: ({ context, event }) => {
+        assertEvent(event, 'lease.expired');
+        return context.leaseLive.filter((id) => id !== event.requestId);
+      },
+    }),
+    dropHeld: assign({ leaseHeldId: 0 }),
+    fenceNic: emit(({ context }) => send(context.nic, { type: 'nic.fence' as const })),
+    unfenceNic: emit(({ context }) => send(context.nic, { type: 'nic.unfence' as const })),
 
     // --- heartbeat
-    armHeartbeat: raise(
-      { type: 'heartbeat.due' },
-      { id: HEARTBEAT_TIMER_ID, delay: ({ context }) => context.heartbeatUs },
-    ),
-    sendHeartbeat: emit(({ context }) => ({
-      type: 'send' as const,
-      to: context.replica,
-      event: { type: 'heartbeat.beat' as const },
-    })),
+    armHeartbeat: raise({ type: 'heartbeat.due' }, { id: HEARTBEAT_TIMER_ID, delay: ({ context }) => context.heartbeatUs }),
+    sendHeartbeat: emit(({ context }) => send(context.replica, { type: 'heartbeat.beat' as const })),
 
     // --- root
     mergeReleasedThrough: assign({
@@ -257,26 +280,53 @@ export const checkpointCoordinatorMachine = setup({
   },
   guards: {
     hasCheckpointingVms: ({ context }) => context.vms.length > 0,
+    hasSlot: ({ context }) => context.inFlight.length < context.maxOutstanding,
+    isUnprotected: ({ context }) => context.mode === 'unprotected',
+    isReseedDue: ({ context }) => context.mode === 'reseeding' && context.needFull,
     isCaptureOfCurrentEpoch: ({ context, event }) =>
-      event.type === 'checkpoint.captured' && event.epoch === context.epoch,
-    hasAllCaptures: ({ context }) => context.vms.every((vm) => context.captures[String(vm)] !== undefined),
+      (event.type === 'checkpoint.captured' || event.type === 'checkpoint.diskCaptured') &&
+      event.epoch === context.epoch,
+    hasAllCaptures: ({ context }) =>
+      context.vms.every((vm) => {
+        const c = context.captures[String(vm)];
+        return c?.mem !== undefined && c.disk !== undefined;
+      }),
     isAckOfInFlight: ({ context, event }) =>
-      event.type === 'checkpoint.acked' && context.inFlight !== null && event.epoch === context.inFlight.epoch,
+      event.type === 'checkpoint.acked' && context.inFlight.some((cp) => cp.epoch === event.epoch),
+    isLastInFlight: ({ context, event }) =>
+      event.type === 'checkpoint.acked' && event.epoch >= (context.inFlight[context.inFlight.length - 1]?.epoch ?? 0),
     hasRetransmitsLeft: ({ context }) => context.retransmits < context.maxRetransmits,
-    isOwnGrant: ({ context, event }) => event.type === 'lease.granted' && event.holder === context.holder,
+    isDegradeDue: ({ context }) => context.slowRetries + 1 >= context.degradeAfterRetries,
+    isReseedAcked: ({ context, event }) =>
+      event.type === 'checkpoint.acked' && context.reseedEpoch > 0 && event.epoch >= context.reseedEpoch,
+    isOwnGrant: ({ context, event }) =>
+      event.type === 'lease.granted' && event.holder === context.holder && context.leaseLive.includes(event.requestId),
+    isNewerGrant: ({ context, event }) => event.type === 'lease.granted' && event.requestId > context.leaseHeldId,
+    isHeldTermOver: ({ context, event }) => event.type === 'lease.expired' && event.requestId === context.leaseHeldId,
+    isReplyToLast: ({ context, event }) =>
+      (event.type === 'lease.degraded' || event.type === 'lease.protected' || event.type === 'lease.denied') &&
+      event.requestId === context.protectionRequestId,
   },
 }).createMachine({
   id: 'checkpointCoordinator',
   context: ({ input }) => ({
     ...input,
     epoch: 1,
+    captureFull: false,
     captures: {},
-    inFlight: null,
+    inFlight: [],
     committedEpoch: 0,
     retransmits: 0,
+    slowRetries: 0,
+    needFull: false,
+    mode: 'protected',
+    reseedEpoch: 0,
     releasedThrough: {},
     leaseRequestId: 0,
-    stats: { checkpoints: 0, bytesSent: 0, retransmitCount: 0, pagesSent: 0 },
+    leaseHeldId: 0,
+    leaseLive: [],
+    protectionRequestId: 0,
+    stats: { checkpoints: 0, fullCheckpoints: 0, bytesSent: 0, pagesSent: 0, retransmitCount: 0, degradations: 0 },
   }),
   type: 'parallel',
   on: {
@@ -287,81 +337,172 @@ export const checkpointCoordinatorMachine = setup({
       initial: 'booting',
       states: {
         booting: {
-          always: [{ guard: 'hasCheckpointingVms', target: 'running' }, { target: 'idle' }],
+          always: [{ guard: 'hasCheckpointingVms', target: 'running', actions: 'armEpochTimer' }, { target: 'idle' }],
         },
         // No VM is checkpointed: there is nothing to capture, only the lease and the heartbeats run.
         idle: {},
         running: {
-          entry: 'armEpochTimer',
-          on: {
-            'checkpoint.tick': { target: 'stunning' },
-          },
+          always: { guard: 'isUnprotected', target: 'paused' },
+          on: { 'checkpoint.tick': [{ guard: 'hasSlot', target: 'stunning' }, { target: 'waitingSlot' }] },
+        },
+        // The epoch is due but maxOutstanding checkpoints are unacknowledged: the next stun waits for an ack.
+        waitingSlot: {
+          always: [
+            { guard: 'isUnprotected', target: 'paused' },
+            { guard: 'hasSlot', target: 'stunning' },
+          ],
         },
         stunning: {
-          entry: ['clearCaptures', 'stunVms'],
+          entry: ['armEpochTimer', 'beginCapture', 'stunVms'],
           on: {
             // A capture of another epoch is a late or duplicated message from a checkpoint already shipped.
             'checkpoint.captured': { guard: 'isCaptureOfCurrentEpoch', actions: 'storeCapture' },
+            'checkpoint.diskCaptured': { guard: 'isCaptureOfCurrentEpoch', actions: 'storeCapture' },
           },
           // The VMs resume before the checkpoint is shipped: the stun lasts only as long as the capture.
-          always: {
-            guard: 'hasAllCaptures',
-            target: 'awaitingAck',
-            actions: ['resumeVms', 'recordInFlight', 'sendCheckpoint', 'advanceEpoch', 'countCheckpoint'],
-          },
+          always: [
+            // Went unprotected during the capture: no backup will take it, so it is dropped.
+            { guard: and(['hasAllCaptures', 'isUnprotected']), target: 'running', actions: 'resumeVms' },
+            {
+              guard: 'hasAllCaptures',
+              target: 'running',
+              actions: ['resumeVms', 'countCheckpoint', 'recordInFlight', 'shipLatest', 'advanceEpoch', 'announceShipped'],
+            },
+          ],
         },
-        awaitingAck: {
+        // Unprotected: no backup takes checkpoints, so none are taken until it is re-seeded with a full one.
+        paused: {
+          entry: 'cancelEpochTimer',
+          always: { guard: 'isReseedDue', target: 'stunning' },
+        },
+      },
+    },
+    shipping: {
+      initial: 'idle',
+      on: { 'coordinator.abandon': { target: '.idle', actions: 'cancelAckTimer' } },
+      states: {
+        idle: {
+          on: { 'checkpoint.shipped': { target: 'awaiting' } },
+        },
+        awaiting: {
           entry: 'armAckTimer',
           on: {
-            'checkpoint.acked': { guard: 'isAckOfInFlight', target: 'running', actions: 'commitCheckpoint' },
+            'checkpoint.acked': [
+              { guard: and(['isAckOfInFlight', 'isLastInFlight']), target: 'idle', actions: ['cancelAckTimer', 'commitCheckpoint'] },
+              { guard: 'isAckOfInFlight', target: 'awaiting', reenter: true, actions: 'commitCheckpoint' },
+            ],
             'checkpoint.ackTimedOut': [
-              {
-                guard: 'hasRetransmitsLeft',
-                target: 'awaitingAck',
-                reenter: true,
-                actions: ['countRetransmit', 'sendCheckpoint'],
-              },
-              { target: 'backupUnreachable', actions: 'sendCheckpoint' },
+              { guard: 'hasRetransmitsLeft', target: 'awaiting', reenter: true, actions: ['countRetransmit', 'shipAll'] },
+              { target: 'unreachable', actions: 'shipAll' },
             ],
           },
         },
-        // The backup or the link is down: the VMs keep running, their output stays buffered, retries slow down.
-        backupUnreachable: {
+        // The backup or the link is down: the VMs keep running, their output stays held, retries slow down;
+        // after degradeAfterRetries of them the protection region asks the witness to let this host run alone.
+        unreachable: {
           entry: 'armRetryTimer',
           on: {
-            'checkpoint.acked': { guard: 'isAckOfInFlight', target: 'running', actions: 'commitCheckpoint' },
-            'checkpoint.ackTimedOut': { target: 'backupUnreachable', reenter: true, actions: 'sendCheckpoint' },
+            'checkpoint.acked': [
+              { guard: and(['isAckOfInFlight', 'isLastInFlight']), target: 'idle', actions: ['cancelAckTimer', 'commitCheckpoint'] },
+              { guard: 'isAckOfInFlight', target: 'awaiting', actions: 'commitCheckpoint' },
+            ],
+            'checkpoint.ackTimedOut': [
+              { guard: 'isDegradeDue', target: 'unreachable', reenter: true, actions: ['countSlowRetry', 'shipAll', 'raiseDegrade'] },
+              { target: 'unreachable', reenter: true, actions: ['countSlowRetry', 'shipAll'] },
+            ],
+          },
+        },
+      },
+    },
+    protection: {
+      initial: 'protected',
+      states: {
+        protected: {
+          entry: { type: 'setMode', params: { mode: 'protected' } },
+          on: {
+            'coordinator.degrade': { target: 'degrading' },
+            // The backup restarted with nothing: the checkpoints in flight are useless to it; send it a full one.
+            'replica.join': { actions: ['abandonInFlight', 'raiseAbandon'] },
+          },
+        },
+        degrading: {
+          entry: [{ type: 'askWitness', params: { type: 'lease.degrade' } }, 'armProbe'],
+          exit: 'cancelProbe',
+          on: {
+            'lease.degraded': { guard: 'isReplyToLast', target: 'unprotected' },
+            'lease.denied': { guard: 'isReplyToLast', target: 'protected' },
+            'protection.probeDue': { target: 'degrading', reenter: true },
+          },
+        },
+        // Remus's degraded mode: the witness lets only this host run the VMs, so output need not wait for a backup.
+        unprotected: {
+          entry: [
+            { type: 'setMode', params: { mode: 'unprotected' } },
+            'countDegradation',
+            'unprotectNic',
+            'abandonInFlight',
+            'raiseAbandon',
+            'probeReplica',
+            'armProbe',
+          ],
+          exit: 'cancelProbe',
+          on: {
+            'protection.probeDue': { actions: ['probeReplica', 'armProbe'] },
+            'replica.present': { target: 'preparing' },
+            'replica.join': { target: 'preparing' },
+          },
+        },
+        // Output of epochs after the current one is held again before the VMs run past the re-seeding capture.
+        preparing: {
+          entry: ['protectNic', 'markNeedFull'],
+          on: { 'nic.protected': { target: 'reseeding', actions: { type: 'setMode', params: { mode: 'reseeding' } } } },
+        },
+        reseeding: {
+          on: {
+            'checkpoint.acked': { guard: 'isReseedAcked', target: 'confirming' },
+            // Still the only one at the witness: going back to unprotected running needs no new permission.
+            'coordinator.degrade': { target: 'unprotected' },
+          },
+        },
+        confirming: {
+          entry: [{ type: 'askWitness', params: { type: 'lease.protect' } }, 'armProbe'],
+          exit: 'cancelProbe',
+          on: {
+            'lease.protected': { guard: 'isReplyToLast', target: 'protected' },
+            'protection.probeDue': { target: 'confirming', reenter: true },
+            // The witness may already let the backup take over: ask again for exclusivity before running alone.
+            'coordinator.degrade': { target: 'degrading' },
           },
         },
       },
     },
     lease: {
       initial: 'acquiring',
+      on: { 'lease.expired': { actions: 'forgetTerm' } },
       states: {
         acquiring: {
           entry: ['requestLease', 'armLeaseRenew'],
           on: {
             'lease.renewDue': { target: 'acquiring', reenter: true },
-            'lease.granted': { guard: 'isOwnGrant', target: 'held', actions: ['unfenceNic', 'armLeaseExpiry'] },
+            'lease.granted': { guard: 'isOwnGrant', target: 'held', actions: ['holdGrant', 'unfenceNic'] },
             'lease.denied': { target: 'lost' },
           },
         },
         held: {
           entry: 'armLeaseRenew',
-          exit: 'cancelLeaseExpiry',
           on: {
-            'lease.granted': { guard: 'isOwnGrant', actions: 'armLeaseExpiry' },
+            'lease.granted': { guard: and(['isOwnGrant', 'isNewerGrant']), actions: 'holdGrant' },
             'lease.renewDue': { actions: ['requestLease', 'armLeaseRenew'] },
             'lease.denied': { target: 'lost' },
-            'lease.expired': { target: 'lost' },
+            'lease.expired': [{ guard: 'isHeldTermOver', target: 'lost', actions: 'forgetTerm' }, { actions: 'forgetTerm' }],
           },
         },
         // Fenced: the NIC puts nothing on the wire, so a promoted backup can never be contradicted by this host.
         lost: {
-          entry: ['fenceNic', 'armLeaseRenew'],
+          entry: ['dropHeld', 'fenceNic', 'armLeaseRenew'],
           on: {
             'lease.renewDue': { actions: ['requestLease', 'armLeaseRenew'] },
-            'lease.granted': { guard: 'isOwnGrant', target: 'held', actions: ['unfenceNic', 'armLeaseExpiry'] },
+            'lease.granted': { guard: 'isOwnGrant', target: 'held', actions: ['holdGrant', 'unfenceNic'] },
           },
         },
       },
@@ -371,35 +512,62 @@ export const checkpointCoordinatorMachine = setup({
       states: {
         beating: {
           entry: 'armHeartbeat',
-          on: {
-            'heartbeat.due': { actions: ['sendHeartbeat', 'armHeartbeat'] },
-          },
+          on: { 'heartbeat.due': { actions: ['sendHeartbeat', 'armHeartbeat'] } },
         },
       },
     },
   },
 });
 
-const sampleCpu: CpuState = { acc: 7, rng: 12345, outSeq: 1, slice: 4 };
+/** Emits one checkpoint (its chunks, then its seal) and counts the bytes and pages it puts on the link. */
+function shipCheckpoint(
+  cp: InFlightCheckpoint,
+  context: CheckpointCoordinatorContext,
+  enqueue: {
+    emit: (e: Send<ReplicaEvent>) => void;
+    assign: (a: Partial<CheckpointCoordinatorContext>) => void;
+  },
+): void {
+  let bytes = 0;
+  let pages = 0;
+  for (const chunk of cp.chunks) {
+    enqueue.emit(send(context.replica, { type: 'checkpoint.chunk', ...chunk }));
+    bytes += chunkBytes(chunk);
+    pages += chunk.pages.length / 2;
+  }
+  enqueue.emit(
+    send(context.replica, {
+      type: 'checkpoint.seal',
+      epoch: cp.epoch,
+      full: cp.full,
+      chunkCount: cp.chunks.length,
+      watermark: cp.watermark,
+    }),
+  );
+  enqueue.assign({
+    stats: { ...context.stats, bytesSent: context.stats.bytesSent + bytes, pagesSent: context.stats.pagesSent + pages },
+  });
+}
+
+const sampleCpu = { acc: 7, rng: 12345, outSeq: 1, slice: 4 };
 
 /** Sample events for tests and test generation: one of each kind, with valid payloads. */
-export const checkpointCoordinatorSampleEvents: readonly CheckpointCoordinatorEvent[] = [
+export const checkpointCoordinatorSampleEvents: readonly CoordinatorEvent[] = [
   { type: 'checkpoint.tick' },
-  {
-    type: 'checkpoint.captured',
-    vm: 0,
-    epoch: 1,
-    cpu: sampleCpu,
-    pages: [3, 42],
-    outputs: [{ vm: 0, seq: 1, payload: 99 }],
-    digest: 1234,
-  },
+  { type: 'checkpoint.captured', vm: 0, epoch: 1, full: false, cpu: sampleCpu, pages: [0, 42], outputs: [] },
+  { type: 'checkpoint.diskCaptured', vm: 0, epoch: 1, full: false, writes: [1, 5] },
   { type: 'checkpoint.acked', epoch: 1 },
   { type: 'checkpoint.ackTimedOut' },
   { type: 'nic.releasedThrough', through: { '0': 1 } },
+  { type: 'nic.protected' },
+  { type: 'replica.join' },
+  { type: 'replica.present', ackedEpoch: 0 },
+  { type: 'protection.probeDue' },
   { type: 'lease.granted', holder: 'hostA', requestId: 1 },
   { type: 'lease.denied', holder: 'hostA', requestId: 2 },
+  { type: 'lease.degraded', holder: 'hostA', requestId: 3 },
+  { type: 'lease.protected', holder: 'hostA', requestId: 4 },
   { type: 'lease.renewDue' },
-  { type: 'lease.expired' },
+  { type: 'lease.expired', requestId: 1 },
   { type: 'heartbeat.due' },
 ];

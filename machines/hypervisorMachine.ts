@@ -65,7 +65,7 @@ export const hypervisorMachine = setup({
       const targets = context.vms.filter((v) => v.checkpointing);
       const checkpointed = targets.map((v) => v.vm);
       for (const v of targets) {
-        enqueue.emit({ type: 'send', to: v.vcpu, event: { type: 'vcpu.stun', epoch: event.epoch } });
+        enqueue.emit({ type: 'send', to: v.vcpu, event: { type: 'vcpu.stun', epoch: event.epoch, full: event.full } });
       }
       enqueue.assign({
         vmStates: markVms(context.vmStates, checkpointed, 'stunned'),
@@ -151,7 +151,7 @@ export const hypervisorMachine = setup({
 
 /** Sample events for tests and test generation: one of each kind, with valid payloads. */
 export const hypervisorSampleEvents: readonly HypervisorEvent[] = [
-  { type: 'hypervisor.stun', epoch: 1 },
+  { type: 'hypervisor.stun', epoch: 1, full: false },
   { type: 'hypervisor.resume', epoch: 1 },
   {
     type: 'hypervisor.restore',

@@ -1,29 +1,34 @@
 // The memory unit of one VM: holds the guest's memory, tracks which pages an epoch dirtied, and captures them.
-// A capture is the incremental checkpoint: only the dirty pages travel, with a digest of the whole image for fidelity.
+// A capture copies the dirty pages (every page when full) while the VM is stunned: copying costs time per page.
 
-import { assertEvent, assign, emit, setup } from 'xstate';
-import { applyWrites, collectDirty, imageDigest } from '../actors/guest.js';
-import type { CoordinatorEvent, MmuEvent, Send, VmId } from './haEvents.js';
+import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
+import { applyWrites, collectPages } from '../dataplane/guest.js';
+import type { CoordinatorEvent, CpuState, MmuEvent, Packet, Send, VmId } from './haEvents.js';
 
 export interface MmuInput {
   readonly vm: VmId;
-  /** Where captures go: the checkpoint coordinator (on the backup, the replica; it never captures there). */
+  /** Where captures go: the checkpoint coordinator (on the backup, none until promotion; it never captures there). */
   readonly coordinator: string;
   readonly pageCount: number;
+  /** Virtual µs to copy one 4 KiB page during a capture (memory bandwidth); 0 = free. */
+  readonly pageCopyUs: number;
   /** True on the backup host: memory is empty until promotion restores the checkpointed image. */
   readonly standby: boolean;
 }
+
+type Captured = Extract<CoordinatorEvent, { type: 'checkpoint.captured' }>;
 
 export interface MmuContext extends MmuInput {
   readonly mem: Uint32Array;
   /** 1 for every page written since the last capture. */
   readonly dirty: Uint8Array;
-  readonly lastCapturedEpoch: number;
-  /** `mmu.write` batches applied (one per guest slice that wrote). */
-  readonly writeBatchCount: number;
+  /** The capture being copied: sent to the coordinator when the copy is done. */
+  readonly copying: Captured | null;
 }
 
-export type MmuEmitted = Send<Extract<CoordinatorEvent, { type: 'checkpoint.captured' }>>;
+export type MmuEmitted = Send<Captured>;
+
+export const MMU_COPY_TIMER_ID = 'mmu.copy';
 
 export const mmuMachine = setup({
   types: {
@@ -35,31 +40,32 @@ export const mmuMachine = setup({
   actions: {
     applyWrites: assign(({ context, event }) => {
       assertEvent(event, 'mmu.write');
-      const { mem, dirty } = applyWrites(context.mem, context.dirty, event.writes);
-      return { mem, dirty, writeBatchCount: context.writeBatchCount + 1 };
+      return applyWrites(context.mem, context.dirty, event.writes);
     }),
-    // Must run before clearDirty: it reads the dirty map of the epoch being captured.
-    sendCaptured: emit(({ context, event }) => {
+    // The image is fixed at the capture (the VM is stunned); the copy only takes time. Dirty bits start afresh.
+    takeCapture: assign(({ context, event }) => {
       assertEvent(event, 'mmu.capture');
-      const { pages } = collectDirty(context.mem, context.dirty);
-      return {
-        type: 'send' as const,
-        to: context.coordinator,
-        event: {
-          type: 'checkpoint.captured' as const,
-          vm: context.vm,
-          epoch: event.epoch,
-          cpu: event.cpu,
-          pages,
-          outputs: event.outputs,
-          digest: imageDigest(context.mem, event.cpu),
-        },
+      const captured: Captured = {
+        type: 'checkpoint.captured',
+        vm: context.vm,
+        epoch: event.epoch,
+        full: event.full,
+        cpu: event.cpu as CpuState,
+        pages: collectPages(context.mem, context.dirty, event.full),
+        outputs: event.outputs as readonly Packet[],
       };
+      return { copying: captured, dirty: new Uint8Array(context.pageCount) };
     }),
-    clearDirty: assign(({ context, event }) => {
-      assertEvent(event, 'mmu.capture');
-      return { dirty: new Uint8Array(context.pageCount), lastCapturedEpoch: event.epoch };
+    armCopy: enqueueActions(({ context, enqueue }) => {
+      const pages = (context.copying?.pages.length ?? 0) / 2;
+      enqueue.raise({ type: 'mmu.copied' }, { id: MMU_COPY_TIMER_ID, delay: Math.ceil(pages * context.pageCopyUs) });
     }),
+    sendCaptured: emit(({ context }) => ({
+      type: 'send' as const,
+      to: context.coordinator,
+      event: context.copying as Captured,
+    })),
+    clearCopying: assign({ copying: null }),
     restoreMemory: assign(({ context, event }) => {
       assertEvent(event, 'mmu.restore');
       return { mem: Uint32Array.from(event.mem), dirty: new Uint8Array(context.pageCount) };
@@ -67,6 +73,7 @@ export const mmuMachine = setup({
   },
   guards: {
     isStandby: ({ context }) => context.standby,
+    isCopyFree: ({ context }) => context.pageCopyUs === 0,
   },
 }).createMachine({
   id: 'mmu',
@@ -74,8 +81,7 @@ export const mmuMachine = setup({
     ...input,
     mem: new Uint32Array(input.pageCount),
     dirty: new Uint8Array(input.pageCount),
-    lastCapturedEpoch: 0,
-    writeBatchCount: 0,
+    copying: null,
   }),
   initial: 'booting',
   states: {
@@ -91,7 +97,17 @@ export const mmuMachine = setup({
     tracking: {
       on: {
         'mmu.write': { actions: 'applyWrites' },
-        'mmu.capture': { actions: ['sendCaptured', 'clearDirty'] },
+        'mmu.capture': [
+          { guard: 'isCopyFree', actions: ['takeCapture', 'sendCaptured', 'clearCopying'] },
+          { target: 'copying', actions: 'takeCapture' },
+        ],
+      },
+    },
+    // The vCPU is stunned while its pages are copied, so no write can arrive here.
+    copying: {
+      entry: 'armCopy',
+      on: {
+        'mmu.copied': { target: 'tracking', actions: ['sendCaptured', 'clearCopying'] },
       },
     },
   },
@@ -103,8 +119,10 @@ export const mmuSampleEvents: readonly MmuEvent[] = [
   {
     type: 'mmu.capture',
     epoch: 1,
+    full: false,
     cpu: { acc: 5, rng: 99, outSeq: 1, slice: 4 },
     outputs: [{ vm: 0, seq: 1, payload: 42 }],
   },
+  { type: 'mmu.copied' },
   { type: 'mmu.restore', mem: [1, 2, 3, 4] },
 ];

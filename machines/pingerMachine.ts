@@ -29,8 +29,6 @@ export interface PingerContext {
   readonly gaveUpCount: number;
   /** Replies that arrived for an earlier ping (late or duplicated by the link). */
   readonly staleReplyCount: number;
-  /** The last accepted reply: the seq it carried and the ping it was taken as the answer to (0 = none yet). */
-  readonly lastReply: { readonly replySeq: number; readonly pingSeq: number };
 }
 
 export type PingerEvent = { type: 'ping.echoed'; seq: number } | { type: 'ping.timedOut' };
@@ -60,13 +58,7 @@ export const pingerMachine = setup({
     countSend: assign({ sentCount: ({ context }) => context.sentCount + 1 }),
     armTimeout: raise({ type: 'ping.timedOut' }, { id: PING_TIMER_ID, delay: ({ context }) => context.timeoutUs }),
     cancelTimeout: cancel(PING_TIMER_ID),
-    countReply: assign({
-      repliedCount: ({ context }) => context.repliedCount + 1,
-      lastReply: ({ context, event }) => ({
-        replySeq: event.type === 'ping.echoed' ? event.seq : -1,
-        pingSeq: context.seq,
-      }),
-    }),
+    countReply: assign({ repliedCount: ({ context }) => context.repliedCount + 1 }),
     countStaleReply: assign({ staleReplyCount: ({ context }) => context.staleReplyCount + 1 }),
     countRetry: assign({
       retries: ({ context }) => context.retries + 1,
@@ -91,7 +83,6 @@ export const pingerMachine = setup({
     repliedCount: 0,
     gaveUpCount: 0,
     staleReplyCount: 0,
-    lastReply: { replySeq: 0, pingSeq: 0 },
   }),
   initial: 'waiting',
   states: {

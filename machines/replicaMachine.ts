@@ -1,12 +1,13 @@
-// The backup side of checkpoint HA (SPEC.md M1, M4): applies each epoch's checkpoint atomically, acks it, and
-// watches the primary's heartbeats; when they stop it suspects, confirms, fences through the witness and promotes.
+// The backup side of checkpoint HA (M1): applies each epoch's checkpoint whole, in order, and acks it; watches the
+// primary's heartbeats and, when they stop, suspects, confirms, fences through the witness and promotes.
 
-import { assertEvent, assign, cancel, emit, raise, setup } from 'xstate';
-import { applyPages, imageDigest, initialCpu } from '../actors/guest.js';
+import { assertEvent, assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
+import { applyPairs, initialCpu } from '../dataplane/guest.js';
 import type {
   CheckpointChunk,
   CoordinatorEvent,
   CpuState,
+  DiskEvent,
   HypervisorEvent,
   Packet,
   ReplicaEvent,
@@ -22,6 +23,8 @@ export interface ReplicaInput {
   readonly witness: string;
   /** The backup host's hypervisor: the one that restores the VMs on promotion. */
   readonly hypervisor: string;
+  /** String(vm) → the backup disk that takes each committed epoch's disk writes. */
+  readonly disks: Readonly<Record<string, string>>;
   /** The name this host takes the witness's lease under. */
   readonly holder: string;
   /** The checkpointing VMs: the only ones the backup holds an image of. */
@@ -31,23 +34,21 @@ export interface ReplicaInput {
   readonly heartbeatTimeoutUs: number;
   readonly confirmUs: number;
   readonly leaseRetryUs: number;
+  /** While rejoining after a restart: how often to ask the primary for a full checkpoint. */
+  readonly joinRetryUs: number;
+  /** Epochs ahead of the acked one that may be staged at once (pipelined checkpoints); later ones are dropped. */
+  readonly maxStagedEpochs: number;
 }
 
 /** One VM's image as of the last acked checkpoint. */
 export interface ReplicaImage {
   readonly mem: Uint32Array;
   readonly cpu: CpuState;
-  /** imageDigest of this image, computed here. */
-  readonly digest: number;
-  /** The digest the primary's MMU computed at capture: replica fidelity demands digest === expectedDigest. */
-  readonly expectedDigest: number;
 }
-
-/** A chunk held until its epoch's seal and all its sibling chunks are in. */
-export type StagedChunk = CheckpointChunk;
 
 export interface ReplicaSeal {
   readonly epoch: number;
+  readonly full: boolean;
   readonly chunkCount: number;
   readonly watermark: Readonly<Record<string, number>>;
 }
@@ -62,40 +63,65 @@ export interface ReplicaContext extends ReplicaInput {
   /** Keyed String(vm). */
   readonly acked: Readonly<Record<string, ReplicaImage>>;
   readonly ackedEpoch: number;
-  /** Chunks of epoch ackedEpoch + 1, keyed String(vm). */
-  readonly staged: Readonly<Record<string, StagedChunk>>;
-  /** 0 when nothing is staged. */
-  readonly stagedEpoch: number;
-  readonly seal: ReplicaSeal | null;
+  /** Chunks of epochs after ackedEpoch, keyed String(epoch) then String(vm). */
+  readonly staged: Readonly<Record<string, Readonly<Record<string, CheckpointChunk>>>>;
+  /** Seals of epochs after ackedEpoch, keyed String(epoch). */
+  readonly seals: Readonly<Record<string, ReplicaSeal>>;
   /** Outputs of acked epochs not yet known to be on the wire, in acknowledgement order: resent on promotion. */
   readonly outputs: readonly Packet[];
   /** Per VM (key String(vm)), the last seq the primary's NIC is known to have put on the wire. */
   readonly watermark: Readonly<Record<string, number>>;
   readonly leaseRequestId: number;
   readonly restoreImage: RestoreImage | null;
-  readonly failoverReason: string | null;
-  readonly stats: {
-    readonly checkpointsApplied: number;
-    /** Every chunk that reached the replica while it still takes checkpoints, retransmits included. */
-    readonly chunksReceived: number;
-    readonly duplicateAcks: number;
-  };
+  readonly stats: { readonly checkpointsApplied: number; readonly chunksReceived: number; readonly reAcks: number };
 }
 
 type AckEvent = Extract<CoordinatorEvent, { type: 'checkpoint.acked' }>;
+type PresentEvent = Extract<CoordinatorEvent, { type: 'replica.present' | 'replica.join' }>;
 type AcquireEvent = Extract<WitnessEvent, { type: 'lease.acquire' }>;
 type RestoreEvent = Extract<HypervisorEvent, { type: 'hypervisor.restore' }>;
+type ApplyEvent = Extract<DiskEvent, { type: 'disk.apply' }>;
 
-/** What the replica sends: acks to the coordinator, lease requests to the witness, the restore to its hypervisor. */
-export type ReplicaSend = Send<AckEvent> | Send<AcquireEvent> | Send<RestoreEvent>;
+/** What the replica sends: acks and presence to the coordinator, lease requests, the restore, disk commits. */
+export type ReplicaSend = Send<AckEvent> | Send<PresentEvent> | Send<AcquireEvent> | Send<RestoreEvent> | Send<ApplyEvent>;
 
 export const REPLICA_HEARTBEAT_TIMER_ID = 'replica.heartbeat';
 export const REPLICA_CONFIRM_TIMER_ID = 'replica.confirm';
 export const REPLICA_LEASE_TIMER_ID = 'replica.lease';
+export const REPLICA_JOIN_TIMER_ID = 'replica.join';
 
-/** The checkpoint epoch a chunk or seal carries (-1 for events that carry none). */
+/**
+ * The checkpoint that can be applied next, if any: the epoch right after the acked one with its seal and
+ * every chunk in, or any later full checkpoint that is complete (a re-seed replaces the image whatever it was).
+ */
+export function nextComplete(ctx: ReplicaContext, fullOnly: boolean): ReplicaSeal | null {
+  let best: ReplicaSeal | null = null;
+  for (const seal of Object.values(ctx.seals)) {
+    if (seal.epoch <= ctx.ackedEpoch || (fullOnly && !seal.full)) continue;
+    if (!seal.full && seal.epoch !== ctx.ackedEpoch + 1) continue;
+    const chunks = Object.values(ctx.staged[String(seal.epoch)] ?? {}).filter((c) => c.full === seal.full);
+    if (chunks.length < seal.chunkCount) continue;
+    if (best === null || seal.epoch > best.epoch) best = seal;
+  }
+  return best;
+}
+
 function epochOf(event: ReplicaEvent): number {
   return event.type === 'checkpoint.chunk' || event.type === 'checkpoint.seal' ? event.epoch : -1;
+}
+
+/** The acked images after applying `seal`'s checkpoint: whole pages replace, a full one starts from zeroes. */
+function appliedImages(ctx: ReplicaContext, seal: ReplicaSeal): Record<string, ReplicaImage> {
+  const acked: Record<string, ReplicaImage> = { ...ctx.acked };
+  const chunks = ctx.staged[String(seal.epoch)] ?? {};
+  for (const vm of ctx.vms) {
+    const chunk = chunks[String(vm)];
+    const prev = acked[String(vm)];
+    if (chunk === undefined || prev === undefined) continue;
+    const base = seal.full ? new Uint32Array(ctx.pageCount) : prev.mem;
+    acked[String(vm)] = { mem: applyPairs(base, chunk.pages), cpu: chunk.cpu };
+  }
+  return acked;
 }
 
 export const replicaMachine = setup({
@@ -109,73 +135,98 @@ export const replicaMachine = setup({
     stageChunk: assign(({ context, event }) => {
       assertEvent(event, 'checkpoint.chunk');
       const { type: _type, ...chunk } = event;
-      return { staged: { ...context.staged, [String(event.vm)]: chunk }, stagedEpoch: event.epoch };
+      const key = String(event.epoch);
+      return { staged: { ...context.staged, [key]: { ...context.staged[key], [String(event.vm)]: chunk } } };
     }),
-    stageSeal: assign(({ event }) => {
+    stageSeal: assign(({ context, event }) => {
       assertEvent(event, 'checkpoint.seal');
-      return { seal: { epoch: event.epoch, chunkCount: event.chunkCount, watermark: event.watermark } };
+      const { type: _type, ...seal } = event;
+      return { seals: { ...context.seals, [String(event.epoch)]: seal } };
     }),
     countChunk: assign({
       stats: ({ context }) => ({ ...context.stats, chunksReceived: context.stats.chunksReceived + 1 }),
     }),
-    countDuplicateAck: assign({
-      stats: ({ context }) => ({ ...context.stats, duplicateAcks: context.stats.duplicateAcks + 1 }),
-    }),
-    // All or nothing: the acked image only ever moves from one whole epoch to the next, never to a partial one.
-    applyCheckpoint: assign(({ context }) => {
-      const seal = context.seal as ReplicaSeal;
-      const acked: Record<string, ReplicaImage> = { ...context.acked };
+    // All or nothing: the acked image only ever moves from one whole checkpoint to the next, never to a partial one.
+    // The backup's disks take the epoch's writes in the same step, so disk and memory stay of the same epoch.
+    applyCheckpoint: enqueueActions(({ context, enqueue }) => {
+      const seal = nextComplete(context, false) as ReplicaSeal;
+      const chunks = context.staged[String(seal.epoch)] ?? {};
       const outputs: Packet[] = [...context.outputs];
       for (const vm of context.vms) {
-        const key = String(vm);
-        const chunk = context.staged[key];
-        const prev = acked[key];
-        if (chunk === undefined || prev === undefined) continue;
-        const mem = applyPages(prev.mem, chunk.pages);
-        acked[key] = { mem, cpu: chunk.cpu, digest: imageDigest(mem, chunk.cpu), expectedDigest: chunk.digest };
+        const chunk = chunks[String(vm)];
+        if (chunk === undefined) continue;
         outputs.push(...chunk.outputs);
+        const disk = context.disks[String(vm)];
+        if (disk !== undefined) {
+          enqueue.emit({
+            type: 'send',
+            to: disk,
+            event: { type: 'disk.apply', epoch: seal.epoch, full: seal.full, writes: chunk.disk },
+          });
+        }
       }
       const watermark: Record<string, number> = { ...context.watermark };
       for (const [key, seq] of Object.entries(seal.watermark)) watermark[key] = Math.max(watermark[key] ?? 0, seq);
-      return {
-        acked,
+      const staged: Record<string, Readonly<Record<string, CheckpointChunk>>> = {};
+      const seals: Record<string, ReplicaSeal> = {};
+      for (const [k, v] of Object.entries(context.staged)) if (Number(k) > seal.epoch) staged[k] = v;
+      for (const [k, v] of Object.entries(context.seals)) if (Number(k) > seal.epoch) seals[k] = v;
+      enqueue.assign({
+        acked: appliedImages(context, seal),
         ackedEpoch: seal.epoch,
         outputs: outputs.filter((p) => p.seq > (watermark[String(p.vm)] ?? 0)),
         watermark,
-        staged: {},
-        stagedEpoch: 0,
-        seal: null,
+        staged,
+        seals,
         stats: { ...context.stats, checkpointsApplied: context.stats.checkpointsApplied + 1 },
-      };
+      });
     }),
-    // Always acks ackedEpoch: after applyCheckpoint that is the new epoch, on a retransmit the one already applied.
+    // Cumulative: acks ackedEpoch, which after applyCheckpoint is the new epoch and on a retransmit the one applied.
     sendAck: emit(({ context }) => ({
       type: 'send' as const,
       to: context.coordinator,
       event: { type: 'checkpoint.acked' as const, epoch: context.ackedEpoch },
     })),
-    armHeartbeat: raise(
-      { type: 'replica.heartbeatTimedOut' },
-      { id: REPLICA_HEARTBEAT_TIMER_ID, delay: ({ context }) => context.heartbeatTimeoutUs },
-    ),
+    countReAck: assign({ stats: ({ context }) => ({ ...context.stats, reAcks: context.stats.reAcks + 1 }) }),
+    sendPresent: emit(({ context }) => ({
+      type: 'send' as const,
+      to: context.coordinator,
+      event: { type: 'replica.present' as const, ackedEpoch: context.ackedEpoch },
+    })),
+    sendJoin: emit(({ context }) => ({
+      type: 'send' as const,
+      to: context.coordinator,
+      event: { type: 'replica.join' as const },
+    })),
     // Cancelled before every re-arm as well: a plain XState actor does not replace a pending timer with the same id.
+    armHeartbeat: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(REPLICA_HEARTBEAT_TIMER_ID);
+      enqueue.raise(
+        { type: 'replica.heartbeatTimedOut' },
+        { id: REPLICA_HEARTBEAT_TIMER_ID, delay: context.heartbeatTimeoutUs },
+      );
+    }),
     cancelHeartbeat: cancel(REPLICA_HEARTBEAT_TIMER_ID),
     armConfirm: raise(
       { type: 'replica.confirmTimedOut' },
       { id: REPLICA_CONFIRM_TIMER_ID, delay: ({ context }) => context.confirmUs },
     ),
     cancelConfirm: cancel(REPLICA_CONFIRM_TIMER_ID),
-    nextLeaseRequest: assign({ leaseRequestId: ({ context }) => context.leaseRequestId + 1 }),
-    requestLease: emit(({ context }) => ({
-      type: 'send' as const,
-      to: context.witness,
-      event: {
-        type: 'lease.acquire' as const,
-        holder: context.holder,
-        replyTo: context.self,
-        requestId: context.leaseRequestId,
-      },
-    })),
+    armJoinRetry: raise(
+      { type: 'replica.joinRetry' },
+      { id: REPLICA_JOIN_TIMER_ID, delay: ({ context }) => context.joinRetryUs },
+    ),
+    cancelJoinRetry: cancel(REPLICA_JOIN_TIMER_ID),
+    // The id is computed once here because enqueued assigns are not visible to the emit enqueued beside them.
+    requestLease: enqueueActions(({ context, enqueue }) => {
+      const requestId = context.leaseRequestId + 1;
+      enqueue.assign({ leaseRequestId: requestId });
+      enqueue.emit({
+        type: 'send',
+        to: context.witness,
+        event: { type: 'lease.acquire', holder: context.holder, replyTo: context.self, requestId },
+      });
+    }),
     armLeaseRetry: raise(
       { type: 'replica.leaseRetry' },
       { id: REPLICA_LEASE_TIMER_ID, delay: ({ context }) => context.leaseRetryUs },
@@ -201,23 +252,24 @@ export const replicaMachine = setup({
         event: { type: 'hypervisor.restore' as const, epoch: image.epoch, vms: image.vms, resend: image.resend },
       };
     }),
-    recordFailoverReason: assign({ failoverReason: 'heartbeat lost' }),
   },
   guards: {
-    isNextEpoch: ({ context, event }) => epochOf(event) === context.ackedEpoch + 1,
+    isStageable: ({ context, event }) => {
+      const e = epochOf(event);
+      return e > context.ackedEpoch && e <= context.ackedEpoch + context.maxStagedEpochs;
+    },
+    isFullStageable: ({ context, event }) =>
+      (event.type === 'checkpoint.chunk' || event.type === 'checkpoint.seal') &&
+      event.full &&
+      event.epoch > context.ackedEpoch,
     // A chunk or seal of an epoch already applied: the coordinator retransmits because our ack was lost.
     isRetransmit: ({ context, event }) => {
       const epoch = epochOf(event);
       return epoch >= 0 && epoch <= context.ackedEpoch;
     },
-    isSealComplete: ({ context }) => {
-      const seal = context.seal;
-      if (seal === null || seal.epoch !== context.ackedEpoch + 1) return false;
-      let count = 0;
-      for (const chunk of Object.values(context.staged)) if (chunk.epoch === seal.epoch) count++;
-      return count >= seal.chunkCount;
-    },
-    // Safe by default; the unsafe variant (promote without the lease) is planted by tests through provide().
+    hasCompleteCheckpoint: ({ context }) => nextComplete(context, false) !== null,
+    hasCompleteFullCheckpoint: ({ context }) => nextComplete(context, true) !== null,
+    // Safe by default; the unsafe variant (promote without the lease) is a registered mutant.
     isFencingRequired: () => true,
     isOwnGrant: ({ context, event }) => event.type === 'lease.granted' && event.holder === context.holder,
   },
@@ -225,49 +277,46 @@ export const replicaMachine = setup({
   id: 'replica',
   context: ({ input }) => {
     const acked: Record<string, ReplicaImage> = {};
-    for (const vm of input.vms) {
-      // The backup boots each VM with the image the primary boots with, so epoch 0 is already "acked".
-      const mem = new Uint32Array(input.pageCount);
-      const cpu = initialCpu(input.workload, vm);
-      const digest = imageDigest(mem, cpu);
-      acked[String(vm)] = { mem, cpu, digest, expectedDigest: digest };
-    }
+    // The backup boots each VM with the image the primary boots with, so epoch 0 is already "acked".
+    for (const vm of input.vms) acked[String(vm)] = { mem: new Uint32Array(input.pageCount), cpu: initialCpu(input.workload, vm) };
     return {
       ...input,
       acked,
       ackedEpoch: 0,
       staged: {},
-      stagedEpoch: 0,
-      seal: null,
+      seals: {},
       outputs: [],
       watermark: {},
       leaseRequestId: 0,
       restoreImage: null,
-      failoverReason: null,
-      stats: { checkpointsApplied: 0, chunksReceived: 0, duplicateAcks: 0 },
+      stats: { checkpointsApplied: 0, chunksReceived: 0, reAcks: 0 },
     };
   },
   initial: 'backup',
+  on: {
+    // A host that crashed and came back has lost every checkpoint: its boot image is no longer safe to resume.
+    'host.restarted': { target: '.rejoining' },
+  },
   states: {
     backup: {
       entry: 'armHeartbeat',
       exit: 'cancelHeartbeat',
-      always: { guard: 'isSealComplete', actions: ['applyCheckpoint', 'sendAck'] },
+      always: { guard: 'hasCompleteCheckpoint', actions: ['applyCheckpoint', 'sendAck'] },
       on: {
         // Every message from the primary proves it alive, so each one pushes the heartbeat deadline out.
-        'heartbeat.beat': { actions: ['cancelHeartbeat', 'armHeartbeat'] },
+        'heartbeat.beat': { actions: 'armHeartbeat' },
+        'replica.probe': { actions: ['sendPresent', 'armHeartbeat'] },
         'checkpoint.chunk': [
-          { guard: 'isNextEpoch', actions: ['countChunk', 'stageChunk', 'cancelHeartbeat', 'armHeartbeat'] },
-          {
-            guard: 'isRetransmit',
-            actions: ['countChunk', 'countDuplicateAck', 'sendAck', 'cancelHeartbeat', 'armHeartbeat'],
-          },
-          { actions: ['countChunk', 'cancelHeartbeat', 'armHeartbeat'] },
+          { guard: 'isStageable', actions: ['countChunk', 'stageChunk', 'armHeartbeat'] },
+          { guard: 'isFullStageable', actions: ['countChunk', 'stageChunk', 'armHeartbeat'] },
+          { guard: 'isRetransmit', actions: ['countChunk', 'countReAck', 'sendAck', 'armHeartbeat'] },
+          { actions: ['countChunk', 'armHeartbeat'] },
         ],
         'checkpoint.seal': [
-          { guard: 'isNextEpoch', actions: ['stageSeal', 'cancelHeartbeat', 'armHeartbeat'] },
-          { guard: 'isRetransmit', actions: ['countDuplicateAck', 'sendAck', 'cancelHeartbeat', 'armHeartbeat'] },
-          { actions: ['cancelHeartbeat', 'armHeartbeat'] },
+          { guard: 'isStageable', actions: ['stageSeal', 'armHeartbeat'] },
+          { guard: 'isFullStageable', actions: ['stageSeal', 'armHeartbeat'] },
+          { guard: 'isRetransmit', actions: ['countReAck', 'sendAck', 'armHeartbeat'] },
+          { actions: 'armHeartbeat' },
         ],
         'replica.heartbeatTimedOut': { target: 'suspecting' },
       },
@@ -275,53 +324,70 @@ export const replicaMachine = setup({
     suspecting: {
       entry: 'armConfirm',
       exit: 'cancelConfirm',
-      always: { guard: 'isSealComplete', actions: ['applyCheckpoint', 'sendAck'] },
       on: {
-        // A late message clears the suspicion; entering backup re-arms the heartbeat deadline.
+        // Any message from the primary clears the suspicion; it is handled again in `backup`.
         'heartbeat.beat': { target: 'backup' },
+        'replica.probe': { target: 'backup', actions: 'sendPresent' },
         'checkpoint.chunk': [
-          { guard: 'isNextEpoch', target: 'backup', actions: ['countChunk', 'stageChunk'] },
-          { guard: 'isRetransmit', target: 'backup', actions: ['countChunk', 'countDuplicateAck', 'sendAck'] },
+          { guard: 'isStageable', target: 'backup', actions: ['countChunk', 'stageChunk'] },
+          { guard: 'isFullStageable', target: 'backup', actions: ['countChunk', 'stageChunk'] },
+          { guard: 'isRetransmit', target: 'backup', actions: ['countChunk', 'countReAck', 'sendAck'] },
           { target: 'backup', actions: 'countChunk' },
         ],
         'checkpoint.seal': [
-          { guard: 'isNextEpoch', target: 'backup', actions: 'stageSeal' },
-          { guard: 'isRetransmit', target: 'backup', actions: ['countDuplicateAck', 'sendAck'] },
+          { guard: 'isStageable', target: 'backup', actions: 'stageSeal' },
+          { guard: 'isFullStageable', target: 'backup', actions: 'stageSeal' },
+          { guard: 'isRetransmit', target: 'backup', actions: ['countReAck', 'sendAck'] },
           { target: 'backup' },
         ],
         'replica.confirmTimedOut': [{ guard: 'isFencingRequired', target: 'fencing' }, { target: 'promoting' }],
       },
     },
     fencing: {
-      entry: ['nextLeaseRequest', 'requestLease', 'armLeaseRetry'],
+      entry: ['requestLease', 'armLeaseRetry'],
       exit: 'cancelLeaseRetry',
-      always: { guard: 'isSealComplete', actions: ['applyCheckpoint', 'sendAck'] },
+      always: { guard: 'hasCompleteCheckpoint', actions: ['applyCheckpoint', 'sendAck'] },
       on: {
         // Heartbeats do not abort fencing: the lease alone decides, and a request may already be granted.
         'checkpoint.chunk': [
-          { guard: 'isNextEpoch', actions: ['countChunk', 'stageChunk'] },
-          { guard: 'isRetransmit', actions: ['countChunk', 'countDuplicateAck', 'sendAck'] },
+          { guard: 'isStageable', actions: ['countChunk', 'stageChunk'] },
+          { guard: 'isFullStageable', actions: ['countChunk', 'stageChunk'] },
+          { guard: 'isRetransmit', actions: ['countChunk', 'countReAck', 'sendAck'] },
           { actions: 'countChunk' },
         ],
         'checkpoint.seal': [
-          { guard: 'isNextEpoch', actions: 'stageSeal' },
-          { guard: 'isRetransmit', actions: ['countDuplicateAck', 'sendAck'] },
+          { guard: 'isStageable', actions: 'stageSeal' },
+          { guard: 'isFullStageable', actions: 'stageSeal' },
+          { guard: 'isRetransmit', actions: ['countReAck', 'sendAck'] },
         ],
+        'replica.probe': { actions: 'sendPresent' },
         'replica.leaseRetry': { target: 'fencing', reenter: true },
         'lease.granted': { guard: 'isOwnGrant', target: 'promoting' },
-        // The witness still counts the primary as the holder: it is alive and renewing, so stand down.
+        // The witness still counts the primary as the holder (or as the only one): it is alive, so stand down.
         'lease.denied': { target: 'backup' },
       },
     },
     promoting: {
-      entry: ['chooseRestoreImage', 'sendRestore', 'recordFailoverReason'],
+      entry: ['chooseRestoreImage', 'sendRestore'],
       always: { target: 'primary' },
     },
     // The backup host now runs the VMs. It keeps renewing the witness lease, so a primary that was only
     // partitioned away can never take the lease back and release packets alongside it.
     primary: {
-      entry: ['nextLeaseRequest', 'requestLease', 'armLeaseRetry'],
-      on: { 'replica.leaseRetry': { actions: ['nextLeaseRequest', 'requestLease', 'armLeaseRetry'] } },
+      entry: ['requestLease', 'armLeaseRetry'],
+      on: { 'replica.leaseRetry': { actions: ['requestLease', 'armLeaseRetry'] } },
+    },
+    // Back from a crash with nothing: never promotes; asks to be re-seeded and takes only a full checkpoint.
+    rejoining: {
+      entry: ['sendJoin', 'armJoinRetry'],
+      exit: 'cancelJoinRetry',
+      always: { guard: 'hasCompleteFullCheckpoint', target: 'backup', actions: ['applyCheckpoint', 'sendAck'] },
+      on: {
+        'checkpoint.chunk': { guard: 'isFullStageable', actions: ['countChunk', 'stageChunk'] },
+        'checkpoint.seal': { guard: 'isFullStageable', actions: 'stageSeal' },
+        'replica.probe': { actions: 'sendJoin' },
+        'replica.joinRetry': { actions: ['sendJoin', 'armJoinRetry'] },
+      },
     },
   },
 });
@@ -334,16 +400,20 @@ export const replicaSampleEvents: readonly ReplicaEvent[] = [
     type: 'checkpoint.chunk',
     epoch: 1,
     vm: 0,
+    full: false,
     cpu: sampleCpu,
     pages: [0, 42, 3, 9],
+    disk: [1, 5],
     outputs: [{ vm: 0, seq: 1, payload: 99 }],
-    digest: 123,
   },
-  { type: 'checkpoint.seal', epoch: 1, chunkCount: 1, watermark: {} },
+  { type: 'checkpoint.seal', epoch: 1, full: false, chunkCount: 1, watermark: {} },
   { type: 'heartbeat.beat' },
+  { type: 'replica.probe' },
   { type: 'replica.heartbeatTimedOut' },
   { type: 'replica.confirmTimedOut' },
   { type: 'replica.leaseRetry' },
+  { type: 'replica.joinRetry' },
   { type: 'lease.denied', holder: 'hostB', requestId: 1 },
   { type: 'lease.granted', holder: 'hostB', requestId: 2 },
+  { type: 'host.restarted' },
 ];

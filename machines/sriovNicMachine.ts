@@ -1,5 +1,5 @@
 // An SR-IOV NIC: one physical function shared by the VMs' virtual functions, holding checkpointed output until commit.
-// It is where output commit (SPEC.md M1) is enforced: a checkpointing VM's packet of epoch e waits for commit of e.
+// It is where output commit (M1) is enforced: a checkpointing VM's packet of epoch e waits for the commit of e.
 
 import { and, assertEvent, assign, cancel, enqueueActions, not, raise, setup } from 'xstate';
 import type { CoordinatorEvent, NicEvent, ReceiverEvent, Send, TaggedPacket, VcpuEvent } from './haEvents.js';
@@ -48,8 +48,13 @@ export interface SriovNicContext extends SriovNicInput {
   /** String(vm) → highest seq put on the wire. */
   readonly releasedThrough: Readonly<Record<string, number>>;
   readonly wireCount: number;
-  /** Highest epoch tag (>= 1) of any packet put on the wire; the output-commit spec compares it with the acked epoch. */
-  readonly maxReleasedEpoch: number;
+  /**
+   * True while the witness has made this host the only one allowed to run the VMs (the backup is gone or
+   * stale): nothing is held, because no backup could ever resume from an older state. Remus's degraded mode.
+   */
+  readonly unprotected: boolean;
+  /** Packets tagged with an epoch up to this one pass unheld: they precede a full re-seed that covers them. */
+  readonly bypassThrough: number;
   readonly txArmed: boolean;
   readonly backPressureEvents: number;
 }
@@ -71,6 +76,13 @@ function vfMap(vfs: readonly { readonly vm: number; readonly checkpointing: bool
   for (const vf of vfs) out[String(vf.vm)] = vf.checkpointing;
   return out;
 }
+
+/** Held until commit; a checkpointed VM's output that needs no holding goes with the released packets; the rest is fresh. */
+const TRANSMIT = [
+  { guard: 'isHeldUntilCommit', actions: 'bufferPackets' },
+  { guard: 'isCheckpointedVm', actions: 'queueBypassed' },
+  { actions: 'queueUnbuffered' },
+] as const;
 
 export const sriovNicMachine = setup({
   types: {
@@ -105,11 +117,35 @@ export const sriovNicMachine = setup({
         });
       }
     }),
-    // The tag is kept as the vCPU gave it (-1 for a non-checkpointing VM): the output-commit spec must see mistakes.
+    // The tag is kept as the vCPU gave it (-1 for a non-checkpointing VM).
     queueUnbuffered: assign(({ context, event }) => {
       assertEvent(event, 'nic.transmit');
       const added = event.packets.map((p, i) => ({ ...p, epoch: event.epoch, arrival: context.arrivals + i }));
       return { freshQueue: [...context.freshQueue, ...added], arrivals: context.arrivals + added.length };
+    }),
+    // Unprotected output of a checkpointed VM goes out with the released packets, ahead of plain VMs' output.
+    queueBypassed: assign(({ context, event }) => {
+      assertEvent(event, 'nic.transmit');
+      const added = event.packets.map((p, i) => ({ ...p, epoch: event.epoch, arrival: context.arrivals + i }));
+      return { releasedQueue: [...context.releasedQueue, ...added], arrivals: context.arrivals + added.length };
+    }),
+    // Degraded mode: everything held goes out, and nothing more is held until the coordinator says otherwise.
+    releaseAll: assign(({ context }) => ({
+      unprotected: true,
+      buffered: [],
+      releasedQueue: [
+        ...context.releasedQueue,
+        ...context.buffered.map((p, i) => ({ ...p, arrival: context.arrivals + i })),
+      ],
+      arrivals: context.arrivals + context.buffered.length,
+    })),
+    holdAgain: assign(({ event }) => {
+      assertEvent(event, 'nic.protect');
+      return { unprotected: false, bypassThrough: event.after };
+    }),
+    confirmProtected: enqueueActions(({ context, enqueue }) => {
+      if (context.coordinator === null) return;
+      enqueue.emit({ type: 'send', to: context.coordinator, event: { type: 'nic.protected' } });
     }),
     // Released packets join the transmit queue now: under plain FIFO (no M1 priority rule) they queue behind
     // everything already waiting there, which is exactly the latency the priority rule exists to avoid.
@@ -157,7 +193,6 @@ export const sriovNicMachine = setup({
       let r = 0;
       let f = 0;
       const releasedThrough: Record<string, number> = { ...context.releasedThrough };
-      let maxReleasedEpoch = context.maxReleasedEpoch;
       let sent = 0;
       while (sent < context.txBatch) {
         const rHead = released[r];
@@ -179,7 +214,6 @@ export const sriovNicMachine = setup({
         });
         const key = String(p.vm);
         releasedThrough[key] = Math.max(releasedThrough[key] ?? 0, p.seq);
-        if (p.epoch >= 1) maxReleasedEpoch = Math.max(maxReleasedEpoch, p.epoch);
         sent++;
       }
       enqueue.assign({
@@ -187,7 +221,6 @@ export const sriovNicMachine = setup({
         releasedQueue: r === 0 ? released : released.slice(r),
         freshQueue: f === 0 ? fresh : fresh.slice(f),
         releasedThrough: sent === 0 ? context.releasedThrough : releasedThrough,
-        maxReleasedEpoch,
         wireCount: context.wireCount + sent,
       });
     }),
@@ -203,7 +236,12 @@ export const sriovNicMachine = setup({
   },
   guards: {
     isStandby: ({ context }) => context.standby,
-    isHeldUntilCommit: ({ context, event }) => event.type === 'nic.transmit' && context.vfs[String(event.vm)] === true,
+    isHeldUntilCommit: ({ context, event }) =>
+      event.type === 'nic.transmit' &&
+      context.vfs[String(event.vm)] === true &&
+      !context.unprotected &&
+      event.epoch > context.bypassThrough,
+    isCheckpointedVm: ({ context, event }) => event.type === 'nic.transmit' && context.vfs[String(event.vm)] === true,
     hasQueuedPackets: ({ context }) => context.releasedQueue.length > 0 || context.freshQueue.length > 0,
     isTxArmed: ({ context }) => context.txArmed,
   },
@@ -220,7 +258,8 @@ export const sriovNicMachine = setup({
     throttled: {},
     releasedThrough: {},
     wireCount: 0,
-    maxReleasedEpoch: 0,
+    unprotected: false,
+    bypassThrough: 0,
     txArmed: false,
     backPressureEvents: 0,
   }),
@@ -239,8 +278,10 @@ export const sriovNicMachine = setup({
     fenced: {
       on: {
         'nic.configure': { actions: 'configureVfs' },
-        'nic.transmit': [{ guard: 'isHeldUntilCommit', actions: 'bufferPackets' }, { actions: 'queueUnbuffered' }],
+        'nic.transmit': TRANSMIT,
         'checkpoint.committed': { actions: ['releaseCommitted', 'unthrottleDrained', 'reportReleasedThrough'] },
+        'nic.unprotect': { actions: ['releaseAll', 'unthrottleDrained'] },
+        'nic.protect': { actions: ['holdAgain', 'confirmProtected'] },
         'nic.unfence': { target: 'active' },
       },
     },
@@ -250,8 +291,10 @@ export const sriovNicMachine = setup({
       exit: ['cancelTxTimer', 'clearTxArmed'],
       on: {
         'nic.configure': { actions: 'configureVfs' },
-        'nic.transmit': [{ guard: 'isHeldUntilCommit', actions: 'bufferPackets' }, { actions: 'queueUnbuffered' }],
+        'nic.transmit': TRANSMIT,
         'checkpoint.committed': { actions: ['releaseCommitted', 'unthrottleDrained', 'reportReleasedThrough'] },
+        'nic.unprotect': { actions: ['releaseAll', 'unthrottleDrained'] },
+        'nic.protect': { actions: ['holdAgain', 'confirmProtected'] },
         'nic.txTick': { actions: 'transmitBatch' },
         'nic.fence': { target: 'fenced' },
       },
@@ -273,6 +316,8 @@ export const sriovNicSampleEvents: readonly SriovNicEvent[] = [
   { type: 'nic.unfence' },
   { type: 'nic.txTick' },
   { type: 'nic.fence' },
+  { type: 'nic.unprotect' },
+  { type: 'nic.protect', after: 1 },
   {
     type: 'nic.activate',
     vfs: [{ vm: 0, checkpointing: true }],

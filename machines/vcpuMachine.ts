@@ -1,15 +1,26 @@
-// A virtual CPU of one VM: runs the synthetic guest slice by slice, and stops and hands over its state at checkpoints.
-// It is the source of all guest writes and packets; epoch tagging here is what lets the NIC hold output until commit.
+// A virtual CPU of one VM: runs the guest slice by slice, and stops and hands over its state at checkpoints.
+// It is the source of all guest writes, disk writes and packets; epoch tagging here lets the NIC hold output until commit.
 
-import { assertEvent, assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
-import { initialCpu, runSlice } from '../actors/guest.js';
-import type { CpuState, MmuEvent, NicEvent, Packet, Send, VcpuEvent, VmId, WorkloadParams } from './haEvents.js';
+import { assertEvent, assign, enqueueActions, setup } from 'xstate';
+import { applyInput, initialCpu, runSlice } from '../dataplane/guest.js';
+import type {
+  CpuState,
+  DiskEvent,
+  Draw,
+  MmuEvent,
+  NicEvent,
+  Packet,
+  Send,
+  VcpuEvent,
+  VmId,
+  WorkloadParams,
+} from './haEvents.js';
 
 export interface VcpuInput {
   readonly vm: VmId;
-  /** Address of this VM's MMU on the same host. */
+  /** Addresses of this VM's MMU and disk, and of this host's NIC. */
   readonly mmu: string;
-  /** Address of this host's NIC. */
+  readonly disk: string;
   readonly nic: string;
   readonly workload: WorkloadParams;
   readonly sliceUs: number;
@@ -32,7 +43,7 @@ export interface VcpuContext extends VcpuInput {
   readonly stalledSlices: number;
 }
 
-export type VcpuEmitted = Send<MmuEvent> | Send<NicEvent>;
+export type VcpuEmitted = Send<MmuEvent> | Send<NicEvent> | Send<DiskEvent> | Draw<Extract<VcpuEvent, { type: 'vcpu.input' }>>;
 
 export const VCPU_SLICE_TIMER_ID = 'vcpu.slice';
 
@@ -44,20 +55,28 @@ export const vcpuMachine = setup({
     emitted: {} as VcpuEmitted,
   },
   actions: {
-    armSlice: raise({ type: 'vcpu.tick' }, { id: VCPU_SLICE_TIMER_ID, delay: ({ context }) => context.sliceUs }),
-    cancelSlice: cancel(VCPU_SLICE_TIMER_ID),
+    // Cancelled before every re-arm: a plain XState actor does not replace a pending timer with the same id.
+    armSlice: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(VCPU_SLICE_TIMER_ID);
+      enqueue.raise({ type: 'vcpu.tick' }, { id: VCPU_SLICE_TIMER_ID, delay: context.sliceUs });
+    }),
     // One runSlice call per tick: its writes, packets and next CPU state are all used, so they are computed together.
     executeSlice: enqueueActions(({ context, enqueue }) => {
-      const { cpu, writes, packets } = runSlice(context.cpu, context.workload, context.vm);
-      if (writes.length > 0) {
-        enqueue.emit({ type: 'send', to: context.mmu, event: { type: 'mmu.write', writes } });
+      const { cpu, writes, packets, diskWrites, wantsInput } = runSlice(context.cpu, context.workload, context.vm);
+      if (writes.length > 0) enqueue.emit({ type: 'send', to: context.mmu, event: { type: 'mmu.write', writes } });
+      if (diskWrites.length > 0) {
+        enqueue.emit({ type: 'send', to: context.disk, event: { type: 'disk.write', writes: diskWrites } });
       }
       if (packets.length > 0) {
         const epoch = context.checkpointing ? context.epoch : -1;
+        enqueue.emit({ type: 'send', to: context.nic, event: { type: 'nic.transmit', vm: context.vm, epoch, packets } });
+      }
+      if (wantsInput) {
         enqueue.emit({
-          type: 'send',
-          to: context.nic,
-          event: { type: 'nic.transmit', vm: context.vm, epoch, packets },
+          type: 'draw',
+          options: context.workload.inputOptions,
+          label: 'guest.input',
+          event: { type: 'vcpu.input', value: 0 },
         });
       }
       enqueue.assign({
@@ -67,15 +86,23 @@ export const vcpuMachine = setup({
           context.checkpointing && packets.length > 0 ? [...context.epochOutputs, ...packets] : context.epochOutputs,
       });
     }),
+    takeInput: assign({
+      cpu: ({ context, event }) => {
+        assertEvent(event, 'vcpu.input');
+        return applyInput(context.cpu, event.value);
+      },
+    }),
     countStall: assign({ stalledSlices: ({ context }) => context.stalledSlices + 1 }),
-    // The capture goes through the MMU, not straight to the coordinator, so it arrives behind this epoch's writes.
-    sendCapture: emit(({ context, event }) => {
+    // The captures go through the MMU and the disk, FIFO behind this epoch's writes to each, so none slips past.
+    sendCaptures: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'vcpu.stun');
-      return {
-        type: 'send' as const,
+      const { epoch, full } = event;
+      enqueue.emit({
+        type: 'send',
         to: context.mmu,
-        event: { type: 'mmu.capture' as const, epoch: event.epoch, cpu: context.cpu, outputs: context.epochOutputs },
-      };
+        event: { type: 'mmu.capture', epoch, full, cpu: context.cpu, outputs: context.epochOutputs },
+      });
+      enqueue.emit({ type: 'send', to: context.disk, event: { type: 'disk.capture', epoch, full } });
     }),
     beginNextEpoch: assign(({ event }) => {
       assertEvent(event, 'vcpu.resume');
@@ -91,6 +118,8 @@ export const vcpuMachine = setup({
   guards: {
     isStandby: ({ context }) => context.standby,
     isThrottled: ({ context }) => context.throttled,
+    // The hypervisor really stops a stunned vCPU; a registered mutant lets it run on.
+    isHeld: () => true,
     isCurrentEpoch: ({ context, event }) =>
       (event.type === 'vcpu.stun' || event.type === 'vcpu.resume') && event.epoch === context.epoch,
   },
@@ -116,23 +145,26 @@ export const vcpuMachine = setup({
         'vcpu.restore': { target: 'running', actions: 'restoreCpu' },
       },
     },
+    // The slice clock keeps ticking through a stun (it is the host's timer, not the guest's); a held vCPU skips the slice.
     running: {
       entry: 'armSlice',
-      exit: 'cancelSlice',
       on: {
         'vcpu.tick': [
           // A stalled guest does not advance its PRNG, so a throttled run produces the same stream, only later.
           { guard: 'isThrottled', actions: ['countStall', 'armSlice'] },
           { actions: ['executeSlice', 'armSlice'] },
         ],
+        'vcpu.input': { actions: 'takeInput' },
         // A stun for another epoch is a late or duplicated message: capturing it would checkpoint the wrong interval.
-        'vcpu.stun': { guard: 'isCurrentEpoch', target: 'stunned', actions: 'sendCapture' },
+        'vcpu.stun': { guard: 'isCurrentEpoch', target: 'stunned', actions: 'sendCaptures' },
         'vcpu.throttle': { actions: 'setThrottled' },
         'vcpu.unthrottle': { actions: 'clearThrottled' },
       },
     },
+    // Stopped: no slice runs, so nothing the guest does can fall between the capture and the resume.
     stunned: {
       on: {
+        'vcpu.tick': [{ guard: 'isHeld', actions: 'armSlice' }, { actions: ['executeSlice', 'armSlice'] }],
         'vcpu.resume': { guard: 'isCurrentEpoch', target: 'running', actions: 'beginNextEpoch' },
         'vcpu.throttle': { actions: 'setThrottled' },
         'vcpu.unthrottle': { actions: 'clearThrottled' },
@@ -144,9 +176,10 @@ export const vcpuMachine = setup({
 /** Sample events for tests and test generation: one of each kind, with valid payloads. */
 export const vcpuSampleEvents: readonly VcpuEvent[] = [
   { type: 'vcpu.tick' },
+  { type: 'vcpu.input', value: 1 },
   { type: 'vcpu.throttle' },
   { type: 'vcpu.unthrottle' },
-  { type: 'vcpu.stun', epoch: 1 },
+  { type: 'vcpu.stun', epoch: 1, full: false },
   { type: 'vcpu.resume', epoch: 1 },
   { type: 'vcpu.restore', epoch: 3, cpu: { acc: 7, rng: 12345, outSeq: 2, slice: 9 } },
 ];

@@ -1,39 +1,42 @@
-// The witness: a lease service on a third host that grants at most one holder at a time (SPEC.md M4, fencing).
-// A host puts packets on the wire only while it holds the lease, so a partition cannot yield two primaries.
+// The witness: a lease service on a third host that grants at most one holder at a time (M1 fencing). It can also
+// make the holder the only one allowed ever (degraded mode) until that holder says the backup is current again.
 
-import { assertEvent, assign, cancel, emit, raise, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
 import type { CoordinatorEvent, Send, WitnessEvent } from './haEvents.js';
 
 export interface WitnessInput {
   readonly leaseUs: number;
-  /** At least the largest one-way latency from the witness to a holder: the holder's copy of the lease ends first. */
+  /** Margin on top of the holder's term: covers the clocks' drift, so the holder's copy always ends first. */
   readonly skewUs: number;
 }
 
 export interface WitnessContext extends WitnessInput {
   readonly holder: string | null;
-  /** Whoever held the lease last, kept across expiry so a re-acquisition by the same host is not a hand-over. */
-  readonly lastHolder: string | null;
+  /**
+   * Set by `lease.degrade` from the holder: no one else may take the lease even after it expires, because
+   * the others' state is stale (the holder ran without a backup). Cleared by `lease.protect` from that holder.
+   */
+  readonly exclusive: string | null;
   readonly grants: number;
   readonly denials: number;
-  readonly holderChanges: number;
 }
 
-type LeaseReply = Extract<CoordinatorEvent, { type: 'lease.granted' } | { type: 'lease.denied' }>;
+type WitnessReply = Extract<
+  CoordinatorEvent,
+  { type: 'lease.granted' } | { type: 'lease.denied' } | { type: 'lease.degraded' } | { type: 'lease.protected' }
+>;
 
-/** What the witness sends: a grant or a denial, to the requester's replyTo. */
-export type WitnessSend = Send<LeaseReply>;
+/** What the witness sends: its answer to a request, to the requester's replyTo. */
+export type WitnessSend = Send<WitnessReply>;
 
 export const WITNESS_LEASE_TIMER_ID = 'witness.lease';
 
-/** The witness's answer to a `lease.acquire`, sent back to the asker: a grant or a denial, same payload. */
-function leaseReply(event: WitnessEvent, type: 'lease.granted' | 'lease.denied') {
-  assertEvent(event, 'lease.acquire');
-  return {
-    type: 'send' as const,
-    to: event.replyTo,
-    event: { type, holder: event.holder, requestId: event.requestId },
-  };
+/** The witness's answer to a request, sent back to the asker with the request's holder and id. */
+function reply(event: WitnessEvent, type: WitnessReply['type']): WitnessSend {
+  if (event.type !== 'lease.acquire' && event.type !== 'lease.degrade' && event.type !== 'lease.protect') {
+    throw new Error(`witness: no reply to '${event.type}'`);
+  }
+  return { type: 'send', to: event.replyTo, event: { type, holder: event.holder, requestId: event.requestId } };
 }
 
 export const witnessMachine = setup({
@@ -44,48 +47,63 @@ export const witnessMachine = setup({
     emitted: {} as WitnessSend,
   },
   actions: {
-    takeLease: assign(({ context, event }) => {
+    takeLease: assign(({ event }) => {
       assertEvent(event, 'lease.acquire');
-      const changed = event.holder !== context.lastHolder;
-      return {
-        holder: event.holder,
-        lastHolder: event.holder,
-        holderChanges: context.holderChanges + (changed ? 1 : 0),
-      };
+      return { holder: event.holder };
     }),
     releaseLease: assign({ holder: null }),
-    // The witness's timer outlasts the holder's own by skewUs, so the holder always stops using it first.
-    armExpiry: raise(
-      { type: 'lease.expired' },
-      { id: WITNESS_LEASE_TIMER_ID, delay: ({ context }) => context.leaseUs + context.skewUs },
-    ),
-    // Cancelled before every re-arm: a plain XState actor does not replace a pending timer with the same id.
-    cancelExpiry: cancel(WITNESS_LEASE_TIMER_ID),
-    sendGrant: emit(({ event }) => leaseReply(event, 'lease.granted')),
-    sendDenial: emit(({ event }) => leaseReply(event, 'lease.denied')),
+    // The witness's term outlasts the holder's own by skewUs, so the holder always stops using it first.
+    armExpiry: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(WITNESS_LEASE_TIMER_ID);
+      enqueue.raise({ type: 'lease.expired' }, { id: WITNESS_LEASE_TIMER_ID, delay: context.leaseUs + context.skewUs });
+    }),
+    makeExclusive: assign(({ event }) => {
+      assertEvent(event, 'lease.degrade');
+      return { exclusive: event.holder };
+    }),
+    endExclusive: assign({ exclusive: null }),
+    sendGrant: emit(({ event }) => reply(event, 'lease.granted')),
+    sendDenial: emit(({ event }) => reply(event, 'lease.denied')),
+    sendDegraded: emit(({ event }) => reply(event, 'lease.degraded')),
+    sendProtected: emit(({ event }) => reply(event, 'lease.protected')),
     countGrant: assign({ grants: ({ context }) => context.grants + 1 }),
     countDenial: assign({ denials: ({ context }) => context.denials + 1 }),
   },
   guards: {
-    isHolder: ({ context, event }) => event.type === 'lease.acquire' && event.holder === context.holder,
+    isHolder: ({ context, event }) =>
+      (event.type === 'lease.acquire' || event.type === 'lease.degrade' || event.type === 'lease.protect') &&
+      event.holder === context.holder,
+    // Free, and either nobody is exclusive or the asker is the exclusive one.
+    isAllowed: ({ context, event }) =>
+      event.type === 'lease.acquire' && (context.exclusive === null || context.exclusive === event.holder),
   },
 }).createMachine({
   id: 'witness',
-  context: ({ input }) => ({ ...input, holder: null, lastHolder: null, grants: 0, denials: 0, holderChanges: 0 }),
+  context: ({ input }) => ({ ...input, holder: null, exclusive: null, grants: 0, denials: 0 }),
   initial: 'free',
   states: {
     free: {
       on: {
-        'lease.acquire': { target: 'held', actions: ['takeLease', 'armExpiry', 'sendGrant', 'countGrant'] },
+        'lease.acquire': [
+          { guard: 'isAllowed', target: 'held', actions: ['takeLease', 'armExpiry', 'sendGrant', 'countGrant'] },
+          { actions: ['sendDenial', 'countDenial'] },
+        ],
+        'lease.degrade': { actions: ['sendDenial', 'countDenial'] },
+        'lease.protect': { actions: ['sendDenial', 'countDenial'] },
       },
     },
     held: {
       on: {
         'lease.acquire': [
-          { guard: 'isHolder', actions: ['cancelExpiry', 'armExpiry', 'sendGrant', 'countGrant'] },
+          { guard: 'isHolder', actions: ['armExpiry', 'sendGrant', 'countGrant'] },
           { actions: ['sendDenial', 'countDenial'] },
         ],
+        'lease.degrade': [{ guard: 'isHolder', actions: ['makeExclusive', 'sendDegraded'] }, { actions: 'sendDenial' }],
+        'lease.protect': [{ guard: 'isHolder', actions: ['endExclusive', 'sendProtected'] }, { actions: 'sendDenial' }],
         'lease.expired': { target: 'free', actions: 'releaseLease' },
+        // Its state is durable but its timers died with it: a whole new term for the holder on record,
+        // so no lease granted before the crash can still be running when another is granted.
+        'host.restarted': { actions: 'armExpiry' },
       },
     },
   },
@@ -95,5 +113,8 @@ export const witnessMachine = setup({
 export const witnessSampleEvents: readonly WitnessEvent[] = [
   { type: 'lease.acquire', holder: 'hostA', replyTo: 'hostA/coordinator', requestId: 1 },
   { type: 'lease.acquire', holder: 'hostB', replyTo: 'hostB/replica', requestId: 1 },
+  { type: 'lease.degrade', holder: 'hostA', replyTo: 'hostA/coordinator', requestId: 2 },
+  { type: 'lease.protect', holder: 'hostA', replyTo: 'hostA/coordinator', requestId: 3 },
   { type: 'lease.expired' },
+  { type: 'host.restarted' },
 ];

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nanoid } from 'nanoid';
 import type { AnyStateMachine } from 'xstate';
-import { runCheck } from './check/check.js';
+import { findCheck, runCheck } from './check/check.js';
 import type { ExploreProgress } from './check/explore.js';
 import { search } from './check/pool.js';
 import { shrink } from './check/shrink.js';
@@ -225,13 +225,13 @@ function cmdList(args: readonly string[], io: Io): number {
             title: s.title,
             untilUs: s.untilUs,
             params: s.params,
-            check: s.check ?? null,
+            checks: s.checks ?? [],
           })),
           mutants: mutants.map((m) => ({
             name: m.name,
             description: m.description,
             scenario: m.scenario,
-            params: m.params ?? {},
+            config: m.config ?? null,
             expectedSpec: m.expectedSpec,
           })),
         },
@@ -243,13 +243,8 @@ function cmdList(args: readonly string[], io: Io): number {
   }
   for (const s of scenarios) {
     io.out(`${s.name}\n  ${s.title}\n  horizon ${formatUs(s.untilUs)} of virtual time; parameters (--set NAME=VALUE):`);
-    if (s.check !== undefined) {
-      const sets = Object.entries(s.check.params)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ');
-      io.out(
-        `  check configuration (statevisor check): ${s.check.note}; horizon ${formatUs(s.check.untilUs)}; ${sets}`,
-      );
+    for (const c of s.checks ?? []) {
+      io.out(`  check configuration '${c.name}' (statevisor check): ${c.note}; horizon ${formatUs(c.untilUs)}`);
     }
     for (const [name, p] of Object.entries(s.params)) {
       io.out(`    ${name.padEnd(18)} ${String(p.default).padEnd(8)} ${describeRange(p).padEnd(26)} ${p.description}`);
@@ -257,9 +252,7 @@ function cmdList(args: readonly string[], io: Io): number {
   }
   io.out('\nmutants (--mutant NAME: a planted bug, and the spec that catches it)');
   for (const m of mutants) {
-    const sets = Object.entries(m.params ?? {})
-      .map(([k, v]) => ` --set ${k}=${v}`)
-      .join('');
+    const sets = m.config !== undefined ? ` --config ${m.config}` : '';
     io.out(
       `  ${m.name.padEnd(24)} ${m.description}\n  ${''.padEnd(24)} caught by ${m.expectedSpec} in: statevisor run ${m.scenario}${sets} --mutant ${m.name}`,
     );
@@ -496,6 +489,7 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
     set: { type: 'string', multiple: true },
     params: { type: 'string' },
     full: { type: 'boolean' },
+    config: { type: 'string' },
     mutant: { type: 'string' },
     until: { type: 'string' },
     'max-depth': { type: 'string' },
@@ -523,17 +517,18 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
     ...parseSets((values.set as string[] | undefined) ?? []),
   };
   const full = values.full === true;
-  const base = full ? {} : (scenario.check?.params ?? {});
+  const checkConfig = full ? null : findCheck(scenario, values.config as string | undefined);
+  const base = checkConfig?.params ?? {};
   const rawParams = { ...base, ...sets };
   resolveParams(scenario, rawParams);
   const until = intFlag('--until', values.until as string | undefined, 0, Number.MAX_SAFE_INTEGER);
-  const untilUs = until ?? (full ? scenario.untilUs : (scenario.check?.untilUs ?? scenario.untilUs));
+  const untilUs = until ?? checkConfig?.untilUs ?? scenario.untilUs;
   const tracePath =
     (values.trace as string | undefined) ?? `traces/${scenario.name}${mutant ? `-${mutant}` : ''}-counterexample.jsonl`;
   prepareOutput('--trace', tracePath);
   const started = performance.now();
   const progress = io.progress && !values.json;
-  const configNote = full ? 'full defaults' : (scenario.check?.note ?? 'scenario defaults');
+  const configNote = full ? 'full defaults' : checkConfig !== null ? `${checkConfig.name}: ${checkConfig.note}` : 'scenario defaults';
 
   if (mode === 'random' || mode === 'swarm') {
     const seeds = intFlag('--seeds', values.seeds as string | undefined, 1, 100_000_000) ?? 1000;
@@ -634,6 +629,7 @@ async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
     scenario,
     params: sets,
     full,
+    ...(checkConfig !== null ? { config: checkConfig.name } : {}),
     mode: mode as 'bfs' | 'dfs',
     untilUs,
     ...(mutant !== undefined ? { mutant } : {}),

@@ -3,13 +3,14 @@
 
 import { RecordingChooser, ReplayChooser, SeededChooser } from './kernel/chooser.js';
 import { InputError } from './kernel/errors.js';
-import { type RunResult, runSteps, StepDivergence } from './kernel/run.js';
+import { type RunResult, runSteps, StepDivergence, type Violation } from './kernel/run.js';
 import { ComparingTraceWriter, parseTrace, TraceMismatch, type TraceSink, TraceWriter } from './kernel/trace.js';
 import type { SystemState } from './kernel/types.js';
 import { findMutant } from './mutants/index.js';
 import { findScenario } from './scenarios/index.js';
 import {
   type Assembly,
+  assemble,
   type MachineOverrides,
   type Params,
   resolveParams,
@@ -76,7 +77,7 @@ export function* simulateSteps(req: SimulateRequest): Generator<SystemState, Sim
   };
   const mutant = req.mutant ?? null;
   const overrides = mutant !== null ? { ...findMutant(mutant).overrides(), ...req.overrides } : req.overrides;
-  const assembly = scenario.build(params, overrides);
+  const assembly = assemble(scenario, params, overrides);
   if (limits.maxQueue !== null) assembly.kernel.setMaxQueue(limits.maxQueue);
   const base = req.choices !== undefined ? new ReplayChooser(req.choices) : new SeededChooser(seed);
   const chooser = new RecordingChooser(base);
@@ -100,7 +101,6 @@ export function* simulateSteps(req: SimulateRequest): Generator<SystemState, Sim
   const result = yield* runSteps(assembly.kernel, chooser, {
     maxSteps: limits.maxSteps,
     untilUs: limits.untilUs,
-    specs: assembly.specs,
     sink,
     ...(assembly.onStep !== undefined ? { onStep: assembly.onStep } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress, progressEvery: req.progressEvery ?? 10_000 } : {}),
@@ -139,6 +139,8 @@ export interface ReplayReport {
   readonly recordedTraceHash: string;
   readonly replayedTraceHash: string | null;
   readonly steps: number;
+  /** The violation the replayed run reproduced (a counterexample), or null when every spec held. */
+  readonly violation: Violation | null;
   /** Where the replay first differs from the recording; null when identical. */
   readonly divergence: {
     readonly step: number;
@@ -189,6 +191,7 @@ export function replayTrace(text: string, source: string): ReplayReport {
         identical: false,
         replayedTraceHash: null,
         steps: err.step,
+        violation: null,
         divergence: {
           step: err.step,
           line: err.line,
@@ -204,6 +207,7 @@ export function replayTrace(text: string, source: string): ReplayReport {
         identical: false,
         replayedTraceHash: null,
         steps: err.step,
+        violation: null,
         divergence: { step: err.step, line: null, expected: null, actual: null, message: err.message },
       };
     }
@@ -222,6 +226,7 @@ export function replayTrace(text: string, source: string): ReplayReport {
       identical: false,
       replayedTraceHash: outcome.traceHash,
       steps: outcome.result.state.step,
+      violation: outcome.result.violation,
       divergence: {
         step,
         line: i + 1,
@@ -240,6 +245,7 @@ export function replayTrace(text: string, source: string): ReplayReport {
     identical: true,
     replayedTraceHash: outcome.traceHash,
     steps: outcome.result.state.step,
+    violation: outcome.result.violation,
     divergence: null,
   };
 }

@@ -2,7 +2,9 @@
 // The counterexample is re-executed through the same simulate() path as `run`, so replay means the same thing.
 
 import { findMutant } from '../mutants/index.js';
-import { type Params, resolveParams, type Scenario } from '../scenarios/types.js';
+import { isLiveness } from '../kernel/observe.js';
+import { InputError } from '../kernel/errors.js';
+import { assemble, type CheckConfig, type Params, resolveParams, type Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
 import { type Bound, type ExploreProgress, type ExploreResult, explore } from './explore.js';
 
@@ -12,6 +14,8 @@ export interface CheckRequest {
   readonly params?: Readonly<Record<string, string>>;
   /** Use the scenario's full defaults instead of its small check configuration. */
   readonly full?: boolean;
+  /** Which of the scenario's check configurations (default: its first). */
+  readonly config?: string;
   readonly mutant?: string;
   readonly mode: 'bfs' | 'dfs';
   /** Commutation merging of states (default on); off only to show it is sound. */
@@ -27,6 +31,8 @@ export interface CheckRequest {
 
 export interface CheckReport {
   readonly scenario: string;
+  /** The check configuration explored, or null with `full`. */
+  readonly config: CheckConfig | null;
   readonly mutant: string | null;
   readonly mode: 'bfs' | 'dfs';
   readonly params: Params;
@@ -48,12 +54,12 @@ export const CHECK_DEFAULTS = {
 
 export function runCheck(req: CheckRequest): CheckReport {
   const scenario = req.scenario;
-  const base = req.full ? {} : (scenario.check?.params ?? {});
-  const rawParams = { ...base, ...(req.params ?? {}) };
+  const config = req.full ? null : findCheck(scenario, req.config);
+  const rawParams = { ...(config?.params ?? {}), ...(req.params ?? {}) };
   const params = resolveParams(scenario, rawParams);
-  const untilUs = req.untilUs ?? (req.full ? scenario.untilUs : (scenario.check?.untilUs ?? scenario.untilUs));
+  const untilUs = req.untilUs ?? config?.untilUs ?? scenario.untilUs;
   const mutant = req.mutant ?? null;
-  const assembly = scenario.build(params, mutant !== null ? findMutant(mutant).overrides() : undefined);
+  const assembly = assemble(scenario, params, mutant !== null ? findMutant(mutant).overrides() : undefined);
   const limits = {
     maxDepth: req.maxDepth ?? CHECK_DEFAULTS.maxDepth,
     maxStates: req.maxStates ?? CHECK_DEFAULTS.maxStates,
@@ -64,8 +70,7 @@ export function runCheck(req: CheckRequest): CheckReport {
     mode: req.mode,
     untilUs,
     ...limits,
-    specs: assembly.specs,
-    ...(assembly.sometimes !== undefined ? { sometimes: assembly.sometimes } : {}),
+    sometimes: (assembly.sometimes ?? []).filter((g) => config?.reach?.includes(g.name) ?? true),
     ...(req.reduce !== undefined ? { reduce: req.reduce } : {}),
     now: req.now,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
@@ -93,6 +98,7 @@ export function runCheck(req: CheckRequest): CheckReport {
   }
   return {
     scenario: scenario.name,
+    config,
     mutant,
     mode: req.mode,
     params,
@@ -100,9 +106,22 @@ export function runCheck(req: CheckRequest): CheckReport {
     untilUs,
     limits,
     result,
-    specs: assembly.specs.map((s) => ({ name: s.name, specId: s.specId, kind: s.kind })),
+    specs: assembly.specs.map((s) => ({ name: s.name, specId: s.specId, kind: isLiveness(s) ? 'liveness' : 'safety' })),
     trace,
   };
 }
 
 export type { Bound };
+
+/** The named check configuration of a scenario (default: its first), or one line naming the choices. */
+export function findCheck(scenario: Scenario, name?: string): CheckConfig | null {
+  const checks = scenario.checks ?? [];
+  if (name === undefined) return checks[0] ?? null;
+  const c = checks.find((x) => x.name === name);
+  if (c === undefined) {
+    throw new InputError(
+      `--config: scenario '${scenario.name}' has no check configuration '${name}' (it has: ${checks.map((x) => x.name).join(', ') || 'none'})`,
+    );
+  }
+  return c;
+}

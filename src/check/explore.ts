@@ -1,9 +1,10 @@
 // Exhaustive exploration of a scenario's state space: BFS (shortest counterexample) or DFS (low memory),
 // a visited set on the canonical state hash, and depth, state, time and memory bounds reported as such.
 
+import { type Violation, violationAtEnd, violationOfStep } from '../kernel/judge.js';
 import type { Kernel } from '../kernel/kernel.js';
-import type { SystemState } from '../kernel/types.js';
-import type { Sometimes, Spec, Violation } from '../specs/spec.js';
+import type { MonitorFailure, SystemState } from '../kernel/types.js';
+import type { Sometimes } from '../specs/spec.js';
 import { forEachInitial, forEachSuccessor } from './successors.js';
 
 export interface ExploreOptions {
@@ -14,7 +15,6 @@ export interface ExploreOptions {
   readonly maxStates: number;
   readonly maxTimeMs: number;
   readonly maxMemoryBytes: number;
-  readonly specs: readonly Spec[];
   /** Properties that must hold in at least one reachable state (Stateright's `sometimes`). */
   readonly sometimes?: readonly Sometimes[];
   /** Merge states that differ only in how sends on different channels interleaved (default true). */
@@ -52,8 +52,14 @@ export interface SometimesResult {
   readonly choices: readonly number[] | null;
 }
 
+/**
+ * `holds`: every reachable state was visited and no spec failed, and every `sometimes` was reached.
+ * `vacuous`: as `holds`, but some `sometimes` was never reached, so the specs were not really exercised.
+ */
+export type Verdict = 'holds' | 'violated' | 'bound-hit' | 'vacuous';
+
 export interface ExploreResult {
-  readonly verdict: 'holds' | 'violated' | 'bound-hit';
+  readonly verdict: Verdict;
   /** True when every reachable state (within the horizon) was visited. */
   readonly exhausted: boolean;
   readonly boundsHit: readonly Bound[];
@@ -73,13 +79,14 @@ interface Node {
   readonly depth: number;
 }
 
+/** How often the wall clock is read: often enough that no bound overshoots by much, rarely enough to cost nothing. */
+const CLOCK_EVERY_STATES = 256;
+
 /** Explores from every initial state; stops at the first violation (BFS: a shortest one). */
 export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult {
   const start = options.now();
   const heapBase = process.memoryUsage().heapUsed;
-  const always = options.specs.filter((s) => s.kind === 'always');
-  const eventually = options.specs.filter((s) => s.kind === 'eventually');
-  const visited = new Map<string, number>();
+  const visited = new Map<number, number>();
   const nodes: Node[] = [];
   const boundsHit = new Set<Bound>();
   let transitions = 0;
@@ -104,24 +111,41 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     return parts.reverse().flat();
   };
 
-  const check = (specs: readonly Spec[], state: SystemState, node: number): boolean => {
-    for (const spec of specs) {
-      const message = spec.check(kernel, state);
-      if (message !== null) {
-        counterexample = {
-          violation: { spec: spec.name, specId: spec.specId, step: state.step, t: state.time, message },
-          choices: pathOf(node),
-          steps: state.step,
-        };
-        return false;
-      }
+  const found = (violation: Violation | null, state: SystemState, node: number): boolean => {
+    if (violation === null) return false;
+    counterexample = { violation, choices: pathOf(node), steps: state.step };
+    return true;
+  };
+
+  /** Checks the bounds that need the wall clock or the heap; returns false when exploration must stop. */
+  const withinBounds = (depth: number): boolean => {
+    const n = visited.size;
+    if (n % CLOCK_EVERY_STATES !== 0) return true;
+    const elapsedMs = options.now() - start;
+    if (elapsedMs > options.maxTimeMs) {
+      boundsHit.add('time');
+      return false;
+    }
+    if (n % every !== 0) return true;
+    const used = process.memoryUsage().heapUsed;
+    heapBytes = Math.max(heapBytes, used - heapBase);
+    options.onProgress?.({ states: n, transitions, depth, frontier: frontier.length - head, elapsedMs, heapBytes });
+    if (used > options.maxMemoryBytes) {
+      boundsHit.add('memory');
+      return false;
     }
     return true;
   };
 
   /** Registers a state; returns false when exploration must stop. */
-  const admit = (state: SystemState, parent: number, choices: readonly number[], depth: number): boolean => {
-    const hash = kernel.hashState(state, reduce);
+  const admit = (
+    state: SystemState,
+    parent: number,
+    choices: readonly number[],
+    depth: number,
+    failure: MonitorFailure | undefined,
+  ): boolean => {
+    const hash = kernel.fingerprint(state, reduce);
     if (visited.has(hash)) return true;
     if (visited.size >= options.maxStates) {
       boundsHit.add('states');
@@ -131,7 +155,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     nodes.push({ parent, choices, depth });
     visited.set(hash, node);
     if (depth > maxDepth) maxDepth = depth;
-    if (!check(always, state, node)) return false;
+    if (found(violationOfStep(kernel, state, failure), state, node)) return false;
     for (const r of sometimes) {
       if (r.at === null && r.s.reached(kernel, state)) {
         r.at = state.step;
@@ -139,32 +163,12 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       }
     }
     frontier.push({ state, node });
-    if (visited.size % every === 0) {
-      heapBytes = Math.max(0, process.memoryUsage().heapUsed - heapBase);
-      const elapsedMs = options.now() - start;
-      options.onProgress?.({
-        states: visited.size,
-        transitions,
-        depth,
-        frontier: frontier.length - head,
-        elapsedMs,
-        heapBytes,
-      });
-      if (process.memoryUsage().heapUsed > options.maxMemoryBytes) {
-        boundsHit.add('memory');
-        return false;
-      }
-      if (elapsedMs > options.maxTimeMs) {
-        boundsHit.add('time');
-        return false;
-      }
-    }
-    return true;
+    return withinBounds(depth);
   };
 
   let go = true;
   forEachInitial(kernel, (state, choices) => {
-    go = admit(state, -1, choices, 0);
+    go = admit(state, -1, choices, 0, undefined);
     return go;
   });
 
@@ -181,7 +185,8 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     const next = state.pending[0];
     if (next === undefined || next.due > options.untilUs) {
       terminalStates++;
-      if (!check(eventually, state, node)) break;
+      const end = next === undefined ? 'quiescent' : 'horizon';
+      if (found(violationAtEnd(kernel, state, end, options.untilUs), state, node)) break;
       continue;
     }
     if (depth >= options.maxDepth) {
@@ -190,7 +195,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     }
     forEachSuccessor(kernel, state, (result, choices) => {
       transitions++;
-      go = admit(result.state, node, choices, depth + 1);
+      go = admit(result.state, node, choices, depth + 1, result.failure);
       return go && counterexample === null;
     });
   }
@@ -198,10 +203,12 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   const elapsedMs = options.now() - start;
   heapBytes = Math.max(heapBytes, process.memoryUsage().heapUsed - heapBase, 0);
   const states = visited.size;
-  const found = counterexample as Counterexample | null;
+  const cex = counterexample as Counterexample | null;
+  const exhausted = cex === null && boundsHit.size === 0;
+  const unreached = sometimes.some((r) => r.at === null);
   return {
-    verdict: found !== null ? 'violated' : boundsHit.size > 0 ? 'bound-hit' : 'holds',
-    exhausted: found === null && boundsHit.size === 0,
+    verdict: cex !== null ? 'violated' : !exhausted ? 'bound-hit' : unreached ? 'vacuous' : 'holds',
+    exhausted,
     boundsHit: [...boundsHit].sort(),
     states,
     transitions,
@@ -209,7 +216,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     maxDepth,
     elapsedMs,
     heapBytesPerState: states > 0 ? Math.round(heapBytes / states) : 0,
-    counterexample: found,
+    counterexample: cex,
     sometimes: sometimes.map((r) => ({
       name: r.s.name,
       description: r.s.description,

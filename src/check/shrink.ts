@@ -4,7 +4,7 @@
 import { RecordingChooser, ReplayChooser } from '../kernel/chooser.js';
 import { runSystem } from '../kernel/run.js';
 import { findMutant } from '../mutants/index.js';
-import { resolveParams, type Scenario } from '../scenarios/types.js';
+import { assemble, resolveParams, type Scenario } from '../scenarios/types.js';
 
 export interface ShrinkRequest {
   readonly scenario: Scenario;
@@ -29,10 +29,10 @@ export interface ShrinkResult {
 function attempt(req: ShrinkRequest, candidate: readonly number[]): { choices: number[]; steps: number } | null {
   const params = resolveParams(req.scenario, req.params);
   const overrides = req.mutant !== undefined ? findMutant(req.mutant).overrides() : undefined;
-  const { kernel, specs } = req.scenario.build(params, overrides);
+  const { kernel } = assemble(req.scenario, params, overrides);
   const chooser = new RecordingChooser(new ReplayChooser(candidate, 'zero'));
   try {
-    const r = runSystem(kernel, chooser, { maxSteps: 1_000_000, untilUs: req.untilUs, specs });
+    const r = runSystem(kernel, chooser, { maxSteps: 1_000_000, untilUs: req.untilUs });
     if (r.violation?.spec !== req.spec) return null;
     return { choices: chooser.choices, steps: r.state.step };
   } catch {

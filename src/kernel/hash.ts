@@ -92,3 +92,172 @@ export function hash64(s: string): string {
 function hex8(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
+
+// --- Numeric fingerprints: the explorer's state identity, with no strings built on the hot path.
+
+const FP_HI_BITS = 2 ** 21;
+const TWO_32 = 2 ** 32;
+const fpMemo = new WeakMap<object, number>();
+const stringMemo = new Map<string, number>();
+const STRING_MEMO_LIMIT = 1 << 16;
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+/** One round of MurmurHash3's 32-bit mixing of word `k` into lane `h`. */
+function mix32(h: number, k: number): number {
+  let x = Math.imul(k | 0, 0xcc9e2d51);
+  x = (x << 15) | (x >>> 17);
+  x = Math.imul(x, 0x1b873593);
+  let y = h ^ x;
+  y = (y << 13) | (y >>> 19);
+  return (Math.imul(y, 5) + 0xe6546b64) | 0;
+}
+
+function avalanche(h: number): number {
+  let x = h ^ (h >>> 16);
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** Two independent 32-bit lanes, folded into one 53-bit number (exact in a double, fast as a Map key). */
+export class Fingerprint {
+  private a: number;
+  private b: number;
+
+  constructor(tag: number) {
+    this.a = mix32(0x2545f491, tag);
+    this.b = mix32(0x9e3779b9, ~tag);
+  }
+
+  word(w: number): this {
+    this.a = mix32(this.a, w);
+    this.b = mix32(this.b, w ^ 0x5bd1e995);
+    return this;
+  }
+
+  /** Feeds another fingerprint (53 bits) as two words. */
+  fp(x: number): this {
+    return this.word(Math.floor(x / TWO_32)).word(x >>> 0);
+  }
+
+  num(n: number): this {
+    if ((n | 0) === n) return this.word(1).word(n);
+    f64[0] = n;
+    return this.word(2).word(u32[0] as number).word(u32[1] as number);
+  }
+
+  done(): number {
+    return (avalanche(this.a) % FP_HI_BITS) * TWO_32 + avalanche(this.b);
+  }
+}
+
+/** Fingerprint of a string, cached for the strings that recur (keys, event types, addresses, state names). */
+export function stringFingerprint(s: string): number {
+  let h = stringMemo.get(s);
+  if (h !== undefined) return h;
+  const f = new Fingerprint(3);
+  for (let i = 0; i < s.length; i++) f.word(s.charCodeAt(i));
+  h = f.done();
+  if (stringMemo.size < STRING_MEMO_LIMIT) stringMemo.set(s, h);
+  return h;
+}
+
+/**
+ * Structural fingerprint of plain data, memoised on object identity: a persistent structure that shares its
+ * unchanged parts costs only the changed path. Object keys combine commutatively (no sort), arrays in order.
+ * Sound because model state is immutable by contract (machines copy on write; the kernel deep-freezes in tests).
+ */
+export function fingerprintValue(value: unknown): number {
+  switch (typeof value) {
+    case 'number':
+      return numberFingerprint(value);
+    case 'string':
+      return stringFingerprint(value);
+    // Above every small integer's own fingerprint, so true is never confused with 5.
+    case 'boolean':
+      return value ? SPECIAL + 1 : SPECIAL + 2;
+    case 'undefined':
+      return SPECIAL + 3;
+    case 'object':
+      return value === null ? SPECIAL + 4 : objectFingerprint(value);
+    default:
+      throw new KernelError(`cannot fingerprint a ${typeof value}: model state must be plain data`);
+  }
+}
+
+const K = 0x5bd1e995;
+const SPECIAL = 2 ** 52;
+
+/** Small integers (most model numbers) are their own fingerprint; other numbers are mixed, allocation-free. */
+function numberFingerprint(n: number): number {
+  if ((n | 0) === n && n >= 0) return n;
+  f64[0] = n;
+  const w0 = u32[0] as number;
+  const w1 = u32[1] as number;
+  return fold(mix32(mix32(0x2545f491, w0), w1), mix32(mix32(0x9e3779b9, w0 ^ K), w1 ^ K));
+}
+
+/** Lane a after feeding it a 53-bit fingerprint. */
+function laneA(a: number, x: number): number {
+  return mix32(mix32(a, Math.floor(x / TWO_32)), x >>> 0);
+}
+
+function laneB(b: number, x: number): number {
+  return mix32(mix32(b, Math.floor(x / TWO_32) ^ K), (x >>> 0) ^ K);
+}
+
+function fold(a: number, b: number): number {
+  return (avalanche(a) % FP_HI_BITS) * TWO_32 + avalanche(b);
+}
+
+// Allocation-free on purpose: this runs for every new snapshot context the explorer meets.
+function objectFingerprint(value: object): number {
+  const hit = fpMemo.get(value);
+  if (hit !== undefined) return hit;
+  let h: number;
+  if (Array.isArray(value)) {
+    let a = mix32(0x2545f491, 9 + value.length);
+    let b = mix32(0x9e3779b9, ~(9 + value.length));
+    for (let i = 0; i < value.length; i++) {
+      const x = fingerprintValue(value[i]);
+      a = laneA(a, x);
+      b = laneB(b, x);
+    }
+    h = fold(a, b);
+  } else if (ArrayBuffer.isView(value)) {
+    const arr = value as unknown as ArrayLike<number>;
+    let a = mix32(0x2545f491, 10 + arr.length);
+    let b = mix32(0x9e3779b9, ~(10 + arr.length));
+    for (let i = 0; i < arr.length; i++) {
+      const w = arr[i] as number;
+      a = mix32(a, w);
+      b = mix32(b, w ^ K);
+    }
+    h = fold(a, b);
+  } else {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) canonicalJson(value);
+    // Entries are summed lane by lane after mixing each (key, value): independent of key order.
+    let lo = 0;
+    let hi = 0;
+    const obj = value as Record<string, unknown>;
+    for (const k in obj) {
+      const v = obj[k];
+      if (v === undefined) continue;
+      const kf = stringFingerprint(k);
+      const vf = fingerprintValue(v);
+      lo = (lo + avalanche(laneA(laneA(0x1234567, kf), vf))) >>> 0;
+      hi = (hi + avalanche(laneB(laneB(0x7654321, kf), vf))) >>> 0;
+    }
+    h = fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
+  }
+  fpMemo.set(value, h);
+  return h;
+}
+
+/** A fingerprint as 14 hex digits, for traces and reports. */
+export function fingerprintHex(fp: number): string {
+  return fp.toString(16).padStart(14, '0');
+}

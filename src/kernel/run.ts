@@ -1,12 +1,14 @@
-// The run loop shared by simulation and replay: step until quiescent, a horizon or a bound, checking specs.
+// The run loop shared by simulation and replay: step until quiescent, a horizon or a bound, judging each step.
 // Exploration (src/check) calls Kernel.step directly; this loop is the one-path-at-a-time case.
 
-import type { Spec, Violation } from '../specs/spec.js';
 import type { Chooser } from './chooser.js';
 import { ReplayDivergence } from './errors.js';
+import { type Violation, violationAtEnd, violationOfStep } from './judge.js';
 import type { Kernel } from './kernel.js';
 import type { TraceSink } from './trace.js';
 import { emptyStats, type FaultAction, type KernelStats, type StepResult, type SystemState } from './types.js';
+
+export type { Violation } from './judge.js';
 
 export type EndReason = 'quiescent' | 'horizon' | 'steps' | 'violation';
 
@@ -15,7 +17,6 @@ export interface RunOptions {
   readonly maxSteps: number;
   /** Virtual-time horizon (µs): nothing due after it is delivered. */
   readonly untilUs: number;
-  readonly specs: readonly Spec[];
   readonly sink?: TraceSink | null;
   /** Called every `progressEvery` steps, for terminal progress. */
   readonly onProgress?: (state: SystemState) => void;
@@ -67,63 +68,42 @@ export function* runSteps(kernel: Kernel, chooser: Chooser, options: RunOptions)
   const sink = options.sink ?? null;
   const stats = emptyStats();
   const faults: FaultEvent[] = [];
-  let state: SystemState;
-  try {
-    state = kernel.initial(chooser, sink);
-  } catch (err) {
-    if (err instanceof ReplayDivergence) throw new StepDivergence(0, err);
-    throw err;
-  }
-  const initial = state;
-  const always = options.specs.filter((s) => s.kind === 'always');
-  const eventually = options.specs.filter((s) => s.kind === 'eventually');
-  const onStep = options.onStep;
-  let violation = checkSpecs(kernel, state, always, sink);
-  if (violation !== null) return { initial, faults, state, reason: 'violation', violation, stats };
+  const initial = guard(0, () => kernel.initial(chooser, sink));
+  let state = initial;
   const every = options.progressEvery ?? 0;
+  const done = (reason: EndReason, violation: Violation | null): RunResult => {
+    if (violation !== null) sink?.record({ type: '@statevisor.violation', ...violation });
+    return { initial, faults, state, reason: violation === null ? reason : 'violation', violation, stats };
+  };
   for (;;) {
     // The horizon comes first: a run whose step bound falls exactly on its last step still ended normally,
-    // so its `eventually` specs are checked (the explorer's counterexamples end that way).
+    // so its liveness obligations are judged (the explorer's counterexamples end that way).
     const head = state.pending[0];
     if (head === undefined || head.due > options.untilUs) {
-      const reason = head === undefined ? 'quiescent' : 'horizon';
-      violation = checkSpecs(kernel, state, eventually, sink);
-      return { initial, faults, state, reason: violation === null ? reason : 'violation', violation, stats };
+      const end = head === undefined ? 'quiescent' : 'horizon';
+      return done(end, violationAtEnd(kernel, state, end, options.untilUs));
     }
-    if (state.step >= options.maxSteps) return { initial, faults, state, reason: 'steps', violation: null, stats };
-    let next: ReturnType<Kernel['step']>;
-    try {
-      next = kernel.step(state, chooser, sink, stats);
-    } catch (err) {
-      if (err instanceof ReplayDivergence) throw new StepDivergence(state.step + 1, err);
-      throw err;
-    }
-    if (next === null) return { initial, faults, state, reason: 'quiescent', violation: null, stats };
+    if (state.step >= options.maxSteps) return done('steps', null);
+    const current = state;
+    const next = guard(state.step + 1, () => kernel.step(current, chooser, sink, stats));
+    if (next === null) return done('quiescent', violationAtEnd(kernel, state, 'quiescent', options.untilUs));
     state = next.state;
-    onStep?.(next);
+    options.onStep?.(next);
     if (next.kind === 'fault' && next.item.fault !== undefined) {
       faults.push({ t: state.time, step: state.step, fault: next.item.fault });
     }
-    violation = checkSpecs(kernel, state, always, sink);
-    if (violation !== null) return { initial, faults, state, reason: 'violation', violation, stats };
+    const violation = violationOfStep(kernel, state, next.failure);
+    if (violation !== null) return done('violation', violation);
     if (every > 0 && state.step % every === 0) options.onProgress?.(state);
     yield state;
   }
 }
 
-function checkSpecs(
-  kernel: Kernel,
-  state: SystemState,
-  specs: readonly Spec[],
-  sink: TraceSink | null,
-): Violation | null {
-  for (const spec of specs) {
-    const message = spec.check(kernel, state);
-    if (message !== null) {
-      const v: Violation = { spec: spec.name, specId: spec.specId, step: state.step, t: state.time, message };
-      sink?.record({ type: '@statevisor.violation', ...v });
-      return v;
-    }
+function guard<T>(step: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ReplayDivergence) throw new StepDivergence(step, err);
+    throw err;
   }
-  return null;
 }

@@ -1,9 +1,9 @@
-// The kernel's data types: immutable system state, pending deliveries, links and scheduled faults.
+// The kernel's data types: immutable system state, pending deliveries, links, fault plans and budgets.
 // Kept apart from kernel.ts so specs, scenarios and the trace code can import types without the engine.
 
 import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 
-/** Where an actor lives, e.g. `hostA/vm1/vcpu0`. The first segment is its group (host) unless given. */
+/** Where an actor lives, e.g. `hostA/vm1/vcpu`. The first segment is its group (host) unless given. */
 export type Address = string;
 
 /** A latency or fault configuration of the link between two groups (hosts), one direction or both. */
@@ -16,11 +16,16 @@ export interface LinkConfig {
   readonly dropRate: number;
   /** Probability that a message arrives twice (the copy gets its own latency draw). */
   readonly duplicateRate: number;
-  /** Probability that a message is held back `delayUs` longer than its latency draw. */
+  /** Probability that a message is held back `delayUs` longer than its latency draw (a late message). */
   readonly delayRate: number;
   readonly delayUs: number;
   /** FIFO per (sender, receiver) pair, as TCP gives; unordered links may reorder. */
   readonly ordered: boolean;
+  /**
+   * Bandwidth in bytes per virtual µs (undefined or 0: unlimited). A message occupies the link for
+   * bytes / bytesPerUs µs after the previous one left it, so a big checkpoint delays what follows it.
+   */
+  readonly bytesPerUs?: number;
 }
 
 /** A window of virtual time in which a scheduled fault fires; the chooser picks the instant. */
@@ -31,12 +36,25 @@ export interface FaultWindow {
   readonly stepUs?: number;
 }
 
-/** Faults planned for a run. When each fires inside its window is a choice point. */
+/**
+ * Faults planned for a run (P's failure injector): the chooser picks the victim among those listed as
+ * well as the instant inside the window, so one plan covers "any of these hosts, at any of these times".
+ */
 export type FaultPlan =
-  | { readonly kind: 'crash'; readonly group: string; readonly at: FaultWindow }
+  | {
+      readonly kind: 'crash';
+      /** The groups that may be the victim; the chooser picks one. */
+      readonly victims: readonly string[];
+      readonly at: FaultWindow;
+      /** Restart the victim this long after the crash; omitted = it stays down. */
+      readonly restartAfterUs?: number;
+      /** The victims that restart (default: all of them); the others stay down. */
+      readonly restartable?: readonly string[];
+    }
   | {
       readonly kind: 'partition';
-      readonly groups: readonly [string, string];
+      /** The group pairs that may be cut; the chooser picks one. */
+      readonly pairs: readonly (readonly [string, string])[];
       readonly at: FaultWindow;
       /** Heal this long after the partition starts; omitted = never heals. */
       readonly healAfterUs?: number;
@@ -44,9 +62,27 @@ export type FaultPlan =
 
 /** What a fault delivery does when its time comes. */
 export type FaultAction =
-  | { readonly kind: 'crash'; readonly group: string }
+  | { readonly kind: 'crash'; readonly group: string; readonly restartAfterUs?: number }
+  | { readonly kind: 'restart'; readonly group: string }
   | { readonly kind: 'partition'; readonly groups: readonly [string, string]; readonly healAfterUs?: number }
   | { readonly kind: 'heal'; readonly groups: readonly [string, string] };
+
+/**
+ * Most message faults a run may suffer, summed over every link (undefined: no limit). A budget keeps
+ * exhaustive exploration finite — "at most one lost and one late message" — the way a fault injector's
+ * budget does, while every message remains a candidate for the fault.
+ */
+export interface FaultBudget {
+  readonly drops?: number;
+  readonly duplicates?: number;
+  readonly delays?: number;
+}
+
+/** Per-group clock drift: each listed group's clock runs fast or slow by `driftPpm`, a chooser draw. */
+export interface ClockConfig {
+  readonly driftPpm: number;
+  readonly groups: readonly string[];
+}
 
 export type PendingKind = 'message' | 'timer' | 'fault';
 
@@ -58,7 +94,7 @@ export interface Pending {
   /** Virtual time (µs) at which it becomes deliverable. */
   readonly due: number;
   readonly sentAt: number;
-  /** Sender's actor index; -1 for the environment (faults). */
+  /** Sender's actor index; -1 for the environment (faults, scheduled stimuli, restarts). */
   readonly from: number;
   /** Receiver's actor index; -1 for faults. */
   readonly to: number;
@@ -68,6 +104,9 @@ export interface Pending {
   readonly timerId: string | undefined;
   readonly fault: FaultAction | undefined;
 }
+
+/** Faults spent against the run's FaultBudget so far: drops, duplicates, delays. */
+export type BudgetUse = readonly [number, number, number];
 
 /**
  * The whole system at one instant. Immutable: saving a state is keeping the reference, restoring
@@ -84,6 +123,19 @@ export interface SystemState {
   readonly down: readonly boolean[];
   /** Partitioned group pairs as `a|b` with a < b, sorted. */
   readonly cut: readonly string[];
+  /** Each monitor's own state, by monitor index: hashed, explored and replayed with the rest. */
+  readonly monitors: readonly unknown[];
+  /** Clock drift of each group in ppm (drawn at the start; 0 for groups without drift). */
+  readonly drift: readonly number[];
+  /** Per directed group pair (from * groups + to): when the link is free again (bandwidth). Empty without bandwidth. */
+  readonly busy: readonly number[];
+  readonly used: BudgetUse;
+}
+
+/** A monitor that judged the step a violation: which one, and its one-line explanation. */
+export interface MonitorFailure {
+  readonly monitor: number;
+  readonly message: string;
 }
 
 /** One step: the next state and what happened (a delivery, a drop with its reason, or a fault). */
@@ -93,6 +145,8 @@ export interface StepResult {
   readonly item: Pending;
   /** Why a dropped item was not delivered. */
   readonly reason?: string;
+  /** Set when a monitor failed on this step. */
+  readonly failure?: MonitorFailure;
 }
 
 /** Counters a step adds to; the run loop owns one and passes it to every step. */
@@ -105,6 +159,7 @@ export interface KernelStats {
   duplicated: number;
   delayed: number;
   faults: number;
+  draws: number;
 }
 
 export function emptyStats(): KernelStats {
@@ -117,5 +172,6 @@ export function emptyStats(): KernelStats {
     duplicated: 0,
     delayed: 0,
     faults: 0,
+    draws: 0,
   };
 }

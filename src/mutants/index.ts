@@ -1,119 +1,25 @@
-// Planted bugs ("mutants"), each a `machine.provide({...})` of a shipped machine, and the spec that must catch it.
-// `statevisor run <scenario> --mutant NAME` runs one, so every counterexample a test finds is reproducible from the CLI.
+// Planted bugs ("mutants"): each a `machine.provide({...})` of a shipped machine, the scenario and check
+// configuration whose exploration must catch it, and the spec that must. `statevisor mutants` runs them all.
 
-import { type AnyStateMachine, assign } from 'xstate';
-import { applyPages, applyWrites } from '../../actors/guest.js';
-import type { CpuState, Packet, VmId } from '../../machines/haEvents.js';
-import { mmuMachine } from '../../machines/mmuMachine.js';
-import { pingerMachine } from '../../machines/pingerMachine.js';
-import { replicaMachine } from '../../machines/replicaMachine.js';
-import { sriovNicMachine } from '../../machines/sriovNicMachine.js';
+import type { AnyStateMachine } from 'xstate';
 import { InputError } from '../kernel/errors.js';
+import { haMutants } from './ha.js';
+import { pingPongMutants } from './pingPong.js';
 
 export interface Mutant {
   readonly name: string;
   readonly description: string;
-  /** The scenario in which the bug shows, and the spec that must catch it. */
+  /** The machine it plants a bug in (machine id). */
+  readonly machine: string;
+  /** The scenario and check configuration in which `statevisor check` must catch it, and the spec that must. */
   readonly scenario: string;
-  readonly params?: Readonly<Record<string, string>>;
+  readonly config?: string;
   readonly expectedSpec: string;
   /** Replacement machines by machine id. */
   overrides(): Readonly<Record<string, AnyStateMachine>>;
 }
 
-interface ReplicaImageView {
-  readonly mem: Uint32Array;
-  readonly cpu: CpuState;
-}
-
-interface ReplicaContextView {
-  readonly vms: readonly VmId[];
-  readonly ackedEpoch: number;
-  readonly acked: Readonly<Record<string, ReplicaImageView>>;
-  readonly stagedEpoch: number;
-  readonly staged: Readonly<Record<string, { readonly cpu: CpuState; readonly pages: readonly number[] }>>;
-  readonly outputs: readonly Packet[];
-}
-
-export const mutants: readonly Mutant[] = [
-  {
-    name: 'release-on-send',
-    description:
-      "The NIC puts a checkpointing VM's packets on the wire as they arrive instead of holding them until their epoch commits",
-    scenario: 'ha-steady',
-    expectedSpec: 'output-commit',
-    overrides: () => ({ sriovNic: sriovNicMachine.provide({ guards: { isHeldUntilCommit: () => false } }) }),
-  },
-  {
-    name: 'resume-latest-received',
-    description:
-      'On failover the replica resumes from the latest checkpoint it received (staged, not sealed and acked) instead of the latest acknowledged one',
-    scenario: 'ha-failover',
-    params: { dropRate: '0.3' },
-    expectedSpec: 'exactly-once',
-    overrides: () => ({
-      replica: replicaMachine.provide({
-        actions: {
-          chooseRestoreImage: assign(({ context }) => {
-            const c = context as unknown as ReplicaContextView;
-            return {
-              restoreImage: {
-                epoch: c.stagedEpoch > 0 ? c.stagedEpoch : c.ackedEpoch,
-                vms: c.vms.map((vm) => {
-                  const acked = c.acked[String(vm)] as ReplicaImageView;
-                  const staged = c.staged[String(vm)];
-                  return staged === undefined
-                    ? { vm, cpu: acked.cpu, mem: Array.from(acked.mem) }
-                    : { vm, cpu: staged.cpu, mem: Array.from(applyPages(acked.mem, staged.pages)) };
-                }),
-                // The outputs kept are those of acked checkpoints only: the staged epoch's output is lost.
-                resend: [...c.outputs].sort((a, b) => a.vm - b.vm || a.seq - b.seq),
-              },
-            } as never;
-          }),
-        },
-      }),
-    }),
-  },
-  {
-    name: 'no-fencing',
-    description: 'The backup promotes itself on heartbeat loss without taking the witness lease (no fencing)',
-    scenario: 'ha-partition',
-    expectedSpec: 'single-primary',
-    overrides: () => ({ replica: replicaMachine.provide({ guards: { isFencingRequired: () => false } }) }),
-  },
-  {
-    name: 'lost-dirty-bit',
-    description: 'The MMU applies guest writes but does not set the dirty bit, so checkpoints miss modified pages',
-    scenario: 'ha-steady',
-    expectedSpec: 'replica-fidelity',
-    overrides: () => ({
-      mmu: mmuMachine.provide({
-        actions: {
-          applyWrites: assign(({ context, event }) => {
-            const c = context as unknown as { mem: Uint32Array; dirty: Uint8Array };
-            const writes = (event as unknown as { writes: readonly number[] }).writes;
-            return { mem: applyWrites(c.mem, c.dirty, writes).mem } as never;
-          }),
-        },
-      }),
-    }),
-  },
-  {
-    name: 'never-release',
-    description: 'The NIC records commits but never releases the buffered packets',
-    scenario: 'ha-steady',
-    expectedSpec: 'release-liveness',
-    overrides: () => ({ sriovNic: sriovNicMachine.provide({ actions: { releaseCommitted: assign({}) } }) }),
-  },
-  {
-    name: 'accept-any-reply',
-    description: 'The pinger accepts any reply as the answer to its current ping',
-    scenario: 'ping-pong',
-    expectedSpec: 'reply-matches-ping',
-    overrides: () => ({ pinger: pingerMachine.provide({ guards: { isCurrentReply: () => true } }) }),
-  },
-];
+export const mutants: readonly Mutant[] = [...haMutants, ...pingPongMutants];
 
 export function findMutant(name: string, field = '--mutant'): Mutant {
   const m = mutants.find((x) => x.name === name);

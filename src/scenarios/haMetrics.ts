@@ -1,8 +1,8 @@
-// Metric observer for the HA scenarios: added output latency, stun time and failover time, in virtual time.
-// It watches deliveries as the run goes (the machines cannot see the clock), and never influences the run.
+// Metric observer for the HA scenarios: added output latency, stun time, achieved epoch period and failover time,
+// in virtual time. It watches deliveries as the run goes (machines cannot see the clock) and never influences it.
 
-import { addr, BACKUP, PRIMARY } from '../../actors/ha.js';
-import type { Packet } from '../../machines/haEvents.js';
+import type { HaPlan } from '../../actors/ha.js';
+import type { Packet } from '../../dataplane/guest.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { StepResult } from '../kernel/types.js';
 
@@ -27,33 +27,35 @@ export class HaObserver {
   readonly checkpointedLatencyUs: number[] = [];
   readonly plainLatencyUs: number[] = [];
   readonly stunUs: number[] = [];
+  /** Virtual time between the starts of consecutive stuns: the epoch period actually achieved. */
+  readonly periodUs: number[] = [];
   private stunStart: number | null = null;
+  private lastStun: number | null = null;
   private coordinatorEpochs: unknown = null;
   primaryCrashAt: number | null = null;
   promotedAt: number | null = null;
   suspectedAt: number | null = null;
-  wirePackets = 0;
+  appPackets = 0;
   private readonly nics: ReadonlySet<number>;
-  private readonly receiver: number;
+  private readonly app: number;
   private readonly coordinator: number;
   private readonly replica: number;
 
   constructor(
     kernel: Kernel,
-    private readonly checkpointingVmCount: number,
+    private readonly plan: HaPlan,
   ) {
-    this.nics = new Set([kernel.indexOf(addr.nic(PRIMARY)), kernel.indexOf(addr.nic(BACKUP))]);
-    this.receiver = kernel.indexOf(addr.receiver);
-    this.coordinator = kernel.indexOf(addr.coordinator);
-    this.replica = kernel.indexOf(addr.replica);
+    this.nics = new Set([kernel.indexOf(plan.nic(plan.primary)), kernel.indexOf(plan.nic(plan.backup))]);
+    this.app = kernel.indexOf(plan.app);
+    this.coordinator = kernel.indexOf(plan.coordinator);
+    this.replica = kernel.indexOf(plan.replica);
   }
 
   readonly onStep = (r: StepResult): void => {
     const t = r.state.time;
     if (r.kind === 'fault') {
-      if (r.item.fault?.kind === 'crash' && r.item.fault.group === PRIMARY && this.primaryCrashAt === null) {
-        this.primaryCrashAt = t;
-      }
+      const f = r.item.fault;
+      if (f?.kind === 'crash' && f.group === this.plan.primary && this.primaryCrashAt === null) this.primaryCrashAt = t;
       return;
     }
     if (r.kind !== 'delivered') return;
@@ -64,26 +66,35 @@ export class HaObserver {
         const key = `${p.vm}:${p.seq}`;
         if (!this.producedAt.has(key)) this.producedAt.set(key, t);
       }
-    } else if (to === this.receiver && ev.type === 'wire.packet') {
-      this.wirePackets++;
+    } else if (to === this.app) {
+      this.appPackets++;
       const p = ev as unknown as Packet;
       const key = `${p.vm}:${p.seq}`;
       const at = this.producedAt.get(key);
       if (at !== undefined && !this.delivered.has(key)) {
         this.delivered.add(key);
-        (p.vm < this.checkpointingVmCount ? this.checkpointedLatencyUs : this.plainLatencyUs).push(t - at);
+        const checkpointed = p.vm < this.plan.checkpointedVms.length;
+        (checkpointed ? this.checkpointedLatencyUs : this.plainLatencyUs).push(t - at);
       }
     } else if (to === this.coordinator) {
-      const epochs = (r.state.snapshots[to]?.value as { epochs?: unknown } | undefined)?.epochs;
-      if (epochs !== this.coordinatorEpochs) {
-        if (epochs === 'stunning') this.stunStart = t;
-        else if (this.coordinatorEpochs === 'stunning' && this.stunStart !== null) this.stunUs.push(t - this.stunStart);
-        this.coordinatorEpochs = epochs;
-      }
+      this.watchEpochs(r.state.snapshots[to]?.value, t);
     } else if (to === this.replica) {
       const value = r.state.snapshots[to]?.value;
       if (value === 'suspecting' && this.suspectedAt === null && this.primaryCrashAt !== null) this.suspectedAt = t;
       if (value === 'primary' && this.promotedAt === null) this.promotedAt = t;
     }
   };
+
+  private watchEpochs(value: unknown, t: number): void {
+    const epochs = (value as { epochs?: unknown } | undefined)?.epochs;
+    if (epochs === this.coordinatorEpochs) return;
+    if (epochs === 'stunning') {
+      this.stunStart = t;
+      if (this.lastStun !== null) this.periodUs.push(t - this.lastStun);
+      this.lastStun = t;
+    } else if (this.coordinatorEpochs === 'stunning' && this.stunStart !== null) {
+      this.stunUs.push(t - this.stunStart);
+    }
+    this.coordinatorEpochs = epochs;
+  }
 }

@@ -6,7 +6,7 @@ import type { PingerContext } from '../../machines/pingerMachine.js';
 import type { PongerContext } from '../../machines/pongerMachine.js';
 import { InputError } from '../kernel/errors.js';
 import type { FaultPlan } from '../kernel/types.js';
-import { pingAccounting } from '../specs/pingAccounting.js';
+import { pingLiveness } from '../specs/pingLiveness.js';
 import { pongerNeverAhead } from '../specs/pongerNeverAhead.js';
 import { replyMatchesPing } from '../specs/replyMatchesPing.js';
 import { formatFaults } from './format.js';
@@ -18,22 +18,25 @@ export const pingPongScenario: Scenario = {
   name: 'ping-pong',
   title: 'Two hosts exchange numbered pings over a lossy link, with timeouts, retransmits and a partition',
   untilUs: 1_000_000,
-  check: {
-    params: {
-      pings: '2',
-      maxRetries: '1',
-      timeoutUs: '1000',
-      latencyMinUs: '100',
-      latencyMaxUs: '200',
-      latencyStepUs: '100',
-      dropRate: '0.2',
-      duplicateRate: '0.1',
-      delayRate: '0',
-      partitionFromUs: '-1',
+  checks: [
+    {
+      name: 'lossy',
+      params: {
+        pings: '2',
+        maxRetries: '1',
+        timeoutUs: '1000',
+        latencyMinUs: '100',
+        latencyMaxUs: '200',
+        latencyStepUs: '100',
+        dropRate: '0.2',
+        duplicateRate: '0.1',
+        delayRate: '0',
+        partitionFromUs: '-1',
+      },
+      untilUs: 20_000,
+      note: '2 pings, 1 retransmit each, latency 100 or 200 µs, loss and duplication',
     },
-    untilUs: 20_000,
-    note: '2 pings, 1 retransmit each, latency 100 or 200 µs, loss and duplication',
-  },
+  ],
   swarm: {
     dropRate: ['0', '0.1', '0.3'],
     duplicateRate: ['0', '0.1', '0.3'],
@@ -109,7 +112,7 @@ export const pingPongScenario: Scenario = {
     if ((p.partitionFromUs as number) >= 0) {
       faults.push({
         kind: 'partition',
-        groups: ['hostA', 'hostB'],
+        pairs: [['hostA', 'hostB']],
         at: { fromUs: p.partitionFromUs as number, toUs: p.partitionToUs as number, stepUs: step },
         healAfterUs: p.partitionForUs as number,
       });
@@ -117,7 +120,7 @@ export const pingPongScenario: Scenario = {
     if ((p.crashFromUs as number) >= 0) {
       faults.push({
         kind: 'crash',
-        group: 'hostB',
+        victims: ['hostB'],
         at: { fromUs: p.crashFromUs as number, toUs: p.crashToUs as number, stepUs: step },
       });
     }
@@ -139,7 +142,11 @@ export const pingPongScenario: Scenario = {
     });
     return {
       kernel,
-      specs: [replyMatchesPing(PINGER), pingAccounting(PINGER), pongerNeverAhead(PINGER, PONGER)],
+      specs: [
+        replyMatchesPing(PINGER, p.maxRetries as number),
+        pongerNeverAhead(PINGER, PONGER),
+        pingLiveness(PINGER, p.timeoutUs as number, p.maxRetries as number),
+      ],
       sometimes: [
         {
           name: 'ping-given-up',

@@ -10,11 +10,14 @@ export const relayRingScenario: Scenario = {
   name: 'relay-ring',
   title: 'Tokens circulate around a ring of relay stations until their hop budget runs out',
   untilUs: 1_000_000_000,
-  check: {
-    params: { stations: '3', tokens: '3', hops: '4' },
-    untilUs: 1_000_000_000,
-    note: '3 stations, 3 tokens, 4 hops each',
-  },
+  checks: [
+    {
+      name: 'ring',
+      params: { stations: '3', tokens: '3', hops: '4' },
+      untilUs: 1_000_000_000,
+      note: '3 stations, 3 tokens, 4 hops each',
+    },
+  ],
   params: {
     stations: { type: 'int', default: 4, min: 2, max: 10_000, description: 'relay stations in the ring' },
     tokens: {

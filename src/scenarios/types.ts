@@ -26,11 +26,27 @@ export type MachineOverrides = Readonly<Record<string, AnyStateMachine>>;
 
 export interface Assembly {
   readonly kernel: Kernel;
+  /** The scenario's specs (monitors); `assemble` adds them to the kernel, whose state then carries theirs. */
   readonly specs: readonly Spec[];
   /** States the scenario must be able to reach (checked by `statevisor check`). */
   readonly sometimes?: readonly Sometimes[];
   /** Metric observer called after every step (latencies, stun times); its findings go into the summary. */
   readonly onStep?: (result: StepResult) => void;
+}
+
+/** One named check configuration: parameter overrides (as CLI strings), a horizon, and what it must reach. */
+export interface CheckConfig {
+  readonly name: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly untilUs: number;
+  readonly note: string;
+  /** Names of the scenario's `sometimes` goals this configuration must reach, or its verdict is vacuous (default: all). */
+  readonly reach?: readonly string[];
+}
+
+/** The scenario's first check configuration, or none. */
+export function defaultCheck(scenario: Scenario): CheckConfig | undefined {
+  return scenario.checks?.[0];
 }
 
 export interface Summary {
@@ -47,20 +63,23 @@ export interface Scenario {
   /** Virtual-time horizon (µs) of a run unless `--until` says otherwise. */
   readonly untilUs: number;
   /**
-   * The small configuration `statevisor check <scenario>` explores to exhaustion by default: parameter
-   * overrides (as CLI strings) and a horizon. Bigger configurations are the user's to choose.
+   * The small configurations `statevisor check <scenario>` explores to exhaustion by default, in order; the
+   * first is the one other tools (test generation) start from. Bigger configurations are the user's to choose.
    */
-  readonly check?: {
-    readonly params: Readonly<Record<string, string>>;
-    readonly untilUs: number;
-    readonly note: string;
-  };
+  readonly checks?: readonly CheckConfig[];
   /** Swarm mode: per parameter, the values a seed may draw (VOPR-style randomized fault options). */
   readonly swarm?: Readonly<Record<string, readonly string[]>>;
   /** Cross-field checks beyond each parameter's own range; throw InputError naming the field. */
   validate?(params: Params): void;
   build(params: Params, overrides?: MachineOverrides): Assembly;
   summarize(assembly: Assembly, result: RunResult, params: Params): Summary;
+}
+
+/** Builds a scenario's system and adds its specs to the kernel as monitors: the one way every command assembles. */
+export function assemble(scenario: Scenario, params: Params, overrides?: MachineOverrides): Assembly {
+  const assembly = scenario.build(params, overrides);
+  for (const spec of assembly.specs) assembly.kernel.monitor(spec);
+  return assembly;
 }
 
 /**

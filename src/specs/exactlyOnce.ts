@@ -1,47 +1,57 @@
-// Exactly-once output (SPEC.md M1): what the outside world delivers to its application is a prefix of the
-// fault-free stream of the same seed — nothing lost, reordered or delivered twice, across failover too.
+// Exactly-once output (M1): the outside world never sees two different payloads for one sequence number, and its
+// application receives each VM's stream in order, each packet once, as the wire first carried it — across failover.
 
-import { DIGEST_SEED, referencePayloads, streamStep } from '../../actors/guest.js';
-import type { WorkloadParams } from '../../machines/haEvents.js';
-import { streamsOf } from './haView.js';
-import type { Spec } from './spec.js';
+import type { HaPlan } from '../../actors/ha.js';
+import { asWire } from './haObservations.js';
+import { EMPTY_PVEC, type PVec, pvecGet, pvecSet } from './pvec.js';
+import { fail, type Monitor } from './spec.js';
+
+interface State {
+  /** Per VM (String(vm)): the first payload the wire carried for each seq. */
+  readonly wire: Readonly<Record<string, PVec>>;
+  /** Per VM: the seq the application must receive next. */
+  readonly appNext: Readonly<Record<string, number>>;
+}
 
 /**
- * The receiver drops wire duplicates by sequence number (allowed, and counted); a packet that skips
- * ahead (a gap) or a delivered stream whose digest differs from the reference prefix is a violation.
- * The reference is the guest's own deterministic output, computed once per VM and extended on demand.
+ * A VM that re-executes an epoch after failover may produce different output (its inputs differ); if the
+ * world had already seen the first version, that is the divergence output commit exists to prevent.
  */
-export function exactlyOnce(workload: WorkloadParams, vmCount: number): Spec {
-  const prefixDigests: number[][] = Array.from({ length: vmCount }, () => [DIGEST_SEED]);
-  const referenceDigest = (vm: number, n: number): number => {
-    const digests = prefixDigests[vm] as number[];
-    if (digests.length <= n) {
-      const payloads = referencePayloads(workload, vm, Math.max(n, 2 * digests.length));
-      for (let i = digests.length - 1; i < payloads.length; i++) {
-        digests.push(streamStep(digests[i] as number, payloads[i] as number));
-      }
-    }
-    return digests[n] as number;
-  };
+export function exactlyOnce(plan: HaPlan): Monitor<State> {
   return {
     name: 'exactly-once',
     specId: 'M1',
     description:
-      "The receiver's delivered stream of every VM is a prefix of the fault-free stream: no loss, no reordering, no duplicate delivery.",
-    kind: 'always',
-    check(kernel, state) {
-      const streams = streamsOf(kernel, state);
-      for (let vm = 0; vm < vmCount; vm++) {
-        const s = streams[String(vm)];
-        if (s === undefined) continue;
-        if (s.gaps > 0) {
-          return `world/receiver: VM ${vm}'s stream skipped ahead (${s.gaps} packet(s) arrived past seq ${s.next}): output lost or reordered`;
+      'Each sequence number of a VM reaches the outside world with one payload only, and its application gets the stream in order, each packet once.',
+    observesText: 'packets arriving at the outside world; packets handed to its application',
+    observes: { deliver: ['wire.packet', 'app.deliver'] },
+    initial: () => ({ wire: {}, appNext: {} }),
+    on(s, obs) {
+      if (obs.kind !== 'deliver') return s;
+      const p = asWire(obs.event);
+      const key = String(p.vm);
+      const seen = s.wire[key] ?? EMPTY_PVEC;
+      const first = pvecGet(seen, p.seq);
+      if (obs.event.type === 'wire.packet' && obs.to === plan.receiver) {
+        if (first === undefined) return { ...s, wire: { ...s.wire, [key]: pvecSet(seen, p.seq, p.payload) } };
+        if (first !== p.payload) {
+          return fail(
+            `VM ${p.vm}'s packet #${p.seq} reached the outside world twice with different payloads (${first}, then ${p.payload} from ${obs.from})`,
+          );
         }
-        if (s.digest !== referenceDigest(vm, s.delivered)) {
-          return `world/receiver: VM ${vm}'s first ${s.delivered} delivered packets differ from the fault-free stream`;
-        }
+        return s;
       }
-      return null;
+      if (obs.event.type !== 'app.deliver' || obs.to !== plan.app) return s;
+      const next = s.appNext[key] ?? 1;
+      if (p.seq !== next) {
+        return fail(
+          `the application got VM ${p.vm}'s packet #${p.seq} when #${next} was next (${p.seq < next ? 'a duplicate' : 'a gap'})`,
+        );
+      }
+      if (first !== p.payload) {
+        return fail(`the application got VM ${p.vm}'s packet #${p.seq} with a payload the wire never carried first`);
+      }
+      return { ...s, appNext: { ...s.appNext, [key]: next + 1 } };
     },
   };
 }

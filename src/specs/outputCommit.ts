@@ -1,24 +1,64 @@
-// Output commit (SPEC.md M1): no packet of epoch e reaches the wire before the backup acknowledged checkpoint e.
-// The NIC records the highest epoch tag it ever put on the wire; the replica records the last epoch it acked.
+// Output commit (M1): no packet reaches the wire from the primary before the backup has acknowledged a checkpoint
+// that covers it — unless the witness has made the primary the only host allowed to run (degraded mode).
 
-import { HOSTS, nicOf, replicaOf } from './haView.js';
-import type { Spec } from './spec.js';
+import type { HaPlan } from '../../actors/ha.js';
+import { asChunk, asEpoch, asWire, pruneEpochs } from './haObservations.js';
+import { fail, type Monitor } from './spec.js';
 
-export function outputCommit(): Spec {
+interface State {
+  /** outSeq of each VM's chunk per epoch, as delivered to the backup (String(epoch) → String(vm) → seq). */
+  readonly received: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Per VM: the last packet seq covered by a checkpoint whose ack reached the coordinator. */
+  readonly covered: Readonly<Record<string, number>>;
+  readonly ackedEpoch: number;
+  /** The witness told the primary that only it may run (degraded mode), and has not yet said otherwise. */
+  readonly exclusive: boolean;
+}
+
+/**
+ * A packet is covered when a checkpoint whose CPU state had already produced it reached the backup and the
+ * backup's ack for that checkpoint reached the coordinator: from then on the backup can only resume past it.
+ */
+export function outputCommit(plan: HaPlan): Monitor<State> {
+  const checkpointed = new Set(plan.checkpointedVms.map(String));
   return {
     name: 'output-commit',
     specId: 'M1',
-    description: 'No packet of epoch e reaches the wire before the backup has acknowledged checkpoint e.',
-    kind: 'always',
-    check(kernel, state) {
-      const acked = replicaOf(kernel, state).ctx.ackedEpoch;
-      for (const host of HOSTS) {
-        const released = nicOf(kernel, state, host).ctx.maxReleasedEpoch;
-        if (released > acked) {
-          return `${host}/nic put a packet of epoch ${released} on the wire, but the backup has acked only up to epoch ${acked}`;
-        }
+    description:
+      "No checkpointed VM's packet leaves the primary before the backup has acknowledged a checkpoint covering it (degraded mode excepted).",
+    observesText:
+      "chunks delivered to the backup, acks delivered to the coordinator, packets the primary's NIC puts on the wire, the witness's degraded/protected replies",
+    observes: {
+      deliver: ['checkpoint.chunk', 'checkpoint.acked'],
+      send: ['wire.packet', 'lease.degraded', 'lease.protected'],
+    },
+    initial: () => ({ received: {}, covered: {}, ackedEpoch: 0, exclusive: false }),
+    on(s, obs) {
+      if (obs.kind === 'deliver' && obs.event.type === 'checkpoint.chunk' && obs.to === plan.replica) {
+        const c = asChunk(obs.event);
+        if (c.epoch <= s.ackedEpoch) return s;
+        const key = String(c.epoch);
+        return { ...s, received: { ...s.received, [key]: { ...s.received[key], [String(c.vm)]: c.cpu.outSeq } } };
       }
-      return null;
+      if (obs.kind === 'deliver' && obs.event.type === 'checkpoint.acked' && obs.to === plan.coordinator) {
+        const e = asEpoch(obs.event).epoch;
+        const got = s.received[String(e)] ?? {};
+        const covered = { ...s.covered };
+        for (const [vm, seq] of Object.entries(got)) covered[vm] = Math.max(covered[vm] ?? 0, seq);
+        return { ...s, covered, ackedEpoch: Math.max(s.ackedEpoch, e), received: pruneEpochs(s.received, (x) => x > e) };
+      }
+      if (obs.kind !== 'send') return s;
+      if (obs.event.type === 'lease.degraded' && obs.from === plan.witness) return { ...s, exclusive: true };
+      if (obs.event.type === 'lease.protected' && obs.from === plan.witness) return { ...s, exclusive: false };
+      if (obs.event.type !== 'wire.packet' || obs.fromGroup !== plan.primary || s.exclusive) return s;
+      const p = asWire(obs.event);
+      const covered = s.covered[String(p.vm)] ?? 0;
+      if (checkpointed.has(String(p.vm)) && p.seq > covered) {
+        return fail(
+          `${obs.from} put VM ${p.vm}'s packet #${p.seq} on the wire, but the acknowledged checkpoints cover it only up to #${covered}`,
+        );
+      }
+      return s;
     },
   };
 }

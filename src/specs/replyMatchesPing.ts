@@ -1,21 +1,46 @@
-// Reply matches ping (kernel demo, no SPEC.md id): the pinger accepts a reply only for the ping in flight.
-// Catches a pinger that takes a late or duplicated reply to an earlier ping as the answer to the current one.
+// Reply matches ping (kernel demo, no SPEC id): the pinger moves on from a ping only once that ping was answered
+// or given up. Judged from the wire: the pings it sends, the echoes and timeouts delivered to it.
 
-import type { PingerContext } from '../../machines/pingerMachine.js';
-import type { Spec } from './spec.js';
+import { fail, type Monitor, payload } from './spec.js';
 
-export function replyMatchesPing(pinger: string): Spec {
+interface State {
+  /** The ping in flight (0 before the first send). */
+  readonly current: number;
+  /** Times the current ping was sent. */
+  readonly sends: number;
+  /** An echo of the current ping reached the pinger. */
+  readonly answered: boolean;
+  /** Timeouts delivered to the pinger since the current ping was last sent. */
+  readonly timeoutsSinceSend: number;
+}
+
+/**
+ * Catches a pinger that takes a late or duplicated echo of an earlier ping as the answer to the current one:
+ * it moves on to ping n+1 without echo n ever having arrived and without having given ping n up.
+ */
+export function replyMatchesPing(pinger: string, maxRetries: number): Monitor<State> {
   return {
     name: 'reply-matches-ping',
     specId: 'kernel',
-    description: 'A reply the pinger accepts carries the sequence number of the ping it is taken to answer.',
-    kind: 'always',
-    check(kernel, state) {
-      const { lastReply } = kernel.snapshotOf(state, pinger).context as PingerContext;
-      if (lastReply.replySeq !== lastReply.pingSeq) {
-        return `${pinger} accepted the reply to ping #${lastReply.replySeq} as the answer to ping #${lastReply.pingSeq}`;
+    description: 'The pinger moves on to its next ping only after the current one was echoed or given up.',
+    observesText: 'pings the pinger sends; echoes and timeouts delivered to it',
+    observes: { send: ['ping.echo'], deliver: ['ping.echoed', 'ping.timedOut'] },
+    initial: () => ({ current: 0, sends: 0, answered: false, timeoutsSinceSend: 0 }),
+    on(s, obs) {
+      if (obs.kind === 'send' && obs.from === pinger) {
+        const seq = payload<{ seq: number }>(obs.event).seq;
+        if (seq === s.current) return { ...s, sends: s.sends + 1, timeoutsSinceSend: 0 };
+        const gaveUp = s.sends === maxRetries + 1 && s.timeoutsSinceSend > 0;
+        if (s.current > 0 && !s.answered && !gaveUp) {
+          return fail(
+            `${pinger} moved on to ping #${seq} but ping #${s.current} was neither echoed nor given up (${s.sends} send(s))`,
+          );
+        }
+        return { current: seq, sends: 1, answered: false, timeoutsSinceSend: 0 };
       }
-      return null;
+      if (obs.kind !== 'deliver' || obs.to !== pinger) return s;
+      if (obs.event.type === 'ping.timedOut') return { ...s, timeoutsSinceSend: s.timeoutsSinceSend + 1 };
+      return payload<{ seq: number }>(obs.event).seq === s.current ? { ...s, answered: true } : s;
     },
   };
 }

@@ -1,32 +1,35 @@
-// Single primary (SPEC.md M1, split brain): never two live hosts whose NICs put packets of the same VM on the wire.
-// A partition makes each side think the other died; fencing through the witness's lease is what prevents this.
+// Single primary (M1, split brain): once another host has put a VM's packets on the wire, the host that did so
+// before never does again. A partition makes each side think the other died; fencing is what prevents this.
 
-import { HOSTS, nicOf } from './haView.js';
-import type { Spec } from './spec.js';
+import { asWire } from './haObservations.js';
+import { fail, type Monitor } from './spec.js';
 
-export function singlePrimary(): Spec {
+interface VmOwner {
+  readonly owner: string;
+  /** Hosts that released this VM's output before the current owner took over. */
+  readonly retired: readonly string[];
+}
+
+/** Judged from the wire alone: which host's NIC put each VM's packets on it, in order. */
+export function singlePrimary(): Monitor<Readonly<Record<string, VmOwner>>> {
   return {
     name: 'single-primary',
     specId: 'M1',
-    description: 'Never two live hosts releasing packets for the same VM (no split brain).',
-    kind: 'always',
-    check(kernel, state) {
-      const releasing = new Map<string, string[]>();
-      for (const host of HOSTS) {
-        if (kernel.isDown(state, host)) continue;
-        const nic = nicOf(kernel, state, host);
-        if (nic.value !== 'active') continue;
-        for (const vm of Object.keys(nic.ctx.vfs).sort()) {
-          const hosts = releasing.get(vm) ?? [];
-          hosts.push(host);
-          releasing.set(vm, hosts);
-        }
+    description: "Never two hosts releasing the same VM's output: a host that was taken over never puts it on the wire again.",
+    observesText: 'packets the NICs put on the wire, and which host each came from',
+    observes: { send: ['wire.packet'] },
+    initial: () => ({}),
+    on(s, obs) {
+      if (obs.kind !== 'send') return s;
+      const vm = String(asWire(obs.event).vm);
+      const host = obs.fromGroup;
+      const cur = s[vm];
+      if (cur === undefined) return { ...s, [vm]: { owner: host, retired: [] } };
+      if (cur.owner === host) return s;
+      if (cur.retired.includes(host)) {
+        return fail(`VM ${vm}'s output is released by ${host} again after ${cur.owner} took it over (split brain)`);
       }
-      for (const [vm, hosts] of releasing) {
-        if (hosts.length > 1)
-          return `VM ${vm} is released by two live hosts at once: ${hosts.join(' and ')} (split brain)`;
-      }
-      return null;
+      return { ...s, [vm]: { owner: host, retired: [...cur.retired, cur.owner] } };
     },
   };
 }

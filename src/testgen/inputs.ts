@@ -8,10 +8,10 @@ import type { TraceRecord } from '../kernel/trace.js';
 import { haFailoverScenario, haMixedScenario, haPartitionScenario } from '../scenarios/ha.js';
 import { pingPongScenario } from '../scenarios/pingPong.js';
 import { relayRingScenario } from '../scenarios/relayRing.js';
-import { resolveParams, type Scenario } from '../scenarios/types.js';
+import { assemble, defaultCheck, resolveParams, type Scenario } from '../scenarios/types.js';
 
 function assembly(s: Scenario) {
-  return s.build(resolveParams(s, s.check?.params ?? {})).kernel;
+  return assemble(s, resolveParams(s, defaultCheck(s)?.params ?? {})).kernel;
 }
 
 /** Inputs that differ only in addresses or VM index exercise the same chart: this is their common shape. */
@@ -49,7 +49,7 @@ export function observedEvents(): Record<string, AnyEventObject[]> {
   const out: Record<string, Map<string, AnyEventObject>> = {};
   for (const s of [haMixedScenario, haFailoverScenario, haPartitionScenario, pingPongScenario, relayRingScenario]) {
     for (let seed = 1; seed <= 3; seed++) {
-      const { kernel, specs } = s.build(resolveParams(s, s.check?.params ?? {}));
+      const { kernel } = assemble(s, resolveParams(s, defaultCheck(s)?.params ?? {}));
       const machineOf = new Map(kernel.actors.map((a) => [a.address, a.machine.id]));
       const sink = {
         record(rec: TraceRecord) {
@@ -66,8 +66,7 @@ export function observedEvents(): Record<string, AnyEventObject[]> {
       };
       runSystem(kernel, new SeededChooser(seed), {
         maxSteps: 100_000,
-        untilUs: s.check?.untilUs ?? s.untilUs,
-        specs,
+        untilUs: defaultCheck(s)?.untilUs ?? s.untilUs,
         sink,
       });
     }

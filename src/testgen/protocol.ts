@@ -7,7 +7,7 @@ import { chartOf } from '../export/chart.js';
 import type { TraceRecord, TraceSink } from '../kernel/trace.js';
 import type { SystemState } from '../kernel/types.js';
 import { findMutant } from '../mutants/index.js';
-import { resolveParams, type Scenario } from '../scenarios/types.js';
+import { assemble, defaultCheck, resolveParams, type Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
 
 /** Deliveries whose target is one of these actors, or whose event is one of these types, are "visible outputs". */
@@ -67,10 +67,10 @@ class MicrostepSink implements TraceSink {
 
 /** Explores the scenario's check configuration and picks paths until every reachable pair is taken. */
 export function generateProtocolTests(scenario: Scenario, mutant?: string): ProtocolTests {
-  const rawParams = { ...(scenario.check?.params ?? {}) };
+  const rawParams = { ...(defaultCheck(scenario)?.params ?? {}) };
   const params = resolveParams(scenario, rawParams);
-  const untilUs = scenario.check?.untilUs ?? scenario.untilUs;
-  const { kernel } = scenario.build(params, mutant !== undefined ? findMutant(mutant).overrides() : undefined);
+  const untilUs = defaultCheck(scenario)?.untilUs ?? scenario.untilUs;
+  const { kernel } = assemble(scenario, params, mutant !== undefined ? findMutant(mutant).overrides() : undefined);
 
   // BFS over the state graph, remembering for each pair the first (shallowest) state whose step took it.
   const nodes: { parent: number; choices: readonly number[] }[] = [];

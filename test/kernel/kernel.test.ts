@@ -103,7 +103,7 @@ describe('kernel', () => {
   });
 
   it('crashes a group: its timers die and messages to it are dropped', () => {
-    const k = new Kernel({ faults: [{ kind: 'crash', group: 'hostB', at: { fromUs: 20, toUs: 20 } }] });
+    const k = new Kernel({ faults: [{ kind: 'crash', victims: ['hostB'], at: { fromUs: 20, toUs: 20 } }] });
     k.register('hostA/burst', burstMachine, { input: { peer: 'hostB/sink' } });
     k.register('hostB/sink', sinkMachine);
     k.register('hostB/timer', timerMachine);
@@ -121,7 +121,7 @@ describe('kernel', () => {
 
   it('partitions and heals a link at chooser-drawn instants', () => {
     const k = new Kernel({
-      faults: [{ kind: 'partition', groups: ['hostA', 'hostB'], at: { fromUs: 5, toUs: 5 }, healAfterUs: 100 }],
+      faults: [{ kind: 'partition', pairs: [['hostA', 'hostB']], at: { fromUs: 5, toUs: 5 }, healAfterUs: 100 }],
     });
     k.register('hostA/burst', burstMachine, { input: { peer: 'hostB/sink' } });
     k.register('hostB/sink', sinkMachine);
@@ -137,7 +137,7 @@ describe('kernel', () => {
     const times = new Set<number>();
     for (let seed = 1; seed <= 30; seed++) {
       const k = new Kernel({
-        faults: [{ kind: 'crash', group: 'hostB', at: { fromUs: 100, toUs: 500, stepUs: 100 } }],
+        faults: [{ kind: 'crash', victims: ['hostB'], at: { fromUs: 100, toUs: 500, stepUs: 100 } }],
       });
       k.register('hostB/sink', sinkMachine);
       const s = runAll(k, new SeededChooser(seed));
@@ -176,7 +176,7 @@ describe('kernel', () => {
     expect(() => k.register('hostA/burst', sinkMachine)).toThrow(/registered twice/);
     k.initial(new SeededChooser(1));
     expect(() => k.register('hostC/x', sinkMachine)).toThrow(/already started/);
-    const bad = new Kernel({ faults: [{ kind: 'crash', group: 'hostZ', at: { fromUs: 0, toUs: 0 } }] });
+    const bad = new Kernel({ faults: [{ kind: 'crash', victims: ['hostZ'], at: { fromUs: 0, toUs: 0 } }] });
     bad.register('hostA/sink', sinkMachine);
     expect(() => bad.initial(new SeededChooser(1))).toThrow(/fault plan names group 'hostZ'/);
   });

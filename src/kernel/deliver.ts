@@ -1,0 +1,166 @@
+// Running an actor: booting it (at the start, or when its crashed host restarts), delivering one event to it,
+// and answering its draws. Each records the XState-shaped trace, tells the monitors, and folds the actions.
+
+import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
+import { type ActorEntry, errorText, type KernelCore, notify, type StepContext } from './context.js';
+import { KernelError } from './errors.js';
+import { foldActions } from './fold.js';
+import type { MicrostepRecord } from './stepper.js';
+
+/** Most draws one step may answer: a machine that asks again on every answer would otherwise never stop. */
+const MAX_DRAWS_PER_STEP = 64;
+
+/** Starts an actor from its machine's initial state (entry actions folded, eventless transitions traced). */
+export function bootActor(core: KernelCore, ctx: StepContext, actor: ActorEntry): void {
+  const trace = ctx.trace;
+  let out: ReturnType<ActorEntry['stepper']['initial']>;
+  try {
+    out = actor.stepper.initial(actor.input, trace !== null);
+  } catch (err) {
+    throw new KernelError(`actor '${actor.address}' failed to start: ${errorText(err)}`);
+  }
+  ctx.snapshots[actor.index] = out.snapshot;
+  trace?.record({
+    type: '@xstate.actor',
+    t: ctx.time,
+    step: ctx.step,
+    sessionId: actor.address,
+    id: actor.address,
+    rootId: actor.address,
+    machine: actor.machine.id,
+    group: actor.group,
+    snapshot: snapshotView(out.snapshot),
+  });
+  // Eventless transitions taken while starting (a `booting` choice) are part of the record too.
+  recordMicrosteps(ctx, actor, { type: 'xstate.init' }, out.microsteps ?? null);
+  foldActions(core, ctx, actor.index, out.actions, out.actions.length);
+}
+
+/** Delivers one event to an actor that is up: steps its machine, traces, observes, folds the actions. */
+export function deliverEvent(
+  core: KernelCore,
+  ctx: StepContext,
+  actor: ActorEntry,
+  event: AnyEventObject,
+  source: ActorEntry | null,
+  meta: { seq: number | null; timer: string | undefined },
+): void {
+  const trace = ctx.trace;
+  trace?.record({
+    type: '@xstate.event',
+    t: ctx.time,
+    step: ctx.step,
+    seq: meta.seq,
+    sessionId: actor.address,
+    sourceId: source?.address ?? null,
+    event,
+    ...(meta.timer !== undefined ? { timer: meta.timer } : {}),
+  });
+  const snapshot = ctx.snapshots[actor.index] as AnyMachineSnapshot;
+  const next = advance(actor, snapshot, event, ctx);
+  ctx.snapshots[actor.index] = next;
+  if (trace !== null) {
+    recordMicrosteps(ctx, actor, event, actor.stepper.lastMicrosteps);
+    trace.record({
+      type: '@xstate.snapshot',
+      t: ctx.time,
+      step: ctx.step,
+      sessionId: actor.address,
+      event,
+      snapshot: snapshotView(next),
+    });
+  }
+  const indices = core.monitorIndex.forDeliver(event.type);
+  if (indices.length > 0) {
+    notify(core, ctx, indices, {
+      kind: 'deliver',
+      t: ctx.time,
+      to: actor.address,
+      toGroup: actor.group,
+      from: source?.address ?? null,
+      event,
+      timer: meta.timer !== undefined,
+    });
+  }
+  // Folding steps no machine (draws wait for answerDraws), so the stepper's reused buffer is still this step's.
+  foldActions(core, ctx, actor.index, actor.stepper.actionBuffer, actor.stepper.actionCount);
+}
+
+/**
+ * Answers every draw asked for in this step, in order: the chooser picks one of the options and the asker
+ * takes `{...event, value}` at once, as an interrupt would. Answers may ask again, up to a limit.
+ */
+export function answerDraws(core: KernelCore, ctx: StepContext): void {
+  let answered = 0;
+  while (ctx.draws.length > 0) {
+    const draw = ctx.draws.shift();
+    if (draw === undefined) break;
+    if (++answered > MAX_DRAWS_PER_STEP) {
+      throw new KernelError(`more than ${MAX_DRAWS_PER_STEP} draws in step ${ctx.step}: a draw answer asks again`);
+    }
+    const actor = core.actors[draw.actor] as ActorEntry;
+    // A draw of a crashed actor is lost with it (it was asked in the step that crashed the host).
+    if (ctx.down[actor.groupIndex]) continue;
+    const value = draw.options > 1 ? ctx.chooser.choose(draw.options, draw.label) : 0;
+    if (ctx.stats) ctx.stats.draws++;
+    ctx.trace?.record({
+      type: '@statevisor.draw',
+      t: ctx.time,
+      step: ctx.step,
+      sessionId: actor.address,
+      label: draw.label,
+      options: draw.options,
+      value,
+    });
+    deliverEvent(core, ctx, actor, { ...draw.event, value }, null, { seq: null, timer: undefined });
+  }
+}
+
+function advance(actor: ActorEntry, snapshot: AnyMachineSnapshot, event: AnyEventObject, ctx: StepContext) {
+  let next: AnyMachineSnapshot;
+  try {
+    next = actor.stepper.advance(snapshot, event, ctx.trace !== null);
+  } catch (err) {
+    throw new KernelError(
+      `actor '${actor.address}' (machine '${actor.machine.id}') threw on '${event.type}' at step ${ctx.step}: ${errorText(err)}`,
+    );
+  }
+  // XState keeps the children object when nothing was spawned, so the key scan runs only on a change.
+  if (next.children !== snapshot.children && Object.keys(next.children).length > 0) {
+    throw new KernelError(
+      `actor '${actor.address}' (machine '${actor.machine.id}') spawned a child on '${event.type}'; kernel components may not spawn`,
+    );
+  }
+  if (next.status === 'error') {
+    throw new KernelError(
+      `actor '${actor.address}' (machine '${actor.machine.id}') failed on '${event.type}' at step ${ctx.step}: ${errorText(next.error)}`,
+    );
+  }
+  return next;
+}
+
+function recordMicrosteps(
+  ctx: StepContext,
+  actor: ActorEntry,
+  event: AnyEventObject,
+  microsteps: readonly MicrostepRecord[] | null,
+): void {
+  if (ctx.trace === null || microsteps === null) return;
+  for (const ms of microsteps) {
+    if (ms.transitions.length === 0 && event.type === 'xstate.init') continue;
+    ctx.trace.record({
+      type: '@xstate.microstep',
+      t: ctx.time,
+      step: ctx.step,
+      sessionId: actor.address,
+      event,
+      value: ms.value,
+      transitions: ms.transitions,
+    });
+  }
+}
+
+/** The part of a snapshot that is model state (no XState session ids, no machine reference). */
+export function snapshotView(s: AnyMachineSnapshot): { value: unknown; context: unknown; status: string } {
+  return { value: s.value, context: s.context, status: s.status };
+}

@@ -1,0 +1,102 @@
+// Folds a machine's executable actions into kernel effects: emitted sends become messages, delayed raises
+// become timers (on the actor's own drifting clock), cancels remove them, and draws are answered at once.
+
+import type { AnyEventObject } from 'xstate';
+import { type ActorEntry, addressOf, type KernelCore, type StepContext } from './context.js';
+import { KernelError } from './errors.js';
+import { sendMessage } from './network.js';
+import { insertPending, removeTimer } from './pending.js';
+import type { FoldedAction } from './stepper.js';
+
+/** Turns a machine's actions into pending messages, timers, cancellations and draw requests. */
+export function foldActions(
+  core: KernelCore,
+  ctx: StepContext,
+  from: number,
+  actions: readonly FoldedAction[],
+  count: number,
+): void {
+  for (let i = 0; i < count; i++) {
+    const action = actions[i] as FoldedAction;
+    switch (action.type) {
+      case 'xstate.emit':
+        foldEmit(core, ctx, from, (action.params as { event: Record<string, unknown> }).event);
+        break;
+      case 'xstate.raise':
+        foldRaise(core, ctx, from, action.params as { event: AnyEventObject; id?: string; delay?: number });
+        break;
+      case 'xstate.cancel':
+        removeTimer(ctx.pending, from, String((action.params as { sendId: unknown }).sendId));
+        break;
+      case 'xstate.log':
+        break;
+      default:
+        throw new KernelError(
+          `actor '${addressOf(core, from)}' ran action '${action.type}', which needs a live actor; ` +
+            'kernel components are pure: assign, emit a send or a draw, raise (optionally delayed), cancel',
+        );
+    }
+  }
+}
+
+/** `{type: 'send', to, event}` goes on the network; `{type: 'draw', options, label, event}` waits for the chooser. */
+function foldEmit(core: KernelCore, ctx: StepContext, from: number, ev: Record<string, unknown>): void {
+  const inner = ev.event;
+  const hasEvent = inner !== null && typeof inner === 'object' && typeof (inner as { type?: unknown }).type === 'string';
+  if (ev.type === 'send' && typeof ev.to === 'string' && hasEvent) {
+    const to = core.byAddress.get(ev.to);
+    if (to === undefined) {
+      throw new KernelError(
+        `actor '${addressOf(core, from)}' sent '${(inner as AnyEventObject).type}' to unknown address '${ev.to}'`,
+      );
+    }
+    sendMessage(core, ctx, from, to, inner as AnyEventObject);
+    return;
+  }
+  if (ev.type === 'draw' && Number.isSafeInteger(ev.options) && (ev.options as number) >= 1 && hasEvent) {
+    const label = typeof ev.label === 'string' ? ev.label : 'draw';
+    ctx.draws.push({ actor: from, options: ev.options as number, label, event: inner as AnyEventObject });
+    return;
+  }
+  throw new KernelError(
+    `actor '${addressOf(core, from)}' emitted '${String(ev.type)}'; components emit only ` +
+      "{type: 'send', to: <address>, event} or {type: 'draw', options: <integer >= 1>, label, event}",
+  );
+}
+
+/** A delayed raise is a timer on the actor's own clock, which may drift; a raise without delay ran in the macrostep. */
+function foldRaise(
+  core: KernelCore,
+  ctx: StepContext,
+  from: number,
+  params: { event: AnyEventObject; id?: string; delay?: number },
+): void {
+  if (params.delay === undefined) return;
+  if (typeof params.delay !== 'number' || !(params.delay >= 0)) {
+    throw new KernelError(
+      `actor '${addressOf(core, from)}' raised a timer with delay ${String(params.delay)}; delays are virtual µs >= 0`,
+    );
+  }
+  const timerId = params.id ?? `timer.${ctx.seq}`;
+  // Re-arming a timer replaces the pending one with the same id.
+  removeTimer(ctx.pending, from, timerId);
+  const drift = ctx.drift[(core.actors[from] as ActorEntry).groupIndex] ?? 0;
+  insertPending(ctx.pending, {
+    seq: ctx.seq++,
+    kind: 'timer',
+    due: ctx.time + onClock(params.delay, drift),
+    sentAt: ctx.time,
+    from,
+    to: from,
+    event: params.event,
+    ordered: false,
+    timerId,
+    fault: undefined,
+  });
+}
+
+/** Real time a delay of `delayUs` takes on a clock that runs fast by `driftPpm` (slow when negative). */
+export function onClock(delayUs: number, driftPpm: number): number {
+  if (driftPpm === 0) return delayUs;
+  return Math.round((delayUs * 1_000_000) / (1_000_000 + driftPpm));
+}

@@ -1,0 +1,63 @@
+// Verdicts from the monitors: a safety failure on a step, a liveness deadline passed in virtual time, and a
+// run that ends (quiet, or at its horizon) while an obligation is still owed. Shared by runs and the explorer.
+
+import type { Kernel } from './kernel.js';
+import type { AnyMonitor } from './observe.js';
+import type { MonitorFailure, SystemState } from './types.js';
+
+export interface Violation {
+  readonly spec: string;
+  readonly specId: string;
+  /** safety: an observation broke the property; liveness: an obligation was not met in time. */
+  readonly kind: 'safety' | 'liveness';
+  readonly step: number;
+  readonly t: number;
+  readonly message: string;
+}
+
+/** The violation a step produced: a monitor's failure, or a liveness deadline the step's clock has passed. */
+export function violationOfStep(kernel: Kernel, state: SystemState, failure?: MonitorFailure): Violation | null {
+  if (failure !== undefined) {
+    const m = kernel.monitors[failure.monitor] as AnyMonitor;
+    return make(m, 'safety', state, failure.message);
+  }
+  const late = kernel.overdue(state, state.time);
+  if (late === null) return null;
+  const m = kernel.monitors[late.monitor] as AnyMonitor;
+  return make(m, 'liveness', state, `${late.deadline.what}: owed by ${ms(late.deadline.atUs)}, still not done at ${ms(state.time)}`);
+}
+
+/**
+ * The violation of a run that ends: quiet (nothing left to deliver) with anything still owed — it can never
+ * be done now — or at its horizon with a deadline already passed. Hot states, as P's liveness monitors have.
+ */
+export function violationAtEnd(
+  kernel: Kernel,
+  state: SystemState,
+  end: 'quiescent' | 'horizon',
+  untilUs: number,
+): Violation | null {
+  if (end === 'quiescent') {
+    const hot = kernel.hot(state);
+    if (hot === null) return null;
+    const m = kernel.monitors[hot.monitor] as AnyMonitor;
+    return make(m, 'liveness', state, `stalled: nothing is left to happen, but ${hot.deadline.what} (owed by ${ms(hot.deadline.atUs)})`);
+  }
+  const late = kernel.overdue(state, untilUs);
+  if (late === null) return null;
+  const m = kernel.monitors[late.monitor] as AnyMonitor;
+  return make(
+    m,
+    'liveness',
+    state,
+    `did not converge: ${late.deadline.what}: owed by ${ms(late.deadline.atUs)}, still not done at the horizon ${ms(untilUs)}`,
+  );
+}
+
+function make(m: AnyMonitor, kind: Violation['kind'], state: SystemState, message: string): Violation {
+  return { spec: m.name, specId: m.specId, kind, step: state.step, t: state.time, message };
+}
+
+function ms(us: number): string {
+  return `${(us / 1000).toFixed(3)} ms`;
+}

@@ -1,0 +1,84 @@
+// The identity of a system state for the explorer's visited set: a 53-bit fingerprint of everything that decides
+// the future — actors, pending deliveries, faults, monitors, clocks, link budgets — and nothing that does not.
+
+import type { AnyMachineSnapshot } from 'xstate';
+import type { ActorEntry } from './context.js';
+import { Fingerprint, fingerprintHex, fingerprintValue, stringFingerprint } from './hash.js';
+import { canonicalPending } from './pending.js';
+import type { Pending, SystemState } from './types.js';
+
+/** Bits of the explorer's state fingerprint: with n states, the chance of any collision is below n² / 2^54. */
+export const FINGERPRINT_BITS = 53;
+
+export class StateHasher {
+  private readonly snapshotHashes = new WeakMap<AnyMachineSnapshot, number>();
+  private readonly pendingHashes = new WeakMap<Pending, number>();
+  private readonly addressFps: readonly number[];
+
+  constructor(
+    private readonly actors: readonly ActorEntry[],
+    /** Actor indices in address order, for a hash that does not depend on registration order. */
+    private readonly sortedOrder: readonly number[],
+  ) {
+    this.addressFps = actors.map((a) => stringFingerprint(a.address));
+  }
+
+  /**
+   * With `mergeInterleavings` (the default) pending deliveries are hashed in a canonical order — by due
+   * time, then channel — keeping send order only within a channel. Two states that differ only in how
+   * sends on different channels were interleaved have the same successors (ties are all enabled, and
+   * only per-channel order constrains delivery), so merging them is sound; it is the explorer's
+   * commutation reduction, and `test/check/reduction.test.ts` compares verdicts with it on and off.
+   */
+  fingerprint(state: SystemState, mergeInterleavings = true): number {
+    const f = new Fingerprint(20).num(state.time);
+    for (const i of this.sortedOrder) {
+      const actor = this.actors[i] as ActorEntry;
+      f.word(state.down[actor.groupIndex] ? 1 : 0).fp(this.snapshotFingerprint(state.snapshots[i] as AnyMachineSnapshot));
+    }
+    const pending = mergeInterleavings ? canonicalPending(state.pending) : state.pending;
+    f.word(pending.length);
+    for (const p of pending) f.fp(this.pendingFingerprint(p));
+    f.fp(fingerprintValue(state.cut)).fp(fingerprintValue(state.monitors)).fp(fingerprintValue(state.drift));
+    // A link that is free again is as good as one that never carried anything: only future busy time counts.
+    for (const b of state.busy) f.num(Math.max(0, b - state.time));
+    return f.word(state.used[0]).word(state.used[1]).word(state.used[2]).done();
+  }
+
+  hashState(state: SystemState, mergeInterleavings = true): string {
+    return fingerprintHex(this.fingerprint(state, mergeInterleavings));
+  }
+
+  /** Cached per snapshot object, so unchanged actors cost nothing. */
+  snapshotFingerprint(snapshot: AnyMachineSnapshot): number {
+    let h = this.snapshotHashes.get(snapshot);
+    if (h === undefined) {
+      h = new Fingerprint(21)
+        .fp(fingerprintValue(snapshot.value))
+        .fp(fingerprintValue(snapshot.context))
+        .fp(stringFingerprint(snapshot.status))
+        .done();
+      this.snapshotHashes.set(snapshot, h);
+    }
+    return h;
+  }
+
+  private pendingFingerprint(p: Pending): number {
+    let h = this.pendingHashes.get(p);
+    if (h === undefined) {
+      // Absolute seq numbers are left out: two states that differ only in how many messages were
+      // ever sent are the same state. Relative order survives as the order of the sorted list.
+      h = new Fingerprint(22)
+        .fp(stringFingerprint(p.kind))
+        .num(p.due)
+        .fp(p.from >= 0 ? (this.addressFps[p.from] as number) : 0)
+        .fp(p.to >= 0 ? (this.addressFps[p.to] as number) : 0)
+        .fp(p.timerId === undefined ? 0 : stringFingerprint(p.timerId))
+        .fp(fingerprintValue(p.fault))
+        .fp(fingerprintValue(p.event))
+        .done();
+      this.pendingHashes.set(p, h);
+    }
+    return h;
+  }
+}

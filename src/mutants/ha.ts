@@ -1,0 +1,606 @@
+// Planted bugs of the checkpoint-HA machines (M1): at least two per machine, each a plausible mistake, each with
+// the check configuration that catches it and the spec that must. A reader sees the whole bug in its override.
+
+import { type AnyStateMachine, assertEvent, assign, emit, enqueueActions } from 'xstate';
+import { applyPairs, collectPages, runSlice } from '../../dataplane/guest.js';
+import { checkpointCoordinatorMachine } from '../../machines/checkpointCoordinatorMachine.js';
+import { diskMachine } from '../../machines/diskMachine.js';
+import type { CpuState, Packet, VmId, WorkloadParams } from '../../machines/haEvents.js';
+import { hypervisorMachine } from '../../machines/hypervisorMachine.js';
+import { mmuMachine } from '../../machines/mmuMachine.js';
+import { receiverMachine } from '../../machines/receiverMachine.js';
+import { replicaMachine } from '../../machines/replicaMachine.js';
+import { sriovNicMachine } from '../../machines/sriovNicMachine.js';
+import { vcpuMachine } from '../../machines/vcpuMachine.js';
+import { witnessMachine } from '../../machines/witnessMachine.js';
+import type { Mutant } from './index.js';
+
+type Overrides = Readonly<Record<string, AnyStateMachine>>;
+/** An action that does nothing, for bugs that are a missing step; typed loosely to fit any machine's slot. */
+const noop = assign({}) as never;
+const m = (
+  name: string,
+  machine: string,
+  scenario: string,
+  config: string,
+  expectedSpec: string,
+  description: string,
+  overrides: () => Overrides,
+): Mutant => ({ name, machine, scenario, config, expectedSpec, description, overrides });
+
+interface VcpuView {
+  readonly vm: VmId;
+  readonly mmu: string;
+  readonly nic: string;
+  readonly cpu: CpuState;
+  readonly epoch: number;
+  readonly workload: WorkloadParams;
+  readonly epochOutputs: readonly Packet[];
+  readonly sliceCount: number;
+}
+
+const vcpu: Mutant[] = [
+  m(
+    'runs-while-stunned',
+    'vcpu',
+    'ha-steady',
+    'lossy',
+    'output-commit',
+    'A stunned vCPU keeps executing slices: what it does after the capture is missing from the checkpoint',
+    () => ({
+      vcpu: vcpuMachine.provide({ guards: { isHeld: () => false } }),
+    }),
+  ),
+  m(
+    'tags-previous-epoch',
+    'vcpu',
+    'ha-steady',
+    'lossy',
+    'output-commit',
+    'The vCPU tags its packets with the epoch before the one it is running, so the NIC releases them a commit early',
+    () => ({
+      vcpu: vcpuMachine.provide({
+        actions: {
+          executeSlice: enqueueActions(({ context, enqueue }) => {
+            const c = context as unknown as VcpuView;
+            const { cpu, writes, packets } = runSlice(c.cpu, c.workload, c.vm);
+            if (writes.length > 0)
+              enqueue.emit({ type: 'send', to: c.mmu, event: { type: 'mmu.write', writes } } as never);
+            if (packets.length > 0) {
+              const event = { type: 'nic.transmit', vm: c.vm, epoch: c.epoch - 1, packets };
+              enqueue.emit({ type: 'send', to: c.nic, event } as never);
+            }
+            enqueue.assign({
+              cpu,
+              sliceCount: c.sliceCount + 1,
+              epochOutputs: [...c.epochOutputs, ...packets],
+            } as never);
+          }),
+        },
+      }),
+    }),
+  ),
+];
+
+const mmu: Mutant[] = [
+  m(
+    'lost-dirty-bit',
+    'mmu',
+    'ha-steady',
+    'lossy',
+    'replica-fidelity',
+    'The MMU applies guest writes but does not set the dirty bit, so checkpoints miss modified pages',
+    () => ({
+      mmu: mmuMachine.provide({
+        actions: {
+          applyWrites: assign(({ context, event }) => {
+            const c = context as unknown as { mem: Uint32Array };
+            return { mem: applyPairs(c.mem, (event as unknown as { writes: readonly number[] }).writes) } as never;
+          }),
+        },
+      }),
+    }),
+  ),
+  m(
+    'full-capture-dirty-only',
+    'mmu',
+    'ha-failover',
+    'crash',
+    'replica-fidelity',
+    'A full capture (re-seeding a restarted backup) sends only the dirty pages, not the whole memory',
+    () => ({
+      mmu: mmuMachine.provide({
+        actions: {
+          takeCapture: assign(({ context, event }) => {
+            const c = context as unknown as { vm: number; mem: Uint32Array; dirty: Uint8Array; pageCount: number };
+            const e = event as unknown as { epoch: number; full: boolean; cpu: CpuState; outputs: readonly Packet[] };
+            const captured = {
+              type: 'checkpoint.captured',
+              vm: c.vm,
+              epoch: e.epoch,
+              full: e.full,
+              cpu: e.cpu,
+              pages: collectPages(c.mem, c.dirty, false),
+              outputs: e.outputs,
+            };
+            return { copying: captured, dirty: new Uint8Array(c.pageCount) } as never;
+          }),
+        },
+      }),
+    }),
+  ),
+];
+
+const disk: Mutant[] = [
+  m(
+    'disk-capture-drops-log',
+    'disk',
+    'ha-failover',
+    'crash',
+    'disk-consistency',
+    "The primary's disk answers a capture with an empty log: the backup's disk never gets the epoch's writes",
+    () => ({
+      disk: diskMachine.provide({
+        actions: {
+          sendCapture: emit(({ context, event }) => {
+            const c = context as unknown as { vm: number; coordinator: string };
+            const e = event as unknown as { epoch: number; full: boolean };
+            return {
+              type: 'send',
+              to: c.coordinator,
+              event: { type: 'checkpoint.diskCaptured', vm: c.vm, epoch: e.epoch, full: e.full, writes: [] },
+            } as never;
+          }),
+        },
+      }),
+    }),
+  ),
+  m(
+    'disk-log-off-by-one',
+    'disk',
+    'ha-failover',
+    'crash',
+    'disk-consistency',
+    'The disk writes the block it is asked to but logs the next one, so the backup replays a different write',
+    () => ({
+      disk: diskMachine.provide({
+        actions: {
+          logWrites: assign(({ context, event }) => {
+            const c = context as unknown as { log: readonly number[]; blockCount: number };
+            const w = (event as unknown as { writes: readonly number[] }).writes;
+            const shifted = w.map((x, i) => (i % 2 === 0 ? (x + 1) % c.blockCount : x));
+            return { log: [...c.log, ...shifted] } as never;
+          }),
+        },
+      }),
+    }),
+  ),
+];
+
+const hypervisor: Mutant[] = [
+  m(
+    'resume-epoch-off-by-one',
+    'hypervisor',
+    'ha-steady',
+    'lossy',
+    'output-liveness',
+    'The hypervisor resumes the VMs with the next epoch number, which the vCPUs ignore: they stay stunned',
+    () => ({
+      hypervisor: hypervisorMachine.provide({
+        actions: {
+          resumeVms: enqueueActions(({ context, event, enqueue }) => {
+            const c = context as unknown as { vms: readonly { vcpu: string; checkpointing: boolean }[] };
+            const epoch = (event as unknown as { epoch: number }).epoch;
+            for (const v of c.vms) {
+              if (v.checkpointing)
+                enqueue.emit({ type: 'send', to: v.vcpu, event: { type: 'vcpu.resume', epoch: epoch + 1 } } as never);
+            }
+          }),
+        },
+      }),
+    }),
+  ),
+  m(
+    'restore-without-resend',
+    'hypervisor',
+    'ha-failover',
+    'crash',
+    'output-liveness',
+    'On promotion the hypervisor activates the NIC without the committed output the old primary may not have sent',
+    () => ({
+      hypervisor: hypervisorMachine.provide({
+        actions: {
+          restoreVms: enqueueActions(({ context, event, enqueue }) => {
+            const c = context as unknown as { vms: readonly { vm: number; vcpu: string; mmu: string }[]; nic: string };
+            const e = event as unknown as {
+              epoch: number;
+              vms: readonly { vm: number; cpu: CpuState; mem: number[] }[];
+            };
+            for (const r of e.vms) {
+              const v = c.vms.find((x) => x.vm === r.vm);
+              if (v === undefined) continue;
+              enqueue.emit({ type: 'send', to: v.mmu, event: { type: 'mmu.restore', mem: r.mem } } as never);
+              enqueue.emit({
+                type: 'send',
+                to: v.vcpu,
+                event: { type: 'vcpu.restore', epoch: e.epoch, cpu: r.cpu },
+              } as never);
+            }
+            const vfs = e.vms.map((r) => ({ vm: r.vm, checkpointing: false }));
+            enqueue.emit({ type: 'send', to: c.nic, event: { type: 'nic.activate', vfs, resend: [] } } as never);
+          }),
+        },
+      }),
+    }),
+  ),
+];
+
+const nic: Mutant[] = [
+  m(
+    'release-on-send',
+    'sriovNic',
+    'ha-steady',
+    'lossy',
+    'output-commit',
+    "The NIC puts a checkpointing VM's packets on the wire as they arrive instead of holding them until their epoch commits",
+    () => ({ sriovNic: sriovNicMachine.provide({ guards: { isHeldUntilCommit: () => false } }) }),
+  ),
+  m(
+    'release-next-epoch',
+    'sriovNic',
+    'ha-steady',
+    'lossy',
+    'output-commit',
+    'On the commit of epoch e the NIC also releases the packets of epoch e + 1',
+    () => ({
+      sriovNic: sriovNicMachine.provide({
+        actions: {
+          releaseCommitted: assign(({ context, event }) => {
+            type Q = { epoch: number; arrival: number };
+            const c = context as unknown as {
+              buffered: readonly Q[];
+              releasedQueue: readonly Q[];
+              arrivals: number;
+              committedEpoch: number;
+            };
+            const through = (event as unknown as { epoch: number }).epoch + 1;
+            const released = c.buffered
+              .filter((p) => p.epoch <= through)
+              .map((p, i) => ({ ...p, arrival: c.arrivals + i }));
+            return {
+              committedEpoch: Math.max(c.committedEpoch, through - 1),
+              buffered: c.buffered.filter((p) => p.epoch > through),
+              releasedQueue: [...c.releasedQueue, ...released],
+              arrivals: c.arrivals + released.length,
+            } as never;
+          }),
+        },
+      }),
+    }),
+  ),
+  m(
+    'never-release',
+    'sriovNic',
+    'ha-steady',
+    'lossy',
+    'output-liveness',
+    'The NIC records commits but never releases the buffered packets',
+    () => ({
+      sriovNic: sriovNicMachine.provide({ actions: { releaseCommitted: noop } }),
+    }),
+  ),
+  m(
+    'drop-when-full',
+    'sriovNic',
+    'ha-steady',
+    'lossy',
+    'output-liveness',
+    "When a VM's buffer is full the NIC drops its packets instead of throttling the VM",
+    () => ({
+      sriovNic: sriovNicMachine.provide({
+        actions: {
+          bufferPackets: assign(({ context, event }) => {
+            type Q = { vm: number; epoch: number; arrival: number };
+            const c = context as unknown as { buffered: readonly Q[]; arrivals: number; bufferCapacity: number };
+            const e = event as unknown as { vm: number; epoch: number; packets: readonly Packet[] };
+            const room = c.bufferCapacity - c.buffered.filter((p) => p.vm === e.vm).length;
+            const added = e.packets
+              .slice(0, Math.max(0, room))
+              .map((p, i) => ({ ...p, epoch: e.epoch, arrival: c.arrivals + i }));
+            return { buffered: [...c.buffered, ...added], arrivals: c.arrivals + added.length } as never;
+          }),
+        },
+      }),
+    }),
+  ),
+];
+
+const coordinator: Mutant[] = [
+  m(
+    'accept-any-ack',
+    'checkpointCoordinator',
+    'ha-steady',
+    'lossy',
+    'output-commit',
+    'The coordinator takes any ack, even a late one for an older epoch, as the ack of its oldest checkpoint in flight',
+    () => ({
+      checkpointCoordinator: checkpointCoordinatorMachine.provide({
+        guards: { isAckOfInFlight: ({ context }) => context.inFlight.length > 0 },
+        actions: {
+          commitCheckpoint: enqueueActions(({ context, event, enqueue }) => {
+            const oldest = context.inFlight[0]?.epoch ?? 0;
+            const epoch = Math.max(oldest, (event as { epoch?: number }).epoch ?? 0);
+            enqueue.emit({ type: 'send', to: context.nic, event: { type: 'checkpoint.committed', epoch } });
+            enqueue.assign({
+              committedEpoch: Math.max(context.committedEpoch, epoch),
+              inFlight: context.inFlight.filter((cp) => cp.epoch > epoch),
+              retransmits: 0,
+              slowRetries: 0,
+            });
+          }),
+        },
+      }),
+    }),
+  ),
+  m(
+    'no-degraded-mode',
+    'checkpointCoordinator',
+    'ha-failover',
+    'crash',
+    'output-liveness',
+    'The primary never gives up on a dead backup: its output stays held forever (no degraded-mode policy)',
+    () => ({
+      checkpointCoordinator: checkpointCoordinatorMachine.provide({ guards: { isDegradeDue: () => false } }),
+    }),
+  ),
+  m(
+    'stop-retrying',
+    'checkpointCoordinator',
+    'ha-steady',
+    'lossy',
+    'protection-liveness',
+    'Once the backup counts as unreachable the coordinator stops retrying, so one lost message ends protection',
+    () => ({
+      checkpointCoordinator: checkpointCoordinatorMachine.provide({ actions: { armRetryTimer: noop } }),
+    }),
+  ),
+  m(
+    'lease-from-receipt',
+    'checkpointCoordinator',
+    'ha-partition',
+    'cut',
+    'single-primary',
+    "The primary times its lease from the grant's arrival, not from its request: a late grant outlives the witness's copy",
+    () => ({
+      checkpointCoordinator: checkpointCoordinatorMachine.provide({
+        actions: {
+          holdGrant: enqueueActions(({ context, event, enqueue }) => {
+            const requestId = (event as { requestId?: number }).requestId ?? 0;
+            for (const id of context.leaseLive) enqueue.cancel(`lease.term.${id}`);
+            enqueue.raise(
+              { type: 'lease.expired', requestId },
+              { id: `lease.term.${requestId}`, delay: context.leaseUs },
+            );
+            enqueue.assign({ leaseHeldId: requestId, leaseLive: [requestId] });
+          }),
+        },
+      }),
+    }),
+  ),
+];
+
+const replica: Mutant[] = [
+  m(
+    'resume-latest-received',
+    'replica',
+    'ha-failover',
+    'crash',
+    'exactly-once',
+    'On failover the replica resumes from the latest checkpoint it received, complete or not, instead of the latest acked one',
+    () => ({
+      replica: replicaMachine.provide({
+        actions: {
+          chooseRestoreImage: assign(({ context }) => {
+            const latest = Math.max(context.ackedEpoch, ...Object.keys(context.staged).map(Number));
+            const chunks = context.staged[String(latest)] ?? {};
+            return {
+              restoreImage: {
+                epoch: latest,
+                vms: context.vms.map((vm) => {
+                  const acked = context.acked[String(vm)] as { mem: Uint32Array; cpu: CpuState };
+                  const c = chunks[String(vm)];
+                  return c === undefined
+                    ? { vm, cpu: acked.cpu, mem: Array.from(acked.mem) }
+                    : { vm, cpu: c.cpu, mem: Array.from(applyPairs(acked.mem, c.pages)) };
+                }),
+                resend: [...context.outputs].sort((a, b) => a.vm - b.vm || a.seq - b.seq),
+              },
+            };
+          }),
+        },
+      }),
+    }),
+  ),
+  m(
+    'no-fencing',
+    'replica',
+    'ha-partition',
+    'cut',
+    'single-primary',
+    'The backup promotes itself on heartbeat loss without taking the witness lease (no fencing)',
+    () => ({
+      replica: replicaMachine.provide({ guards: { isFencingRequired: () => false } }),
+    }),
+  ),
+  m(
+    'ack-on-seal',
+    'replica',
+    'ha-steady',
+    'lossy',
+    'replica-fidelity',
+    'The replica applies and acks a checkpoint when its seal arrives, whether or not every chunk did',
+    () => ({
+      replica: replicaMachine.provide({
+        guards: {
+          hasCompleteCheckpoint: ({ context }) => context.seals[String(context.ackedEpoch + 1)] !== undefined,
+        },
+        actions: {
+          applyCheckpoint: enqueueActions(({ context, enqueue }) => {
+            const seal = context.seals[String(context.ackedEpoch + 1)];
+            if (seal === undefined) return;
+            const chunks = context.staged[String(seal.epoch)] ?? {};
+            const acked = { ...context.acked };
+            for (const vm of context.vms) {
+              const c = chunks[String(vm)];
+              const prev = acked[String(vm)];
+              if (c !== undefined && prev !== undefined)
+                acked[String(vm)] = { mem: applyPairs(prev.mem, c.pages), cpu: c.cpu };
+            }
+            enqueue.assign({ acked, ackedEpoch: seal.epoch, seals: {}, staged: {} });
+          }),
+        },
+      }),
+    }),
+  ),
+  m(
+    'never-ack',
+    'replica',
+    'ha-steady',
+    'lossy',
+    'protection-liveness',
+    'The replica applies every checkpoint but never acknowledges one',
+    () => ({
+      replica: replicaMachine.provide({ actions: { sendAck: noop } }),
+    }),
+  ),
+  m(
+    'apply-disk-early',
+    'replica',
+    'ha-failover',
+    'crash',
+    'disk-consistency',
+    "The replica hands a chunk's disk writes to the backup's disk when the chunk arrives, before its checkpoint is complete",
+    () => ({
+      replica: replicaMachine.provide({
+        actions: {
+          stageChunk: enqueueActions(({ context, event, enqueue }) => {
+            assertEvent(event, 'checkpoint.chunk');
+            const { type: _type, ...chunk } = event;
+            const key = String(event.epoch);
+            const disk = context.disks[String(event.vm)];
+            if (disk !== undefined) {
+              enqueue.emit({
+                type: 'send',
+                to: disk,
+                event: { type: 'disk.apply', epoch: event.epoch, full: event.full, writes: event.disk },
+              });
+            }
+            enqueue.assign({
+              staged: { ...context.staged, [key]: { ...context.staged[key], [String(event.vm)]: chunk } },
+            });
+          }),
+        },
+      }),
+    }),
+  ),
+];
+
+const witness: Mutant[] = [
+  m(
+    'grant-to-anyone',
+    'witness',
+    'ha-partition',
+    'cut',
+    'single-primary',
+    'The witness grants a held lease to whoever asks, not only to its holder',
+    () => ({
+      witness: witnessMachine.provide({ guards: { isHolder: () => true } }),
+    }),
+  ),
+  m(
+    'no-lease-margin',
+    'witness',
+    'ha-partition',
+    'cut',
+    'single-primary',
+    "The witness frees a lease after exactly the holder's term, with no margin for drifting clocks",
+    () => ({
+      witness: witnessMachine.provide({
+        actions: {
+          armExpiry: enqueueActions(({ context, enqueue }) => {
+            enqueue.cancel('witness.lease');
+            enqueue.raise({ type: 'lease.expired' }, { id: 'witness.lease', delay: context.leaseUs });
+          }),
+        },
+      }),
+    }),
+  ),
+  m(
+    'forget-exclusive',
+    'witness',
+    'ha-partition',
+    'cut',
+    'exactly-once',
+    'The witness acknowledges a degraded primary but does not stop the stale backup from taking the lease',
+    () => ({
+      witness: witnessMachine.provide({ actions: { makeExclusive: noop } }),
+    }),
+  ),
+];
+
+const receiver: Mutant[] = [
+  m(
+    'deliver-repeats',
+    'receiver',
+    'ha-failover',
+    'crash',
+    'exactly-once',
+    'The outside world hands a repeated packet (a re-send after failover) to the application again',
+    () => ({
+      receiver: receiverMachine.provide({
+        actions: {
+          countDuplicate: emit(({ context, event }) => {
+            const e = event as unknown as Packet;
+            return {
+              type: 'send',
+              to: context.app,
+              event: { type: 'app.deliver', vm: e.vm, seq: e.seq, payload: e.payload },
+            } as never;
+          }),
+        },
+      }),
+    }),
+  ),
+  m(
+    'rewind-on-repeat',
+    'receiver',
+    'ha-failover',
+    'crash',
+    'exactly-once',
+    'A repeated packet moves the expected sequence number back to just after it, so what follows is delivered twice',
+    () => ({
+      receiver: receiverMachine.provide({
+        actions: {
+          countDuplicate: assign(({ context, event }) => {
+            const e = event as unknown as Packet;
+            const s = context.streams[String(e.vm)];
+            if (s === undefined) return {};
+            return { streams: { ...context.streams, [String(e.vm)]: { ...s, next: e.seq + 1 } } };
+          }),
+        },
+      }),
+    }),
+  ),
+];
+
+export const haMutants: readonly Mutant[] = [
+  ...vcpu,
+  ...mmu,
+  ...disk,
+  ...hypervisor,
+  ...nic,
+  ...coordinator,
+  ...replica,
+  ...witness,
+  ...receiver,
+];

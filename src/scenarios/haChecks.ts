@@ -1,0 +1,129 @@
+// The HA scenarios' check configurations: small enough to explore to exhaustion, harsh enough to find bugs —
+// message loss and late messages within a budget, a buffer that fills, drifting clocks, crashes of every host.
+
+import type { CheckConfig } from './types.js';
+
+/** One VM, 1 ms epochs, 250 µs slices, fixed latencies; the faults come from each configuration. */
+const BASE: Readonly<Record<string, string>> = {
+  vms: '1',
+  epochUs: '1000',
+  sliceUs: '250',
+  pageCount: '8',
+  hotPages: '2',
+  writesPerSlice: '2',
+  packetEverySlices: '2',
+  diskBlocks: '4',
+  diskEverySlices: '4',
+  inputEverySlices: '0',
+  inputOptions: '2',
+  maxOutstanding: '2',
+  copyBytesPerUs: '4096',
+  linkBytesPerUs: '0',
+  linkLatencyMinUs: '100',
+  linkLatencyMaxUs: '100',
+  worldLatencyMinUs: '20',
+  worldLatencyMaxUs: '20',
+  witnessLatencyMinUs: '50',
+  witnessLatencyMaxUs: '50',
+  heartbeatUs: '500',
+  heartbeatTimeoutUs: '1500',
+  confirmUs: '500',
+  leaseUs: '2000',
+  leaseSkewUs: '20',
+  leaseRetryUs: '1000',
+  joinRetryUs: '1000',
+  ackTimeoutUs: '600',
+  maxRetransmits: '1',
+  retryUs: '1000',
+  degradeAfterRetries: '1',
+  bufferCapacity: '4',
+  clockDriftPpm: '0',
+  convergeUs: '6000',
+};
+
+/** The primary–backup link loses one message and delivers one 1.7 ms late (past its ack timeout) somewhere in the run. */
+const LOSSY: Readonly<Record<string, string>> = {
+  dropRate: '0.1',
+  lateRate: '0.1',
+  lateUs: '1700',
+  maxDrops: '1',
+  maxLate: '1',
+  maxDuplicates: '0',
+};
+
+/** Crashes at 0.2–2.2 ms; the guest takes a non-deterministic input every epoch, so re-execution can differ. */
+const CRASH: Readonly<Record<string, string>> = {
+  ...BASE,
+  inputEverySlices: '4',
+  crashFromUs: '200',
+  crashToUs: '2200',
+  faultStepUs: '500',
+};
+
+export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'mixed', readonly CheckConfig[]>> = {
+  steady: [
+    {
+      name: 'lossy',
+      params: { ...BASE, ...LOSSY, bufferCapacity: '2', crashFromUs: '-1', convergeUs: '4000' },
+      untilUs: 6_000,
+      note: '1 VM, 1 ms epochs, 2 in flight; one lost and one 1.7 ms late message; a 2-packet buffer',
+      reach: ['checkpoint-committed', 'output-delivered', 'checkpoint-retransmitted', 'buffer-full'],
+    },
+  ],
+  failover: [
+    {
+      name: 'crash',
+      params: { ...CRASH, crashPrimary: 'true', crashBackup: 'true', crashWitness: 'true', restartAfterUs: '2500' },
+      untilUs: 9_000,
+      note: 'primary, backup or witness crashes at 0.2–2.2 ms (every 0.5 ms); backup and witness restart 2.5 ms later',
+      reach: [
+        'checkpoint-committed',
+        'output-delivered',
+        'primary-crashed',
+        'backup-crashed',
+        'witness-crashed',
+        'backup-promoted',
+        'primary-self-fenced',
+        'backup-rejoined',
+      ],
+    },
+    {
+      name: 'crash-for-good',
+      params: { ...CRASH, crashPrimary: 'false', crashBackup: 'true', faultStepUs: '1000' },
+      untilUs: 9_000,
+      note: 'the backup crashes at 0.2, 1.2 or 2.2 ms and stays down: the primary must run on unprotected',
+      reach: ['checkpoint-committed', 'output-delivered', 'backup-crashed', 'ran-unprotected'],
+    },
+  ],
+  partition: [
+    {
+      name: 'cut',
+      params: {
+        ...BASE,
+        partitionFromUs: '500',
+        partitionToUs: '1500',
+        faultStepUs: '1000',
+        partitionForUs: '2500',
+        cutPrimaryBackup: 'true',
+        cutPrimaryWitness: 'true',
+        cutBackupWitness: 'true',
+        clockDriftPpm: '1000',
+        lateRate: '0.1',
+        lateUs: '1700',
+        maxLate: '1',
+      },
+      untilUs: 9_000,
+      note: 'a 2.5 ms cut of any host pair, starting at 0.5 or 1.5 ms; clocks drift by ±1000 ppm; one message 1.7 ms late',
+      reach: ['checkpoint-committed', 'link-partitioned', 'primary-self-fenced', 'ran-unprotected', 'output-delivered'],
+    },
+  ],
+  mixed: [
+    {
+      name: 'shared-nic',
+      params: { ...BASE, vms: '2', plainVms: '1' },
+      untilUs: 2_100,
+      note: '1 checkpointed + 1 plain VM sharing the NIC, 2 epochs',
+      reach: ['checkpoint-committed', 'output-delivered', 'plain-output-delivered'],
+    },
+  ],
+};

@@ -1,0 +1,87 @@
+// Output liveness (M1): once faults have healed, every packet a live host's VM produced reaches the application
+// within a bound of virtual time. A protocol that stalls — a backup that never acks, a primary that never gives up
+// waiting for a dead backup — leaves packets undelivered, and the clock running past the bound is the violation.
+
+import type { HaPlan } from '../../actors/ha.js';
+import { asTransmit, asWire } from './haObservations.js';
+import type { Monitor } from './spec.js';
+
+interface State {
+  /** Per `host|vm`: [seq, producedAt] of packets produced there and not yet delivered, oldest first. */
+  readonly owed: Readonly<Record<string, readonly (readonly [number, number])[]>>;
+  /** Per VM: the last seq the application received. */
+  readonly delivered: Readonly<Record<string, number>>;
+  /** When the last fault (crash, restart, cut or heal) happened: the bound runs from the later of it and production. */
+  readonly lastFaultAt: number;
+  /** Partitions in force, and hosts down whose absence makes waiting correct (the lease service). */
+  readonly cuts: readonly string[];
+  readonly suspended: readonly string[];
+}
+
+export function outputLiveness(plan: HaPlan, boundUs: number): Monitor<State> {
+  // With the witness down no host may hold the lease, so output must wait: the bound is suspended, not broken.
+  const suspendWhileDown = [plan.witnessHost];
+  return {
+    name: 'output-liveness',
+    specId: 'M1',
+    description: `Once faults have healed, every packet a live host's VM produced reaches the application within ${boundUs} µs.`,
+    observesText: 'packets handed to the NICs, packets handed to the application, faults',
+    observes: { deliver: ['nic.transmit', 'app.deliver'], faults: true },
+    initial: () => ({ owed: {}, delivered: {}, lastFaultAt: 0, cuts: [], suspended: [] }),
+    on(s, obs, view) {
+      if (obs.kind === 'fault') {
+        const f = obs.fault;
+        const cuts =
+          f.kind === 'partition' ? [...s.cuts, f.groups.join('|')] : f.kind === 'heal' ? s.cuts.filter((c) => c !== f.groups.join('|')) : s.cuts;
+        // A crashed host's VMs are gone: what they produced and never released will be produced anew elsewhere.
+        const owed = f.kind === 'crash' ? dropHost(s.owed, f.group) : s.owed;
+        return { ...s, owed, cuts, lastFaultAt: obs.t, suspended: suspendWhileDown.filter((g) => view.isDown(g)) };
+      }
+      if (obs.kind !== 'deliver') return s;
+      if (obs.event.type === 'app.deliver' && obs.to === plan.app) {
+        const p = asWire(obs.event);
+        const vm = String(p.vm);
+        const delivered = { ...s.delivered, [vm]: Math.max(s.delivered[vm] ?? 0, p.seq) };
+        return { ...s, delivered, owed: settle(s.owed, vm, delivered[vm] as number) };
+      }
+      if (obs.event.type !== 'nic.transmit') return s;
+      const t = asTransmit(obs.event);
+      const key = `${obs.toGroup}|${t.vm}`;
+      const done = s.delivered[String(t.vm)] ?? 0;
+      const fresh = t.packets.filter((p) => p.seq > done).map((p) => [p.seq, obs.t] as const);
+      if (fresh.length === 0) return s;
+      return { ...s, owed: { ...s.owed, [key]: [...(s.owed[key] ?? []), ...fresh] } };
+    },
+    deadline(s) {
+      if (s.cuts.length > 0 || s.suspended.length > 0) return null;
+      let oldest: { key: string; seq: number; at: number } | null = null;
+      for (const [key, list] of Object.entries(s.owed)) {
+        const head = list[0];
+        if (head !== undefined && (oldest === null || head[1] < oldest.at)) oldest = { key, seq: head[0], at: head[1] };
+      }
+      if (oldest === null) return null;
+      const [host, vm] = oldest.key.split('|');
+      return {
+        atUs: Math.max(oldest.at, s.lastFaultAt) + boundUs,
+        what: `VM ${vm}'s packet #${oldest.seq}, produced on ${host} at ${(oldest.at / 1000).toFixed(3)} ms, has not reached the application`,
+      };
+    },
+  };
+}
+
+function dropHost(owed: State['owed'], host: string): State['owed'] {
+  const out: Record<string, readonly (readonly [number, number])[]> = {};
+  for (const [k, v] of Object.entries(owed)) if (!k.startsWith(`${host}|`)) out[k] = v;
+  return out;
+}
+
+function settle(owed: State['owed'], vm: string, through: number): State['owed'] {
+  const out: Record<string, readonly (readonly [number, number])[]> = {};
+  for (const [k, v] of Object.entries(owed)) {
+    if (k.endsWith(`|${vm}`)) {
+      const rest = v.filter((x) => x[0] > through);
+      if (rest.length > 0) out[k] = rest;
+    } else out[k] = v;
+  }
+  return out;
+}
