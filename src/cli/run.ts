@@ -9,7 +9,6 @@ import { type SimulateRequest, simulate } from '../simulate.js';
 import { bool, type FlagSpec, type FlagValues, intFlag, onePositional, parse, refuseFlags, str } from './args.js';
 import { help } from './help.js';
 import type { Io } from './io.js';
-import { startLive } from './live.js';
 import { prepareOutput, writeAtomic } from './output.js';
 import { userParams } from './params.js';
 import { reportRun } from './runReport.js';
@@ -56,7 +55,9 @@ export async function cmdRun(args: readonly string[], io: Io): Promise<number> {
   const progress = io.progress && !opts.json;
   const request = simulateRequest(opts, progress ? started : null);
   const notice = (text: string) => (opts.json ? io.err(text) : io.out(text));
-  const live = opts.live !== null ? await startLive(opts.scenario, request, opts.live, notice) : null;
+  // The inspector (esbuild, a WebSocket server) is loaded only for --inspect.
+  const live =
+    opts.live !== null ? await (await import('./live.js')).startLive(opts.scenario, request, opts.live, notice) : null;
   const outcome = live === null ? simulate(request) : await live.run();
   if (progress && outcome.result.state.step >= 50_000) process.stderr.write('\r\x1b[K');
   const wallMs = performance.now() - started;
