@@ -6,7 +6,7 @@ import { InputError } from './kernel/errors.js';
 import { type RunResult, runSteps, StepDivergence, type Violation } from './kernel/run.js';
 import { ComparingTraceWriter, parseTrace, TraceMismatch, type TraceSink, TraceWriter } from './kernel/trace.js';
 import type { SystemState } from './kernel/types.js';
-import { findMutant } from './mutants/index.js';
+import { findMutant, findMutantFor } from './mutants/index.js';
 import { findScenario } from './scenarios/index.js';
 import {
   type Assembly,
@@ -156,6 +156,7 @@ export function replayTrace(text: string, source: string): ReplayReport {
   const parsed = parseTrace(text, source);
   const { header, end } = parsed;
   const scenario = findScenario(header.scenario, `${source}:1: field "scenario"`);
+  if (header.mutant !== undefined) findMutantFor(header.mutant, scenario.name, `${source}:1: field "mutant"`);
   const limits = header.limits;
   const maxSteps = readLimit(limits.maxSteps, 'maxSteps', source);
   const untilUs = readLimit(limits.untilUs, 'untilUs', source);

@@ -2,16 +2,16 @@
 // The counterexample is re-executed through the same simulate() path as `run`, so replay means the same thing.
 
 import { findMutant } from '../mutants/index.js';
-import { isLiveness } from '../kernel/observe.js';
 import { InputError } from '../kernel/errors.js';
-import { assemble, type CheckConfig, type Params, resolveParams, type Scenario } from '../scenarios/types.js';
+import { isLiveness } from '../kernel/observe.js';
+import { assemble, type CheckConfig, type Params, type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
 import { type Bound, type ExploreProgress, type ExploreResult, explore } from './explore.js';
 
 export interface CheckRequest {
   readonly scenario: Scenario;
-  /** Parameter overrides on top of the scenario's check configuration (strings as from --set). */
-  readonly params?: Readonly<Record<string, string>>;
+  /** Parameter overrides on top of the scenario's check configuration (as from --set or a parameter file). */
+  readonly params?: RawParams;
   /** Use the scenario's full defaults instead of its small check configuration. */
   readonly full?: boolean;
   /** Which of the scenario's check configurations (default: its first). */
@@ -36,7 +36,7 @@ export interface CheckReport {
   readonly mutant: string | null;
   readonly mode: 'bfs' | 'dfs';
   readonly params: Params;
-  readonly rawParams: Readonly<Record<string, string>>;
+  readonly rawParams: RawParams;
   readonly untilUs: number;
   readonly limits: { maxDepth: number; maxStates: number; maxTimeMs: number; maxMemoryBytes: number };
   readonly result: ExploreResult;

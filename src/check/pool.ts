@@ -3,11 +3,16 @@
 
 import { Worker } from 'node:worker_threads';
 import type { Scenario } from '../scenarios/types.js';
-import { type WalkFailure, type WalkOptions, walkSeeds } from './random.js';
+import { type WalkFailure, type WalkOptions, type WalkSeedsResult, walkSeeds } from './random.js';
 
-export interface SearchRequest extends WalkOptions {
+export interface SearchRequest extends Omit<WalkOptions, 'deadline'> {
   readonly scenario: Scenario;
   readonly workers: number;
+  /**
+   * Wall-time bound: no seed is started once it has passed (walks already running finish), and the result says
+   * so. A search cut short this way may miss a lower failing seed than the one it reports.
+   */
+  readonly maxTimeMs?: number;
   readonly onProgress?: (walks: number) => void;
 }
 
@@ -15,15 +20,19 @@ export interface SearchResult {
   readonly failure: WalkFailure | null;
   readonly walks: number;
   readonly workers: number;
+  /** True when --max-time stopped the search before every seed was walked. */
+  readonly timedOut: boolean;
 }
 
 const NONE = 2 ** 31 - 1;
 
 export async function search(req: SearchRequest): Promise<SearchResult> {
+  const deadline = req.maxTimeMs !== undefined ? Date.now() + req.maxTimeMs : undefined;
+  const walk = { ...req, ...(deadline !== undefined ? { deadline } : {}) };
   if (req.workers <= 1) {
     let walks = 0;
     const r = walkSeeds(
-      req,
+      walk,
       req.first,
       req.count,
       1,
@@ -31,7 +40,7 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
       () => false,
       () => req.onProgress?.(++walks),
     );
-    return { failure: r.failure, walks: r.walks, workers: 1 };
+    return { ...r, workers: 1 };
   }
   const best = new Int32Array(new SharedArrayBuffer(4));
   best[0] = NONE;
@@ -49,13 +58,14 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
             swarm: req.swarm,
             first: req.first,
             count: req.count,
+            deadline,
             stride: req.workers,
             offset,
             best,
             done,
           },
         });
-        return new Promise<{ failure: WalkFailure | null; walks: number }>((resolve, reject) => {
+        return new Promise<WalkSeedsResult>((resolve, reject) => {
           worker.once('message', resolve);
           worker.once('error', reject);
           worker.once('exit', (code) => {
@@ -67,7 +77,12 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
     let failure: WalkFailure | null = null;
     for (const r of results)
       if (r.failure !== null && (failure === null || r.failure.seed < failure.seed)) failure = r.failure;
-    return { failure, walks: results.reduce((a, r) => a + r.walks, 0), workers: req.workers };
+    return {
+      failure,
+      walks: results.reduce((a, r) => a + r.walks, 0),
+      workers: req.workers,
+      timedOut: results.some((r) => r.timedOut),
+    };
   } finally {
     if (timer !== undefined) clearInterval(timer);
   }

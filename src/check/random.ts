@@ -2,18 +2,20 @@
 // where each seed also draws which faults are enabled and their rates, as TigerBeetle's VOPR does.
 
 import { Xoshiro128 } from '../kernel/prng.js';
-import type { Scenario } from '../scenarios/types.js';
+import type { RawParams, Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
 import type { Violation } from '../specs/spec.js';
 
 /** How each walk runs, apart from the scenario itself (which a worker thread receives by name). */
 export interface WalkOptions {
-  readonly params: Readonly<Record<string, string>>;
+  readonly params: RawParams;
   readonly mutant?: string;
   readonly untilUs?: number;
   readonly swarm: boolean;
   readonly first: number;
   readonly count: number;
+  /** Wall-clock deadline (ms since the epoch, as Date.now()): no seed is started after it (`--max-time`). */
+  readonly deadline?: number;
 }
 
 export interface WalkRequest extends Omit<WalkOptions, 'first' | 'count'> {
@@ -22,7 +24,7 @@ export interface WalkRequest extends Omit<WalkOptions, 'first' | 'count'> {
 
 export interface WalkFailure {
   readonly seed: number;
-  readonly params: Readonly<Record<string, string>>;
+  readonly params: RawParams;
   readonly choices: readonly number[];
   readonly violation: Violation;
   readonly steps: number;
@@ -32,8 +34,8 @@ export interface WalkFailure {
 export function swarmParams(
   scenario: Scenario,
   seed: number,
-  base: Readonly<Record<string, string>>,
-): Record<string, string> {
+  base: RawParams,
+): Record<string, string | number | boolean> {
   const knobs = scenario.swarm;
   if (knobs === undefined) return { ...base };
   const rng = new Xoshiro128((seed ^ 0x5eed5eed) >>> 0);
@@ -56,7 +58,17 @@ export function walk(req: WalkRequest, seed: number): WalkFailure | null {
   return v === null ? null : { seed, params, choices: o.choices, violation: v, steps: o.result.state.step };
 }
 
-/** Seeds first..first+count-1 in order; stops at the first failure (the lowest failing seed). */
+/** What one thread's share of a search did; `timedOut` when the deadline left some of its seeds unwalked. */
+export interface WalkSeedsResult {
+  readonly failure: WalkFailure | null;
+  readonly walks: number;
+  readonly timedOut: boolean;
+}
+
+/**
+ * Seeds first..first+count-1 in order; stops at the first failure (the lowest failing seed), when `shouldStop`
+ * says a lower seed is known to fail, or at the request's deadline (a walk already started runs to its end).
+ */
 export function walkSeeds(
   req: WalkRequest,
   first: number,
@@ -65,15 +77,16 @@ export function walkSeeds(
   offset = 0,
   shouldStop: (seed: number) => boolean = () => false,
   onSeed?: (seed: number) => void,
-): { failure: WalkFailure | null; walks: number } {
+): WalkSeedsResult {
   let walks = 0;
   for (let i = offset; i < count; i += stride) {
     const seed = first + i;
     if (shouldStop(seed)) break;
+    if (req.deadline !== undefined && Date.now() >= req.deadline) return { failure: null, walks, timedOut: true };
     walks++;
     const failure = walk(req, seed);
     onSeed?.(seed);
-    if (failure !== null) return { failure, walks };
+    if (failure !== null) return { failure, walks, timedOut: false };
   }
-  return { failure: null, walks };
+  return { failure: null, walks, timedOut: false };
 }

@@ -4,17 +4,19 @@
 import { RecordingChooser, ReplayChooser } from '../kernel/chooser.js';
 import { runSystem } from '../kernel/run.js';
 import { findMutant } from '../mutants/index.js';
-import { assemble, resolveParams, type Scenario } from '../scenarios/types.js';
+import { assemble, type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
 
 export interface ShrinkRequest {
   readonly scenario: Scenario;
-  readonly params: Readonly<Record<string, string>>;
+  readonly params: RawParams;
   readonly mutant?: string;
   readonly untilUs: number;
   readonly choices: readonly number[];
   readonly spec: string;
   /** Most candidate runs to try. */
   readonly budget: number;
+  /** Wall-clock deadline (ms since the epoch, as Date.now()): no candidate is tried after it (`--max-time`). */
+  readonly deadline?: number;
 }
 
 export interface ShrinkResult {
@@ -23,6 +25,8 @@ export interface ShrinkResult {
   readonly steps: number;
   readonly attempts: number;
   readonly originalChoices: number;
+  /** True when the deadline stopped shrinking before the budget or a fixed point did. */
+  readonly timedOut: boolean;
 }
 
 /** Runs a candidate leniently; returns the consumed choices and steps when it violates `spec`. */
@@ -48,9 +52,15 @@ export function shrink(req: ShrinkRequest): ShrinkResult {
   let attempts = 1;
   if (best === null) throw new Error('shrink: the counterexample does not reproduce');
   let chunk = Math.max(1, best.choices.length >> 1);
-  while (chunk >= 1 && attempts < req.budget) {
+  let timedOut = false;
+  const more = (): boolean => {
+    if (attempts >= req.budget) return false;
+    if (req.deadline !== undefined && Date.now() >= req.deadline) timedOut = true;
+    return !timedOut;
+  };
+  while (chunk >= 1 && more()) {
     let improved = false;
-    for (let start = 0; start < best.choices.length && attempts < req.budget; start += chunk) {
+    for (let start = 0; start < best.choices.length && more(); start += chunk) {
       const current: number[] = best.choices;
       // Two candidates per chunk: drop it, or answer it with zeros (the "simplest" options).
       const dropped = [...current.slice(0, start), ...current.slice(start + chunk)];
@@ -68,5 +78,5 @@ export function shrink(req: ShrinkRequest): ShrinkResult {
     }
     if (!improved) chunk >>= 1;
   }
-  return { choices: best.choices, steps: best.steps, attempts, originalChoices: req.choices.length };
+  return { choices: best.choices, steps: best.steps, attempts, originalChoices: req.choices.length, timedOut };
 }

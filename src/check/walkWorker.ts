@@ -3,7 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { findScenario } from '../scenarios/index.js';
-import { type WalkFailure, type WalkOptions, walkSeeds } from './random.js';
+import { type WalkOptions, type WalkSeedsResult, walkSeeds } from './random.js';
 
 interface WorkerInput extends WalkOptions {
   readonly scenario: string;
@@ -23,8 +23,9 @@ const req = {
   swarm: input.swarm,
   ...(input.mutant !== undefined ? { mutant: input.mutant } : {}),
   ...(input.untilUs !== undefined ? { untilUs: input.untilUs } : {}),
+  ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
 };
-const { failure, walks } = walkSeeds(
+const result = walkSeeds(
   req,
   input.first,
   input.count,
@@ -33,6 +34,7 @@ const { failure, walks } = walkSeeds(
   (seed) => seed > Atomics.load(input.best, 0),
   () => Atomics.add(input.done, input.offset, 1),
 );
+const failure = result.failure;
 if (failure !== null) {
   // Keep the minimum failing seed visible to the other workers.
   for (;;) {
@@ -40,4 +42,4 @@ if (failure !== null) {
     if (failure.seed >= cur || Atomics.compareExchange(input.best, 0, cur, failure.seed) === cur) break;
   }
 }
-parentPort?.postMessage({ failure, walks } satisfies { failure: WalkFailure | null; walks: number });
+parentPort?.postMessage(result satisfies WalkSeedsResult);

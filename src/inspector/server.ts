@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { chartOf } from '../export/chart.js';
+import { readUserFile, TRACE_FILE_MAX_BYTES } from '../input/files.js';
+import { assertJsonDepth } from '../input/json.js';
 import { InputError } from '../kernel/errors.js';
 import { parseTrace, type TraceRecord } from '../kernel/trace.js';
 import { machines } from '../machines.js';
@@ -28,21 +30,15 @@ export interface TracePayload {
   readonly end: TraceRecord | null;
 }
 
-/** Reads and validates a trace for the page; a bad trace becomes an error the page and the terminal show. */
+/**
+ * Reads and validates a trace for the page; a bad trace becomes an error the page and the terminal show. The
+ * file is read like every user file (regular files only, bounded size) and its nesting is bounded, since the
+ * records are serialised again for the page.
+ */
 export function loadTrace(path: string): TracePayload {
-  let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    return {
-      source: path,
-      error: `cannot read trace '${path}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      header: null,
-      records: [],
-      end: null,
-    };
-  }
-  try {
+    const text = readUserFile(path, TRACE_FILE_MAX_BYTES, `cannot read trace '${path}'`);
+    assertJsonDepth(text, path, true);
     const parsed = parseTrace(text, path);
     return {
       source: path,
@@ -59,7 +55,7 @@ export function loadTrace(path: string): TracePayload {
 
 /** Charts of every shipped machine the trace's actors use. */
 function chartsFor(records: readonly TraceRecord[]): Record<string, unknown> {
-  const ids = new Set(records.filter((r) => r.type === '@xstate.actor').map((r) => String(r.machine)));
+  const ids = new Set(records.filter((r) => r.type === '@xstate.actor').map((r) => r.machine));
   const out: Record<string, unknown> = {};
   for (const m of machines) if (ids.has(m.id)) out[m.id] = chartOf(m);
   return out;
@@ -84,6 +80,8 @@ function bundle(): Promise<string> {
 export interface Inspector {
   readonly url: string;
   readonly port: number;
+  /** Why the trace given could not be shown (also on the page), or null. */
+  readonly traceError: string | null;
   /** Live mode: true while a page has asked the run to pause. */
   readonly paused: boolean;
   /** Live mode: append a record for every connected page (and any that connects later). */
@@ -127,7 +125,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     res.end(body);
   };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
     // Only these exact paths exist; the query string is ignored, so no URL can name a file.
     const path = (req.url ?? '/').split('?')[0];
@@ -165,6 +163,14 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       default:
         return send(res, 404, 'text/plain', 'not found\n');
     }
+  };
+  // A trace is user input: a record that cannot be serialised is a 500 for that request, never a crashed server.
+  const server = createServer((req, res) => {
+    try {
+      route(req, res);
+    } catch (err) {
+      if (!res.headersSent) send(res, 500, 'text/plain', `cannot serve ${req.url ?? '/'}: ${(err as Error).message}\n`);
+    }
   });
 
   const wss = new WebSocketServer({ noServer: true });
@@ -201,6 +207,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
+    traceError: payload.error,
     get paused() {
       return paused;
     },

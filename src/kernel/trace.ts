@@ -160,11 +160,16 @@ export interface ParsedTrace {
 
 /**
  * Parses and validates a trace file's text. Any problem is an InputError naming the line and the
- * field, so the CLI can print one line and exit 2.
+ * field, so the CLI can print one line and exit 2. Lines may end in "\n" or "\r\n"; `lines` holds them
+ * without their ending, so a CRLF copy replays identically.
  */
 export function parseTrace(text: string, source = 'trace'): ParsedTrace {
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+  }
   if (lines.length < 2) throw new InputError(`${source}: not a statevisor trace (needs a header line and an end line)`);
   const records: TraceRecord[] = [];
   for (let i = 0; i < lines.length; i++) {

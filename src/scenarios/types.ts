@@ -2,6 +2,8 @@
 // Parameters are declared with types and ranges so every bad value is rejected with one line naming the field.
 
 import type { AnyStateMachine } from 'xstate';
+import { describeJson } from '../input/json.js';
+import { parseDecimalText, parseIntegerText } from '../input/numbers.js';
 import { InputError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { RunResult } from '../kernel/run.js';
@@ -20,6 +22,12 @@ export interface ParamSpec {
 
 export type ParamSpecs = Readonly<Record<string, ParamSpec>>;
 export type Params = Readonly<Record<string, ParamValue>>;
+
+/**
+ * Parameter values as a user supplies them, before validation: strings from `--set NAME=VALUE` (and the
+ * scenarios' check and swarm tables), JSON numbers and booleans from a parameter file or a trace header.
+ */
+export type RawParams = Readonly<Record<string, string | number | boolean>>;
 
 /** Replacement machines keyed by machine id: how tests plant a mutant (`machine.provide({...})`) in a scenario. */
 export type MachineOverrides = Readonly<Record<string, AnyStateMachine>>;
@@ -83,8 +91,9 @@ export function assemble(scenario: Scenario, params: Params, overrides?: Machine
 }
 
 /**
- * Merges user-supplied values (strings from `--set name=value`, or JSON values from a trace header)
- * over the defaults and checks each against its declared type and range.
+ * Merges user-supplied values (strings from `--set name=value`, or JSON values from a parameter file or a trace
+ * header) over the defaults and checks each against its declared type and range. Names are looked up as own
+ * keys only: `__proto__`, `constructor` or `toString` are unknown parameters, not inherited ones.
  */
 export function resolveParams(
   scenario: Scenario,
@@ -93,36 +102,43 @@ export function resolveParams(
 ): Params {
   const out: Record<string, ParamValue> = {};
   for (const name of Object.keys(supplied)) {
-    if (!(name in scenario.params)) {
+    if (!Object.hasOwn(scenario.params, name)) {
       const known = Object.keys(scenario.params).join(', ');
       throw new InputError(`${fieldPrefix}${name}: unknown parameter of scenario '${scenario.name}' (known: ${known})`);
     }
   }
   for (const [name, spec] of Object.entries(scenario.params)) {
-    const raw = supplied[name];
+    const raw = Object.hasOwn(supplied, name) ? supplied[name] : undefined;
     out[name] = raw === undefined ? spec.default : coerce(`${fieldPrefix}${name}`, spec, raw);
   }
   scenario.validate?.(out);
   return out;
 }
 
+/**
+ * One grammar for numbers (src/input/numbers.ts): a string must be plain decimal digits (an int param's without a
+ * fraction); a JSON number stays a number but must still be finite, in range, and whole for an int param.
+ */
 function coerce(field: string, spec: ParamSpec, raw: unknown): ParamValue {
   if (spec.type === 'bool') {
     if (raw === true || raw === 'true') return true;
     if (raw === false || raw === 'false') return false;
-    throw new InputError(`${field}: expected true or false, got ${JSON.stringify(raw)}`);
+    throw new InputError(`${field}: expected true or false, got ${describeJson(raw)}`);
   }
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  const isInt = spec.type === 'int';
+  const n =
+    typeof raw === 'number'
+      ? raw
+      : typeof raw === 'string'
+        ? ((isInt ? parseIntegerText(raw) : parseDecimalText(raw)) ?? Number.NaN)
+        : Number.NaN;
   const range = describeRange(spec);
-  if (!Number.isFinite(n) || (spec.type === 'int' && !Number.isInteger(n))) {
-    throw new InputError(
-      `${field}: expected ${spec.type === 'int' ? 'an integer' : 'a number'} ${range}, got ${JSON.stringify(raw)}`,
-    );
+  const expected = isInt ? 'an integer' : 'a number';
+  if (!Number.isFinite(n) || (isInt && !Number.isSafeInteger(n))) {
+    throw new InputError(`${field}: expected ${expected} ${range}, got ${describeJson(raw)}`);
   }
   if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
-    throw new InputError(
-      `${field}: ${n} is out of range; expected ${spec.type === 'int' ? 'an integer' : 'a number'} ${range}`,
-    );
+    throw new InputError(`${field}: ${n} is out of range; expected ${expected} ${range}`);
   }
   return n;
 }

@@ -1,0 +1,138 @@
+// `statevisor check <scenario>`: the flags shared by both search modes, refusal of the other mode's flags, and
+// dispatch to exhaustive search (bfs/dfs, exhaustive.ts) or randomized walks (random/swarm, random.ts).
+
+import { InputError } from '../../kernel/errors.js';
+import { findMutantFor } from '../../mutants/index.js';
+import { findScenario } from '../../scenarios/index.js';
+import { findCheck } from '../../check/check.js';
+import { type CheckConfig, type RawParams, resolveParams, type Scenario } from '../../scenarios/types.js';
+import { bool, type FlagSpec, type FlagValues, intFlag, onePositional, parse, str } from '../args.js';
+import { help } from '../help.js';
+import type { Io } from '../io.js';
+import { prepareOutput } from '../output.js';
+import { userParams } from '../params.js';
+import { exhaustiveFlags, runExhaustive } from './exhaustive.js';
+import { randomFlags, runRandom } from './random.js';
+
+const CHECK_FLAGS: FlagSpec = {
+  mode: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  params: { type: 'string' },
+  full: { type: 'boolean' },
+  config: { type: 'string' },
+  mutant: { type: 'string' },
+  until: { type: 'string' },
+  'max-depth': { type: 'string' },
+  'max-states': { type: 'string' },
+  'max-time': { type: 'string' },
+  'max-memory': { type: 'string' },
+  seeds: { type: 'string' },
+  'first-seed': { type: 'string' },
+  workers: { type: 'string' },
+  'no-shrink': { type: 'boolean' },
+  trace: { type: 'string' },
+  json: { type: 'boolean' },
+};
+
+const MODES = ['bfs', 'dfs', 'random', 'swarm'] as const;
+export type CheckMode = (typeof MODES)[number];
+
+/** What both search modes share, validated before any work. */
+export interface CheckOptions {
+  readonly scenario: Scenario;
+  readonly mode: CheckMode;
+  readonly mutant: string | undefined;
+  /** Start from the scenario's full defaults instead of its small check configurations. */
+  readonly full: boolean;
+  /**
+   * The check configurations to explore, in order: every one the scenario declares, or the one --config names,
+   * or [null] (the full defaults). Random and swarm walks use the first.
+   */
+  readonly configs: readonly (CheckConfig | null)[];
+  /** The user's parameters (--params, --set), laid over each configuration's. */
+  readonly sets: RawParams;
+  /** The first configuration's parameters with the user's over them, and its horizon. */
+  readonly rawParams: RawParams;
+  /** --until as given, and the horizon in effect for the first configuration. */
+  readonly until: number | undefined;
+  readonly untilUs: number;
+  readonly maxTimeS: number | undefined;
+  /** --trace as given, or null: each configuration then writes its own default path. */
+  readonly traceFlag: string | null;
+  readonly tracePath: string;
+  readonly configNote: string;
+  readonly json: boolean;
+  readonly progress: boolean;
+}
+
+export async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('check', args, CHECK_FLAGS);
+  if (values.help) return help('check', io);
+  const opts = checkOptions(values, positionals, io);
+  if (opts.mode === 'random' || opts.mode === 'swarm') {
+    const walks = randomFlags(values, opts.mode);
+    prepareOutput('--trace', opts.tracePath);
+    return await runRandom(opts, walks, io);
+  }
+  const bounds = exhaustiveFlags(values, opts.mode);
+  prepareOutput('--trace', opts.tracePath);
+  return runExhaustive(opts, bounds, io);
+}
+
+function checkOptions(values: FlagValues, positionals: readonly string[], io: Io): CheckOptions {
+  const scenario = findScenario(onePositional('check', positionals, "missing scenario name (see 'statevisor list')"));
+  const mode = str(values, 'mode') ?? 'bfs';
+  if (!(MODES as readonly string[]).includes(mode)) {
+    throw new InputError(`--mode: expected bfs, dfs, random or swarm, got '${mode}'`);
+  }
+  const mutant = str(values, 'mutant');
+  if (mutant !== undefined) findMutantFor(mutant, scenario.name);
+  const sets = userParams(scenario, values);
+  const full = bool(values, 'full');
+  const named = str(values, 'config');
+  if (full && named !== undefined) throw new InputError('--config: names a check configuration; --full uses none');
+  const configs: (CheckConfig | null)[] = full
+    ? [null]
+    : named !== undefined
+      ? [findCheck(scenario, named)]
+      : scenario.checks !== undefined && scenario.checks.length > 0
+        ? [...scenario.checks]
+        : [null];
+  for (const c of configs) resolveParams(scenario, { ...(c?.params ?? {}), ...sets });
+  const first = configs[0] ?? null;
+  const until = intFlag('--until', str(values, 'until'), 0, Number.MAX_SAFE_INTEGER);
+  const json = bool(values, 'json');
+  const traceFlag = str(values, 'trace') ?? null;
+  return {
+    scenario,
+    mode: mode as CheckMode,
+    mutant,
+    full,
+    configs,
+    sets,
+    rawParams: { ...(first?.params ?? {}), ...sets },
+    until,
+    untilUs: until ?? first?.untilUs ?? scenario.untilUs,
+    maxTimeS: intFlag('--max-time', str(values, 'max-time'), 1, 31_536_000),
+    traceFlag,
+    tracePath: traceFlag ?? counterexamplePath(scenario, first, configs.length, mutant),
+    configNote: configNote(first),
+    json,
+    progress: io.progress && !json,
+  };
+}
+
+/** `traces/<scenario>[-<config>][-<mutant>]-counterexample.jsonl`: the config is named when there are several. */
+export function counterexamplePath(
+  scenario: Scenario,
+  config: CheckConfig | null,
+  configCount: number,
+  mutant: string | undefined,
+): string {
+  const c = config !== null && (scenario.checks?.length ?? 0) > 1 ? `-${config.name}` : '';
+  return `traces/${scenario.name}${configCount >= 1 ? c : ''}${mutant ? `-${mutant}` : ''}-counterexample.jsonl`;
+}
+
+export function configNote(config: CheckConfig | null): string {
+  return config === null ? 'full defaults' : `${config.name}: ${config.note}`;
+}

@@ -1,0 +1,103 @@
+// `statevisor check --mode bfs|dfs`: explores each check configuration to exhaustion (or a bound), writes the
+// counterexample trace, and fails on a violation or a vacuous verdict (a `sometimes` never reached).
+
+import { type CheckReport, runCheck } from '../../check/check.js';
+import type { ExploreProgress } from '../../check/explore.js';
+import type { CheckConfig } from '../../scenarios/types.js';
+import { type FlagValues, intFlag, refuseFlags, str } from '../args.js';
+import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
+import { writeAtomic } from '../output.js';
+import { actorsNear } from '../report.js';
+import { type CheckMode, type CheckOptions, counterexamplePath } from './command.js';
+import { exhaustiveJson, exhaustiveText } from './exhaustiveReport.js';
+
+/** The bounds only an exhaustive search has (--max-time is shared, in CheckOptions). */
+export interface ExhaustiveBounds {
+  readonly maxDepth: number | undefined;
+  readonly maxStates: number | undefined;
+  readonly maxMemoryMb: number | undefined;
+}
+
+/** Reads the bfs/dfs bounds and refuses the random/swarm flags, which would do nothing here. */
+export function exhaustiveFlags(values: FlagValues, mode: CheckMode): ExhaustiveBounds {
+  refuseFlags(
+    values,
+    ['seeds', 'first-seed', 'workers', 'no-shrink'],
+    `only with --mode random or swarm; --mode ${mode} walks no seeds`,
+  );
+  return {
+    maxDepth: intFlag('--max-depth', str(values, 'max-depth'), 0, Number.MAX_SAFE_INTEGER),
+    maxStates: intFlag('--max-states', str(values, 'max-states'), 1, Number.MAX_SAFE_INTEGER),
+    maxMemoryMb: intFlag('--max-memory', str(values, 'max-memory'), 16, 1_048_576),
+  };
+}
+
+/** One configuration's outcome, as the renderers print it. */
+export interface ConfigOutcome {
+  readonly config: CheckConfig | null;
+  readonly report: CheckReport;
+  readonly tracePath: string;
+  readonly actors: readonly string[];
+}
+
+/**
+ * Explores each check configuration in turn and stops at the first counterexample. The verdict is the
+ * library's: `vacuous` (an exhausted search that never reached a `sometimes` it must reach) fails like a
+ * violation, because the specs were never really exercised; a bound hit is reported, not failed.
+ */
+export function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): number {
+  const outcomes: ConfigOutcome[] = [];
+  for (const config of opts.configs) {
+    const report = explore(opts, config, bounds);
+    const tracePath = opts.traceFlag ?? counterexamplePath(opts.scenario, config, opts.configs.length, opts.mutant);
+    if (report.trace !== null) writeAtomic(tracePath, report.trace.text);
+    const cex = report.result.counterexample;
+    const actors = report.trace !== null ? actorsNear(report.trace.text, cex?.steps ?? 0) : [];
+    const outcome = { config, report, tracePath, actors };
+    outcomes.push(outcome);
+    if (!opts.json) exhaustiveText(opts, outcome, io);
+    if (cex !== null) break;
+  }
+  if (opts.json) io.out(exhaustiveJson(opts, outcomes));
+  const failed = outcomes.filter(
+    (o) => o.report.result.verdict === 'violated' || o.report.result.verdict === 'vacuous',
+  );
+  for (const o of outcomes) {
+    const r = o.report.result;
+    if (r.verdict !== 'vacuous' || opts.json) continue;
+    const unreached = r.sometimes.filter((x) => x.reachedAtStep === null).map((x) => x.name);
+    io.err(
+      `statevisor: ${unreached.join(', ')} never reached in '${o.config?.name ?? 'full'}': the configuration does not exercise it`,
+    );
+  }
+  return failed.length === 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+function explore(opts: CheckOptions, config: CheckConfig | null, bounds: ExhaustiveBounds): CheckReport {
+  const { maxDepth, maxStates, maxMemoryMb } = bounds;
+  const untilUs = opts.until ?? config?.untilUs ?? opts.scenario.untilUs;
+  const report = runCheck({
+    scenario: opts.scenario,
+    params: opts.sets,
+    full: opts.full,
+    ...(config !== null ? { config: config.name } : {}),
+    mode: opts.mode as 'bfs' | 'dfs',
+    untilUs,
+    ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
+    ...(maxDepth !== undefined ? { maxDepth } : {}),
+    ...(maxStates !== undefined ? { maxStates } : {}),
+    ...(opts.maxTimeS !== undefined ? { maxTimeMs: opts.maxTimeS * 1000 } : {}),
+    ...(maxMemoryMb !== undefined ? { maxMemoryBytes: maxMemoryMb * 1024 * 1024 } : {}),
+    now: () => performance.now(),
+    ...(opts.progress
+      ? {
+          onProgress: (p: ExploreProgress) =>
+            process.stderr.write(
+              `\r  ${config?.name ?? 'full'}: ${p.states} states  ${Math.round(p.states / (p.elapsedMs / 1000))}/s  depth ${p.depth}  queue ${p.frontier}  heap ${Math.round(p.heapBytes / 1048576)} MiB   `,
+            ),
+        }
+      : {}),
+  });
+  if (opts.progress) process.stderr.write('\r\x1b[K');
+  return report;
+}

@@ -1,0 +1,142 @@
+// What `statevisor check --mode bfs|dfs` prints: the JSON report for tools and the text summary for people,
+// from the same CheckReport; the exit code and the vacuity rule are decided in exhaustive.ts.
+
+import type { CheckReport } from '../../check/check.js';
+import { FINGERPRINT_BITS } from '../../kernel/stateHash.js';
+import { formatUs } from '../../scenarios/format.js';
+import type { Io } from '../io.js';
+import { type CheckOptions, configNote } from './command.js';
+import type { ConfigOutcome } from './exhaustive.js';
+
+function statesPerSec(report: CheckReport): number {
+  const r = report.result;
+  return Math.round(r.states / Math.max(0.001, r.elapsedMs / 1000));
+}
+
+function specVerdict(report: CheckReport, spec: string): string {
+  const r = report.result;
+  const cex = r.counterexample;
+  if (cex?.violation.spec === spec) return 'violated';
+  if (r.verdict === 'holds') return 'held';
+  if (r.verdict === 'vacuous') return 'held, vacuously';
+  return cex ? 'not violated before the counterexample' : 'held on every visited state';
+}
+
+/** The overall verdict of several configurations: the worst of theirs. */
+function overall(outcomes: readonly ConfigOutcome[]): string {
+  const order = ['violated', 'vacuous', 'bound-hit', 'holds'];
+  let worst = 'holds';
+  for (const o of outcomes)
+    if (order.indexOf(o.report.result.verdict) < order.indexOf(worst)) worst = o.report.result.verdict;
+  return worst;
+}
+
+export function exhaustiveJson(opts: CheckOptions, outcomes: readonly ConfigOutcome[]): string {
+  return JSON.stringify(
+    {
+      scenario: opts.scenario.name,
+      mode: opts.mode,
+      mutant: opts.mutant ?? null,
+      verdict: overall(outcomes),
+      hashBits: FINGERPRINT_BITS,
+      configurations: outcomes.map((o) => configJson(opts, o)),
+    },
+    null,
+    2,
+  );
+}
+
+function configJson(opts: CheckOptions, o: ConfigOutcome): Record<string, unknown> {
+  const { report, actors, tracePath } = o;
+  const r = report.result;
+  const cex = r.counterexample;
+  return {
+    name: o.config?.name ?? null,
+    configuration: configNote(o.config),
+    params: report.params,
+    untilUs: report.untilUs,
+    limits: report.limits,
+    verdict: r.verdict,
+    exhausted: r.exhausted,
+    boundsHit: r.boundsHit,
+    states: r.states,
+    transitions: r.transitions,
+    terminalStates: r.terminalStates,
+    maxDepth: r.maxDepth,
+    elapsedMs: Math.round(r.elapsedMs),
+    statesPerSec: statesPerSec(report),
+    heapBytesPerState: r.heapBytesPerState,
+    sometimes: r.sometimes.map((x) => ({ name: x.name, description: x.description, reachedAtStep: x.reachedAtStep })),
+    specs: report.specs.map((s) => ({ ...s, verdict: specVerdict(report, s.name) })),
+    counterexample:
+      cex === null
+        ? null
+        : {
+            violation: cex.violation,
+            steps: cex.steps,
+            shortest: report.mode === 'bfs',
+            choices: cex.choices,
+            actors,
+            trace: {
+              path: tracePath,
+              sha256: report.trace?.hash,
+              violatedAtStep: report.trace?.violatedAtStep,
+            },
+            replay: `npx statevisor replay ${tracePath}`,
+          },
+  };
+}
+
+export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): void {
+  const { report, actors, tracePath } = o;
+  const r = report.result;
+  const cex = r.counterexample;
+  const mutant = opts.mutant ? `, MUTANT ${opts.mutant}` : '';
+  io.out(`statevisor check ${opts.scenario.name}  (${opts.mode}${mutant}; ${configNote(o.config)})`);
+  io.out(
+    `  ${r.states} distinct states, ${r.transitions} transitions, depth ${r.maxDepth}, ${r.terminalStates} terminal; ${(r.elapsedMs / 1000).toFixed(2)} s (${statesPerSec(report)} states/s, ~${r.heapBytesPerState} heap bytes/state)`,
+  );
+  if (cex === null) {
+    io.out(
+      r.exhausted
+        ? `  exhausted: every reachable state up to the horizon ${formatUs(report.untilUs)} was visited (${FINGERPRINT_BITS}-bit fingerprints: collision chance below ${collisionOdds(r.states)})`
+        : `  BOUND HIT (${r.boundsHit.join(', ')}): not every reachable state was visited`,
+    );
+  }
+  io.out('  specs');
+  for (const s of report.specs) {
+    const bad = cex?.violation.spec === s.name;
+    io.out(`    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})`);
+  }
+  sometimesText(report, io);
+  if (cex !== null) {
+    io.out(
+      `  VIOLATED ${cex.violation.spec} at step ${cex.violation.step}, t=${formatUs(cex.violation.t)}: ${cex.violation.message}`,
+    );
+    io.out(
+      `  counterexample: ${cex.steps} steps${report.mode === 'bfs' ? ' (shortest: BFS)' : ''}, ${cex.choices.length} choices; actors involved: ${actors.join(', ')}`,
+    );
+    io.out(`  trace written to ${tracePath}; replay it: npx statevisor replay ${tracePath}`);
+  }
+}
+
+/** Upper bound n² / 2^(bits+1) on the chance that two of n distinct states share a fingerprint. */
+function collisionOdds(states: number): string {
+  const p = (states * states) / 2 ** (FINGERPRINT_BITS + 1);
+  return p < 1e-12 ? '1e-12' : p.toPrecision(2);
+}
+
+function sometimesText(report: CheckReport, io: Io): void {
+  const r = report.result;
+  if (r.sometimes.length === 0) return;
+  io.out('  sometimes (states the checks must reach, or their verdicts are vacuous)');
+  for (const x of r.sometimes) {
+    const where =
+      x.reachedAtStep !== null
+        ? `reached at step ${x.reachedAtStep}`
+        : r.counterexample === null && r.exhausted
+          ? 'NEVER REACHED'
+          : 'not reached';
+    io.out(`    ${where}: ${x.name} (${x.description})`);
+  }
+}

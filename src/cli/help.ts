@@ -1,0 +1,124 @@
+// The help texts of every command (`statevisor help <command>`, `<command> --help`), in one place so they
+// read as a whole; each command's file prints its own with `help()`.
+
+import { InputError } from '../kernel/errors.js';
+import { DEFAULT_MAX_STEPS } from '../simulate.js';
+import { EXIT_OK, type Io } from './io.js';
+
+export const HELP: Readonly<Record<string, string>> = {
+  main: `statevisor — an executable, inspectable model of a fault-tolerant virtualization platform
+
+Usage: statevisor <command> [options]
+
+Commands:
+  list                     the scenarios, with their parameters
+  run <scenario>           run a scenario under a seed; prints a summary and every spec's verdict
+  replay <trace>           re-execute a saved trace from its recorded choices; byte-identical or not
+  check <scenario>         explore every interleaving and fault point (or random/swarm walks); counterexamples
+  export <machine|all>     write statecharts as Mermaid, JSON or Graphviz DOT
+  gen-tests <machine|all>  generate model-based test vectors and vitest files from the charts, with coverage
+  inspect [trace]          open a trace in the offline inspector (web page on 127.0.0.1)
+  help [command]           this text, or a command's
+
+Every command takes --help; those that print data take --json. Exit codes: 0 success, 1 a spec
+was violated, a check found a counterexample or a replay diverged (or a run hit a limit), 2 bad input.`,
+  list: `Usage: statevisor list [--json]
+
+Lists the scenarios with their parameters, defaults and allowed ranges.`,
+  run: `Usage: statevisor run <scenario> [options]
+
+Options:
+  --seed N           seed of the run (non-negative integer, default 1)
+  --set NAME=VALUE   set a scenario parameter (repeatable); see 'statevisor list'
+  --params FILE      scenario parameters from a JSON file ({ "vms": 4, "dropRate": 0.1 }; at most 1 MiB); --set wins
+  --trace FILE       write the trace (JSONL of XState inspection records + choices) to FILE
+  --steps N          stop after N steps (default ${DEFAULT_MAX_STEPS})
+  --until US         virtual-time horizon in µs (default: the scenario's)
+  --max-queue N      fail if more than N deliveries are pending at once (default 100000)
+  --mutant NAME      plant a known bug (see 'statevisor list'); shows which spec catches it
+  --inspect          stream the run to the offline inspector (127.0.0.1) over a WebSocket; Ctrl-C to stop
+  --pace N           with --inspect: records per second streamed to the page (default 2000)
+  --port N           with --inspect: the inspector's port (default: a free one)
+  --json             print the result as JSON instead of a summary
+  --quiet            print only the verdict line
+
+Exit codes: 0 every spec held, 1 a spec was violated or a limit was hit, 2 bad input.`,
+  check: `Usage: statevisor check <scenario> [options]
+
+Explores the scenario's small check configuration (see 'statevisor list') to exhaustion and checks
+every spec on every state: exit 0 when they all hold, 1 with a counterexample (shortest with BFS),
+written as a trace and replayable with 'statevisor replay'. It also reports where each of the
+scenario's "sometimes" states (a failover, a partition, a commit) was first reached; an exhausted
+search that never reaches one exits 1, since the checks were vacuous there. States that differ only
+in how sends on different channels interleaved are merged (sound: they have the same successors).
+
+Options:
+  --mode M           bfs (default: shortest counterexample), dfs (low memory), random, swarm
+  --set NAME=VALUE   override a parameter of the check configuration (repeatable)
+  --params FILE      parameters from a JSON file, validated like --set (which wins)
+  --full             start from the scenario's full defaults instead of its check configuration
+  --mutant NAME      plant a known bug (see 'statevisor list')
+  --until US         virtual-time horizon (default: the check configuration's)
+  --max-depth N      bound on steps from the initial state (bfs/dfs)
+  --max-states N     bound on distinct states (bfs/dfs; default 2000000)
+  --max-time S       bound on wall time in seconds (default 600); random/swarm start no walk after it
+  --max-memory MB    bfs/dfs: stop cleanly with "bound hit" past this heap size (default 8192)
+  --seeds N          random/swarm: walks to run (default 1000)
+  --first-seed N     random/swarm: first seed (default 1)
+  --workers N        random/swarm: worker threads (default: one per core)
+  --no-shrink        random/swarm: report the counterexample as found, unshrunk
+  --trace FILE       where to write the counterexample trace (default traces/<scenario>-counterexample.jsonl)
+  --json             print the report as JSON
+
+A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
+visited, but not every reachable state was visited (random/swarm: not every seed was walked).
+Flags of the other search mode are refused rather than ignored.`,
+  inspect: `Usage: statevisor inspect [TRACE] [--port N]
+
+Starts the offline inspector on 127.0.0.1 (a free port unless --port) and prints its address; it opens
+nothing by itself. The page shows every actor grouped by host, the selected actor's statechart drawn
+from its machine with the active states highlighted, the message sequence chart, the actor's context,
+and time travel (step back and forth, jump, slider); for a counterexample, the violated spec and its
+step. Without TRACE it opens traces/ha-failover.jsonl (written by npm start). Stop it with Ctrl-C.
+Live: 'statevisor run <scenario> --inspect' streams the run to the page over a WebSocket.`,
+  'gen-tests': `Usage: statevisor gen-tests <machine|all> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
+       statevisor gen-tests --protocol <scenario> --out DIR [--json]
+
+Generates tests from each statechart: shortest paths from xstate/graph to every state value, extended by
+up to a few events over concrete states to cover every transition, with inputs taken from the shipped
+assemblies and events from the machines' samples and from real scenario runs. Writes, per machine,
+<machine>.vectors.json ([{ event, expectedState, expectedEmits }] per vector, plus coverage) and
+<machine>.generated.test.ts (vitest, replays each vector through the kernel's stepper). Prints states
+and transitions covered vs total, and every uncovered transition with the reason it is unreachable.
+Exit 1 when a machine's transition coverage is below --min-coverage (default 0).
+
+With --protocol, explores the scenario's check configuration and writes <scenario>.protocol-vectors.json:
+system paths that together take every reachable (actor, transition) pair, each with its choices, its
+deliveries and the externally visible outputs (packets on the wire, acks, commits, restores) a real
+implementation's harness would compare.`,
+  export: `Usage: statevisor export <machine|all> [--format mermaid|json|dot] [--out DIR] [--compact]
+
+Writes each statechart, generated from the machine definition: Mermaid stateDiagram-v2 (default),
+the chart's JSON structure (states, nesting, parallel regions, transitions with guards and actions),
+or Graphviz DOT. Without --out it prints to stdout; with --out DIR it writes <machine>.<mmd|json|dot>.
+--compact (Mermaid) draws one arrow per pair of states, listing its events.`,
+  replay: `Usage: statevisor replay <trace> [--json]
+
+Re-executes the run a trace records (scenario, parameters and recorded choices from the file)
+and compares every line with the file (lines may end in LF or CRLF). Exit codes: 0 byte-identical,
+1 diverged (the step and line are reported), 2 unreadable or malformed trace (a trace must be a
+regular file of at most 512 MiB).`,
+};
+
+/** Prints a command's help. */
+export function help(command: string, io: Io): number {
+  io.out(HELP[command] as string);
+  return EXIT_OK;
+}
+
+/** `statevisor help [command]`: the topic is looked up as an own key (`help constructor` is unknown). */
+export function cmdHelp(args: readonly string[], io: Io): number {
+  const topic = args[0];
+  if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new InputError(`help: unknown command '${topic}'`);
+  return help(topic ?? 'main', io);
+}
