@@ -28,17 +28,36 @@ export function sentMessages<T extends { type: string } = SentMessage>(actions: 
     .filter((e) => e.type === 'send');
 }
 
+/** Everything a step emits, in order: sends and draws alike (the kernel folds both). */
+export function emittedOf(actions: readonly FoldedAction[]): { type: string }[] {
+  return actions.filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: { type: string } }).event);
+}
+
+/** The draws among a step's actions as `{ options, label, event }`: the inputs a guest asks the kernel for. */
+export function drawsOf(actions: readonly FoldedAction[]): { options: number; label: string; event: unknown }[] {
+  return emittedOf(actions)
+    .filter((e) => e.type === 'draw')
+    .map((e) => {
+      const { options, label, event } = e as unknown as { options: number; label: string; event: unknown };
+      return { options, label, event };
+    });
+}
+
 /** The messages among a step's actions as `{ to, event }`, so expectations need not repeat the envelope. */
 export function sendsOf(actions: readonly FoldedAction[]): { to: string; event: unknown }[] {
   return sentMessages(actions).map(({ to, event }) => ({ to, event }));
 }
 
-/** The timers a step arms, as `{ id, delay, type }` with the type of the event they will raise. */
+/**
+ * The timers a step arms, as `{ id, delay, type }` with the type of the event they will raise. A raise without a
+ * delay is not a timer (it ran inside the macrostep, and the kernel ignores it), so it is left out.
+ */
 export function timersOf(actions: readonly FoldedAction[]) {
   return actions
     .filter((a) => a.type === 'xstate.raise')
-    .map((a) => a.params as { event: { type: string }; id: string; delay: number })
-    .map(({ event, id, delay }) => ({ id, delay, type: event.type }));
+    .map((a) => a.params as { event: { type: string }; id: string; delay?: number })
+    .filter((p) => p.delay !== undefined)
+    .map(({ event, id, delay }) => ({ id, delay: delay as number, type: event.type }));
 }
 
 /** The ids of the timers a step cancels. */
@@ -61,6 +80,48 @@ export function cancelAction(sendId: string) {
   return { type: 'xstate.cancel', params: { sendId } };
 }
 
+/**
+ * A machine under the stepper with its current snapshot: `send` steps it and keeps the result, so a test reads as
+ * the sequence of events it feeds. Each call returns that step's output (its actions are that step's only).
+ */
+export class Driver<TMachine extends AnyStateMachine> {
+  readonly stepper: MachineStepper;
+  snapshot: SnapshotFrom<TMachine>;
+  /** The output of the boot (initial snapshot) or of the last `send`. */
+  last: StepOutput;
+
+  constructor(machine: TMachine, input: InputFrom<TMachine>) {
+    this.stepper = new MachineStepper(machine, input);
+    this.last = this.stepper.initial(input);
+    this.snapshot = this.last.snapshot as SnapshotFrom<TMachine>;
+  }
+
+  send(event: EventFromLogic<TMachine>): StepOutput {
+    this.last = this.stepper.step(this.snapshot as never, event as AnyEventObject);
+    this.snapshot = this.last.snapshot as SnapshotFrom<TMachine>;
+    return this.last;
+  }
+
+  /** Feeds every event in turn; returns the last step's output. */
+  sendAll(events: readonly EventFromLogic<TMachine>[]): StepOutput {
+    for (const ev of events) this.send(ev);
+    return this.last;
+  }
+
+  get context(): SnapshotFrom<TMachine> extends { context: infer C } ? C : never {
+    return (this.snapshot as { context: never }).context;
+  }
+
+  get value(): unknown {
+    return (this.snapshot as { value: unknown }).value;
+  }
+
+  /** The state of one region of a parallel machine. */
+  region(name: string): unknown {
+    return (this.value as Record<string, unknown>)[name];
+  }
+}
+
 /** Steps `machine` from its initial state through `events`; returns the stepper and the last step's output. */
 export function stepThrough(machine: AnyStateMachine, input: unknown, events: readonly AnyEventObject[] = []) {
   const stepper = new MachineStepper(machine, input);
@@ -71,24 +132,28 @@ export function stepThrough(machine: AnyStateMachine, input: unknown, events: re
 
 /**
  * Runs `machine` under plain `createActor(machine, { input })` and under the kernel's stepper side by side: after
- * start and after every event both must have the same value and context, and in the end they must have sent the
- * same messages. Returns those messages and the stepper's last snapshot for the checks particular to a machine.
+ * start and after every event both must have the same value and context, and in the end they must have emitted the
+ * same things (messages and draws, in order). Returns the messages (`sent`), everything emitted (`emitted`) and the
+ * stepper's last snapshot for the checks particular to a machine.
  * The actor's timers are real setTimeouts: give `input` delays long enough that none fires during the run.
  */
 export function expectActorMatchesStepper<TMachine extends AnyStateMachine>(
   machine: TMachine,
   input: InputFrom<TMachine>,
   events: readonly EventFromLogic<TMachine>[],
-): { sent: EmittedFrom<TMachine>[]; snapshot: SnapshotFrom<TMachine> } {
+): { sent: EmittedFrom<TMachine>[]; emitted: EmittedFrom<TMachine>[]; snapshot: SnapshotFrom<TMachine> } {
   const actor = createActor(machine as AnyStateMachine, { input });
   const sent: EmittedFrom<TMachine>[] = [];
+  const emitted: EmittedFrom<TMachine>[] = [];
   actor.on('send', (e) => sent.push(e as EmittedFrom<TMachine>));
+  actor.on('*', (e) => emitted.push(e as EmittedFrom<TMachine>));
   actor.start();
   try {
     const stepper = new MachineStepper(machine, input);
     const init = stepper.initial(input);
     let snap = init.snapshot;
     const kernelSent: SentMessage[] = sentMessages(init.actions);
+    const kernelEmitted = emittedOf(init.actions);
     expect(actor.getSnapshot().value).toEqual(snap.value);
     expect(actor.getSnapshot().context).toEqual(snap.context);
     for (const ev of events) {
@@ -98,11 +163,13 @@ export function expectActorMatchesStepper<TMachine extends AnyStateMachine>(
       const out = stepper.step(snap, ev);
       snap = out.snapshot;
       kernelSent.push(...sentMessages(out.actions));
+      kernelEmitted.push(...emittedOf(out.actions));
       expect(actor.getSnapshot().value).toEqual(snap.value);
       expect(actor.getSnapshot().context).toEqual(snap.context);
     }
     expect(sent).toEqual(kernelSent);
-    return { sent, snapshot: snap as SnapshotFrom<TMachine> };
+    expect(emitted).toEqual(kernelEmitted);
+    return { sent, emitted, snapshot: snap as SnapshotFrom<TMachine> };
   } finally {
     // Stopped even when a check fails, so no live timer outlasts the test.
     actor.stop();
