@@ -1,360 +1,330 @@
-// Unit tests of the SR-IOV NIC: buffering until commit, back-pressure, wire scheduling, fencing, activation on promotion.
-// They also run it as an ordinary XState actor and check it agrees with the kernel's pure stepping.
+// Unit tests of the SR-IOV NIC, where output commit is enforced: hold until commit, bypass and degraded release,
+// back-pressure, priority against FIFO, fencing, standby activation; and the same machine under a plain actor.
 
 import { describe, expect, it } from 'vitest';
-import type { AnyMachineSnapshot } from 'xstate';
-import {
-  type QueuedPacket,
-  type SriovNicEvent,
-  type SriovNicInput,
-  sriovNicMachine,
-  sriovNicSampleEvents,
-} from '../../machines/sriovNicMachine.js';
-import { type FoldedAction, MachineStepper } from '../../src/kernel/stepper.js';
-import { cancelsOf, expectActorMatchesStepper, sendsOf, timersOf } from './helpers.js';
+import type { NicEvent, Packet } from '../../machines/haEvents.js';
+import { type SriovNicInput, sriovNicMachine, sriovNicSampleEvents } from '../../machines/sriovNicMachine.js';
+import { cancelsOf, Driver, expectActorMatchesStepper, sendsOf, timersOf } from './helpers.js';
 
 const input: SriovNicInput = {
   host: 'hostA',
   receiver: 'world/receiver',
   coordinator: 'hostA/coordinator',
-  vcpus: { '0': 'hostA/vm0/vcpu', '1': 'hostA/vm1/vcpu', '2': 'hostA/vm2/vcpu' },
+  vcpus: { '0': 'hostA/vm0/vcpu', '1': 'hostA/vm1/vcpu' },
   bufferCapacity: 3,
-  txUs: 10,
-  txBatch: 2,
+  txUs: 20,
+  txBatch: 1,
   priority: true,
   standby: false,
+  vfs: { '0': true, '1': false },
 };
 
-const standbyInput: SriovNicInput = {
-  ...input,
-  host: 'hostB',
-  coordinator: null,
-  vcpus: { '0': 'hostB/vm0/vcpu' },
-  standby: true,
-};
+const RECEIVER = 'world/receiver';
+const COORDINATOR = 'hostA/coordinator';
+const TX_TIMER = { id: 'nic.tx', delay: 20, type: 'nic.txTick' };
 
-// VMs 0 and 2 are checkpointed, VM 1 is not.
-const configure: SriovNicEvent = {
-  type: 'nic.configure',
-  vfs: [
-    { vm: 0, checkpointing: true },
-    { vm: 1, checkpointing: false },
-    { vm: 2, checkpointing: true },
-  ],
-};
+const packet = (vm: number, seq: number): Packet => ({ vm, seq, payload: 1000 * vm + seq });
+const transmit = (vm: number, epoch: number, ...seqs: number[]): NicEvent => ({
+  type: 'nic.transmit',
+  vm,
+  epoch,
+  packets: seqs.map((seq) => packet(vm, seq)),
+});
+const wire = (vm: number, seq: number, epoch: number, host = 'hostA') => ({
+  to: RECEIVER,
+  event: { type: 'wire.packet', vm, seq, payload: 1000 * vm + seq, epoch, host },
+});
 
-function transmit(vm: number, epoch: number, seqs: number[]): SriovNicEvent {
-  return { type: 'nic.transmit', vm, epoch, packets: seqs.map((seq) => ({ vm, seq, payload: vm * 1000 + seq })) };
+type Nic = Driver<typeof sriovNicMachine>;
+
+/** A primary NIC holding the lease (active). */
+function active(i: SriovNicInput = input): Nic {
+  const d = new Driver(sriovNicMachine, i);
+  d.send({ type: 'nic.unfence' });
+  return d;
 }
 
-const commit = (epoch: number): SriovNicEvent => ({ type: 'checkpoint.committed', epoch });
-const tick: SriovNicEvent = { type: 'nic.txTick' };
-
-/** The packets put on the wire by a step, as `vm:seq@epoch`. */
-function wire(actions: readonly FoldedAction[]): string[] {
-  return sendsOf(actions)
-    .filter((s) => s.to === 'world/receiver')
-    .map((s) => s.event as { vm: number; seq: number; epoch: number })
-    .map((p) => `${p.vm}:${p.seq}@${p.epoch}`);
-}
-
-/** Queue contents as `vm:seq`, or `vm:seq@epoch#arrival` in full. */
-function labels(queue: readonly QueuedPacket[], full = false): string[] {
-  return queue.map((p) => (full ? `${p.vm}:${p.seq}@${p.epoch}#${p.arrival}` : `${p.vm}:${p.seq}`));
-}
-
-const TX_TIMER = { id: 'nic.tx', delay: 10, type: 'nic.txTick' };
-
-function run(s: MachineStepper, snap: AnyMachineSnapshot, events: readonly SriovNicEvent[]): AnyMachineSnapshot {
-  let out = snap;
-  for (const ev of events) out = s.step(out, ev).snapshot;
+/** Sends transmit ticks until both queues are empty; returns every packet put on the wire, in order. */
+function drain(d: Nic) {
+  const out: ReturnType<typeof sendsOf> = [];
+  for (let i = 0; i < 100 && (d.context.releasedQueue.length > 0 || d.context.freshQueue.length > 0); i++) {
+    out.push(...sendsOf(d.send({ type: 'nic.txTick' }).actions).filter((m) => m.to === RECEIVER));
+  }
   return out;
 }
 
-/** A configured primary NIC, fenced (as it boots). */
-function fencedNic(nicInput: SriovNicInput = input) {
-  const s = new MachineStepper(sriovNicMachine, nicInput);
-  return { s, snap: s.step(s.initial(nicInput).snapshot, configure).snapshot };
-}
-
-/** A configured primary NIC that holds the lease. */
-function activeNic(nicInput: SriovNicInput = input) {
-  const { s, snap } = fencedNic(nicInput);
-  return { s, snap: s.step(snap, { type: 'nic.unfence' }).snapshot };
-}
-
 describe('sriovNicMachine', () => {
-  it('boots fenced on the primary and in standby on the backup, with nothing armed', () => {
-    const primary = new MachineStepper(sriovNicMachine, input).initial(input);
-    expect(primary.snapshot.value).toBe('fenced');
-    expect(primary.actions).toEqual([]);
-    const backup = new MachineStepper(sriovNicMachine, standbyInput).initial(standbyInput);
-    expect(backup.snapshot.value).toBe('standby');
-    expect(backup.actions).toEqual([]);
-  });
+  describe('boot', () => {
+    it('boots fenced on the primary, with the VF table from its input', () => {
+      const d = new Driver(sriovNicMachine, input);
+      expect(d.value).toBe('fenced');
+      expect(d.context.vfs).toEqual({ '0': true, '1': false });
+      expect(d.last.actions).toEqual([]);
+    });
 
-  it('buffers a checkpointing VM’s packets tagged with their epoch, in arrival order', () => {
-    const { s, snap } = activeNic();
-    expect(snap.context.vfs).toEqual({ '0': true, '1': false, '2': true });
-    const a = s.step(snap, transmit(0, 1, [1, 2]));
-    expect(a.actions).toEqual([]);
-    const b = s.step(a.snapshot, transmit(2, 1, [1]));
-    expect(b.actions).toEqual([]);
-    expect(b.snapshot.context.buffered).toEqual([
-      { vm: 0, seq: 1, payload: 1, epoch: 1, arrival: 0 },
-      { vm: 0, seq: 2, payload: 2, epoch: 1, arrival: 1 },
-      { vm: 2, seq: 1, payload: 2001, epoch: 1, arrival: 2 },
-    ]);
-    expect(b.snapshot.context).toMatchObject({ arrivals: 3, releasedQueue: [], freshQueue: [], txArmed: false });
-  });
+    it('boots in standby on the backup', () => {
+      expect(new Driver(sriovNicMachine, { ...input, standby: true, coordinator: null }).value).toBe('standby');
+    });
 
-  it('sends a non-checkpointing VM’s packets without buffering, tagged as given', () => {
-    const { s, snap } = activeNic();
-    const queued = s.step(snap, transmit(1, -1, [1]));
-    expect(queued.snapshot.context.freshQueue).toEqual([{ vm: 1, seq: 1, payload: 1001, epoch: -1, arrival: 0 }]);
-    expect(queued.snapshot.context.buffered).toEqual([]);
-    expect(timersOf(queued.actions)).toEqual([TX_TIMER]);
-    expect(queued.snapshot.context.txArmed).toBe(true);
-    const out = s.step(queued.snapshot, tick);
-    expect(sendsOf(out.actions)).toEqual([
-      {
-        to: 'world/receiver',
-        event: { type: 'wire.packet', vm: 1, seq: 1, payload: 1001, epoch: -1, host: 'hostA' },
-      },
-    ]);
-    expect(timersOf(out.actions)).toEqual([]);
-    expect(out.snapshot.context).toMatchObject({
-      freshQueue: [],
-      txArmed: false,
-      wireCount: 1,
-      maxReleasedEpoch: 0,
-      releasedThrough: { '1': 1 },
+    it('takes a new VF table from nic.configure', () => {
+      const d = new Driver(sriovNicMachine, input);
+      d.send({ type: 'nic.configure', vfs: [{ vm: 0, checkpointing: false }] });
+      expect(d.context.vfs).toEqual({ '0': false });
     });
   });
 
-  it('releases on commit only the packets of epochs up to the committed one, in arrival order', () => {
-    const { s, snap } = activeNic();
-    const filled = run(s, snap, [transmit(0, 1, [1]), transmit(2, 2, [1]), transmit(0, 2, [2]), transmit(2, 1, [7])]);
-    const out = s.step(filled, commit(1));
-    expect(out.snapshot.context.committedEpoch).toBe(1);
-    // Released packets are re-stamped as they join the transmit queue (FIFO without the M1 rule queues them last).
-    expect(labels(out.snapshot.context.releasedQueue, true)).toEqual(['0:1@1#4', '2:7@1#5']);
-    expect(labels(out.snapshot.context.buffered, true)).toEqual(['2:1@2#1', '0:2@2#2']);
-    expect(sendsOf(out.actions)).toEqual([
-      { to: 'hostA/coordinator', event: { type: 'nic.releasedThrough', through: {} } },
-    ]);
-    expect(timersOf(out.actions)).toEqual([TX_TIMER]);
-
-    // A stale commit releases nothing and does not lower the committed epoch.
-    const stale = s.step(out.snapshot, commit(0));
-    expect(stale.snapshot.context.committedEpoch).toBe(1);
-    expect(stale.snapshot.context.releasedQueue).toHaveLength(2);
-    expect(timersOf(stale.actions)).toEqual([]);
-
-    const all = s.step(stale.snapshot, commit(2));
-    expect(all.snapshot.context.buffered).toEqual([]);
-    expect(labels(all.snapshot.context.releasedQueue)).toEqual(['0:1', '2:7', '2:1', '0:2']);
-  });
-
-  it('throttles a VM whose buffer is full, never drops, and unthrottles it once a commit drains it', () => {
-    const { s, snap } = activeNic();
-    const two = s.step(snap, transmit(0, 1, [1, 2]));
-    expect(two.actions).toEqual([]);
-    const full = s.step(two.snapshot, transmit(0, 2, [3, 4]));
-    expect(sendsOf(full.actions)).toEqual([{ to: 'hostA/vm0/vcpu', event: { type: 'vcpu.throttle' } }]);
-    expect(full.snapshot.context).toMatchObject({ throttled: { '0': true }, backPressureEvents: 1 });
-    // Already throttled: no second throttle, and the late packet is kept.
-    const more = s.step(full.snapshot, transmit(0, 2, [5]));
-    expect(more.actions).toEqual([]);
-    expect(more.snapshot.context.buffered).toHaveLength(5);
-    // Another VM's buffer is counted separately.
-    const other = s.step(more.snapshot, transmit(2, 2, [1]));
-    expect(other.actions).toEqual([]);
-
-    // Committing epoch 1 leaves VM 0 three packets: still full, still throttled.
-    const stillFull = s.step(other.snapshot, commit(1));
-    expect(sendsOf(stillFull.actions).map((m) => m.event)).toEqual([{ type: 'nic.releasedThrough', through: {} }]);
-    expect(stillFull.snapshot.context.throttled).toEqual({ '0': true });
-
-    const drained = s.step(stillFull.snapshot, commit(2));
-    expect(sendsOf(drained.actions)).toEqual([
-      { to: 'hostA/vm0/vcpu', event: { type: 'vcpu.unthrottle' } },
-      { to: 'hostA/coordinator', event: { type: 'nic.releasedThrough', through: {} } },
-    ]);
-    expect(drained.snapshot.context.throttled).toEqual({ '0': false });
-    expect(drained.snapshot.context.releasedQueue).toHaveLength(6);
-
-    // Full again later: throttled again.
-    const again = s.step(drained.snapshot, transmit(0, 3, [6, 7, 8]));
-    expect(sendsOf(again.actions)).toEqual([{ to: 'hostA/vm0/vcpu', event: { type: 'vcpu.throttle' } }]);
-    expect(again.snapshot.context.backPressureEvents).toBe(2);
-  });
-
-  it('puts released packets before newer-queued fresh ones with priority, and in arrival order without it', () => {
-    // The fresh packet arrives first; the checkpointed one is released later by the commit.
-    const events = [transmit(1, -1, [1]), transmit(0, 1, [1]), commit(1)];
-    const prio = activeNic();
-    const prioOut = prio.s.step(run(prio.s, prio.snap, events), tick);
-    expect(wire(prioOut.actions)).toEqual(['0:1@1', '1:1@-1']);
-
-    const fifoInput = { ...input, priority: false };
-    const fifo = activeNic(fifoInput);
-    const fifoOut = fifo.s.step(run(fifo.s, fifo.snap, events), tick);
-    expect(wire(fifoOut.actions)).toEqual(['1:1@-1', '0:1@1']);
-  });
-
-  it('puts at most txBatch packets on the wire per tick and re-arms while packets are left', () => {
-    const { s, snap } = activeNic();
-    const queued = run(s, snap, [transmit(1, -1, [1, 2, 3])]);
-    const first = s.step(queued, tick);
-    expect(wire(first.actions)).toEqual(['1:1@-1', '1:2@-1']);
-    expect(timersOf(first.actions)).toEqual([TX_TIMER]);
-    expect(first.snapshot.context.txArmed).toBe(true);
-    const second = s.step(first.snapshot, tick);
-    expect(wire(second.actions)).toEqual(['1:3@-1']);
-    expect(timersOf(second.actions)).toEqual([]);
-    expect(second.snapshot.context.txArmed).toBe(false);
-    // A tick with nothing queued sends nothing.
-    expect(s.step(second.snapshot, tick).actions).toEqual([]);
-  });
-
-  it('keeps the wire bookkeeping: releasedThrough per VM, wireCount, the highest epoch tag put on the wire', () => {
-    const { s, snap } = activeNic({ ...input, txBatch: 10 });
-    const ready = run(s, snap, [
-      transmit(0, 1, [1, 2]),
-      transmit(0, 2, [3]),
-      transmit(2, 1, [1]),
-      transmit(1, -1, [4]),
-      commit(2),
-    ]);
-    expect(ready.context.maxReleasedEpoch).toBe(0);
-    const out = s.step(ready, tick);
-    expect(wire(out.actions)).toEqual(['0:1@1', '0:2@1', '0:3@2', '2:1@1', '1:4@-1']);
-    expect(out.snapshot.context).toMatchObject({
-      releasedThrough: { '0': 3, '1': 4, '2': 1 },
-      wireCount: 5,
-      maxReleasedEpoch: 2,
+  describe('output commit', () => {
+    it("holds a checkpointed VM's packets (nothing queued for the wire, no transmit tick armed)", () => {
+      const d = active();
+      const out = d.send(transmit(0, 1, 1, 2));
+      expect(d.context.buffered.map((p) => [p.seq, p.epoch])).toEqual([
+        [1, 1],
+        [2, 1],
+      ]);
+      expect(d.context.releasedQueue).toEqual([]);
+      expect(out.actions).toEqual([]);
     });
-    // The next commit reports what reached the wire to the coordinator.
-    const report = s.step(out.snapshot, commit(3));
-    expect(sendsOf(report.actions)).toEqual([
-      { to: 'hostA/coordinator', event: { type: 'nic.releasedThrough', through: { '0': 3, '1': 4, '2': 1 } } },
-    ]);
-  });
 
-  it('sends nothing while fenced but keeps queueing, cancels its tick on fence and resumes on unfence', () => {
-    const { s, snap } = activeNic();
-    const armed = run(s, snap, [transmit(1, -1, [1]), transmit(0, 1, [1]), commit(1)]);
-    expect(armed.context.txArmed).toBe(true);
-
-    const fence = s.step(armed, { type: 'nic.fence' });
-    expect(fence.snapshot.value).toBe('fenced');
-    expect(cancelsOf(fence.actions)).toEqual(['nic.tx']);
-    expect(fence.snapshot.context.txArmed).toBe(false);
-
-    // A tick that raced the fence, new packets and a commit: nothing reaches the wire, nothing is lost.
-    let fenced = s.step(fence.snapshot, tick);
-    expect(fenced.actions).toEqual([]);
-    fenced = s.step(fenced.snapshot, transmit(1, -1, [2]));
-    expect(fenced.actions).toEqual([]);
-    fenced = s.step(fenced.snapshot, transmit(0, 2, [2]));
-    fenced = s.step(fenced.snapshot, commit(2));
-    expect(wire(fenced.actions)).toEqual([]);
-    expect(timersOf(fenced.actions)).toEqual([]);
-    expect(labels(fenced.snapshot.context.releasedQueue)).toEqual(['0:1', '0:2']);
-    expect(labels(fenced.snapshot.context.freshQueue)).toEqual(['1:1', '1:2']);
-    expect(fenced.snapshot.context.wireCount).toBe(0);
-
-    const unfence = s.step(fenced.snapshot, { type: 'nic.unfence' });
-    expect(unfence.snapshot.value).toBe('active');
-    expect(timersOf(unfence.actions)).toEqual([TX_TIMER]);
-    const out = s.step(unfence.snapshot, tick);
-    expect(wire(out.actions)).toEqual(['0:1@1', '0:2@2']);
-  });
-
-  it('ignores everything but activation in standby, then re-sends the committed output tagged epoch 0', () => {
-    const s = new MachineStepper(sriovNicMachine, standbyInput);
-    const boot = s.initial(standbyInput).snapshot;
-    const ignored = run(s, boot, [
-      { type: 'nic.configure', vfs: [{ vm: 0, checkpointing: true }] },
-      transmit(0, 1, [1]),
-      commit(1),
-      { type: 'nic.unfence' },
-      tick,
-    ]);
-    expect(ignored.value).toBe('standby');
-    expect(ignored.context).toEqual(boot.context);
-
-    const act = s.step(ignored, {
-      type: 'nic.activate',
-      vfs: [{ vm: 0, checkpointing: true }],
-      resend: [
-        { vm: 0, seq: 4, payload: 44 },
-        { vm: 0, seq: 5, payload: 55 },
-        { vm: 0, seq: 6, payload: 66 },
-      ],
+    it('releases on the commit of their epoch and puts them on the wire one per tick, tagged with epoch and host', () => {
+      const d = active();
+      d.send(transmit(0, 1, 1, 2));
+      const commit = d.send({ type: 'checkpoint.committed', epoch: 1 });
+      expect(timersOf(commit.actions)).toEqual([TX_TIMER]);
+      expect(d.context.buffered).toEqual([]);
+      const first = d.send({ type: 'nic.txTick' });
+      expect(sendsOf(first.actions)).toEqual([wire(0, 1, 1)]);
+      expect(timersOf(first.actions)).toEqual([TX_TIMER]);
+      const second = d.send({ type: 'nic.txTick' });
+      expect(sendsOf(second.actions)).toEqual([wire(0, 2, 1)]);
+      expect(timersOf(second.actions)).toEqual([]);
+      expect(d.context).toMatchObject({ wireCount: 2, releasedThrough: { '0': 2 }, txArmed: false });
     });
-    expect(act.snapshot.value).toBe('active');
-    expect(act.snapshot.context.vfs).toEqual({ '0': true });
-    expect(act.snapshot.context.releasedQueue).toEqual([
-      { vm: 0, seq: 4, payload: 44, epoch: 0, arrival: 0 },
-      { vm: 0, seq: 5, payload: 55, epoch: 0, arrival: 1 },
-      { vm: 0, seq: 6, payload: 66, epoch: 0, arrival: 2 },
-    ]);
-    expect(timersOf(act.actions)).toEqual([TX_TIMER]);
 
-    const first = s.step(act.snapshot, tick);
-    expect(sendsOf(first.actions)[0]).toEqual({
-      to: 'world/receiver',
-      event: { type: 'wire.packet', vm: 0, seq: 4, payload: 44, epoch: 0, host: 'hostB' },
+    it('a commit releases only the packets of epochs up to it', () => {
+      const d = active();
+      d.send(transmit(0, 1, 1));
+      d.send(transmit(0, 2, 2));
+      d.send({ type: 'checkpoint.committed', epoch: 1 });
+      expect(d.context.buffered.map((p) => p.seq)).toEqual([2]);
+      expect(drain(d)).toEqual([wire(0, 1, 1)]);
+      d.send({ type: 'checkpoint.committed', epoch: 2 });
+      expect(drain(d)).toEqual([wire(0, 2, 2)]);
+      expect(d.context.committedEpoch).toBe(2);
     });
-    const second = s.step(first.snapshot, tick);
-    expect([...wire(first.actions), ...wire(second.actions)]).toEqual(['0:4@0', '0:5@0', '0:6@0']);
-    // Re-sent output is not new output: it does not count toward the output-commit check.
-    expect(second.snapshot.context).toMatchObject({ maxReleasedEpoch: 0, releasedThrough: { '0': 6 }, wireCount: 3 });
 
-    // The promoted VM's new output is buffered and released as usual; no coordinator, no report.
-    const later = run(s, second.snapshot, [transmit(0, 4, [7])]);
-    const committed = s.step(later, commit(4));
-    expect(sendsOf(committed.actions)).toEqual([]);
-    expect(timersOf(committed.actions)).toEqual([TX_TIMER]);
+    it('reports to the coordinator, on each commit, the last seq of each VM already on the wire', () => {
+      const d = active();
+      d.send(transmit(0, 1, 1));
+      expect(sendsOf(d.send({ type: 'checkpoint.committed', epoch: 1 }).actions)).toEqual([
+        { to: COORDINATOR, event: { type: 'nic.releasedThrough', through: {} } },
+      ]);
+      drain(d);
+      expect(sendsOf(d.send({ type: 'checkpoint.committed', epoch: 2 }).actions)).toEqual([
+        { to: COORDINATOR, event: { type: 'nic.releasedThrough', through: { '0': 1 } } },
+      ]);
+    });
+
+    it("passes a non-checkpointed VM's packets without holding them, keeping their epoch tag", () => {
+      const d = active();
+      const out = d.send(transmit(1, -1, 1));
+      expect(d.context.buffered).toEqual([]);
+      expect(timersOf(out.actions)).toEqual([TX_TIMER]);
+      expect(drain(d)).toEqual([wire(1, 1, -1)]);
+    });
   });
 
-  it('activates with nothing to re-send without arming its tick', () => {
-    const s = new MachineStepper(sriovNicMachine, standbyInput);
-    const out = s.step(s.initial(standbyInput).snapshot, { type: 'nic.activate', vfs: [], resend: [] });
-    expect(out.snapshot.value).toBe('active');
-    expect(out.actions).toEqual([]);
+  describe('degraded mode and re-protection', () => {
+    it('on nic.unprotect releases everything held, of every epoch', () => {
+      const d = active();
+      d.send(transmit(0, 1, 1));
+      d.send(transmit(0, 2, 2));
+      const out = d.send({ type: 'nic.unprotect' });
+      expect(d.context).toMatchObject({ unprotected: true, buffered: [] });
+      expect(timersOf(out.actions)).toEqual([TX_TIMER]);
+      expect(drain(d)).toEqual([wire(0, 1, 1), wire(0, 2, 2)]);
+    });
+
+    it('holds nothing after nic.unprotect', () => {
+      const d = active();
+      d.send({ type: 'nic.unprotect' });
+      d.send(transmit(0, 5, 1));
+      expect(d.context.buffered).toEqual([]);
+      expect(drain(d)).toEqual([wire(0, 1, 5)]);
+    });
+
+    it('on nic.protect replies nic.protected to the coordinator and holds epochs after `after` again', () => {
+      const d = active();
+      d.send({ type: 'nic.unprotect' });
+      const out = d.send({ type: 'nic.protect', after: 4 });
+      expect(sendsOf(out.actions)).toEqual([{ to: COORDINATOR, event: { type: 'nic.protected' } }]);
+      expect(d.context).toMatchObject({ unprotected: false, bypassThrough: 4 });
+      d.send(transmit(0, 5, 1));
+      expect(d.context.buffered.map((p) => p.seq)).toEqual([1]);
+    });
+
+    it('after nic.protect passes unheld the packets of epochs up to bypassThrough', () => {
+      const d = active();
+      d.send({ type: 'nic.protect', after: 4 });
+      d.send(transmit(0, 3, 1));
+      d.send(transmit(0, 4, 2));
+      expect(d.context.buffered).toEqual([]);
+      expect(drain(d)).toEqual([wire(0, 1, 3), wire(0, 2, 4)]);
+    });
+
+    it('a standby NIC (no coordinator) sends no nic.protected', () => {
+      const d = new Driver(sriovNicMachine, { ...input, coordinator: null });
+      expect(sendsOf(d.send({ type: 'nic.protect', after: 1 }).actions)).toEqual([]);
+    });
   });
 
-  it('takes its guards by name, so tests and mutants can replace them', () => {
-    // A mutant that never holds output: a checkpointing VM's packet goes straight to the wire.
-    const leaky = sriovNicMachine.provide({ guards: { isHeldUntilCommit: () => false } });
-    const s = new MachineStepper(leaky, input);
-    const snap = run(s, s.initial(input).snapshot, [configure, { type: 'nic.unfence' }, transmit(0, 1, [1])]);
-    const out = s.step(snap, tick);
-    expect(wire(out.actions)).toEqual(['0:1@1']);
-    expect(out.snapshot.context.maxReleasedEpoch).toBe(1);
+  describe('back-pressure', () => {
+    it("throttles the VM's vCPU once when its held packets reach bufferCapacity", () => {
+      const d = active();
+      expect(sendsOf(d.send(transmit(0, 1, 1, 2)).actions)).toEqual([]);
+      expect(sendsOf(d.send(transmit(0, 1, 3)).actions)).toEqual([
+        { to: 'hostA/vm0/vcpu', event: { type: 'vcpu.throttle' } },
+      ]);
+      expect(sendsOf(d.send(transmit(0, 1, 4)).actions)).toEqual([]);
+      expect(d.context).toMatchObject({ throttled: { '0': true }, backPressureEvents: 1 });
+      expect(d.context.buffered).toHaveLength(4);
+    });
+
+    it('unthrottles the vCPU when a commit takes its held packets below bufferCapacity', () => {
+      const d = active();
+      d.send(transmit(0, 1, 1, 2, 3));
+      const out = d.send({ type: 'checkpoint.committed', epoch: 1 });
+      expect(sendsOf(out.actions)).toContainEqual({ to: 'hostA/vm0/vcpu', event: { type: 'vcpu.unthrottle' } });
+      expect(d.context.throttled).toEqual({ '0': false });
+    });
+
+    it('keeps the vCPU throttled when a commit leaves it at bufferCapacity', () => {
+      const d = active();
+      d.send(transmit(0, 1, 1));
+      d.send(transmit(0, 2, 2, 3, 4));
+      const out = d.send({ type: 'checkpoint.committed', epoch: 1 });
+      expect(sendsOf(out.actions).map((m) => m.event)).not.toContainEqual({ type: 'vcpu.unthrottle' });
+      expect(d.context.throttled).toEqual({ '0': true });
+    });
+
+    it('unthrottles the vCPU on nic.unprotect', () => {
+      const d = active();
+      d.send(transmit(0, 1, 1, 2, 3));
+      expect(sendsOf(d.send({ type: 'nic.unprotect' }).actions)).toEqual([
+        { to: 'hostA/vm0/vcpu', event: { type: 'vcpu.unthrottle' } },
+      ]);
+    });
   });
 
-  it('runs as an ordinary XState actor with the same results as under the kernel', () => {
-    // Real timers under a plain actor: long enough that none fires before the test ends.
-    const liveInput = { ...input, txUs: 600_000 };
-    const events: SriovNicEvent[] = [
+  describe('scheduling', () => {
+    it('with priority, puts released packets on the wire before fresh ones that arrived earlier', () => {
+      const d = active();
+      d.send(transmit(0, 1, 1));
+      d.send(transmit(1, -1, 1, 2));
+      d.send({ type: 'checkpoint.committed', epoch: 1 });
+      expect(drain(d)).toEqual([wire(0, 1, 1), wire(1, 1, -1), wire(1, 2, -1)]);
+    });
+
+    it('without priority, goes FIFO by arrival in the transmit queues (a released packet arrives at its release)', () => {
+      const d = active({ ...input, priority: false });
+      d.send(transmit(0, 1, 1));
+      d.send(transmit(1, -1, 1, 2));
+      d.send({ type: 'checkpoint.committed', epoch: 1 });
+      d.send(transmit(1, -1, 3));
+      expect(drain(d)).toEqual([wire(1, 1, -1), wire(1, 2, -1), wire(0, 1, 1), wire(1, 3, -1)]);
+    });
+
+    it('puts up to txBatch packets on the wire per tick', () => {
+      const d = active({ ...input, txBatch: 2 });
+      d.send(transmit(1, -1, 1, 2, 3));
+      const out = d.send({ type: 'nic.txTick' });
+      expect(sendsOf(out.actions)).toEqual([wire(1, 1, -1), wire(1, 2, -1)]);
+      expect(timersOf(out.actions)).toEqual([TX_TIMER]);
+    });
+
+    it('arms one transmit tick at a time, however many packets arrive before it fires', () => {
+      const d = active();
+      expect(timersOf(d.send(transmit(1, -1, 1)).actions)).toEqual([TX_TIMER]);
+      expect(timersOf(d.send(transmit(1, -1, 2)).actions)).toEqual([]);
+    });
+  });
+
+  describe('fencing', () => {
+    it('on nic.fence stops the wire: the transmit tick is cancelled', () => {
+      const d = active();
+      d.send(transmit(1, -1, 1));
+      const out = d.send({ type: 'nic.fence' });
+      expect(d.value).toBe('fenced');
+      expect(cancelsOf(out.actions)).toEqual(['nic.tx']);
+      expect(d.context.txArmed).toBe(false);
+    });
+
+    it('while fenced accepts, holds and releases packets but puts nothing on the wire', () => {
+      const d = new Driver(sriovNicMachine, input);
+      d.send(transmit(0, 1, 1));
+      const out = d.send({ type: 'checkpoint.committed', epoch: 1 });
+      expect(timersOf(out.actions)).toEqual([]);
+      expect(d.send({ type: 'nic.txTick' }).actions).toEqual([]);
+      expect(d.context.releasedQueue.map((p) => p.seq)).toEqual([1]);
+    });
+
+    it('on nic.unfence arms the transmit tick for what is queued and sends it', () => {
+      const d = new Driver(sriovNicMachine, input);
+      d.send(transmit(1, -1, 1));
+      const out = d.send({ type: 'nic.unfence' });
+      expect(d.value).toBe('active');
+      expect(timersOf(out.actions)).toEqual([TX_TIMER]);
+      expect(drain(d)).toEqual([wire(1, 1, -1)]);
+    });
+  });
+
+  describe('standby', () => {
+    const backup: SriovNicInput = { ...input, host: 'hostB', coordinator: null, standby: true, vfs: {} };
+
+    it('a standby NIC takes nothing and sends nothing before activation', () => {
+      const d = new Driver(sriovNicMachine, backup);
+      for (const ev of [transmit(0, 1, 1), { type: 'nic.unfence' } as const, { type: 'nic.txTick' } as const]) {
+        expect(d.send(ev).actions).toEqual([]);
+      }
+      expect(d.value).toBe('standby');
+      expect(d.context.buffered).toEqual([]);
+      expect(d.context.freshQueue).toEqual([]);
+    });
+
+    it('on nic.activate goes active with the given VF table and puts the resend list on the wire as epoch 0', () => {
+      const d = new Driver(sriovNicMachine, backup);
+      const out = d.send({
+        type: 'nic.activate',
+        vfs: [{ vm: 0, checkpointing: false }],
+        resend: [packet(0, 4), packet(0, 5)],
+      });
+      expect(d.value).toBe('active');
+      expect(d.context.vfs).toEqual({ '0': false });
+      expect(timersOf(out.actions)).toEqual([TX_TIMER]);
+      expect(drain(d)).toEqual([wire(0, 4, 0, 'hostB'), wire(0, 5, 0, 'hostB')]);
+    });
+
+    it('after activation passes the VMs it was told are not checkpointed without holding', () => {
+      const d = new Driver(sriovNicMachine, backup);
+      d.send({ type: 'nic.activate', vfs: [{ vm: 0, checkpointing: false }], resend: [] });
+      d.send(transmit(0, 3, 6));
+      expect(d.context.buffered).toEqual([]);
+      expect(drain(d)).toEqual([wire(0, 6, 3, 'hostB')]);
+    });
+  });
+
+  it('runs as an ordinary XState actor with the same snapshots and sends as under the kernel', () => {
+    const slow = { ...input, txUs: 1e9 };
+    const events: NicEvent[] = [
       ...sriovNicSampleEvents,
       { type: 'nic.unfence' },
-      transmit(1, -1, [1]),
-      transmit(0, 2, [2, 3, 4]),
-      commit(2),
-      tick,
-      tick,
+      transmit(0, 2, 2, 3, 4),
+      { type: 'checkpoint.committed', epoch: 2 },
+      { type: 'nic.txTick' },
+      { type: 'nic.txTick' },
     ];
-    const { sent, snapshot } = expectActorMatchesStepper(sriovNicMachine, liveInput, events);
-    expect(snapshot.context.wireCount).toBe(5);
-    const messages = sent.map((m) => ({ to: m.to, type: m.event.type }));
-    expect(messages.filter((m) => m.type === 'vcpu.throttle')).toEqual([
-      { to: 'hostA/vm0/vcpu', type: 'vcpu.throttle' },
-    ]);
-    expect(messages.filter((m) => m.type === 'wire.packet')).toHaveLength(5);
+    const { sent } = expectActorMatchesStepper(sriovNicMachine, slow, events);
+    expect(sent.map((m) => m.event.type)).toEqual(
+      expect.arrayContaining(['wire.packet', 'nic.releasedThrough', 'vcpu.throttle', 'nic.protected']),
+    );
   });
 });
