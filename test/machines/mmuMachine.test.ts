@@ -1,129 +1,119 @@
-// Unit tests of the MMU: writes dirty pages, a capture returns exactly those pages and the image digest, restore.
-// Also proves it runs unchanged as an ordinary XState actor, with the same snapshots as the kernel's pure stepper.
+// Unit tests of the MMU: dirty tracking, incremental and full captures with their copy time, restore on
+// promotion; and the same machine under a plain XState actor beside the kernel's stepper.
 
 import { describe, expect, it } from 'vitest';
-import type { AnyMachineSnapshot } from 'xstate';
-import { imageDigest } from '../../actors/guest.js';
 import type { CpuState, MmuEvent, Packet } from '../../machines/haEvents.js';
-import { type MmuContext, type MmuInput, mmuMachine, mmuSampleEvents } from '../../machines/mmuMachine.js';
-import { MachineStepper } from '../../src/kernel/stepper.js';
-import { expectActorMatchesStepper, sendAction } from './helpers.js';
+import { type MmuInput, mmuMachine, mmuSampleEvents } from '../../machines/mmuMachine.js';
+import { Driver, expectActorMatchesStepper, sendsOf, timersOf } from './helpers.js';
 
-const input: MmuInput = { vm: 2, coordinator: 'hostA/coordinator', pageCount: 8, standby: false };
-const cpu: CpuState = { acc: 17, rng: 4242, outSeq: 3, slice: 6 };
-const outputs: Packet[] = [{ vm: 2, seq: 3, payload: 99 }];
+const input: MmuInput = { vm: 0, coordinator: 'hostA/coordinator', pageCount: 6, pageCopyUs: 0, standby: false };
 
-const ctx = (snap: AnyMachineSnapshot) => snap.context as MmuContext;
+const cpu: CpuState = { acc: 5, rng: 99, outSeq: 1, slice: 4 };
+const outputs: Packet[] = [{ vm: 0, seq: 1, payload: 42 }];
+const capture = (epoch: number, full: boolean): MmuEvent => ({ type: 'mmu.capture', epoch, full, cpu, outputs });
+const captured = (epoch: number, full: boolean, pages: number[]) => ({
+  to: 'hostA/coordinator',
+  event: { type: 'checkpoint.captured', vm: 0, epoch, full, cpu, pages, outputs },
+});
 
-function start(mmuInput: MmuInput = input) {
-  const s = new MachineStepper(mmuMachine, mmuInput);
-  return { s, snap: s.initial(mmuInput).snapshot };
-}
-
-function captured(epoch: number, pages: number[], mem: Uint32Array, c: CpuState = cpu, outs: Packet[] = outputs) {
-  return sendAction(input.coordinator, {
-    type: 'checkpoint.captured',
-    vm: 2,
-    epoch,
-    cpu: c,
-    pages,
-    outputs: outs,
-    digest: imageDigest(mem, c),
-  });
-}
+type Mmu = Driver<typeof mmuMachine>;
+const boot = (i: MmuInput = input): Mmu => new Driver(mmuMachine, i);
 
 describe('mmuMachine', () => {
-  it('boots tracking with zeroed memory and no dirty pages', () => {
-    const out = new MachineStepper(mmuMachine, input).initial(input);
-    expect(out.snapshot.value).toBe('tracking');
-    expect(out.actions).toEqual([]);
-    expect(ctx(out.snapshot)).toMatchObject({
-      mem: new Uint32Array(8),
-      dirty: new Uint8Array(8),
-      lastCapturedEpoch: 0,
-      writeBatchCount: 0,
-    });
+  it('boots tracking with zeroed memory and no dirty page on the primary', () => {
+    const d = boot();
+    expect(d.value).toBe('tracking');
+    expect(Array.from(d.context.mem)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Array.from(d.context.dirty)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
-  it('boots in standby on the backup', () => {
-    const standbyInput = { ...input, standby: true };
-    const out = new MachineStepper(mmuMachine, standbyInput).initial(standbyInput);
-    expect(out.snapshot.value).toBe('standby');
+  it('boots in standby on the backup and takes neither writes nor captures there', () => {
+    const d = boot({ ...input, standby: true });
+    expect(d.value).toBe('standby');
+    d.send({ type: 'mmu.write', writes: [1, 7] });
+    expect(d.send(capture(1, false)).actions).toEqual([]);
+    expect(Array.from(d.context.mem)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
-  it('applies writes copy-on-write and marks the pages dirty', () => {
-    let { s, snap } = start();
-    const before = ctx(snap);
-    const out = s.step(snap, { type: 'mmu.write', writes: [1, 10, 5, 50, 1, 11] });
-    expect(out.actions).toEqual([]);
-    snap = out.snapshot;
-    expect(Array.from(ctx(snap).mem)).toEqual([0, 11, 0, 0, 0, 50, 0, 0]);
-    expect(Array.from(ctx(snap).dirty)).toEqual([0, 1, 0, 0, 0, 1, 0, 0]);
-    expect(ctx(snap).writeBatchCount).toBe(1);
-    // The previous snapshot's arrays are untouched: snapshots are immutable.
-    expect(Array.from(before.mem)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
-    expect(Array.from(before.dirty)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  it('applies a batch of writes (the last write to a page wins) and marks those pages dirty', () => {
+    const d = boot();
+    d.send({ type: 'mmu.write', writes: [4, 40, 1, 10, 4, 44] });
+    expect(Array.from(d.context.mem)).toEqual([0, 10, 0, 0, 44, 0]);
+    expect(Array.from(d.context.dirty)).toEqual([0, 1, 0, 0, 1, 0]);
   });
 
-  it('captures exactly the dirty pages with the image digest, clears them; a second capture has no pages', () => {
-    let { s, snap } = start();
-    snap = s.step(snap, { type: 'mmu.write', writes: [6, 60, 3, 30] }).snapshot;
-    snap = s.step(snap, { type: 'mmu.write', writes: [3, 31] }).snapshot;
-    const mem = Uint32Array.from([0, 0, 0, 31, 0, 0, 60, 0]);
-    const first = s.step(snap, { type: 'mmu.capture', epoch: 1, cpu, outputs });
-    expect(first.snapshot.value).toBe('tracking');
-    expect(first.actions).toEqual([captured(1, [3, 31, 6, 60], mem)]);
-    snap = first.snapshot;
-    expect(ctx(snap)).toMatchObject({ lastCapturedEpoch: 1, dirty: new Uint8Array(8), mem });
-
-    const cpu2 = { ...cpu, slice: 7 };
-    const second = s.step(snap, { type: 'mmu.capture', epoch: 2, cpu: cpu2, outputs: [] });
-    expect(second.actions).toEqual([captured(2, [], mem, cpu2, [])]);
-    expect(ctx(second.snapshot).lastCapturedEpoch).toBe(2);
-
-    // Only pages written after the last capture travel next time, with their latest values.
-    snap = s.step(second.snapshot, { type: 'mmu.write', writes: [6, 61] }).snapshot;
-    const third = s.step(snap, { type: 'mmu.capture', epoch: 3, cpu, outputs });
-    expect(third.actions).toEqual([captured(3, [6, 61], Uint32Array.from([0, 0, 0, 31, 0, 0, 61, 0]))]);
+  it('an incremental capture sends the dirty pages in page order with the CPU state and outputs it was given', () => {
+    const d = boot();
+    d.send({ type: 'mmu.write', writes: [4, 40, 1, 10] });
+    const out = d.send(capture(3, false));
+    expect(sendsOf(out.actions)).toEqual([captured(3, false, [1, 10, 4, 40])]);
   });
 
-  it('in standby ignores writes and captures, and restore loads the whole image with nothing dirty', () => {
-    let { s, snap } = start({ ...input, standby: true });
-    for (const ev of [
-      { type: 'mmu.write', writes: [1, 5] },
-      { type: 'mmu.capture', epoch: 1, cpu, outputs },
-    ] as MmuEvent[]) {
-      const out = s.step(snap, ev);
-      expect(out.snapshot.value).toBe('standby');
-      expect(out.actions).toEqual([]);
-      expect(out.snapshot.context).toEqual(snap.context);
-    }
-    const image = [9, 8, 7, 6, 5, 4, 3, 2];
-    const restored = s.step(snap, { type: 'mmu.restore', mem: image });
-    expect(restored.snapshot.value).toBe('tracking');
-    expect(restored.actions).toEqual([]);
-    snap = restored.snapshot;
-    expect(ctx(snap).mem).toBeInstanceOf(Uint32Array);
-    expect(Array.from(ctx(snap).mem)).toEqual(image);
-    expect(ctx(snap).dirty).toEqual(new Uint8Array(8));
-    // After restore it tracks writes like any MMU.
-    snap = s.step(snap, { type: 'mmu.write', writes: [0, 1] }).snapshot;
-    expect(Array.from(ctx(snap).dirty)).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);
+  it('a capture clears the dirty bits: the next one carries only the pages written since', () => {
+    const d = boot();
+    d.send({ type: 'mmu.write', writes: [4, 40, 1, 10] });
+    d.send(capture(1, false));
+    expect(Array.from(d.context.dirty)).toEqual([0, 0, 0, 0, 0, 0]);
+    d.send({ type: 'mmu.write', writes: [2, 20] });
+    expect(sendsOf(d.send(capture(2, false)).actions)).toEqual([captured(2, false, [2, 20])]);
   });
 
-  it('ignores a restore while tracking', () => {
-    let { s, snap } = start();
-    snap = s.step(snap, { type: 'mmu.write', writes: [2, 2] }).snapshot;
-    const out = s.step(snap, { type: 'mmu.restore', mem: [1, 1, 1, 1, 1, 1, 1, 1] });
-    expect(out.snapshot.value).toBe('tracking');
-    expect(out.actions).toEqual([]);
-    expect(out.snapshot.context).toEqual(snap.context);
+  it('a full capture sends every page, dirty or not', () => {
+    const d = boot();
+    d.send({ type: 'mmu.write', writes: [4, 40] });
+    expect(sendsOf(d.send(capture(1, true)).actions)).toEqual([
+      captured(1, true, [0, 0, 1, 0, 2, 0, 3, 0, 4, 40, 5, 0]),
+    ]);
   });
 
-  it('runs as an ordinary XState actor with the same results as under the kernel', () => {
-    for (const mmuInput of [input, { ...input, standby: true }]) {
-      const { sent } = expectActorMatchesStepper(mmuMachine, mmuInput, [...mmuSampleEvents, ...mmuSampleEvents]);
-      expect(sent.length).toBeGreaterThan(0);
+  it('with pageCopyUs 0 sends the capture in the same step, arming no copy timer', () => {
+    const d = boot();
+    d.send({ type: 'mmu.write', writes: [0, 1] });
+    const out = d.send(capture(1, false));
+    expect(timersOf(out.actions)).toEqual([]);
+    expect(d.value).toBe('tracking');
+    expect(d.context.copying).toBeNull();
+  });
+
+  it('with pageCopyUs > 0 arms mmu.copy for pages × pageCopyUs (rounded up) and sends nothing yet', () => {
+    const d = boot({ ...input, pageCopyUs: 2.5 });
+    d.send({ type: 'mmu.write', writes: [0, 1, 2, 3, 5, 6] });
+    const out = d.send(capture(1, false));
+    expect(d.value).toBe('copying');
+    expect(sendsOf(out.actions)).toEqual([]);
+    expect(timersOf(out.actions)).toEqual([{ id: 'mmu.copy', delay: 8, type: 'mmu.copied' }]);
+  });
+
+  it('a full capture takes every page of copy time', () => {
+    const d = boot({ ...input, pageCopyUs: 3 });
+    expect(timersOf(d.send(capture(1, true)).actions)).toEqual([{ id: 'mmu.copy', delay: 18, type: 'mmu.copied' }]);
+  });
+
+  it('on mmu.copied sends the pages as they were at the capture and goes back to tracking', () => {
+    const d = boot({ ...input, pageCopyUs: 2 });
+    d.send({ type: 'mmu.write', writes: [3, 30] });
+    d.send(capture(1, false));
+    const out = d.send({ type: 'mmu.copied' });
+    expect(sendsOf(out.actions)).toEqual([captured(1, false, [3, 30])]);
+    expect(d.value).toBe('tracking');
+    expect(d.context.copying).toBeNull();
+  });
+
+  it('on mmu.restore takes the whole image and starts tracking with no dirty page', () => {
+    const d = boot({ ...input, standby: true });
+    d.send({ type: 'mmu.restore', mem: [1, 2, 3, 4, 5, 6] });
+    expect(d.value).toBe('tracking');
+    expect(Array.from(d.context.mem)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(d.context.dirty)).toEqual([0, 0, 0, 0, 0, 0]);
+    d.send({ type: 'mmu.write', writes: [5, 60] });
+    expect(sendsOf(d.send(capture(7, false)).actions)).toEqual([captured(7, false, [5, 60])]);
+  });
+
+  it('runs as an ordinary XState actor with the same snapshots and sends as under the kernel', () => {
+    const events: MmuEvent[] = [...mmuSampleEvents, { type: 'mmu.write', writes: [5, 55] }, capture(2, true)];
+    for (const pageCopyUs of [0, 1e6]) {
+      const { snapshot } = expectActorMatchesStepper(mmuMachine, { ...input, pageCopyUs }, events);
+      expect(snapshot.value).toBe(pageCopyUs === 0 ? 'tracking' : 'copying');
     }
   });
 });
