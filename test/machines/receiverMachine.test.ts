@@ -1,99 +1,117 @@
-// Unit tests of the outside world's receiver: in-order delivery with a rolling digest, duplicates dropped,
-// gaps counted, streams created on the fly, and a run as an ordinary XState actor matching the kernel.
+// Unit tests of the outside world's receiver: each VM's stream reaches the application once and in order,
+// repeats are dropped, early packets wait within the window; and the same machine under a plain XState actor.
 
 import { describe, expect, it } from 'vitest';
-import { DIGEST_SEED, streamStep } from '../../actors/guest.js';
 import type { ReceiverEvent } from '../../machines/haEvents.js';
-import { type ReceiverContext, receiverMachine, receiverSampleEvents } from '../../machines/receiverMachine.js';
-import { MachineStepper } from '../../src/kernel/stepper.js';
-import { expectActorMatchesStepper, stepThrough } from './helpers.js';
+import { type ReceiverInput, receiverMachine, receiverSampleEvents } from '../../machines/receiverMachine.js';
+import { Driver, expectActorMatchesStepper, sendsOf } from './helpers.js';
 
-const input = { vms: [0, 1] };
+const input: ReceiverInput = { vms: [0, 1], app: 'world/app', windowPackets: 2 };
 
-const packet = (vm: number, seq: number, payload: number, host = 'hostA', epoch = 1): ReceiverEvent => ({
+const pkt = (vm: number, seq: number, host = 'hostA'): ReceiverEvent => ({
   type: 'wire.packet',
   vm,
   seq,
-  payload,
-  epoch,
+  payload: 100 * vm + seq,
+  epoch: 1,
   host,
 });
+const deliver = (vm: number, seq: number) => ({
+  to: 'world/app',
+  event: { type: 'app.deliver', vm, seq, payload: 100 * vm + seq },
+});
 
-function run(events: readonly ReceiverEvent[]) {
-  const { stepper, out } = stepThrough(receiverMachine, input, events);
-  return { stepper, out, ctx: out.snapshot.context as ReceiverContext };
-}
-
-const fresh = { next: 1, delivered: 0, digest: DIGEST_SEED, duplicates: 0, gaps: 0, lastHost: '' };
+type Receiver = Driver<typeof receiverMachine>;
+const boot = (): Receiver => new Driver(receiverMachine, input);
+const stream = (d: Receiver, vm: number) => d.context.streams[String(vm)];
 
 describe('receiverMachine', () => {
-  it('starts listening with an empty stream per VM', () => {
-    const { out, ctx } = run([]);
-    expect(out.snapshot.value).toBe('listening');
-    expect(ctx).toEqual({ streams: { '0': fresh, '1': fresh }, wirePackets: 0, hostsSeen: [] });
-  });
-
-  it('delivers in order, with the digest equal to streamStep over the payloads', () => {
-    const payloads = [17, 4_000_000_000, 0, 99];
-    const { out, ctx } = run(payloads.map((p, i) => packet(0, i + 1, p)));
-    expect(out.snapshot.value).toBe('listening');
-    expect(out.actions).toEqual([]);
-    expect(ctx.streams['0']).toEqual({
-      next: 5,
-      delivered: 4,
-      digest: payloads.reduce((d, p) => streamStep(d, p), DIGEST_SEED),
-      duplicates: 0,
-      gaps: 0,
-      lastHost: 'hostA',
+  it('boots listening with every stream expecting seq 1', () => {
+    const d = boot();
+    expect(d.value).toBe('listening');
+    expect(d.context.streams).toEqual({
+      0: { next: 1, early: [], duplicates: 0, dropped: 0 },
+      1: { next: 1, early: [], duplicates: 0, dropped: 0 },
     });
-    expect(ctx.streams['1']).toEqual(fresh);
-    expect(ctx).toMatchObject({ wirePackets: 4, hostsSeen: ['hostA'] });
   });
 
-  it('drops a duplicate sequence number and counts it, whichever host resent it', () => {
-    const { ctx } = run([packet(0, 1, 10), packet(0, 2, 20), packet(0, 1, 10, 'hostB'), packet(0, 2, 20, 'hostB')]);
-    expect(ctx.streams['0']).toMatchObject({ next: 3, delivered: 2, duplicates: 2, gaps: 0, lastHost: 'hostA' });
-    expect(ctx.streams['0']?.digest).toBe(streamStep(streamStep(DIGEST_SEED, 10), 20));
-    expect(ctx).toMatchObject({ wirePackets: 4, hostsSeen: ['hostA', 'hostB'] });
+  it('hands the application the next packet of a stream at once', () => {
+    const d = boot();
+    expect(sendsOf(d.send(pkt(0, 1)).actions)).toEqual([deliver(0, 1)]);
+    expect(sendsOf(d.send(pkt(0, 2)).actions)).toEqual([deliver(0, 2)]);
+    expect(stream(d, 0)?.next).toBe(3);
   });
 
-  it('counts a packet that skips ahead as a gap without delivering it', () => {
-    const { ctx } = run([packet(1, 1, 10), packet(1, 3, 30, 'hostB')]);
-    expect(ctx.streams['1']).toMatchObject({ next: 2, delivered: 1, duplicates: 0, gaps: 1, lastHost: 'hostA' });
-    expect(ctx.streams['1']?.digest).toBe(streamStep(DIGEST_SEED, 10));
-    expect(ctx).toMatchObject({ wirePackets: 2, hostsSeen: ['hostA', 'hostB'] });
+  it('keeps the streams of different VMs apart', () => {
+    const d = boot();
+    d.send(pkt(0, 1));
+    expect(sendsOf(d.send(pkt(1, 1)).actions)).toEqual([deliver(1, 1)]);
+    expect(stream(d, 0)?.next).toBe(2);
+    expect(stream(d, 1)?.next).toBe(2);
   });
 
-  it('delivers from the new host after failover, continuing the same stream', () => {
-    const { ctx } = run([packet(0, 1, 10), packet(0, 2, 20, 'hostB', 3), packet(0, 3, 30, 'hostB', -1)]);
-    expect(ctx.streams['0']).toMatchObject({ next: 4, delivered: 3, lastHost: 'hostB' });
+  it('drops a repeat of a delivered packet (whichever host sent it), counting a duplicate', () => {
+    const d = boot();
+    d.send(pkt(0, 1));
+    expect(sendsOf(d.send(pkt(0, 1, 'hostB')).actions)).toEqual([]);
+    expect(stream(d, 0)).toMatchObject({ next: 2, duplicates: 1 });
   });
 
-  it('creates the stream of a VM it was not told about on the fly', () => {
-    const { ctx } = run([packet(5, 1, 50), packet(6, 2, 60)]);
-    expect(ctx.streams['5']).toEqual({
-      ...fresh,
-      next: 2,
-      delivered: 1,
-      digest: streamStep(DIGEST_SEED, 50),
-      lastHost: 'hostA',
-    });
-    expect(ctx.streams['6']).toEqual({ ...fresh, gaps: 1 });
-    expect(ctx.wirePackets).toBe(2);
+  it('holds an early packet, sorted by seq, without delivering it', () => {
+    const d = boot();
+    expect(sendsOf(d.send(pkt(0, 4)).actions)).toEqual([]);
+    expect(sendsOf(d.send(pkt(0, 3)).actions)).toEqual([]);
+    expect(stream(d, 0)?.early.map((p) => p.seq)).toEqual([3, 4]);
   });
 
-  it('leaves earlier snapshots untouched (copy-on-write)', () => {
-    const s = new MachineStepper(receiverMachine, input);
-    const start = s.initial(input).snapshot;
-    const after = s.step(start, packet(0, 1, 10)).snapshot;
-    expect((start.context as ReceiverContext).streams['0']).toEqual(fresh);
-    expect((start.context as ReceiverContext).hostsSeen).toEqual([]);
-    expect((after.context as ReceiverContext).streams['0']?.delivered).toBe(1);
+  it('drops a repeat of a held early packet, counting a duplicate', () => {
+    const d = boot();
+    d.send(pkt(0, 3));
+    d.send(pkt(0, 3));
+    expect(stream(d, 0)).toMatchObject({ duplicates: 1 });
+    expect(stream(d, 0)?.early.map((p) => p.seq)).toEqual([3]);
   });
 
-  it('runs as an ordinary XState actor with the same results as under the kernel', () => {
-    const events = [...receiverSampleEvents, packet(0, 2, 1002, 'hostB'), packet(1, 1, 7)];
-    const { snapshot } = expectActorMatchesStepper(receiverMachine, input, events);
-    expect((snapshot.context as ReceiverContext).streams['0']).toMatchObject({ delivered: 2, duplicates: 1, gaps: 1 });
+  it('when the gap fills, hands over the packet and every held one that follows on, in order, in one step', () => {
+    const d = boot();
+    d.send(pkt(0, 2));
+    d.send(pkt(0, 3));
+    expect(sendsOf(d.send(pkt(0, 1)).actions)).toEqual([deliver(0, 1), deliver(0, 2), deliver(0, 3)]);
+    expect(stream(d, 0)).toMatchObject({ next: 4, early: [] });
+  });
+
+  it('hands over only the held packets that follow on without a gap', () => {
+    const d = boot();
+    d.send(pkt(0, 2));
+    d.send(pkt(0, 4));
+    expect(sendsOf(d.send(pkt(0, 1)).actions)).toEqual([deliver(0, 1), deliver(0, 2)]);
+    expect(stream(d, 0)?.early.map((p) => p.seq)).toEqual([4]);
+  });
+
+  it('drops an early packet once windowPackets are held, counting it', () => {
+    const d = boot();
+    d.send(pkt(0, 3));
+    d.send(pkt(0, 4));
+    expect(sendsOf(d.send(pkt(0, 5)).actions)).toEqual([]);
+    expect(stream(d, 0)).toMatchObject({ dropped: 1 });
+    expect(stream(d, 0)?.early.map((p) => p.seq)).toEqual([3, 4]);
+  });
+
+  it('counts every packet off the wire, delivered, repeated, held or dropped', () => {
+    const d = boot();
+    for (const p of [pkt(0, 1), pkt(0, 1), pkt(0, 3), pkt(0, 4), pkt(0, 5)]) d.send(p);
+    expect(d.context.wirePackets).toBe(5);
+  });
+
+  it('runs as an ordinary XState actor with the same snapshots and sends as under the kernel', () => {
+    const events: ReceiverEvent[] = [...receiverSampleEvents, pkt(0, 2), pkt(1, 2), pkt(1, 1)];
+    const { sent } = expectActorMatchesStepper(receiverMachine, input, events);
+    expect(sent.map((m) => [m.event.vm, m.event.seq])).toEqual([
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 1],
+      [1, 2],
+    ]);
   });
 });

@@ -1,110 +1,153 @@
-// Unit tests of the witness's lease: grant, renewal, denial of a second host, expiry and hand-over,
-// and proof that it runs unchanged as an ordinary XState actor, with the same results as under the kernel.
+// Unit tests of the witness lease service: grant, deny, renew, expiry with its drift margin, the exclusive mode
+// of degraded running and its end, and the durable record across a restart; also under a plain XState actor.
 
 import { describe, expect, it } from 'vitest';
 import type { WitnessEvent } from '../../machines/haEvents.js';
-import { type WitnessContext, witnessMachine, witnessSampleEvents } from '../../machines/witnessMachine.js';
-import { cancelAction, expectActorMatchesStepper, raiseAction, sendAction, stepThrough } from './helpers.js';
+import { type WitnessInput, witnessMachine, witnessSampleEvents } from '../../machines/witnessMachine.js';
+import { cancelsOf, Driver, expectActorMatchesStepper, sendsOf, timersOf } from './helpers.js';
 
-const input = { leaseUs: 2000, skewUs: 150 };
+const input: WitnessInput = { leaseUs: 1000, skewUs: 50 };
+const EXPIRY = { id: 'witness.lease', delay: 1050, type: 'lease.expired' };
 
-const acquire = (holder: string, requestId: number): WitnessEvent => ({
-  type: 'lease.acquire',
-  holder,
-  replyTo: `${holder}/${holder === 'hostA' ? 'coordinator' : 'replica'}`,
-  requestId,
+const replyTo = (holder: string) => (holder === 'hostA' ? 'hostA/coordinator' : 'hostB/replica');
+const ask = (type: 'lease.acquire' | 'lease.degrade' | 'lease.protect', holder: string, requestId: number) =>
+  ({ type, holder, replyTo: replyTo(holder), requestId }) as WitnessEvent;
+const reply = (type: string, holder: string, requestId: number) => ({
+  to: replyTo(holder),
+  event: { type, holder, requestId },
 });
 
-const expiryTimer = raiseAction({ type: 'lease.expired' }, 'witness.lease', 2150);
+type Witness = Driver<typeof witnessMachine>;
+const boot = (): Witness => new Driver(witnessMachine, input);
 
-const reply = (type: 'lease.granted' | 'lease.denied', holder: string, requestId: number) =>
-  sendAction(`${holder}/${holder === 'hostA' ? 'coordinator' : 'replica'}`, { type, holder, requestId });
-
-function run(events: readonly WitnessEvent[]) {
-  const { stepper, out } = stepThrough(witnessMachine, input, events);
-  return { stepper, out, ctx: out.snapshot.context as WitnessContext };
+/** hostA holds the lease and has asked to be the only one (exclusive). */
+function exclusiveA(d: Witness) {
+  d.send(ask('lease.acquire', 'hostA', 1));
+  d.send(ask('lease.degrade', 'hostA', 1));
+  expect(d.context.exclusive).toBe('hostA');
 }
 
 describe('witnessMachine', () => {
-  it('starts free with nobody holding the lease', () => {
-    const { out, ctx } = run([]);
-    expect(out.snapshot.value).toBe('free');
-    expect(ctx).toEqual({
-      leaseUs: 2000,
-      skewUs: 150,
-      holder: null,
-      lastHolder: null,
-      grants: 0,
-      denials: 0,
-      holderChanges: 0,
-    });
-    expect(out.actions).toEqual([]);
+  it('boots free, with no holder and nobody exclusive', () => {
+    const d = boot();
+    expect(d.value).toBe('free');
+    expect(d.context).toMatchObject({ holder: null, exclusive: null, grants: 0, denials: 0 });
   });
 
-  it('grants a free lease and arms its expiry at leaseUs + skewUs', () => {
-    const { out, ctx } = run([acquire('hostA', 1)]);
-    expect(out.snapshot.value).toBe('held');
-    expect(ctx).toMatchObject({ holder: 'hostA', grants: 1, holderChanges: 1 });
-    expect(out.actions).toEqual([expiryTimer, reply('lease.granted', 'hostA', 1)]);
+  it('grants a free lease and arms its expiry for leaseUs + skewUs', () => {
+    const d = boot();
+    const out = d.send(ask('lease.acquire', 'hostA', 7));
+    expect(d.value).toBe('held');
+    expect(sendsOf(out.actions)).toEqual([reply('lease.granted', 'hostA', 7)]);
+    expect(cancelsOf(out.actions)).toEqual(['witness.lease']);
+    expect(timersOf(out.actions)).toEqual([EXPIRY]);
+    expect(d.context).toMatchObject({ holder: 'hostA', grants: 1 });
   });
 
-  it('renews for the holder, replacing the pending expiry', () => {
-    const { out, ctx } = run([acquire('hostA', 1), acquire('hostA', 2)]);
-    expect(out.snapshot.value).toBe('held');
-    expect(ctx).toMatchObject({ holder: 'hostA', grants: 2, holderChanges: 1, denials: 0 });
-    expect(out.actions).toEqual([cancelAction('witness.lease'), expiryTimer, reply('lease.granted', 'hostA', 2)]);
+  it('renews for the holder: grants again and re-arms the expiry', () => {
+    const d = boot();
+    d.send(ask('lease.acquire', 'hostA', 1));
+    const out = d.send(ask('lease.acquire', 'hostA', 2));
+    expect(sendsOf(out.actions)).toEqual([reply('lease.granted', 'hostA', 2)]);
+    expect(cancelsOf(out.actions)).toEqual(['witness.lease']);
+    expect(timersOf(out.actions)).toEqual([EXPIRY]);
+    expect(d.context.grants).toBe(2);
   });
 
-  it('denies another host while the lease is held', () => {
-    const { out, ctx } = run([acquire('hostA', 1), acquire('hostB', 7)]);
-    expect(out.snapshot.value).toBe('held');
-    expect(ctx).toMatchObject({ holder: 'hostA', grants: 1, denials: 1 });
-    expect(out.actions).toEqual([reply('lease.denied', 'hostB', 7)]);
+  it('denies a held lease to anyone else, counting the denial', () => {
+    const d = boot();
+    d.send(ask('lease.acquire', 'hostA', 1));
+    const out = d.send(ask('lease.acquire', 'hostB', 1));
+    expect(sendsOf(out.actions)).toEqual([reply('lease.denied', 'hostB', 1)]);
+    expect(d.context).toMatchObject({ holder: 'hostA', denials: 1 });
   });
 
-  it('frees the lease on expiry and ignores a stale expiry when free', () => {
-    const { stepper, out, ctx } = run([acquire('hostA', 1), { type: 'lease.expired' }]);
-    expect(out.snapshot.value).toBe('free');
-    expect(ctx.holder).toBeNull();
-    expect(out.actions).toEqual([]);
-    const stale = stepper.step(out.snapshot, { type: 'lease.expired' });
-    expect(stale.snapshot.value).toBe('free');
-    expect(stale.snapshot.context).toEqual(out.snapshot.context);
+  it('frees the lease on expiry, after which another holder gets it', () => {
+    const d = boot();
+    d.send(ask('lease.acquire', 'hostA', 1));
+    d.send({ type: 'lease.expired' });
+    expect(d.value).toBe('free');
+    expect(d.context.holder).toBeNull();
+    expect(sendsOf(d.send(ask('lease.acquire', 'hostB', 1)).actions)).toEqual([reply('lease.granted', 'hostB', 1)]);
   });
 
-  it('hands the lease over to another host after expiry, counting the change', () => {
-    const { out, ctx } = run([
-      acquire('hostA', 1),
-      acquire('hostB', 1),
-      { type: 'lease.expired' },
-      acquire('hostB', 2),
-    ]);
-    expect(out.snapshot.value).toBe('held');
-    expect(ctx).toMatchObject({ holder: 'hostB', grants: 2, denials: 1, holderChanges: 2 });
-    expect(out.actions).toEqual([expiryTimer, reply('lease.granted', 'hostB', 2)]);
-    // The old holder is now the one denied.
-    const { out: denied } = run([
-      acquire('hostA', 1),
-      { type: 'lease.expired' },
-      acquire('hostB', 1),
-      acquire('hostA', 2),
-    ]);
-    expect(denied.actions).toEqual([reply('lease.denied', 'hostA', 2)]);
+  it('makes the holder exclusive on its lease.degrade and answers lease.degraded', () => {
+    const d = boot();
+    d.send(ask('lease.acquire', 'hostA', 1));
+    const out = d.send(ask('lease.degrade', 'hostA', 4));
+    expect(sendsOf(out.actions)).toEqual([reply('lease.degraded', 'hostA', 4)]);
+    expect(d.context.exclusive).toBe('hostA');
   });
 
-  it('does not count a re-acquisition by the same host after expiry as a change of holder', () => {
-    const { ctx } = run([acquire('hostA', 1), { type: 'lease.expired' }, acquire('hostA', 2)]);
-    expect(ctx).toMatchObject({ holder: 'hostA', grants: 2, holderChanges: 1 });
+  it('denies lease.degrade to a non-holder, and to anyone while the lease is free', () => {
+    const d = boot();
+    expect(sendsOf(d.send(ask('lease.degrade', 'hostA', 1)).actions)).toEqual([reply('lease.denied', 'hostA', 1)]);
+    d.send(ask('lease.acquire', 'hostA', 1));
+    expect(sendsOf(d.send(ask('lease.degrade', 'hostB', 2)).actions)).toEqual([reply('lease.denied', 'hostB', 2)]);
+    expect(d.context.exclusive).toBeNull();
   });
 
-  it('runs as an ordinary XState actor with the same results as under the kernel', () => {
-    // A long lease: XState's timers are real setTimeouts here, and none may fire during the test.
-    const slow = { leaseUs: 1e6, skewUs: 1 };
-    const { sent } = expectActorMatchesStepper(witnessMachine, slow, [...witnessSampleEvents, acquire('hostB', 2)]);
-    expect(sent.map((m) => `${m.event.type} ${m.event.holder}`)).toEqual([
-      'lease.granted hostA',
-      'lease.denied hostB',
-      'lease.granted hostB',
+  it('while exclusive, denies a free lease to others', () => {
+    const d = boot();
+    exclusiveA(d);
+    d.send({ type: 'lease.expired' });
+    const out = d.send(ask('lease.acquire', 'hostB', 3));
+    expect(sendsOf(out.actions)).toEqual([reply('lease.denied', 'hostB', 3)]);
+    expect(d.value).toBe('free');
+  });
+
+  it('while exclusive, grants a free lease to the exclusive holder', () => {
+    const d = boot();
+    exclusiveA(d);
+    d.send({ type: 'lease.expired' });
+    const out = d.send(ask('lease.acquire', 'hostA', 5));
+    expect(sendsOf(out.actions)).toEqual([reply('lease.granted', 'hostA', 5)]);
+    expect(d.context.holder).toBe('hostA');
+  });
+
+  it('ends exclusivity on lease.protect from the holder, answering lease.protected; others may then take it', () => {
+    const d = boot();
+    exclusiveA(d);
+    const out = d.send(ask('lease.protect', 'hostA', 2));
+    expect(sendsOf(out.actions)).toEqual([reply('lease.protected', 'hostA', 2)]);
+    expect(d.context.exclusive).toBeNull();
+    d.send({ type: 'lease.expired' });
+    expect(sendsOf(d.send(ask('lease.acquire', 'hostB', 1)).actions)).toEqual([reply('lease.granted', 'hostB', 1)]);
+  });
+
+  it('denies lease.protect to a non-holder (exclusivity stays), and to anyone while the lease is free', () => {
+    const d = boot();
+    exclusiveA(d);
+    expect(sendsOf(d.send(ask('lease.protect', 'hostB', 1)).actions)).toEqual([reply('lease.denied', 'hostB', 1)]);
+    expect(d.context.exclusive).toBe('hostA');
+    d.send({ type: 'lease.expired' });
+    expect(sendsOf(d.send(ask('lease.protect', 'hostA', 3)).actions)).toEqual([reply('lease.denied', 'hostA', 3)]);
+    expect(d.context.exclusive).toBe('hostA');
+  });
+
+  it('on host.restarted while held re-arms a whole new expiry for the holder on record', () => {
+    const d = boot();
+    d.send(ask('lease.acquire', 'hostA', 1));
+    const out = d.send({ type: 'host.restarted' });
+    expect(cancelsOf(out.actions)).toEqual(['witness.lease']);
+    expect(timersOf(out.actions)).toEqual([EXPIRY]);
+    expect(d.context.holder).toBe('hostA');
+  });
+
+  it('on host.restarted while free arms nothing', () => {
+    const d = boot();
+    expect(d.send({ type: 'host.restarted' }).actions).toEqual([]);
+  });
+
+  it('runs as an ordinary XState actor with the same snapshots and sends as under the kernel', () => {
+    const events: WitnessEvent[] = [...witnessSampleEvents, ask('lease.acquire', 'hostA', 9)];
+    const { sent } = expectActorMatchesStepper(witnessMachine, { leaseUs: 1e9, skewUs: 0 }, events);
+    expect(sent.map((m) => m.event.type)).toEqual([
+      'lease.granted',
+      'lease.denied',
+      'lease.degraded',
+      'lease.protected',
+      'lease.granted',
     ]);
   });
 });
