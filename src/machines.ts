@@ -2,10 +2,12 @@
 // Machines stay in machines/, one per file; this index is the only place that lists them all.
 
 import type { AnyEventObject, AnyStateMachine } from 'xstate';
+import { appMachine, appSampleEvents } from '../machines/appMachine.js';
 import {
   checkpointCoordinatorMachine,
   checkpointCoordinatorSampleEvents,
 } from '../machines/checkpointCoordinatorMachine.js';
+import { diskMachine, diskSampleEvents } from '../machines/diskMachine.js';
 import { hypervisorMachine, hypervisorSampleEvents } from '../machines/hypervisorMachine.js';
 import { mmuMachine, mmuSampleEvents } from '../machines/mmuMachine.js';
 import { pingerMachine, pingerSampleEvents } from '../machines/pingerMachine.js';
@@ -25,8 +27,10 @@ export const machines: readonly AnyStateMachine[] = [
   hypervisorMachine,
   vcpuMachine,
   mmuMachine,
+  diskMachine,
   witnessMachine,
   receiverMachine,
+  appMachine,
   pingerMachine,
   pongerMachine,
   relayMachine,
@@ -47,8 +51,10 @@ export const sampleEvents: Readonly<Record<string, readonly AnyEventObject[]>> =
   hypervisor: hypervisorSampleEvents,
   vcpu: vcpuSampleEvents,
   mmu: mmuSampleEvents,
+  disk: diskSampleEvents,
   witness: witnessSampleEvents,
   receiver: receiverSampleEvents,
+  app: appSampleEvents,
   pinger: pingerSampleEvents,
   ponger: pongerSampleEvents,
   relay: relaySampleEvents,
