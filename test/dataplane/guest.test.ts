@@ -159,16 +159,24 @@ const oneWrite: WorkloadParams = {
 
 describe('dataplane/guest', () => {
   describe('hand-computed vectors', () => {
-    it('xorshift32 from 1 gives 270369, 67634689, 2647435461 (one write draws hot?, page, value)', () => {
+    it('xorshift32 from 1: the third step is 2647435461 (a write draws hot?, then its page, then its value)', () => {
       const cpu: CpuState = { acc: 0, rng: 1, outSeq: 0, slice: 0 };
       const r = runSlice(cpu, oneWrite, 0);
-      // hot? 270369 % 100 = 69 < 100; page 67634689 % 1 = 0; value 2647435461.
       expect(r.writes).toEqual([0, 2647435461]);
       expect(r.cpu).toEqual({ acc: mix(0, 2647435461), rng: 2647435461, outSeq: 0, slice: 1 });
     });
 
-    it('a cold write takes its page modulo pageCount: 67634689 % 7 = 3', () => {
-      const r = runSlice({ acc: 0, rng: 1, outSeq: 0, slice: 0 }, { ...oneWrite, hotPercent: 69 }, 0);
+    it('xorshift32 from 1: the first step is 270369 (270369 % 100 = 69: hot at hotPercent 70, cold at 69)', () => {
+      const cpu: CpuState = { acc: 0, rng: 1, outSeq: 0, slice: 0 };
+      const w = { ...oneWrite, pageCount: 1000 };
+      expect(runSlice(cpu, { ...w, hotPercent: 70 }, 0).writes[0]).toBe(0);
+      expect(runSlice(cpu, { ...w, hotPercent: 69 }, 0).writes[0]).not.toBe(0);
+    });
+
+    it('xorshift32 from 1: the second step is 67634689 (a cold page: 67634689 % 1000 = 689, % 7 = 3)', () => {
+      const cpu: CpuState = { acc: 0, rng: 1, outSeq: 0, slice: 0 };
+      expect(runSlice(cpu, { ...oneWrite, pageCount: 1000, hotPercent: 0 }, 0).writes[0]).toBe(689);
+      const r = runSlice(cpu, { ...oneWrite, hotPercent: 0 }, 0);
       expect(r.writes).toEqual([3, 2647435461]);
       expect(r.cpu.acc).toBe(4098104961);
     });

@@ -1,5 +1,5 @@
-// Shared helpers of the machine unit tests: read a step's folded actions, build the actions a test expects, and
-// run a machine as a plain XState actor beside the kernel's stepper, so each test file keeps only its own checks.
+// Shared helpers of the machine unit tests: drive a machine step by step, read a step's folded actions (sends, draws,
+// timers, cancels), and run it as a plain XState actor beside the kernel's stepper, so each file keeps its own checks.
 
 import { expect } from 'vitest';
 import {

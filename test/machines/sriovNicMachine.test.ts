@@ -171,7 +171,7 @@ describe('sriovNicMachine', () => {
       expect(drain(d)).toEqual([wire(0, 1, 3), wire(0, 2, 4)]);
     });
 
-    it('a standby NIC (no coordinator) sends no nic.protected', () => {
+    it("a NIC without a coordinator (the backup's) sends no nic.protected", () => {
       const d = new Driver(sriovNicMachine, { ...input, coordinator: null });
       expect(sendsOf(d.send({ type: 'nic.protect', after: 1 }).actions)).toEqual([]);
     });
