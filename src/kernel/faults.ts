@@ -9,8 +9,13 @@ import type { FaultAction, FaultPlan, FaultWindow } from './types.js';
 
 /** Every group a plan names must exist: a typo would otherwise be a fault that silently never fires. */
 export function validatePlan(plan: FaultPlan, groups: ReadonlyMap<string, number>, names: readonly string[]): void {
-  const named = plan.kind === 'crash' ? [...plan.victims, ...(plan.restartable ?? [])] : plan.pairs.flat();
-  if (named.length === 0) throw new KernelError(`fault plan '${plan.kind}' names no ${plan.kind === 'crash' ? 'victim' : 'pair'}`);
+  const named =
+    plan.kind === 'crash'
+      ? [...plan.victims, ...(plan.restartable ?? [])]
+      : plan.kind === 'isolate'
+        ? [...plan.victims, ...(plan.spare ?? [])]
+        : plan.pairs.flat();
+  if (named.length === 0) throw new KernelError(`fault plan '${plan.kind}' names no ${plan.kind === 'partition' ? 'pair' : 'victim'}`);
   for (const g of named) {
     if (!groups.has(g)) {
       throw new KernelError(`fault plan names group '${g}', which has no actors (groups: ${names.join(', ')})`);
@@ -29,6 +34,14 @@ export function scheduleFault(ctx: StepContext, plan: FaultPlan): void {
     const group = pick(ctx, plan.victims, 'fault.victim');
     const restarts = plan.restartAfterUs !== undefined && (plan.restartable?.includes(group) ?? true);
     fault = restarts ? { kind: 'crash', group, restartAfterUs: plan.restartAfterUs } : { kind: 'crash', group };
+  } else if (plan.kind === 'isolate') {
+    const group = pick(ctx, plan.victims, 'fault.victim');
+    fault = {
+      kind: 'isolate',
+      group,
+      ...(plan.spare !== undefined ? { spare: plan.spare } : {}),
+      ...(plan.healAfterUs !== undefined ? { healAfterUs: plan.healAfterUs } : {}),
+    };
   } else {
     const groups = pick(ctx, plan.pairs, 'fault.victim');
     fault = plan.healAfterUs === undefined ? { kind: 'partition', groups } : { kind: 'partition', groups, healAfterUs: plan.healAfterUs };
@@ -70,12 +83,26 @@ export function applyFault(core: KernelCore, ctx: StepContext, fault: FaultActio
     const key = pairKey(fault.groups[0], fault.groups[1]);
     if (!ctx.cut.includes(key)) ctx.cut = [...ctx.cut, key].sort();
     if (fault.healAfterUs !== undefined) queueFault(ctx, ctx.time + fault.healAfterUs, { kind: 'heal', groups: fault.groups });
-  } else {
+  } else if (fault.kind === 'heal') {
     const key = pairKey(fault.groups[0], fault.groups[1]);
     ctx.cut = ctx.cut.filter((k) => k !== key);
+  } else if (fault.kind === 'isolate') {
+    ctx.cut = [...new Set([...ctx.cut, ...isolationCuts(core, fault.group, fault.spare)])].sort();
+    if (fault.healAfterUs !== undefined) {
+      const reconnect = { kind: 'reconnect' as const, group: fault.group, ...(fault.spare ? { spare: fault.spare } : {}) };
+      queueFault(ctx, ctx.time + fault.healAfterUs, reconnect);
+    }
+  } else {
+    const keys = new Set(isolationCuts(core, fault.group, fault.spare));
+    ctx.cut = ctx.cut.filter((k) => !keys.has(k));
   }
   if (ctx.stats) ctx.stats.faults++;
   if (core.monitorIndex.faults.length > 0) notify(core, ctx, core.monitorIndex.faults, { kind: 'fault', t: ctx.time, fault });
+}
+
+/** The pairs an isolation of `group` cuts: it and every other group but the spared ones. */
+function isolationCuts(core: KernelCore, group: string, spare: readonly string[] | undefined): string[] {
+  return core.groups.filter((g) => g !== group && !(spare ?? []).includes(g)).map((g) => pairKey(group, g));
 }
 
 /** A crashed host's timers die with it, and nothing can be delivered to it any more; its sends in flight go on. */

@@ -15,14 +15,21 @@ export interface Violation {
   readonly message: string;
 }
 
-/** The violation a step produced: a monitor's failure, or a liveness deadline the step's clock has passed. */
-export function violationOfStep(kernel: Kernel, state: SystemState, failure?: MonitorFailure): Violation | null {
-  if (failure !== undefined) {
-    const m = kernel.monitors[failure.monitor] as AnyMonitor;
-    return make(m, 'safety', state, failure.message);
+/**
+ * The violation of the step from `before` to `state`: a deadline owed in `before` that the step's clock has passed
+ * (whatever the step did — discharging an obligation late is still late), or a monitor's failure on the step.
+ */
+export function violationOfStep(
+  kernel: Kernel,
+  before: SystemState,
+  state: SystemState,
+  failure?: MonitorFailure,
+): Violation | null {
+  const late = kernel.overdue(before, state.time);
+  if (late === null) {
+    if (failure === undefined) return null;
+    return make(kernel.monitors[failure.monitor] as AnyMonitor, 'safety', state, failure.message);
   }
-  const late = kernel.overdue(state, state.time);
-  if (late === null) return null;
   const m = kernel.monitors[late.monitor] as AnyMonitor;
   return make(m, 'liveness', state, `${late.deadline.what}: owed by ${ms(late.deadline.atUs)}, still not done at ${ms(state.time)}`);
 }

@@ -92,7 +92,7 @@ export function* runSteps(kernel: Kernel, chooser: Chooser, options: RunOptions)
     if (next.kind === 'fault' && next.item.fault !== undefined) {
       faults.push({ t: state.time, step: state.step, fault: next.item.fault });
     }
-    const violation = violationOfStep(kernel, state, next.failure);
+    const violation = violationOfStep(kernel, current, state, next.failure);
     if (violation !== null) return done('violation', violation);
     if (every > 0 && state.step % every === 0) options.onProgress?.(state);
     yield state;

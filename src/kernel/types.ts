@@ -58,6 +58,15 @@ export type FaultPlan =
       readonly at: FaultWindow;
       /** Heal this long after the partition starts; omitted = never heals. */
       readonly healAfterUs?: number;
+    }
+  | {
+      /** Cut one host (the chooser picks it) from every other host at once: a network isolation. */
+      readonly kind: 'isolate';
+      readonly victims: readonly string[];
+      /** Groups the isolation leaves connected (e.g. the clients, when only the cluster network fails). */
+      readonly spare?: readonly string[];
+      readonly at: FaultWindow;
+      readonly healAfterUs?: number;
     };
 
 /** What a fault delivery does when its time comes. */
@@ -65,7 +74,14 @@ export type FaultAction =
   | { readonly kind: 'crash'; readonly group: string; readonly restartAfterUs?: number }
   | { readonly kind: 'restart'; readonly group: string }
   | { readonly kind: 'partition'; readonly groups: readonly [string, string]; readonly healAfterUs?: number }
-  | { readonly kind: 'heal'; readonly groups: readonly [string, string] };
+  | { readonly kind: 'heal'; readonly groups: readonly [string, string] }
+  | {
+      readonly kind: 'isolate';
+      readonly group: string;
+      readonly spare?: readonly string[];
+      readonly healAfterUs?: number;
+    }
+  | { readonly kind: 'reconnect'; readonly group: string; readonly spare?: readonly string[] };
 
 /**
  * Most message faults a run may suffer, summed over every link (undefined: no limit). A budget keeps
