@@ -4,7 +4,14 @@
 import { findMutant } from '../mutants/index.js';
 import { InputError } from '../kernel/errors.js';
 import { isLiveness } from '../kernel/observe.js';
-import { assemble, type CheckConfig, type Params, type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
+import {
+  assemble,
+  type CheckConfig,
+  type Params,
+  type RawParams,
+  resolveParams,
+  type Scenario,
+} from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
 import { type Bound, type ExploreProgress, type ExploreResult, explore } from './explore.js';
 

@@ -139,23 +139,27 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
 
   /** Registers a state; returns false when exploration must stop. */
   const admit = (
+    before: SystemState | null,
     state: SystemState,
     parent: number,
     choices: readonly number[],
     depth: number,
     failure: MonitorFailure | undefined,
   ): boolean => {
+    // Failures and late deadlines belong to the step, not the state: judged before the visited set merges it
+    // with an equal state reached by a blameless step.
+    const violation = before === null ? null : violationOfStep(kernel, before, state, failure);
     const hash = kernel.fingerprint(state, reduce);
-    if (visited.has(hash)) return true;
+    if (violation === null && visited.has(hash)) return true;
     if (visited.size >= options.maxStates) {
       boundsHit.add('states');
       return false;
     }
     const node = nodes.length;
     nodes.push({ parent, choices, depth });
-    visited.set(hash, node);
+    if (!visited.has(hash)) visited.set(hash, node);
     if (depth > maxDepth) maxDepth = depth;
-    if (found(violationOfStep(kernel, state, failure), state, node)) return false;
+    if (found(violation, state, node)) return false;
     for (const r of sometimes) {
       if (r.at === null && r.s.reached(kernel, state)) {
         r.at = state.step;
@@ -168,7 +172,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
 
   let go = true;
   forEachInitial(kernel, (state, choices) => {
-    go = admit(state, -1, choices, 0, undefined);
+    go = admit(null, state, -1, choices, 0, undefined);
     return go;
   });
 
@@ -195,7 +199,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     }
     forEachSuccessor(kernel, state, (result, choices) => {
       transitions++;
-      go = admit(result.state, node, choices, depth + 1, result.failure);
+      go = admit(state, result.state, node, choices, depth + 1, result.failure);
       return go && counterexample === null;
     });
   }
