@@ -24,8 +24,10 @@ export function diskConsistency(plan: HaPlan, workload: WorkloadParams): Monitor
   return {
     name: 'disk-consistency',
     specId: 'M1',
-    description: "A promoted VM's disk holds exactly what the primary's disk held at the capture its memory comes from.",
-    observesText: "the primary's CPU state and disk blocks at each capture; the backup's disk blocks when a VM is restored",
+    description:
+      "A promoted VM's disk holds exactly what the primary's disk held at the capture its memory comes from.",
+    observesText:
+      "the primary's CPU state and disk blocks at each capture; the backup's disk blocks when a VM is restored",
     observes: { deliver: ['mmu.capture', 'disk.capture', 'vcpu.restore', 'checkpoint.acked'] },
     initial: () => {
       const boot = wordsDigest(new Uint32Array(workload.diskBlocks));
@@ -44,7 +46,8 @@ export function diskConsistency(plan: HaPlan, workload: WorkloadParams): Monitor
       const at = byAddress.get(obs.to);
       if (at === undefined) return s;
       const key = String(at.vm);
-      if (at.part === 'restore') return judgeRestore(s, key, asRestore(obs.event).cpu, view.snapshot(plan.disk(plan.backup, at.vm)).context);
+      if (at.part === 'restore')
+        return judgeRestore(s, key, asRestore(obs.event).cpu, view.snapshot(plan.disk(plan.backup, at.vm)).context);
       const epoch = String(asCapture(obs.event).epoch);
       const part: Capture =
         at.part === 'cpu'
@@ -62,11 +65,14 @@ function judgeRestore(s: State, vm: string, cpu: CpuState, diskContext: unknown)
   for (const [e, c] of Object.entries(captures)) {
     if (c.cpu !== undefined && sameCpu(c.cpu, cpu) && (epoch === null || Number(e) > Number(epoch))) epoch = e;
   }
-  if (epoch === null) return fail(`VM ${vm} was restored with a CPU state no capture since the last acknowledged one had`);
+  if (epoch === null)
+    return fail(`VM ${vm} was restored with a CPU state no capture since the last acknowledged one had`);
   const expected = captures[epoch]?.disk;
   const got = wordsDigest((diskContext as { blocks: Uint32Array }).blocks);
   if (got !== expected) {
-    return fail(`VM ${vm} resumes from epoch ${epoch}'s memory, but the backup's disk is not the disk of epoch ${epoch}`);
+    return fail(
+      `VM ${vm} resumes from epoch ${epoch}'s memory, but the backup's disk is not the disk of epoch ${epoch}`,
+    );
   }
   return s;
 }

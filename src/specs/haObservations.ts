@@ -2,7 +2,8 @@
 // The monitors depend on these few fields of the wire protocol only, never on a machine's context.
 
 import type { CpuState, VmId } from '../../dataplane/guest.js';
-import { payload } from './spec.js';
+import type { FaultAction } from '../kernel/types.js';
+import { type DeliverObservation, payload } from './spec.js';
 
 export interface WirePacket {
   readonly vm: VmId;
@@ -27,4 +28,49 @@ export function pruneEpochs<T>(rec: Readonly<Record<string, T>>, keep: (epoch: n
 
 export function sameCpu(a: CpuState, b: CpuState): boolean {
   return a.acc === b.acc && a.rng === b.rng && a.outSeq === b.outSeq && a.slice === b.slice;
+}
+
+/** The network faults in force after `fault`, as short keys: `a|b` for a cut pair, `*host` for an isolated host. */
+export function networkFaults(active: readonly string[], fault: FaultAction): readonly string[] {
+  switch (fault.kind) {
+    case 'partition':
+      return [...active, fault.groups.join('|')];
+    case 'heal':
+      return active.filter((k) => k !== fault.groups.join('|'));
+    case 'isolate':
+      return [...active, `*${fault.group}`];
+    case 'reconnect':
+      return active.filter((k) => k !== `*${fault.group}`);
+    default:
+      return active;
+  }
+}
+
+/**
+ * Which packets a crash of the primary can no longer undo, as output commit defines it: a chunk reaching the
+ * backup, then the backup's ack of its epoch reaching the coordinator, covers every packet its CPU state had made.
+ */
+export interface Coverage {
+  /** outSeq of each VM's chunk per epoch, as delivered to the backup (String(epoch) → String(vm) → seq). */
+  readonly received: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Per VM: the last packet seq covered by a checkpoint whose ack reached the coordinator. */
+  readonly covered: Readonly<Record<string, number>>;
+  readonly ackedEpoch: number;
+}
+
+export const NO_COVERAGE: Coverage = { received: {}, covered: {}, ackedEpoch: 0 };
+
+/** The coverage after a delivery (chunks at the backup, acks at the coordinator; anything else leaves it). */
+export function observeCoverage(c: Coverage, obs: DeliverObservation, replica: string, coordinator: string): Coverage {
+  if (obs.event.type === 'checkpoint.chunk' && obs.to === replica) {
+    const chunk = asChunk(obs.event);
+    if (chunk.epoch <= c.ackedEpoch) return c;
+    const key = String(chunk.epoch);
+    return { ...c, received: { ...c.received, [key]: { ...c.received[key], [String(chunk.vm)]: chunk.cpu.outSeq } } };
+  }
+  if (obs.event.type !== 'checkpoint.acked' || obs.to !== coordinator) return c;
+  const e = asEpoch(obs.event).epoch;
+  const covered = { ...c.covered };
+  for (const [vm, seq] of Object.entries(c.received[String(e)] ?? {})) covered[vm] = Math.max(covered[vm] ?? 0, seq);
+  return { covered, ackedEpoch: Math.max(c.ackedEpoch, e), received: pruneEpochs(c.received, (x) => x > e) };
 }

@@ -27,12 +27,18 @@ export function haSometimes(plan: HaPlan): Readonly<Record<string, Sometimes>> {
       description: "a non-checkpointed VM's packet reached the application unheld",
       reached: (k, s) =>
         plan.vms.some(
-          (vm) => vm >= plan.checkpointedVms.length && (ctx<{ received: Record<string, number> }>(k, s, plan.app).received[String(vm)] ?? 0) > 0,
+          (vm) =>
+            vm >= plan.checkpointedVms.length &&
+            (ctx<{ received: Record<string, number> }>(k, s, plan.app).received[String(vm)] ?? 0) > 0,
         ),
     },
     { name: 'primary-crashed', description: 'the primary host crashed', reached: (k, s) => k.isDown(s, plan.primary) },
     { name: 'backup-crashed', description: 'the backup host crashed', reached: (k, s) => k.isDown(s, plan.backup) },
-    { name: 'witness-crashed', description: 'the witness host crashed', reached: (k, s) => k.isDown(s, plan.witnessHost) },
+    {
+      name: 'witness-crashed',
+      description: 'the witness host crashed',
+      reached: (k, s) => k.isDown(s, plan.witnessHost),
+    },
     {
       name: 'backup-promoted',
       description: 'the backup fenced the primary through the witness and took over',
@@ -40,7 +46,7 @@ export function haSometimes(plan: HaPlan): Readonly<Record<string, Sometimes>> {
     },
     {
       name: 'primary-self-fenced',
-      description: "the primary lost its lease and fenced its own NIC",
+      description: 'the primary lost its lease and fenced its own NIC',
       reached: (k, s) =>
         !k.isDown(s, plan.primary) &&
         (value(k, s, plan.coordinator) as Record<string, unknown>).lease === 'lost' &&
@@ -68,12 +74,14 @@ export function haSometimes(plan: HaPlan): Readonly<Record<string, Sometimes>> {
         k.monitorState<{ restarts: number }>(s, 'protection-liveness').restarts > 0 &&
         value(k, s, plan.replica) === 'backup' &&
         ctx<{ stats: { fullCheckpoints: number }; mode: string }>(k, s, plan.coordinator).stats.fullCheckpoints > 0 &&
-        ctx<{ ackedEpoch: number }>(k, s, plan.replica).ackedEpoch >= ctx<{ reseedEpoch: number }>(k, s, plan.coordinator).reseedEpoch,
+        ctx<{ ackedEpoch: number }>(k, s, plan.replica).ackedEpoch >=
+          ctx<{ reseedEpoch: number }>(k, s, plan.coordinator).reseedEpoch,
     },
     {
       name: 'buffer-full',
       description: "a VM's NIC buffer filled and the VM was throttled",
-      reached: (k, s) => ctx<{ throttled: Record<string, boolean> }>(k, s, plan.nic(plan.primary)).throttled['0'] === true,
+      reached: (k, s) =>
+        ctx<{ throttled: Record<string, boolean> }>(k, s, plan.nic(plan.primary)).throttled['0'] === true,
     },
   ];
   return Object.fromEntries(goals.map((g) => [g.name, g]));

@@ -2,15 +2,11 @@
 // that covers it — unless the witness has made the primary the only host allowed to run (degraded mode).
 
 import type { HaPlan } from '../../actors/ha.js';
-import { asChunk, asEpoch, asWire, pruneEpochs } from './haObservations.js';
+import { asWire, type Coverage, NO_COVERAGE, observeCoverage } from './haObservations.js';
 import { fail, type Monitor } from './spec.js';
 
 interface State {
-  /** outSeq of each VM's chunk per epoch, as delivered to the backup (String(epoch) → String(vm) → seq). */
-  readonly received: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  /** Per VM: the last packet seq covered by a checkpoint whose ack reached the coordinator. */
-  readonly covered: Readonly<Record<string, number>>;
-  readonly ackedEpoch: number;
+  readonly coverage: Coverage;
   /** The witness told the primary that only it may run (degraded mode), and has not yet said otherwise. */
   readonly exclusive: boolean;
 }
@@ -32,27 +28,16 @@ export function outputCommit(plan: HaPlan): Monitor<State> {
       deliver: ['checkpoint.chunk', 'checkpoint.acked'],
       send: ['wire.packet', 'lease.degraded', 'lease.protected'],
     },
-    initial: () => ({ received: {}, covered: {}, ackedEpoch: 0, exclusive: false }),
+    initial: () => ({ coverage: NO_COVERAGE, exclusive: false }),
     on(s, obs) {
-      if (obs.kind === 'deliver' && obs.event.type === 'checkpoint.chunk' && obs.to === plan.replica) {
-        const c = asChunk(obs.event);
-        if (c.epoch <= s.ackedEpoch) return s;
-        const key = String(c.epoch);
-        return { ...s, received: { ...s.received, [key]: { ...s.received[key], [String(c.vm)]: c.cpu.outSeq } } };
-      }
-      if (obs.kind === 'deliver' && obs.event.type === 'checkpoint.acked' && obs.to === plan.coordinator) {
-        const e = asEpoch(obs.event).epoch;
-        const got = s.received[String(e)] ?? {};
-        const covered = { ...s.covered };
-        for (const [vm, seq] of Object.entries(got)) covered[vm] = Math.max(covered[vm] ?? 0, seq);
-        return { ...s, covered, ackedEpoch: Math.max(s.ackedEpoch, e), received: pruneEpochs(s.received, (x) => x > e) };
-      }
+      if (obs.kind === 'deliver')
+        return { ...s, coverage: observeCoverage(s.coverage, obs, plan.replica, plan.coordinator) };
       if (obs.kind !== 'send') return s;
       if (obs.event.type === 'lease.degraded' && obs.from === plan.witness) return { ...s, exclusive: true };
       if (obs.event.type === 'lease.protected' && obs.from === plan.witness) return { ...s, exclusive: false };
       if (obs.event.type !== 'wire.packet' || obs.fromGroup !== plan.primary || s.exclusive) return s;
       const p = asWire(obs.event);
-      const covered = s.covered[String(p.vm)] ?? 0;
+      const covered = s.coverage.covered[String(p.vm)] ?? 0;
       if (checkpointed.has(String(p.vm)) && p.seq > covered) {
         return fail(
           `${obs.from} put VM ${p.vm}'s packet #${p.seq} on the wire, but the acknowledged checkpoints cover it only up to #${covered}`,

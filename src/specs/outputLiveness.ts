@@ -3,7 +3,7 @@
 // waiting for a dead backup — leaves packets undelivered, and the clock running past the bound is the violation.
 
 import type { HaPlan } from '../../actors/ha.js';
-import { asTransmit, asWire } from './haObservations.js';
+import { asTransmit, asWire, type Coverage, NO_COVERAGE, networkFaults, observeCoverage } from './haObservations.js';
 import type { Monitor } from './spec.js';
 
 interface State {
@@ -16,6 +16,8 @@ interface State {
   /** Partitions in force, and hosts down whose absence makes waiting correct (the lease service). */
   readonly cuts: readonly string[];
   readonly suspended: readonly string[];
+  /** What a crash of the primary can no longer undo (output-commit's notion). */
+  readonly coverage: Coverage;
 }
 
 export function outputLiveness(plan: HaPlan, boundUs: number): Monitor<State> {
@@ -25,19 +27,23 @@ export function outputLiveness(plan: HaPlan, boundUs: number): Monitor<State> {
     name: 'output-liveness',
     specId: 'M1',
     description: `Once faults have healed, every packet a live host's VM produced reaches the application within ${boundUs} µs.`,
-    observesText: 'packets handed to the NICs, packets handed to the application, faults',
-    observes: { deliver: ['nic.transmit', 'app.deliver'], faults: true },
-    initial: () => ({ owed: {}, delivered: {}, lastFaultAt: 0, cuts: [], suspended: [] }),
+    observesText:
+      'packets handed to the NICs and to the application, faults, and (for what a crash may lose) chunks at the backup and acks at the coordinator',
+    observes: { deliver: ['nic.transmit', 'app.deliver', 'checkpoint.chunk', 'checkpoint.acked'], faults: true },
+    initial: () => ({ owed: {}, delivered: {}, lastFaultAt: 0, cuts: [], suspended: [], coverage: NO_COVERAGE }),
     on(s, obs, view) {
       if (obs.kind === 'fault') {
         const f = obs.fault;
-        const cuts =
-          f.kind === 'partition' ? [...s.cuts, f.groups.join('|')] : f.kind === 'heal' ? s.cuts.filter((c) => c !== f.groups.join('|')) : s.cuts;
-        // A crashed host's VMs are gone: what they produced and never released will be produced anew elsewhere.
-        const owed = f.kind === 'crash' ? dropHost(s.owed, f.group) : s.owed;
+        const cuts = networkFaults(s.cuts, f);
+        // A crashed host's uncommitted output is gone with it (the backup produces its own); what a commit covered
+        // is still owed: the backup must re-send whatever of it the world may not have.
+        const owed = f.kind === 'crash' ? dropUncommitted(s.owed, f.group, s.coverage.covered) : s.owed;
         return { ...s, owed, cuts, lastFaultAt: obs.t, suspended: suspendWhileDown.filter((g) => view.isDown(g)) };
       }
       if (obs.kind !== 'deliver') return s;
+      if (obs.event.type === 'checkpoint.chunk' || obs.event.type === 'checkpoint.acked') {
+        return { ...s, coverage: observeCoverage(s.coverage, obs, plan.replica, plan.coordinator) };
+      }
       if (obs.event.type === 'app.deliver' && obs.to === plan.app) {
         const p = asWire(obs.event);
         const vm = String(p.vm);
@@ -69,9 +75,13 @@ export function outputLiveness(plan: HaPlan, boundUs: number): Monitor<State> {
   };
 }
 
-function dropHost(owed: State['owed'], host: string): State['owed'] {
+function dropUncommitted(owed: State['owed'], host: string, covered: Coverage['covered']): State['owed'] {
   const out: Record<string, readonly (readonly [number, number])[]> = {};
-  for (const [k, v] of Object.entries(owed)) if (!k.startsWith(`${host}|`)) out[k] = v;
+  for (const [k, v] of Object.entries(owed)) {
+    const [h, vm] = k.split('|') as [string, string];
+    const kept = h === host ? v.filter((x) => x[0] <= (covered[vm] ?? 0)) : v;
+    if (kept.length > 0) out[k] = kept;
+  }
   return out;
 }
 

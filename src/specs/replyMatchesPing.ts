@@ -22,16 +22,15 @@ export function replyMatchesPing(pinger: string, maxRetries: number): Monitor<St
   return {
     name: 'reply-matches-ping',
     specId: 'kernel',
-    description: 'The pinger moves on to its next ping only after the current one was echoed or given up.',
-    observesText: 'pings the pinger sends; echoes and timeouts delivered to it',
+    description: 'The pinger moves on to its next ping, or stops, only after the current one was echoed or given up.',
+    observesText: 'pings the pinger sends; echoes and timeouts delivered to it; whether it has stopped',
     observes: { send: ['ping.echo'], deliver: ['ping.echoed', 'ping.timedOut'] },
     initial: () => ({ current: 0, sends: 0, answered: false, timeoutsSinceSend: 0 }),
-    on(s, obs) {
+    on(s, obs, view) {
       if (obs.kind === 'send' && obs.from === pinger) {
         const seq = payload<{ seq: number }>(obs.event).seq;
         if (seq === s.current) return { ...s, sends: s.sends + 1, timeoutsSinceSend: 0 };
-        const gaveUp = s.sends === maxRetries + 1 && s.timeoutsSinceSend > 0;
-        if (s.current > 0 && !s.answered && !gaveUp) {
+        if (s.current > 0 && !s.answered && !gaveUp(s, maxRetries)) {
           return fail(
             `${pinger} moved on to ping #${seq} but ping #${s.current} was neither echoed nor given up (${s.sends} send(s))`,
           );
@@ -39,8 +38,21 @@ export function replyMatchesPing(pinger: string, maxRetries: number): Monitor<St
         return { current: seq, sends: 1, answered: false, timeoutsSinceSend: 0 };
       }
       if (obs.kind !== 'deliver' || obs.to !== pinger) return s;
-      if (obs.event.type === 'ping.timedOut') return { ...s, timeoutsSinceSend: s.timeoutsSinceSend + 1 };
-      return payload<{ seq: number }>(obs.event).seq === s.current ? { ...s, answered: true } : s;
+      const next =
+        obs.event.type === 'ping.timedOut'
+          ? { ...s, timeoutsSinceSend: s.timeoutsSinceSend + 1 }
+          : payload<{ seq: number }>(obs.event).seq === s.current
+            ? { ...s, answered: true }
+            : s;
+      // Stopping is moving on too: a pinger that finishes must have finished its last ping.
+      if (view.snapshot(pinger).status === 'done' && !next.answered && !gaveUp(next, maxRetries)) {
+        return fail(`${pinger} finished with ping #${next.current} neither echoed nor given up`);
+      }
+      return next;
     },
   };
+}
+
+function gaveUp(s: State, maxRetries: number): boolean {
+  return s.sends === maxRetries + 1 && s.timeoutsSinceSend > 0;
 }

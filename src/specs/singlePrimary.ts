@@ -15,12 +15,14 @@ export function singlePrimary(): Monitor<Readonly<Record<string, VmOwner>>> {
   return {
     name: 'single-primary',
     specId: 'M1',
-    description: "Never two hosts releasing the same VM's output: a host that was taken over never puts it on the wire again.",
+    description:
+      "Never two hosts releasing the same VM's output: a host that was taken over never puts it on the wire again.",
     observesText: 'packets the NICs put on the wire, and which host each came from',
     observes: { send: ['wire.packet'] },
     initial: () => ({}),
     on(s, obs) {
-      if (obs.kind !== 'send') return s;
+      // A packet a cut or lossy link swallowed never reached anyone: it releases nothing.
+      if (obs.kind !== 'send' || obs.fate === 'dropped' || obs.fate === 'partitioned') return s;
       const vm = String(asWire(obs.event).vm);
       const host = obs.fromGroup;
       const cur = s[vm];

@@ -4,6 +4,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { SystemState } from '../kernel/types.js';
 
+export type { Violation } from '../kernel/judge.js';
 export type {
   AnyMonitor,
   Deadline,
@@ -15,7 +16,6 @@ export type {
   SendObservation,
 } from '../kernel/observe.js';
 export { Fail, fail, isLiveness, payload } from '../kernel/observe.js';
-export type { Violation } from '../kernel/judge.js';
 
 /** Every spec is a monitor; the name stays for readers who know P's and TLA+'s word for it. */
 export type Spec = import('../kernel/observe.js').AnyMonitor;
