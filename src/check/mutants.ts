@@ -1,6 +1,7 @@
 // The mutation score as a product feature: check every registered mutant on its scenario's check configuration
 // and report which spec killed it, with the counterexample's length and the time it took; a survivor fails the run.
 
+import { Worker } from 'node:worker_threads';
 import { type Mutant, mutants } from '../mutants/index.js';
 import { findScenario } from '../scenarios/index.js';
 import { runCheck } from './check.js';
@@ -61,6 +62,7 @@ export function checkMutant(m: Mutant, now: () => number, maxTimeMs?: number): M
   };
 }
 
+/** In this thread, one after another. */
 export function runMutants(req: MutantsRequest): MutantResult[] {
   const selected = selectMutants(req.scenario);
   return selected.map((m, i) => {
@@ -68,4 +70,41 @@ export function runMutants(req: MutantsRequest): MutantResult[] {
     req.onResult?.(r, i, selected.length);
     return r;
   });
+}
+
+/**
+ * On worker threads: mutants are dealt round-robin, each worker checks its share in order, and the results come
+ * back in registry order whatever the worker count (each check is deterministic; only the seconds differ).
+ */
+export async function runMutantsParallel(req: MutantsRequest & { readonly workers: number }): Promise<MutantResult[]> {
+  const selected = selectMutants(req.scenario);
+  if (req.workers <= 1 || selected.length <= 1) return runMutants(req);
+  const results = new Map<string, MutantResult>();
+  let done = 0;
+  const shares = Array.from({ length: Math.min(req.workers, selected.length) }, (_, w) =>
+    selected.filter((_m, i) => i % req.workers === w).map((m) => m.name),
+  );
+  await Promise.all(
+    shares.map(
+      (names) =>
+        new Promise<void>((resolve, reject) => {
+          const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
+            workerData: {
+              entry: 'mutants',
+              names,
+              ...(req.maxTimeMs !== undefined ? { maxTimeMs: req.maxTimeMs } : {}),
+            },
+          });
+          worker.on('message', (msg: { name: string; result: MutantResult }) => {
+            results.set(msg.name, msg.result);
+            req.onResult?.(msg.result, done++, selected.length);
+          });
+          worker.once('error', reject);
+          worker.once('exit', (code) =>
+            code === 0 ? resolve() : reject(new Error(`mutant worker exited with code ${code}`)),
+          );
+        }),
+    ),
+  );
+  return selected.map((m) => results.get(m.name) as MutantResult);
 }

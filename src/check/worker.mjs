@@ -1,6 +1,7 @@
 // Worker-thread bootstrap: registers tsx in this thread (loader hooks do not follow execArgv into workers on
-// Node 20), then runs the TypeScript worker body. Kept as plain JS because it must load before tsx does.
+// Node 20), then runs the TypeScript worker body named in workerData.entry (default: randomized search).
+import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./walkWorker.ts');
+await import(workerData?.entry === 'mutants' ? './mutantWorker.ts' : './walkWorker.ts');

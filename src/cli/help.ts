@@ -15,6 +15,7 @@ Commands:
   run <scenario>           run a scenario under a seed; prints a summary and every spec's verdict
   replay <trace>           re-execute a saved trace from its recorded choices; byte-identical or not
   check <scenario>         explore every interleaving and fault point (or random/swarm walks); counterexamples
+  mutants [scenario]       check every planted bug and print the kill table; exit 1 if one survives
   export <machine|all>     write statecharts as Mermaid, JSON or Graphviz DOT
   gen-tests <machine|all>  generate model-based test vectors and vitest files from the charts, with coverage
   inspect [trace]          open a trace in the offline inspector (web page on 127.0.0.1)
@@ -22,6 +23,17 @@ Commands:
 
 Every command takes --help; those that print data take --json. Exit codes: 0 success, 1 a spec
 was violated, a check found a counterexample or a replay diverged (or a run hit a limit), 2 bad input.`,
+  mutants: `Usage: statevisor mutants [scenario] [--workers N] [--max-time S] [--json]
+
+Checks every registered mutant (a planted, plausible bug; 'statevisor list' shows them) with a BFS of the check
+configuration it is registered for, and prints the kill table: the mutant, the machine it is in, the spec
+that caught it, the counterexample's length in steps, the states explored and the seconds it took. A mutant
+no spec catches survives, and the command exits 1: the specs, or the check configurations, are too weak.
+
+Options:
+  --workers N        worker threads (default: one per core)
+  --max-time S       bound on each mutant's exploration in seconds (a bound hit counts as survived)
+  --json             the table as JSON`,
   list: `Usage: statevisor list [--json]
 
 Lists the scenarios with their parameters, defaults and allowed ranges.`,

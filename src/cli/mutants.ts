@@ -1,0 +1,72 @@
+// `statevisor mutants [scenario]`: the mutation score — every registered mutant checked on its scenario's check
+// configuration, a kill table (mutant, caught by which spec, counterexample length, seconds); exit 1 if any survives.
+
+import { availableParallelism } from 'node:os';
+import { type MutantResult, runMutantsParallel } from '../check/mutants.js';
+import { InputError } from '../kernel/errors.js';
+import { type FlagValues, intFlag, parse, str } from './args.js';
+import { help } from './help.js';
+import { EXIT_FAIL, EXIT_OK, type Io } from './io.js';
+
+const FLAGS = {
+  workers: { type: 'string' },
+  'max-time': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export async function cmdMutants(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('mutants', args, FLAGS);
+  if (values.help) return help('mutants', io);
+  if (positionals.length > 1)
+    throw new (await import('../kernel/errors.js')).InputError(`mutants: unexpected argument '${positionals[1]}'`);
+  const scenario = positionals[0];
+  const { workers, maxTimeS, json } = options(values);
+  const started = performance.now();
+  const results = await runMutantsParallel({
+    ...(scenario !== undefined ? { scenario } : {}),
+    workers,
+    now: () => performance.now(),
+    ...(maxTimeS !== undefined ? { maxTimeMs: maxTimeS * 1000 } : {}),
+    onResult: (r, i, n) => {
+      if (!json && io.progress) process.stderr.write(`\r  ${i + 1}/${n} mutants checked (${r.mutant})\x1b[K`);
+    },
+  });
+  if (!json && io.progress) process.stderr.write('\r\x1b[K');
+  const survivors = results.filter((r) => r.caughtBy === null);
+  const seconds = (performance.now() - started) / 1000;
+  if (json)
+    io.out(
+      JSON.stringify({ killed: results.length - survivors.length, total: results.length, seconds, results }, null, 2),
+    );
+  else printTable(results, seconds, workers, io);
+  if (survivors.length > 0) {
+    io.err(`statevisor: ${survivors.length} mutant(s) survived: ${survivors.map((r) => r.mutant).join(', ')}`);
+    return EXIT_FAIL;
+  }
+  return EXIT_OK;
+}
+
+function options(values: FlagValues) {
+  return {
+    workers: intFlag('--workers', str(values, 'workers'), 1, 64) ?? Math.max(1, availableParallelism()),
+    maxTimeS: intFlag('--max-time', str(values, 'max-time'), 1, 31_536_000),
+    json: values.json === true,
+  };
+}
+
+function printTable(results: readonly MutantResult[], seconds: number, workers: number, io: Io): void {
+  const killed = results.filter((r) => r.caughtBy !== null).length;
+  io.out(
+    `statevisor mutants: ${killed} of ${results.length} killed in ${seconds.toFixed(1)} s on ${workers} worker(s)`,
+  );
+  io.out(
+    `  ${'mutant'.padEnd(26)}${'machine'.padEnd(23)}${'caught by'.padEnd(21)}${'steps'.padStart(6)}${'states'.padStart(9)}${'s'.padStart(7)}  where`,
+  );
+  for (const r of results) {
+    const caught = r.caughtBy ?? `SURVIVED (${r.verdict})`;
+    const mark = r.caughtBy !== null && r.caughtBy !== r.expectedSpec ? ` (expected ${r.expectedSpec})` : '';
+    io.out(
+      `  ${r.mutant.padEnd(26)}${r.machine.padEnd(23)}${(caught + mark).padEnd(21)}${String(r.steps ?? '-').padStart(6)}${String(r.states).padStart(9)}${r.seconds.toFixed(1).padStart(7)}  ${r.scenario}${r.config !== null ? ` --config ${r.config}` : ''}`,
+    );
+  }
+}
