@@ -24,6 +24,7 @@ import type { SystemState } from '../src/kernel/types.js';
 import { benchCheck } from './check.js';
 import { benchHa, benchPriority } from './ha.js';
 import { benchInspector } from './inspector.js';
+import { benchSweep } from './sweep.js';
 
 /** Untimed rounds before the recorded ones, so the JIT has settled and one-time allocations are done. */
 const WARMUP = 2;
@@ -422,6 +423,7 @@ async function main(): Promise<void> {
     hash: benchHash,
     ha: () => benchHa(progress),
     priority: () => benchPriority(progress),
+    sweep: () => benchSweep(progress),
     check: () => benchCheck(progress),
     inspector: () => benchInspector(progress),
   };
