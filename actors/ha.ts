@@ -3,7 +3,7 @@
 
 import type { AnyEventObject, AnyStateMachine } from 'xstate';
 import { appMachine } from '../machines/appMachine.js';
-import { chunkBytes, checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
+import { checkpointCoordinatorMachine, chunkBytes } from '../machines/checkpointCoordinatorMachine.js';
 import { diskMachine } from '../machines/diskMachine.js';
 import type { CheckpointChunk, VmId, WorkloadParams } from '../machines/haEvents.js';
 import { hypervisorMachine } from '../machines/hypervisorMachine.js';
@@ -192,7 +192,13 @@ function registerHost(
       },
     });
     kernel.register(plan.mmu(host, vm), pick(mmuMachine), {
-      input: { vm, coordinator: plan.coordinator, pageCount: config.workload.pageCount, pageCopyUs: config.pageCopyUs, standby },
+      input: {
+        vm,
+        coordinator: plan.coordinator,
+        pageCount: config.workload.pageCount,
+        pageCopyUs: config.pageCopyUs,
+        standby,
+      },
     });
     kernel.register(plan.disk(host, vm), pick(diskMachine), {
       input: { vm, coordinator: checkpointing ? plan.coordinator : null, blockCount: config.workload.diskBlocks },
@@ -211,6 +217,7 @@ function registerCoordinator(kernel: Kernel, c: HaConfig, plan: HaPlan, pick: (m
       holder: plan.primary,
       vms: plan.checkpointedVms,
       epochUs: c.epochUs,
+      linkBytesPerUs: c.link.bytesPerUs ?? 0,
       maxOutstanding: c.maxOutstanding,
       ackTimeoutUs: c.ackTimeoutUs,
       maxRetransmits: c.maxRetransmits,

@@ -55,11 +55,14 @@ export function benchSweep(progress: (line: string) => void) {
         latencyUs: { p50: m.addedLatencyUs.checkpointed.p50Us, p99 },
         p99OverEpochPlusRtt: p99 === null ? null : Math.round((p99 / (epochMs * 1000 + rtt)) * 100) / 100,
       });
-      progress(`sweep epoch ${epochMs} ms, ${d.name}: stun p50 ${m.stunUs.p50Us} µs, ${rows.at(-1)?.kibPerCheckpoint} KiB/ckpt`);
+      progress(
+        `sweep epoch ${epochMs} ms, ${d.name}: stun p50 ${m.stunUs.p50Us} µs, ${rows.at(-1)?.kibPerCheckpoint} KiB/ckpt`,
+      );
     }
   }
   return {
-    scenario: 'ha-steady, 1 VM of 1024 pages (64 hot), 2 checkpoints in flight, 1 Gbit/s link (100–400 µs), 2 GB/s copy',
+    scenario:
+      'ha-steady, 1 VM of 1024 pages (64 hot), 2 checkpoints in flight, 1 Gbit/s link (100–400 µs), 2 GB/s copy',
     meaning:
       'per epoch length and dirty rate: stun (stun to capture of every VM, copy included), bytes per checkpoint, the epoch period achieved, added output latency p50/p99 (virtual µs)',
     rows,

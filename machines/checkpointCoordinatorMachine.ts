@@ -7,6 +7,7 @@ import type {
   CoordinatorEvent,
   HypervisorEvent,
   NicEvent,
+  Packet,
   ReplicaEvent,
   Send,
   VmId,
@@ -25,6 +26,12 @@ export interface CheckpointCoordinatorInput {
   /** The checkpointing VMs; chunks are sent in this order. */
   readonly vms: readonly VmId[];
   readonly epochUs: number;
+  /**
+   * The link's bandwidth in bytes per µs (0: unlimited). An ack cannot come before every byte in flight has
+   * crossed the link, so the ack timeout counts that transfer time on top of ackTimeoutUs: a big checkpoint on a
+   * busy link is slow, not lost, and resending it would only make the link busier.
+   */
+  readonly linkBytesPerUs: number;
   /** Checkpoints shipped and not yet acknowledged at once (1 = stop-and-wait; Remus pipelines). */
   readonly maxOutstanding: number;
   readonly ackTimeoutUs: number;
@@ -73,6 +80,8 @@ export interface CheckpointCoordinatorContext extends CheckpointCoordinatorInput
   /** The epoch executing now, which is the next one to be captured (epoch 1 is the first interval). */
   readonly epoch: number;
   readonly captureFull: boolean;
+  /** An epoch tick came while a capture was still copying: the next stun is due as soon as it ends. */
+  readonly tickPending: boolean;
   /** Captures of the epoch being captured, keyed String(vm). */
   readonly captures: Readonly<Record<string, VmCapture>>;
   /** Oldest first; at most maxOutstanding. */
@@ -82,6 +91,11 @@ export interface CheckpointCoordinatorContext extends CheckpointCoordinatorInput
   readonly slowRetries: number;
   /** The next capture must be full: the backup restarted or went stale. */
   readonly needFull: boolean;
+  /**
+   * Per VM, the outputs of checkpoints abandoned on the way (their backup restarted or went stale): the next full
+   * checkpoint carries them, so a backup resuming from it can still re-send whatever of them the world may lack.
+   */
+  readonly abandonedOutputs: Readonly<Record<string, readonly Packet[]>>;
   readonly mode: ProtectionMode;
   /** The epoch of the full checkpoint that re-seeds the backup (0: none shipped yet). */
   readonly reseedEpoch: number;
@@ -124,11 +138,21 @@ function renewDelayUs(leaseUs: number): number {
   return Math.max(1, Math.floor(leaseUs / 4));
 }
 
+/** Virtual µs the link needs to carry every checkpoint in flight once (0 on an unlimited link). */
+function transferUs(ctx: CheckpointCoordinatorContext): number {
+  if (ctx.linkBytesPerUs <= 0) return 0;
+  let bytes = 0;
+  for (const cp of ctx.inFlight) for (const c of cp.chunks) bytes += chunkBytes(c);
+  return Math.ceil(bytes / ctx.linkBytesPerUs);
+}
+
 function chunksOf(ctx: CheckpointCoordinatorContext): CheckpointChunk[] {
   return ctx.vms.map((vm) => {
     const c = ctx.captures[String(vm)] as Required<VmCapture>;
     const { mem, disk } = c;
-    return { vm, epoch: ctx.epoch, full: ctx.captureFull, cpu: mem.cpu, pages: mem.pages, disk: disk.writes, outputs: mem.outputs };
+    const carried = ctx.captureFull ? (ctx.abandonedOutputs[String(vm)] ?? []) : [];
+    const outputs = carried.length > 0 ? [...carried, ...mem.outputs] : mem.outputs;
+    return { vm, epoch: ctx.epoch, full: ctx.captureFull, cpu: mem.cpu, pages: mem.pages, disk: disk.writes, outputs };
   });
 }
 
@@ -146,6 +170,8 @@ export const checkpointCoordinatorMachine = setup({
     armEpochTimer: raise({ type: 'checkpoint.tick' }, { id: EPOCH_TIMER_ID, delay: ({ context }) => context.epochUs }),
     cancelEpochTimer: cancel(EPOCH_TIMER_ID),
     beginCapture: assign(({ context }) => ({ captures: {}, captureFull: context.needFull, needFull: false })),
+    markTick: assign({ tickPending: true }),
+    clearTick: assign({ tickPending: false }),
     stunVms: emit(({ context }) =>
       send(context.hypervisor, { type: 'hypervisor.stun' as const, epoch: context.epoch, full: context.captureFull }),
     ),
@@ -157,14 +183,22 @@ export const checkpointCoordinatorMachine = setup({
         return { ...context.captures, [key]: { ...context.captures[key], ...part } };
       },
     }),
-    resumeVms: emit(({ context }) => send(context.hypervisor, { type: 'hypervisor.resume' as const, epoch: context.epoch })),
+    resumeVms: emit(({ context }) =>
+      send(context.hypervisor, { type: 'hypervisor.resume' as const, epoch: context.epoch }),
+    ),
     recordInFlight: assign(({ context }) => ({
       inFlight: [
         ...context.inFlight,
-        { epoch: context.epoch, full: context.captureFull, chunks: chunksOf(context), watermark: context.releasedThrough },
+        {
+          epoch: context.epoch,
+          full: context.captureFull,
+          chunks: chunksOf(context),
+          watermark: context.releasedThrough,
+        },
       ],
       captures: {},
       reseedEpoch: context.captureFull ? context.epoch : context.reseedEpoch,
+      abandonedOutputs: context.captureFull ? {} : context.abandonedOutputs,
     })),
     shipLatest: enqueueActions(({ context, enqueue }) => {
       const cp = context.inFlight[context.inFlight.length - 1];
@@ -187,11 +221,17 @@ export const checkpointCoordinatorMachine = setup({
     // --- shipping
     armAckTimer: enqueueActions(({ context, enqueue }) => {
       enqueue.cancel(ACK_TIMER_ID);
-      enqueue.raise({ type: 'checkpoint.ackTimedOut' }, { id: ACK_TIMER_ID, delay: context.ackTimeoutUs });
+      enqueue.raise(
+        { type: 'checkpoint.ackTimedOut' },
+        { id: ACK_TIMER_ID, delay: context.ackTimeoutUs + transferUs(context) },
+      );
     }),
     armRetryTimer: enqueueActions(({ context, enqueue }) => {
       enqueue.cancel(ACK_TIMER_ID);
-      enqueue.raise({ type: 'checkpoint.ackTimedOut' }, { id: ACK_TIMER_ID, delay: context.retryUs });
+      enqueue.raise(
+        { type: 'checkpoint.ackTimedOut' },
+        { id: ACK_TIMER_ID, delay: context.retryUs + transferUs(context) },
+      );
     }),
     cancelAckTimer: cancel(ACK_TIMER_ID),
     countRetransmit: assign({
@@ -212,18 +252,27 @@ export const checkpointCoordinatorMachine = setup({
       });
     }),
     // Checkpoints the backup will never take (it restarted, or went stale): their output waits for the full one.
-    abandonInFlight: assign({ inFlight: [], retransmits: 0, slowRetries: 0, needFull: true }),
+    abandonInFlight: assign(({ context }) => {
+      const kept: Record<string, Packet[]> = {};
+      for (const [vm, packets] of Object.entries(context.abandonedOutputs)) kept[vm] = [...packets];
+      for (const cp of context.inFlight) for (const c of cp.chunks) (kept[String(c.vm)] ??= []).push(...c.outputs);
+      return { inFlight: [], retransmits: 0, slowRetries: 0, needFull: true, abandonedOutputs: kept };
+    }),
     raiseAbandon: raise({ type: 'coordinator.abandon' }),
 
     // --- protection
     setMode: assign({
       mode: (_, params: { mode: ProtectionMode }) => params.mode,
     }),
-    countDegradation: assign({ stats: ({ context }) => ({ ...context.stats, degradations: context.stats.degradations + 1 }) }),
+    countDegradation: assign({
+      stats: ({ context }) => ({ ...context.stats, degradations: context.stats.degradations + 1 }),
+    }),
     askWitness: enqueueActions(({ context, enqueue }, params: { type: 'lease.degrade' | 'lease.protect' }) => {
       const requestId = context.protectionRequestId + 1;
       enqueue.assign({ protectionRequestId: requestId });
-      enqueue.emit(send(context.witness, { type: params.type, holder: context.holder, replyTo: context.self, requestId }));
+      enqueue.emit(
+        send(context.witness, { type: params.type, holder: context.holder, replyTo: context.self, requestId }),
+      );
     }),
     unprotectNic: emit(({ context }) => send(context.nic, { type: 'nic.unprotect' as const })),
     protectNic: emit(({ context }) => send(context.nic, { type: 'nic.protect' as const, after: context.epoch })),
@@ -252,7 +301,10 @@ export const checkpointCoordinatorMachine = setup({
     holdGrant: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'lease.granted');
       for (const id of context.leaseLive) if (id < event.requestId) enqueue.cancel(leaseTermTimerId(id));
-      enqueue.assign({ leaseHeldId: event.requestId, leaseLive: context.leaseLive.filter((id) => id >= event.requestId) });
+      enqueue.assign({
+        leaseHeldId: event.requestId,
+        leaseLive: context.leaseLive.filter((id) => id >= event.requestId),
+      });
     }),
     forgetTerm: assign({
       leaseLive: ({ context, event }) => {
@@ -265,7 +317,10 @@ export const checkpointCoordinatorMachine = setup({
     unfenceNic: emit(({ context }) => send(context.nic, { type: 'nic.unfence' as const })),
 
     // --- heartbeat
-    armHeartbeat: raise({ type: 'heartbeat.due' }, { id: HEARTBEAT_TIMER_ID, delay: ({ context }) => context.heartbeatUs }),
+    armHeartbeat: raise(
+      { type: 'heartbeat.due' },
+      { id: HEARTBEAT_TIMER_ID, delay: ({ context }) => context.heartbeatUs },
+    ),
     sendHeartbeat: emit(({ context }) => send(context.replica, { type: 'heartbeat.beat' as const })),
 
     // --- root
@@ -281,6 +336,7 @@ export const checkpointCoordinatorMachine = setup({
   guards: {
     hasCheckpointingVms: ({ context }) => context.vms.length > 0,
     hasSlot: ({ context }) => context.inFlight.length < context.maxOutstanding,
+    isTickPending: ({ context }) => context.tickPending,
     isUnprotected: ({ context }) => context.mode === 'unprotected',
     isReseedDue: ({ context }) => context.mode === 'reseeding' && context.needFull,
     isCaptureOfCurrentEpoch: ({ context, event }) =>
@@ -304,7 +360,7 @@ export const checkpointCoordinatorMachine = setup({
     isNewerGrant: ({ context, event }) => event.type === 'lease.granted' && event.requestId > context.leaseHeldId,
     isHeldTermOver: ({ context, event }) => event.type === 'lease.expired' && event.requestId === context.leaseHeldId,
     isReplyToLast: ({ context, event }) =>
-      (event.type === 'lease.degraded' || event.type === 'lease.protected' || event.type === 'lease.denied') &&
+      (event.type === 'lease.degraded' || event.type === 'lease.protected' || event.type === 'lease.refused') &&
       event.requestId === context.protectionRequestId,
   },
 }).createMachine({
@@ -313,12 +369,14 @@ export const checkpointCoordinatorMachine = setup({
     ...input,
     epoch: 1,
     captureFull: false,
+    tickPending: false,
     captures: {},
     inFlight: [],
     committedEpoch: 0,
     retransmits: 0,
     slowRetries: 0,
     needFull: false,
+    abandonedOutputs: {},
     mode: 'protected',
     reseedEpoch: 0,
     releasedThrough: {},
@@ -342,7 +400,11 @@ export const checkpointCoordinatorMachine = setup({
         // No VM is checkpointed: there is nothing to capture, only the lease and the heartbeats run.
         idle: {},
         running: {
-          always: { guard: 'isUnprotected', target: 'paused' },
+          always: [
+            { guard: 'isUnprotected', target: 'paused' },
+            { guard: and(['isTickPending', 'hasSlot']), target: 'stunning', actions: 'clearTick' },
+            { guard: 'isTickPending', target: 'waitingSlot', actions: 'clearTick' },
+          ],
           on: { 'checkpoint.tick': [{ guard: 'hasSlot', target: 'stunning' }, { target: 'waitingSlot' }] },
         },
         // The epoch is due but maxOutstanding checkpoints are unacknowledged: the next stun waits for an ack.
@@ -355,6 +417,8 @@ export const checkpointCoordinatorMachine = setup({
         stunning: {
           entry: ['armEpochTimer', 'beginCapture', 'stunVms'],
           on: {
+            // The capture is taking longer than an epoch (a big dirty set to copy): the next one starts right after it.
+            'checkpoint.tick': { actions: 'markTick' },
             // A capture of another epoch is a late or duplicated message from a checkpoint already shipped.
             'checkpoint.captured': { guard: 'isCaptureOfCurrentEpoch', actions: 'storeCapture' },
             'checkpoint.diskCaptured': { guard: 'isCaptureOfCurrentEpoch', actions: 'storeCapture' },
@@ -362,11 +426,24 @@ export const checkpointCoordinatorMachine = setup({
           // The VMs resume before the checkpoint is shipped: the stun lasts only as long as the capture.
           always: [
             // Went unprotected during the capture: no backup will take it, so it is dropped.
-            { guard: and(['hasAllCaptures', 'isUnprotected']), target: 'running', actions: 'resumeVms' },
+            // Went unprotected during the capture: no backup will take it, so it is dropped — but the VMs move on
+            // to the next epoch, and so must the coordinator, or its next stun names an epoch they have left.
+            {
+              guard: and(['hasAllCaptures', 'isUnprotected']),
+              target: 'running',
+              actions: ['resumeVms', 'advanceEpoch'],
+            },
             {
               guard: 'hasAllCaptures',
               target: 'running',
-              actions: ['resumeVms', 'countCheckpoint', 'recordInFlight', 'shipLatest', 'advanceEpoch', 'announceShipped'],
+              actions: [
+                'resumeVms',
+                'countCheckpoint',
+                'recordInFlight',
+                'shipLatest',
+                'advanceEpoch',
+                'announceShipped',
+              ],
             },
           ],
         },
@@ -388,11 +465,20 @@ export const checkpointCoordinatorMachine = setup({
           entry: 'armAckTimer',
           on: {
             'checkpoint.acked': [
-              { guard: and(['isAckOfInFlight', 'isLastInFlight']), target: 'idle', actions: ['cancelAckTimer', 'commitCheckpoint'] },
+              {
+                guard: and(['isAckOfInFlight', 'isLastInFlight']),
+                target: 'idle',
+                actions: ['cancelAckTimer', 'commitCheckpoint'],
+              },
               { guard: 'isAckOfInFlight', target: 'awaiting', reenter: true, actions: 'commitCheckpoint' },
             ],
             'checkpoint.ackTimedOut': [
-              { guard: 'hasRetransmitsLeft', target: 'awaiting', reenter: true, actions: ['countRetransmit', 'shipAll'] },
+              {
+                guard: 'hasRetransmitsLeft',
+                target: 'awaiting',
+                reenter: true,
+                actions: ['countRetransmit', 'shipAll'],
+              },
               { target: 'unreachable', actions: 'shipAll' },
             ],
           },
@@ -403,11 +489,20 @@ export const checkpointCoordinatorMachine = setup({
           entry: 'armRetryTimer',
           on: {
             'checkpoint.acked': [
-              { guard: and(['isAckOfInFlight', 'isLastInFlight']), target: 'idle', actions: ['cancelAckTimer', 'commitCheckpoint'] },
+              {
+                guard: and(['isAckOfInFlight', 'isLastInFlight']),
+                target: 'idle',
+                actions: ['cancelAckTimer', 'commitCheckpoint'],
+              },
               { guard: 'isAckOfInFlight', target: 'awaiting', actions: 'commitCheckpoint' },
             ],
             'checkpoint.ackTimedOut': [
-              { guard: 'isDegradeDue', target: 'unreachable', reenter: true, actions: ['countSlowRetry', 'shipAll', 'raiseDegrade'] },
+              {
+                guard: 'isDegradeDue',
+                target: 'unreachable',
+                reenter: true,
+                actions: ['countSlowRetry', 'shipAll', 'raiseDegrade'],
+              },
               { target: 'unreachable', reenter: true, actions: ['countSlowRetry', 'shipAll'] },
             ],
           },
@@ -430,7 +525,7 @@ export const checkpointCoordinatorMachine = setup({
           exit: 'cancelProbe',
           on: {
             'lease.degraded': { guard: 'isReplyToLast', target: 'unprotected' },
-            'lease.denied': { guard: 'isReplyToLast', target: 'protected' },
+            'lease.refused': { guard: 'isReplyToLast', target: 'protected' },
             'protection.probeDue': { target: 'degrading', reenter: true },
           },
         },
@@ -486,6 +581,7 @@ export const checkpointCoordinatorMachine = setup({
             'lease.renewDue': { target: 'acquiring', reenter: true },
             'lease.granted': { guard: 'isOwnGrant', target: 'held', actions: ['holdGrant', 'unfenceNic'] },
             'lease.denied': { target: 'lost' },
+            'lease.refused': { target: 'lost' },
           },
         },
         held: {
@@ -494,7 +590,12 @@ export const checkpointCoordinatorMachine = setup({
             'lease.granted': { guard: and(['isOwnGrant', 'isNewerGrant']), actions: 'holdGrant' },
             'lease.renewDue': { actions: ['requestLease', 'armLeaseRenew'] },
             'lease.denied': { target: 'lost' },
-            'lease.expired': [{ guard: 'isHeldTermOver', target: 'lost', actions: 'forgetTerm' }, { actions: 'forgetTerm' }],
+            // The witness refused a degrade or protect: it no longer counts this host as the holder.
+            'lease.refused': { target: 'lost' },
+            'lease.expired': [
+              { guard: 'isHeldTermOver', target: 'lost', actions: 'forgetTerm' },
+              { actions: 'forgetTerm' },
+            ],
           },
         },
         // Fenced: the NIC puts nothing on the wire, so a promoted backup can never be contradicted by this host.
@@ -565,8 +666,10 @@ export const checkpointCoordinatorSampleEvents: readonly CoordinatorEvent[] = [
   { type: 'protection.probeDue' },
   { type: 'lease.granted', holder: 'hostA', requestId: 1 },
   { type: 'lease.denied', holder: 'hostA', requestId: 2 },
-  { type: 'lease.degraded', holder: 'hostA', requestId: 3 },
-  { type: 'lease.protected', holder: 'hostA', requestId: 4 },
+  // Degrade and protect requests are numbered from 1 on their own counter: these answer the first two.
+  { type: 'lease.degraded', holder: 'hostA', requestId: 1 },
+  { type: 'lease.refused', holder: 'hostA', requestId: 1 },
+  { type: 'lease.protected', holder: 'hostA', requestId: 2 },
   { type: 'lease.renewDue' },
   { type: 'lease.expired', requestId: 1 },
   { type: 'heartbeat.due' },

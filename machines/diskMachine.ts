@@ -78,10 +78,7 @@ export const diskMachine = setup({
   states: {
     serving: {
       on: {
-        'disk.write': [
-          { guard: 'isCheckpointed', actions: ['writeBlocks', 'logWrites'] },
-          { actions: 'writeBlocks' },
-        ],
+        'disk.write': [{ guard: 'isCheckpointed', actions: ['writeBlocks', 'logWrites'] }, { actions: 'writeBlocks' }],
         'disk.capture': { actions: ['sendCapture', 'clearLog'] },
         'disk.apply': { actions: 'applyCheckpoint' },
       },

@@ -84,6 +84,7 @@ export type CoordinatorEvent =
   | { type: 'lease.granted'; holder: string; requestId: number } // witness
   | { type: 'lease.denied'; holder: string; requestId: number } // witness
   | { type: 'lease.degraded'; holder: string; requestId: number } // witness: only this holder may hold the lease now
+  | { type: 'lease.refused'; holder: string; requestId: number } // witness: a degrade or protect from a non-holder
   | { type: 'lease.protected'; holder: string; requestId: number } // witness: the backup may take over again
   | { type: 'lease.renewDue' } // own, id 'lease.renew'
   | { type: 'lease.expired'; requestId: number } // own, id 'lease.term.<requestId>': that request's term ran out

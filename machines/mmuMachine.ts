@@ -1,7 +1,7 @@
 // The memory unit of one VM: holds the guest's memory, tracks which pages an epoch dirtied, and captures them.
 // A capture copies the dirty pages (every page when full) while the VM is stunned: copying costs time per page.
 
-import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
 import { applyWrites, collectPages } from '../dataplane/guest.js';
 import type { CoordinatorEvent, CpuState, MmuEvent, Packet, Send, VmId } from './haEvents.js';
 

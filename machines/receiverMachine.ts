@@ -59,7 +59,11 @@ export const receiverMachine = setup({
         next++;
       }
       for (const p of ready) {
-        enqueue.emit({ type: 'send', to: context.app, event: { type: 'app.deliver', vm: p.vm, seq: p.seq, payload: p.payload } });
+        enqueue.emit({
+          type: 'send',
+          to: context.app,
+          event: { type: 'app.deliver', vm: p.vm, seq: p.seq, payload: p.payload },
+        });
       }
       enqueue.assign({ streams: { ...context.streams, [String(event.vm)]: { ...s, next, early } } });
     }),

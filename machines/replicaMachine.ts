@@ -83,7 +83,12 @@ type RestoreEvent = Extract<HypervisorEvent, { type: 'hypervisor.restore' }>;
 type ApplyEvent = Extract<DiskEvent, { type: 'disk.apply' }>;
 
 /** What the replica sends: acks and presence to the coordinator, lease requests, the restore, disk commits. */
-export type ReplicaSend = Send<AckEvent> | Send<PresentEvent> | Send<AcquireEvent> | Send<RestoreEvent> | Send<ApplyEvent>;
+export type ReplicaSend =
+  | Send<AckEvent>
+  | Send<PresentEvent>
+  | Send<AcquireEvent>
+  | Send<RestoreEvent>
+  | Send<ApplyEvent>;
 
 export const REPLICA_HEARTBEAT_TIMER_ID = 'replica.heartbeat';
 export const REPLICA_CONFIRM_TIMER_ID = 'replica.confirm';
@@ -278,7 +283,8 @@ export const replicaMachine = setup({
   context: ({ input }) => {
     const acked: Record<string, ReplicaImage> = {};
     // The backup boots each VM with the image the primary boots with, so epoch 0 is already "acked".
-    for (const vm of input.vms) acked[String(vm)] = { mem: new Uint32Array(input.pageCount), cpu: initialCpu(input.workload, vm) };
+    for (const vm of input.vms)
+      acked[String(vm)] = { mem: new Uint32Array(input.pageCount), cpu: initialCpu(input.workload, vm) };
     return {
       ...input,
       acked,

@@ -43,9 +43,23 @@ export interface VcpuContext extends VcpuInput {
   readonly stalledSlices: number;
 }
 
-export type VcpuEmitted = Send<MmuEvent> | Send<NicEvent> | Send<DiskEvent> | Draw<Extract<VcpuEvent, { type: 'vcpu.input' }>>;
+export type VcpuEmitted =
+  | Send<MmuEvent>
+  | Send<NicEvent>
+  | Send<DiskEvent>
+  | Draw<Extract<VcpuEvent, { type: 'vcpu.input' }>>;
 
 export const VCPU_SLICE_TIMER_ID = 'vcpu.slice';
+
+/**
+ * Most packets kept for the next capture. An epoch is normally far shorter; only a long spell of unprotected
+ * running (no captures) reaches it, and a packet that old has long left the NIC.
+ */
+export const MAX_EPOCH_OUTPUTS = 4096;
+
+function keepLatest(packets: readonly Packet[]): readonly Packet[] {
+  return packets.length > MAX_EPOCH_OUTPUTS ? packets.slice(packets.length - MAX_EPOCH_OUTPUTS) : packets;
+}
 
 export const vcpuMachine = setup({
   types: {
@@ -69,7 +83,11 @@ export const vcpuMachine = setup({
       }
       if (packets.length > 0) {
         const epoch = context.checkpointing ? context.epoch : -1;
-        enqueue.emit({ type: 'send', to: context.nic, event: { type: 'nic.transmit', vm: context.vm, epoch, packets } });
+        enqueue.emit({
+          type: 'send',
+          to: context.nic,
+          event: { type: 'nic.transmit', vm: context.vm, epoch, packets },
+        });
       }
       if (wantsInput) {
         enqueue.emit({
@@ -83,7 +101,9 @@ export const vcpuMachine = setup({
         cpu,
         sliceCount: context.sliceCount + 1,
         epochOutputs:
-          context.checkpointing && packets.length > 0 ? [...context.epochOutputs, ...packets] : context.epochOutputs,
+          context.checkpointing && packets.length > 0
+            ? keepLatest([...context.epochOutputs, ...packets])
+            : context.epochOutputs,
       });
     }),
     takeInput: assign({

@@ -23,7 +23,11 @@ export interface WitnessContext extends WitnessInput {
 
 type WitnessReply = Extract<
   CoordinatorEvent,
-  { type: 'lease.granted' } | { type: 'lease.denied' } | { type: 'lease.degraded' } | { type: 'lease.protected' }
+  | { type: 'lease.granted' }
+  | { type: 'lease.denied' }
+  | { type: 'lease.degraded' }
+  | { type: 'lease.protected' }
+  | { type: 'lease.refused' }
 >;
 
 /** What the witness sends: its answer to a request, to the requester's replyTo. */
@@ -66,6 +70,8 @@ export const witnessMachine = setup({
     sendDenial: emit(({ event }) => reply(event, 'lease.denied')),
     sendDegraded: emit(({ event }) => reply(event, 'lease.degraded')),
     sendProtected: emit(({ event }) => reply(event, 'lease.protected')),
+    // A degrade or protect from a host that does not hold the lease: answered apart from lease denials.
+    sendRefusal: emit(({ event }) => reply(event, 'lease.refused')),
     countGrant: assign({ grants: ({ context }) => context.grants + 1 }),
     countDenial: assign({ denials: ({ context }) => context.denials + 1 }),
   },
@@ -88,8 +94,8 @@ export const witnessMachine = setup({
           { guard: 'isAllowed', target: 'held', actions: ['takeLease', 'armExpiry', 'sendGrant', 'countGrant'] },
           { actions: ['sendDenial', 'countDenial'] },
         ],
-        'lease.degrade': { actions: ['sendDenial', 'countDenial'] },
-        'lease.protect': { actions: ['sendDenial', 'countDenial'] },
+        'lease.degrade': { actions: ['sendRefusal', 'countDenial'] },
+        'lease.protect': { actions: ['sendRefusal', 'countDenial'] },
       },
     },
     held: {
@@ -98,8 +104,14 @@ export const witnessMachine = setup({
           { guard: 'isHolder', actions: ['armExpiry', 'sendGrant', 'countGrant'] },
           { actions: ['sendDenial', 'countDenial'] },
         ],
-        'lease.degrade': [{ guard: 'isHolder', actions: ['makeExclusive', 'sendDegraded'] }, { actions: 'sendDenial' }],
-        'lease.protect': [{ guard: 'isHolder', actions: ['endExclusive', 'sendProtected'] }, { actions: 'sendDenial' }],
+        'lease.degrade': [
+          { guard: 'isHolder', actions: ['makeExclusive', 'sendDegraded'] },
+          { actions: ['sendRefusal', 'countDenial'] },
+        ],
+        'lease.protect': [
+          { guard: 'isHolder', actions: ['endExclusive', 'sendProtected'] },
+          { actions: ['sendRefusal', 'countDenial'] },
+        ],
         'lease.expired': { target: 'free', actions: 'releaseLease' },
         // Its state is durable but its timers died with it: a whole new term for the holder on record,
         // so no lease granted before the crash can still be running when another is granted.

@@ -1,9 +1,9 @@
 // `statevisor check`: explores a scenario's configuration and turns a violation into a replayable trace.
 // The counterexample is re-executed through the same simulate() path as `run`, so replay means the same thing.
 
-import { findMutant } from '../mutants/index.js';
 import { InputError } from '../kernel/errors.js';
 import { isLiveness } from '../kernel/observe.js';
+import { findMutant } from '../mutants/index.js';
 import {
   assemble,
   type CheckConfig,

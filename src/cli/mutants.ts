@@ -17,8 +17,7 @@ const FLAGS = {
 export async function cmdMutants(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse('mutants', args, FLAGS);
   if (values.help) return help('mutants', io);
-  if (positionals.length > 1)
-    throw new (await import('../kernel/errors.js')).InputError(`mutants: unexpected argument '${positionals[1]}'`);
+  if (positionals.length > 1) throw new InputError(`mutants: unexpected argument '${positionals[1]}'`);
   const scenario = positionals[0];
   const { workers, maxTimeS, json } = options(values);
   const started = performance.now();

@@ -7,15 +7,7 @@ import { KernelError } from './errors.js';
 import { Fail, type MonitorIndex, type MonitorView, type Observation } from './observe.js';
 import type { MachineStepper } from './stepper.js';
 import type { TraceSink } from './trace.js';
-import type {
-  Address,
-  BudgetUse,
-  KernelStats,
-  LinkConfig,
-  MonitorFailure,
-  Pending,
-  SystemState,
-} from './types.js';
+import type { Address, BudgetUse, KernelStats, LinkConfig, MonitorFailure, Pending, SystemState } from './types.js';
 
 export interface ActorEntry {
   readonly index: number;

@@ -15,14 +15,17 @@ export function validatePlan(plan: FaultPlan, groups: ReadonlyMap<string, number
       : plan.kind === 'isolate'
         ? [...plan.victims, ...(plan.spare ?? [])]
         : plan.pairs.flat();
-  if (named.length === 0) throw new KernelError(`fault plan '${plan.kind}' names no ${plan.kind === 'partition' ? 'pair' : 'victim'}`);
+  if (named.length === 0)
+    throw new KernelError(`fault plan '${plan.kind}' names no ${plan.kind === 'partition' ? 'pair' : 'victim'}`);
   for (const g of named) {
     if (!groups.has(g)) {
       throw new KernelError(`fault plan names group '${g}', which has no actors (groups: ${names.join(', ')})`);
     }
   }
   if (plan.at.toUs < plan.at.fromUs) {
-    throw new KernelError(`fault plan '${plan.kind}' has a window that ends (${plan.at.toUs}) before it starts (${plan.at.fromUs})`);
+    throw new KernelError(
+      `fault plan '${plan.kind}' has a window that ends (${plan.at.toUs}) before it starts (${plan.at.fromUs})`,
+    );
   }
 }
 
@@ -44,7 +47,10 @@ export function scheduleFault(ctx: StepContext, plan: FaultPlan): void {
     };
   } else {
     const groups = pick(ctx, plan.pairs, 'fault.victim');
-    fault = plan.healAfterUs === undefined ? { kind: 'partition', groups } : { kind: 'partition', groups, healAfterUs: plan.healAfterUs };
+    fault =
+      plan.healAfterUs === undefined
+        ? { kind: 'partition', groups }
+        : { kind: 'partition', groups, healAfterUs: plan.healAfterUs };
   }
   queueFault(ctx, at, fault);
 }
@@ -82,14 +88,19 @@ export function applyFault(core: KernelCore, ctx: StepContext, fault: FaultActio
   else if (fault.kind === 'partition') {
     const key = pairKey(fault.groups[0], fault.groups[1]);
     if (!ctx.cut.includes(key)) ctx.cut = [...ctx.cut, key].sort();
-    if (fault.healAfterUs !== undefined) queueFault(ctx, ctx.time + fault.healAfterUs, { kind: 'heal', groups: fault.groups });
+    if (fault.healAfterUs !== undefined)
+      queueFault(ctx, ctx.time + fault.healAfterUs, { kind: 'heal', groups: fault.groups });
   } else if (fault.kind === 'heal') {
     const key = pairKey(fault.groups[0], fault.groups[1]);
     ctx.cut = ctx.cut.filter((k) => k !== key);
   } else if (fault.kind === 'isolate') {
     ctx.cut = [...new Set([...ctx.cut, ...isolationCuts(core, fault.group, fault.spare)])].sort();
     if (fault.healAfterUs !== undefined) {
-      const reconnect = { kind: 'reconnect' as const, group: fault.group, ...(fault.spare ? { spare: fault.spare } : {}) };
+      const reconnect = {
+        kind: 'reconnect' as const,
+        group: fault.group,
+        ...(fault.spare ? { spare: fault.spare } : {}),
+      };
       queueFault(ctx, ctx.time + fault.healAfterUs, reconnect);
     }
   } else {
@@ -97,7 +108,8 @@ export function applyFault(core: KernelCore, ctx: StepContext, fault: FaultActio
     ctx.cut = ctx.cut.filter((k) => !keys.has(k));
   }
   if (ctx.stats) ctx.stats.faults++;
-  if (core.monitorIndex.faults.length > 0) notify(core, ctx, core.monitorIndex.faults, { kind: 'fault', t: ctx.time, fault });
+  if (core.monitorIndex.faults.length > 0)
+    notify(core, ctx, core.monitorIndex.faults, { kind: 'fault', t: ctx.time, fault });
 }
 
 /** The pairs an isolation of `group` cuts: it and every other group but the spared ones. */

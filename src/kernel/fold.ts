@@ -42,7 +42,8 @@ export function foldActions(
 /** `{type: 'send', to, event}` goes on the network; `{type: 'draw', options, label, event}` waits for the chooser. */
 function foldEmit(core: KernelCore, ctx: StepContext, from: number, ev: Record<string, unknown>): void {
   const inner = ev.event;
-  const hasEvent = inner !== null && typeof inner === 'object' && typeof (inner as { type?: unknown }).type === 'string';
+  const hasEvent =
+    inner !== null && typeof inner === 'object' && typeof (inner as { type?: unknown }).type === 'string';
   if (ev.type === 'send' && typeof ev.to === 'string' && hasEvent) {
     const to = core.byAddress.get(ev.to);
     if (to === undefined) {

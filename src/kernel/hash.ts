@@ -145,7 +145,9 @@ export class Fingerprint {
   num(n: number): this {
     if ((n | 0) === n) return this.word(1).word(n);
     f64[0] = n;
-    return this.word(2).word(u32[0] as number).word(u32[1] as number);
+    return this.word(2)
+      .word(u32[0] as number)
+      .word(u32[1] as number);
   }
 
   done(): number {

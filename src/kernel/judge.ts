@@ -31,7 +31,12 @@ export function violationOfStep(
     return make(kernel.monitors[failure.monitor] as AnyMonitor, 'safety', state, failure.message);
   }
   const m = kernel.monitors[late.monitor] as AnyMonitor;
-  return make(m, 'liveness', state, `${late.deadline.what}: owed by ${ms(late.deadline.atUs)}, still not done at ${ms(state.time)}`);
+  return make(
+    m,
+    'liveness',
+    state,
+    `${late.deadline.what}: owed by ${ms(late.deadline.atUs)}, still not done at ${ms(state.time)}`,
+  );
 }
 
 /**
@@ -48,7 +53,12 @@ export function violationAtEnd(
     const hot = kernel.hot(state);
     if (hot === null) return null;
     const m = kernel.monitors[hot.monitor] as AnyMonitor;
-    return make(m, 'liveness', state, `stalled: nothing is left to happen, but ${hot.deadline.what} (owed by ${ms(hot.deadline.atUs)})`);
+    return make(
+      m,
+      'liveness',
+      state,
+      `stalled: nothing is left to happen, but ${hot.deadline.what} (owed by ${ms(hot.deadline.atUs)})`,
+    );
   }
   const late = kernel.overdue(state, untilUs);
   if (late === null) return null;

@@ -3,19 +3,12 @@
 
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { Chooser } from './chooser.js';
-import {
-  type ActorEntry,
-  closeContext,
-  type KernelCore,
-  notify,
-  openContext,
-  type StepContext,
-} from './context.js';
+import { type ActorEntry, closeContext, type KernelCore, notify, openContext, type StepContext } from './context.js';
 import { answerDraws, bootActor, deliverEvent } from './deliver.js';
 import { KernelError, LimitError } from './errors.js';
 import { applyFault, scheduleFault, validatePlan } from './faults.js';
-import { type AnyMonitor, type Deadline, type Monitor, MonitorIndex } from './observe.js';
 import { PERFECT_LINK } from './network.js';
+import { type AnyMonitor, type Deadline, type Monitor, MonitorIndex } from './observe.js';
 import { enabledIndices, insertPending, pairKey, pickDelivery } from './pending.js';
 import { StateHasher } from './stateHash.js';
 import { MachineStepper } from './stepper.js';
@@ -34,10 +27,10 @@ import type {
 } from './types.js';
 import { assertKernelCompatible } from './validate.js';
 
+export type { ActorEntry } from './context.js';
+export { snapshotView } from './deliver.js';
 export { PERFECT_LINK } from './network.js';
 export { pairKey } from './pending.js';
-export { snapshotView } from './deliver.js';
-export type { ActorEntry } from './context.js';
 
 export interface KernelConfig {
   /** Latency of messages between actors of the same group (µs). Local channels are always FIFO. */
@@ -362,7 +355,9 @@ export class Kernel implements KernelCore {
     for (const g of this.config.clocks?.groups ?? []) {
       if (!this.groupIndexOf.has(g)) throw new KernelError(`clocks name group '${g}', which has no actors`);
     }
-    this.hasBandwidth = this.groups.some((a) => this.groups.some((b) => a !== b && (this.link(a, b).bytesPerUs ?? 0) > 0));
+    this.hasBandwidth = this.groups.some((a) =>
+      this.groups.some((b) => a !== b && (this.link(a, b).bytesPerUs ?? 0) > 0),
+    );
   }
 
   private assertOpen(what: string): void {

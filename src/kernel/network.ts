@@ -54,7 +54,8 @@ export function sendMessage(core: KernelCore, ctx: StepContext, from: number, to
     if (fate === FATE_DELAY) due += link.delayUs;
     if (link.ordered && (link.latencyUs.max > link.latencyUs.min || link.delayRate > 0)) {
       // FIFO per channel: never due before an earlier message on the same (from, to) pair.
-      for (const p of ctx.pending) if (p.kind === 'message' && p.from === from && p.to === to && p.due > due) due = p.due;
+      for (const p of ctx.pending)
+        if (p.kind === 'message' && p.from === from && p.to === to && p.due > due) due = p.due;
     }
     const seq = enqueue(ctx, from, to, event, due, link.ordered);
     // Each copy is traced (the inspector draws both arrivals); monitors see the send once.

@@ -34,7 +34,9 @@ export class StateHasher {
     const f = new Fingerprint(20).num(state.time);
     for (const i of this.sortedOrder) {
       const actor = this.actors[i] as ActorEntry;
-      f.word(state.down[actor.groupIndex] ? 1 : 0).fp(this.snapshotFingerprint(state.snapshots[i] as AnyMachineSnapshot));
+      f.word(state.down[actor.groupIndex] ? 1 : 0).fp(
+        this.snapshotFingerprint(state.snapshots[i] as AnyMachineSnapshot),
+      );
     }
     const pending = mergeInterleavings ? canonicalPending(state.pending) : state.pending;
     f.word(pending.length);

@@ -15,7 +15,8 @@ export function formatFaults(faults: readonly FaultEvent[]): string {
   if (faults.length === 0) return 'none fired';
   return faults
     .map((f) => {
-      const what = 'group' in f.fault ? `${f.fault.kind} ${f.fault.group}` : `${f.fault.kind} ${f.fault.groups.join('|')}`;
+      const what =
+        'group' in f.fault ? `${f.fault.kind} ${f.fault.group}` : `${f.fault.kind} ${f.fault.groups.join('|')}`;
       return `${what} at ${formatUs(f.t)}`;
     })
     .join(', ');

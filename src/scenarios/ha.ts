@@ -31,13 +31,18 @@ const limit = (v: number) => (v < 0 ? undefined : v);
 
 function faultsOf(p: Params, primary: string, backup: string, witness: string): FaultPlan[] {
   const faults: FaultPlan[] = [];
-  const at = (w: 'crash' | 'partition') => ({ fromUs: n(p, `${w}FromUs`), toUs: n(p, `${w}ToUs`), stepUs: n(p, 'faultStepUs') });
+  const at = (w: 'crash' | 'partition' | 'isolate') => ({
+    fromUs: n(p, `${w}FromUs`),
+    toUs: n(p, `${w}ToUs`),
+    stepUs: n(p, 'faultStepUs'),
+  });
   if (n(p, 'crashFromUs') >= 0) {
     const victims = [p.crashPrimary && primary, p.crashBackup && backup, p.crashWitness && witness].filter(
       (g): g is string => typeof g === 'string',
     );
     // The primary never restarts: a recovered old primary would have to rejoin as a backup, which is not modelled.
-    const restart = n(p, 'restartAfterUs') >= 0 ? { restartAfterUs: n(p, 'restartAfterUs'), restartable: [backup, witness] } : {};
+    const restart =
+      n(p, 'restartAfterUs') >= 0 ? { restartAfterUs: n(p, 'restartAfterUs'), restartable: [backup, witness] } : {};
     faults.push({ kind: 'crash', victims, at: at('crash'), ...restart });
   }
   if (n(p, 'partitionFromUs') >= 0) {
@@ -46,6 +51,13 @@ function faultsOf(p: Params, primary: string, backup: string, witness: string): 
     if (p.cutPrimaryWitness) pairs.push([primary, witness]);
     if (p.cutBackupWitness) pairs.push([backup, witness]);
     faults.push({ kind: 'partition', pairs, at: at('partition'), healAfterUs: n(p, 'partitionForUs') });
+  }
+  if (n(p, 'isolateFromUs') >= 0) {
+    const victims = [p.isolatePrimary && primary, p.isolateBackup && backup].filter(
+      (g): g is string => typeof g === 'string',
+    );
+    // The cluster network fails, not the clients': the isolated host still reaches the outside world.
+    faults.push({ kind: 'isolate', victims, spare: ['world'], at: at('isolate'), healAfterUs: n(p, 'isolateForUs') });
   }
   return faults;
 }
@@ -98,7 +110,11 @@ function configOf(p: Params, overrides?: MachineOverrides): HaConfig {
       ordered: true,
       ...(n(p, 'linkBytesPerUs') > 0 ? { bytesPerUs: n(p, 'linkBytesPerUs') } : {}),
     },
-    witnessLink: { ...PERFECT_LINK, latencyUs: { min: n(p, 'witnessLatencyMinUs'), max: n(p, 'witnessLatencyMaxUs') }, ...late },
+    witnessLink: {
+      ...PERFECT_LINK,
+      latencyUs: { min: n(p, 'witnessLatencyMinUs'), max: n(p, 'witnessLatencyMaxUs') },
+      ...late,
+    },
     worldLink: { ...PERFECT_LINK, latencyUs: { min: n(p, 'worldLatencyMinUs'), max: n(p, 'worldLatencyMaxUs') } },
     faults: faultsOf(p, 'hostA', 'hostB', 'hostW'),
     faultBudget: {
@@ -144,7 +160,8 @@ function makeHaScenario(
   checks: readonly CheckConfig[],
 ): Scenario {
   const params: Record<string, ParamSpec> = {};
-  for (const [k, spec] of Object.entries(HA_PARAMS)) params[k] = k in defaults ? { ...spec, default: defaults[k] as number | boolean } : spec;
+  for (const [k, spec] of Object.entries(HA_PARAMS))
+    params[k] = k in defaults ? { ...spec, default: defaults[k] as number | boolean } : spec;
   return {
     name,
     title,
@@ -189,9 +206,9 @@ export const haFailoverScenario = makeHaScenario(
 
 export const haPartitionScenario = makeHaScenario(
   'ha-partition',
-  'A link is cut for 20 ms: the witness lease keeps the backup from promoting (no split brain); the primary runs unprotected, then re-seeds the backup',
+  'A link is cut for 40 ms: the witness lease keeps the backup from promoting (no split brain); the primary runs unprotected, then re-seeds the backup',
   120_000,
-  { partitionFromUs: 10_000, partitionToUs: 30_000, crashPrimary: false },
+  { partitionFromUs: 10_000, partitionToUs: 30_000, partitionForUs: 40_000, crashPrimary: false },
   HA_CHECKS.partition,
 );
 

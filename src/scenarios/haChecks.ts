@@ -41,11 +41,14 @@ const BASE: Readonly<Record<string, string>> = {
   convergeUs: '6000',
 };
 
-/** The primary–backup link loses one message and delivers one 1.7 ms late (past its ack timeout) somewhere in the run. */
+/**
+ * The primary–backup link loses one message and delivers one 1.85 ms late somewhere in the run: past any ack
+ * timeout, and late enough for a stale ack to land while a later checkpoint is in flight.
+ */
 const LOSSY: Readonly<Record<string, string>> = {
   dropRate: '0.1',
   lateRate: '0.1',
-  lateUs: '1700',
+  lateUs: '1850',
   maxDrops: '1',
   maxLate: '1',
   maxDuplicates: '0',
@@ -66,7 +69,7 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
       name: 'lossy',
       params: { ...BASE, ...LOSSY, bufferCapacity: '2', crashFromUs: '-1', convergeUs: '4000' },
       untilUs: 6_000,
-      note: '1 VM, 1 ms epochs, 2 in flight; one lost and one 1.7 ms late message; a 2-packet buffer',
+      note: '1 VM, 1 ms epochs, 2 in flight; one lost and one 1.85 ms late message; a 2-packet buffer',
       reach: ['checkpoint-committed', 'output-delivered', 'checkpoint-retransmitted', 'buffer-full'],
     },
   ],
@@ -94,6 +97,27 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
       note: 'the backup crashes at 0.2, 1.2 or 2.2 ms and stays down: the primary must run on unprotected',
       reach: ['checkpoint-committed', 'output-delivered', 'backup-crashed', 'ran-unprotected'],
     },
+    {
+      name: 'crash-lossy',
+      params: {
+        ...CRASH,
+        ...LOSSY,
+        lateRate: '0',
+        maxLate: '0',
+        crashFromUs: '1200',
+        crashToUs: '2200',
+        faultStepUs: '1000',
+      },
+      untilUs: 9_000,
+      note: 'one lost primary–backup message, then the primary crashes at 1.2 or 2.2 ms: failover from a backup that may hold an incomplete checkpoint',
+      reach: [
+        'checkpoint-committed',
+        'output-delivered',
+        'primary-crashed',
+        'backup-promoted',
+        'checkpoint-retransmitted',
+      ],
+    },
   ],
   partition: [
     {
@@ -107,14 +131,45 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
         cutPrimaryBackup: 'true',
         cutPrimaryWitness: 'true',
         cutBackupWitness: 'true',
-        clockDriftPpm: '1000',
-        lateRate: '0.1',
-        lateUs: '1700',
-        maxLate: '1',
       },
       untilUs: 9_000,
-      note: 'a 2.5 ms cut of any host pair, starting at 0.5 or 1.5 ms; clocks drift by ±1000 ppm; one message 1.7 ms late',
+      note: 'a 2.5 ms cut of any host pair, starting at 0.5 or 1.5 ms',
       reach: ['checkpoint-committed', 'link-partitioned', 'primary-self-fenced', 'ran-unprotected', 'output-delivered'],
+    },
+    {
+      name: 'isolate',
+      params: {
+        ...BASE,
+        ...LOSSY,
+        dropRate: '0',
+        maxDrops: '0',
+        txUs: '1000',
+        packetsPerBurst: '2',
+        bufferCapacity: '8',
+        isolateFromUs: '1300',
+        isolateToUs: '1300',
+        isolateForUs: '6000',
+      },
+      untilUs: 8_000,
+      note: 'the primary is cut from the backup and the witness at 1.3 ms for 6 ms; a slow NIC (1 packet/ms) still holds committed output; one message 1.85 ms late',
+      reach: ['checkpoint-committed', 'output-delivered', 'link-partitioned', 'primary-self-fenced', 'backup-promoted'],
+    },
+    {
+      name: 'degrade-then-isolate',
+      params: {
+        ...BASE,
+        inputEverySlices: '4',
+        partitionFromUs: '1500',
+        partitionToUs: '1500',
+        partitionForUs: '20000',
+        cutPrimaryBackup: 'true',
+        isolateFromUs: '5000',
+        isolateToUs: '5000',
+        isolateForUs: '20000',
+      },
+      untilUs: 13_000,
+      note: 'the primary loses the backup at 1.5 ms and runs unprotected, then loses the witness too at 5 ms: the stale backup must never take over',
+      reach: ['checkpoint-committed', 'output-delivered', 'ran-unprotected', 'primary-self-fenced'],
     },
   ],
   mixed: [

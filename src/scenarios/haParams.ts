@@ -5,7 +5,13 @@ import { InputError } from '../kernel/errors.js';
 import type { ParamSpec, ParamSpecs, Params } from './types.js';
 
 const T = 1_000_000_000;
-const us = (def: number, min: number, description: string): ParamSpec => ({ type: 'int', default: def, min, max: T, description });
+const us = (def: number, min: number, description: string): ParamSpec => ({
+  type: 'int',
+  default: def,
+  min,
+  max: T,
+  description,
+});
 const int = (def: number, min: number, max: number, description: string): ParamSpec => ({
   type: 'int',
   default: def,
@@ -50,7 +56,7 @@ const PROTOCOL: ParamSpecs = {
   heartbeatTimeoutUs: us(5_000, 1, 'silence before the backup suspects the primary (µs)'),
   confirmUs: us(3_000, 1, 'further silence before the backup tries to take over (µs)'),
   leaseUs: us(8_000, 4, 'witness lease length (µs)'),
-  leaseSkewUs: us(100, 0, 'margin by which the witness outlasts a holder\'s lease (µs; covers clock drift)'),
+  leaseSkewUs: us(100, 0, "margin by which the witness outlasts a holder's lease (µs; covers clock drift)"),
   leaseRetryUs: us(3_000, 1, 'backup lease retry interval (µs)'),
   joinRetryUs: us(3_000, 1, 'how often a restarted backup asks to be re-seeded (µs)'),
 };
@@ -87,6 +93,16 @@ const FAULTS: ParamSpecs = {
   cutPrimaryBackup: bool(true, 'the partition may cut primary from backup'),
   cutPrimaryWitness: bool(false, 'the partition may cut primary from witness (it must fence itself)'),
   cutBackupWitness: bool(false, 'the partition may cut backup from witness'),
+  isolateFromUs: int(
+    -1,
+    -1,
+    T,
+    'window start of a host isolation (cut from the other hosts, not from the clients), -1 = none',
+  ),
+  isolateToUs: int(-1, -1, T, 'isolation window end (µs)'),
+  isolateForUs: us(20_000, 1, 'isolation length (µs)'),
+  isolatePrimary: bool(true, 'the isolation may hit the primary'),
+  isolateBackup: bool(false, 'the isolation may hit the backup'),
   faultStepUs: us(100, 1, 'granularity of fault-time draws (µs)'),
   convergeUs: int(0, 0, T, 'liveness bound after faults heal (µs); 0 = derived from the timeouts'),
 };
@@ -98,14 +114,19 @@ const n = (p: Params, k: string) => p[k] as number;
 
 export function validateHa(p: Params): void {
   if (n(p, 'plainVms') >= n(p, 'vms') && n(p, 'plainVms') > 0) {
-    throw new InputError(`plainVms: ${n(p, 'plainVms')} must be below vms (${n(p, 'vms')}): at least one VM is checkpointed`);
+    throw new InputError(
+      `plainVms: ${n(p, 'plainVms')} must be below vms (${n(p, 'vms')}): at least one VM is checkpointed`,
+    );
   }
   for (const l of ['link', 'world', 'witness'] as const) {
     if (n(p, `${l}LatencyMaxUs`) < n(p, `${l}LatencyMinUs`)) {
-      throw new InputError(`${l}LatencyMaxUs: ${n(p, `${l}LatencyMaxUs`)} is below ${l}LatencyMinUs (${n(p, `${l}LatencyMinUs`)})`);
+      throw new InputError(
+        `${l}LatencyMaxUs: ${n(p, `${l}LatencyMaxUs`)} is below ${l}LatencyMinUs (${n(p, `${l}LatencyMinUs`)})`,
+      );
     }
   }
-  if (n(p, 'hotPages') > n(p, 'pageCount')) throw new InputError(`hotPages: ${n(p, 'hotPages')} exceeds pageCount (${n(p, 'pageCount')})`);
+  if (n(p, 'hotPages') > n(p, 'pageCount'))
+    throw new InputError(`hotPages: ${n(p, 'hotPages')} exceeds pageCount (${n(p, 'pageCount')})`);
   // A late message may still make a healthy primary look dead for a while: the witness settles that, safely.
   if (n(p, 'heartbeatTimeoutUs') <= n(p, 'heartbeatUs') + n(p, 'linkLatencyMaxUs')) {
     throw new InputError(
@@ -113,7 +134,9 @@ export function validateHa(p: Params): void {
     );
   }
   if (n(p, 'leaseRetryUs') >= n(p, 'leaseUs')) {
-    throw new InputError(`leaseRetryUs: ${n(p, 'leaseRetryUs')} must be below leaseUs (${n(p, 'leaseUs')}), or a promoted backup loses its lease`);
+    throw new InputError(
+      `leaseRetryUs: ${n(p, 'leaseRetryUs')} must be below leaseUs (${n(p, 'leaseUs')}), or a promoted backup loses its lease`,
+    );
   }
   // The holder's term runs on its clock from its request; the witness's on its own from the grant, skewUs longer.
   const driftUs = Math.ceil((2 * n(p, 'clockDriftPpm') * n(p, 'leaseUs')) / 1_000_000);
@@ -125,16 +148,21 @@ export function validateHa(p: Params): void {
   if (n(p, 'dropRate') + n(p, 'duplicateRate') + n(p, 'lateRate') > 0.9) {
     throw new InputError('dropRate: dropRate + duplicateRate + lateRate must be at most 0.9');
   }
-  for (const w of ['crash', 'partition'] as const) {
+  for (const w of ['crash', 'partition', 'isolate'] as const) {
     if (n(p, `${w}FromUs`) >= 0 && n(p, `${w}ToUs`) < n(p, `${w}FromUs`)) {
       throw new InputError(`${w}ToUs: ${n(p, `${w}ToUs`)} is before ${w}FromUs (${n(p, `${w}FromUs`)})`);
     }
   }
   if (n(p, 'crashFromUs') >= 0 && !p.crashPrimary && !p.crashBackup && !p.crashWitness) {
-    throw new InputError('crashPrimary: a crash window is set but no host may crash (crashPrimary, crashBackup, crashWitness)');
+    throw new InputError(
+      'crashPrimary: a crash window is set but no host may crash (crashPrimary, crashBackup, crashWitness)',
+    );
   }
   if (n(p, 'partitionFromUs') >= 0 && !p.cutPrimaryBackup && !p.cutPrimaryWitness && !p.cutBackupWitness) {
     throw new InputError('cutPrimaryBackup: a partition window is set but no pair may be cut');
+  }
+  if (n(p, 'isolateFromUs') >= 0 && !p.isolatePrimary && !p.isolateBackup) {
+    throw new InputError('isolatePrimary: an isolation window is set but no host may be isolated');
   }
 }
 
@@ -159,9 +187,11 @@ export function convergeBoundUs(p: Params): number {
   const fullBytes = (n(p, 'pageCount') + n(p, 'diskBlocks')) * 4096 * n(p, 'vms');
   const transfer = n(p, 'linkBytesPerUs') > 0 ? fullBytes / n(p, 'linkBytesPerUs') : 0;
   const copy = n(p, 'pageCount') * pageCopyUs(p) * n(p, 'vms');
-  const giveUp = n(p, 'ackTimeoutUs') * (n(p, 'maxRetransmits') + 1) + n(p, 'retryUs') * (n(p, 'degradeAfterRetries') + 1);
+  const giveUp =
+    n(p, 'ackTimeoutUs') * (n(p, 'maxRetransmits') + 1) + n(p, 'retryUs') * (n(p, 'degradeAfterRetries') + 1);
   const reseed = n(p, 'retryUs') + n(p, 'joinRetryUs') + copy + transfer + 2 * rtt + 2 * witnessRtt;
-  const failover = n(p, 'heartbeatTimeoutUs') + n(p, 'confirmUs') + n(p, 'leaseUs') + n(p, 'leaseSkewUs') + 2 * n(p, 'leaseRetryUs');
+  const failover =
+    n(p, 'heartbeatTimeoutUs') + n(p, 'confirmUs') + n(p, 'leaseUs') + n(p, 'leaseSkewUs') + 2 * n(p, 'leaseRetryUs');
   const steady = 2 * n(p, 'epochUs') * n(p, 'maxOutstanding') + rtt + copy + transfer;
   return Math.ceil(Math.max(giveUp + reseed, failover) + steady + n(p, 'leaseUs') + 10 * n(p, 'txUs'));
 }

@@ -10,7 +10,13 @@ import type { Params, Summary } from './types.js';
 interface CoordinatorView {
   committedEpoch: number;
   mode: string;
-  stats: { checkpoints: number; fullCheckpoints: number; bytesSent: number; retransmitCount: number; degradations: number };
+  stats: {
+    checkpoints: number;
+    fullCheckpoints: number;
+    bytesSent: number;
+    retransmitCount: number;
+    degradations: number;
+  };
 }
 
 export function summarizeHa(assembly: HaAssembly, result: RunResult, p: Params): Summary {
@@ -30,7 +36,9 @@ export function summarizeHa(assembly: HaAssembly, result: RunResult, p: Params):
   const period = latencyStats(observer.periodUs);
   const bytesPerCheckpoint = c.stats.checkpoints > 0 ? Math.round(c.stats.bytesSent / c.stats.checkpoints) : 0;
   const failoverUs =
-    observer.primaryCrashAt !== null && observer.promotedAt !== null ? observer.promotedAt - observer.primaryCrashAt : null;
+    observer.primaryCrashAt !== null && observer.promotedAt !== null
+      ? observer.promotedAt - observer.primaryCrashAt
+      : null;
   const backNic = kernel.snapshotOf(state, plan.nic(plan.backup)).value;
   const metrics = {
     epochs: {
@@ -75,7 +83,12 @@ export function summarizeHa(assembly: HaAssembly, result: RunResult, p: Params):
   return { lines, metrics };
 }
 
-function failoverLine(crashAt: number | null, promotedAt: number | null, failoverUs: number | null, acked: number): string {
+function failoverLine(
+  crashAt: number | null,
+  promotedAt: number | null,
+  failoverUs: number | null,
+  acked: number,
+): string {
   if (crashAt === null) return 'primary did not crash';
   if (promotedAt === null) return `primary crashed at ${formatUs(crashAt)}; backup not promoted by the end`;
   return `primary crashed at ${formatUs(crashAt)}, backup promoted at ${formatUs(promotedAt)} (failover ${formatUs(failoverUs ?? 0)}), resumed from epoch ${acked}`;

@@ -22,6 +22,7 @@ const input: CheckpointCoordinatorInput = {
   holder: 'hostA',
   vms: [0, 1],
   epochUs: 1000,
+  linkBytesPerUs: 0,
   maxOutstanding: 2,
   ackTimeoutUs: 300,
   maxRetransmits: 2,
@@ -91,6 +92,19 @@ const shipped = (epoch: number, full = false, watermark: Record<string, number> 
   { to: REPLICA, event: chunk(0, epoch, full) },
   { to: REPLICA, event: chunk(1, epoch, full) },
   { to: REPLICA, event: seal(epoch, full, watermark) },
+];
+
+/** A full checkpoint after abandoning the checkpoints of `abandoned` epochs: VM 0's chunk carries their outputs. */
+const shippedFullAfter = (epoch: number, abandoned: readonly number[]) => [
+  {
+    to: REPLICA,
+    event: {
+      ...chunk(0, epoch, true),
+      outputs: [...abandoned.flatMap((e) => outputsOf(0, e)), ...outputsOf(0, epoch)],
+    },
+  },
+  { to: REPLICA, event: chunk(1, epoch, true) },
+  { to: REPLICA, event: seal(epoch, true) },
 ];
 
 type Coordinator = Driver<typeof checkpointCoordinatorMachine>;
@@ -384,10 +398,10 @@ describe('checkpointCoordinatorMachine', () => {
       expect(d.context.protectionRequestId).toBe(2);
     });
 
-    it('a denial of its degrade request returns protection to protected; the lease region, taking any denial, to lost', () => {
+    it('a refusal of its degrade request returns protection to protected, and the lease region to lost', () => {
       const d = boot();
       degrading(d);
-      const out = d.send({ type: 'lease.denied', holder: 'hostA', requestId: 1 });
+      const out = d.send({ type: 'lease.refused', holder: 'hostA', requestId: 1 });
       expect(d.value).toMatchObject({ protection: 'protected', lease: 'lost' });
       expect(sendsOf(out.actions)).toEqual([{ to: NIC, event: { type: 'nic.fence' } }]);
     });
@@ -464,16 +478,17 @@ describe('checkpointCoordinatorMachine', () => {
       expect(d.context).toMatchObject({ mode: 'reseeding', captureFull: true, needFull: false });
     });
 
-    it('ships the re-seeding capture as full chunks and a full seal, and counts a full checkpoint', () => {
+    it('ships the re-seeding capture as full chunks and a full seal, with the abandoned outputs, and counts a full checkpoint', () => {
       const d = boot();
       unprotected(d);
       d.send({ type: 'replica.present', ackedEpoch: 0 });
       d.send({ type: 'nic.protected' });
       const epoch = d.context.epoch;
       const out = captureAll(d, epoch, true);
+      // Epoch 1 was in flight when the primary went unprotected: its outputs ride on the full checkpoint.
       expect(sendsOf(out.actions)).toEqual([
         { to: HYPERVISOR, event: { type: 'hypervisor.resume', epoch } },
-        ...shipped(epoch, true),
+        ...shippedFullAfter(epoch, [1]),
       ]);
       expect(d.context).toMatchObject({ reseedEpoch: epoch, stats: { fullCheckpoints: 1 } });
     });
@@ -534,7 +549,7 @@ describe('checkpointCoordinatorMachine', () => {
       ]);
       expect(sendsOf(captureAll(d, 2, true).actions)).toEqual([
         { to: HYPERVISOR, event: { type: 'hypervisor.resume', epoch: 2 } },
-        ...shipped(2, true),
+        ...shippedFullAfter(2, [1]),
       ]);
     });
 
@@ -551,10 +566,9 @@ describe('checkpointCoordinatorMachine', () => {
       expect(d.context).toMatchObject({ inFlight: [], stats: { checkpoints: 1 } });
     });
 
-    // BUG (machines/checkpointCoordinatorMachine.ts, stunning → running when isUnprotected): the dropped capture
-    // resumes the VMs for epoch e (so every vCPU moves on to e + 1) but does not advance the coordinator's epoch;
-    // the re-seeding stun then names epoch e, which the vCPU ignores (isCurrentEpoch), and re-seeding never ends.
-    it.fails('after a dropped capture, the re-seeding stun names an epoch the vCPUs are in (not the one already resumed)', () => {
+    // Was a bug (found by this test): the dropped capture resumed the VMs for epoch e (every vCPU moves on to
+    // e + 1) without advancing the coordinator's epoch, so the re-seeding stun named e and was ignored forever.
+    it('after a dropped capture, the re-seeding stun names an epoch the vCPUs are in (not the one already resumed)', () => {
       const d = boot();
       unreachable(d);
       d.send({ type: 'checkpoint.tick' });
@@ -587,6 +601,7 @@ describe('checkpointCoordinatorMachine', () => {
         standby: false,
         checkpointing: true,
       });
+      vcpu.send({ type: 'vcpu.stun', epoch: 1, full: false });
       vcpu.send({ type: 'vcpu.resume', epoch: 1 });
       vcpu.send({ type: 'vcpu.stun', epoch: 2, full: false });
       vcpu.send({ type: 'vcpu.resume', epoch: resumed.epoch });
@@ -595,10 +610,9 @@ describe('checkpointCoordinatorMachine', () => {
       expect(stun.epoch).toBeGreaterThan(resumed.epoch);
     });
 
-    // BUG (machines/checkpointCoordinatorMachine.ts, state `stunning`): the epoch timer armed on entry to
-    // `stunning` can fire before every capture is in (copy time pages × pageCopyUs > epochUs); `stunning` has no
-    // `checkpoint.tick` handler, so the tick is dropped, `running` arms nothing, and no checkpoint is ever taken again.
-    it.fails('a tick that fires while the capture is still in progress is not lost: the next epoch is still stunned', () => {
+    // Was a bug (found by this test): a tick that fired before every capture was in (copy time pages × pageCopyUs >
+    // epochUs) was dropped, `running` armed nothing, and no checkpoint was ever taken again.
+    it('a tick that fires while the capture is still in progress is not lost: the next epoch is still stunned', () => {
       const d = boot();
       d.send({ type: 'checkpoint.tick' });
       const during = d.send({ type: 'checkpoint.tick' }); // the epoch timer fires before the captures are in

@@ -79,11 +79,11 @@ describe('witnessMachine', () => {
     expect(d.context.exclusive).toBe('hostA');
   });
 
-  it('denies lease.degrade to a non-holder, and to anyone while the lease is free', () => {
+  it('refuses lease.degrade (lease.refused, not a lease denial) to a non-holder, and to anyone while the lease is free', () => {
     const d = boot();
-    expect(sendsOf(d.send(ask('lease.degrade', 'hostA', 1)).actions)).toEqual([reply('lease.denied', 'hostA', 1)]);
+    expect(sendsOf(d.send(ask('lease.degrade', 'hostA', 1)).actions)).toEqual([reply('lease.refused', 'hostA', 1)]);
     d.send(ask('lease.acquire', 'hostA', 1));
-    expect(sendsOf(d.send(ask('lease.degrade', 'hostB', 2)).actions)).toEqual([reply('lease.denied', 'hostB', 2)]);
+    expect(sendsOf(d.send(ask('lease.degrade', 'hostB', 2)).actions)).toEqual([reply('lease.refused', 'hostB', 2)]);
     expect(d.context.exclusive).toBeNull();
   });
 
@@ -115,13 +115,13 @@ describe('witnessMachine', () => {
     expect(sendsOf(d.send(ask('lease.acquire', 'hostB', 1)).actions)).toEqual([reply('lease.granted', 'hostB', 1)]);
   });
 
-  it('denies lease.protect to a non-holder (exclusivity stays), and to anyone while the lease is free', () => {
+  it('refuses lease.protect to a non-holder (exclusivity stays), and to anyone while the lease is free', () => {
     const d = boot();
     exclusiveA(d);
-    expect(sendsOf(d.send(ask('lease.protect', 'hostB', 1)).actions)).toEqual([reply('lease.denied', 'hostB', 1)]);
+    expect(sendsOf(d.send(ask('lease.protect', 'hostB', 1)).actions)).toEqual([reply('lease.refused', 'hostB', 1)]);
     expect(d.context.exclusive).toBe('hostA');
     d.send({ type: 'lease.expired' });
-    expect(sendsOf(d.send(ask('lease.protect', 'hostA', 3)).actions)).toEqual([reply('lease.denied', 'hostA', 3)]);
+    expect(sendsOf(d.send(ask('lease.protect', 'hostA', 3)).actions)).toEqual([reply('lease.refused', 'hostA', 3)]);
     expect(d.context.exclusive).toBe('hostA');
   });
 

@@ -1,5 +1,5 @@
-// ha-failover end to end: the primary crashes at a chooser-drawn instant; over 500 seeds every spec holds,
-// the backup is promoted, and the outside world sees every committed output exactly once.
+// ha-failover end to end: a host crashes at a chooser-drawn instant. When it is the primary, the backup fences,
+// promotes and resumes from its last acked checkpoint; when it is the backup or the witness, the system converges.
 
 import { describe, expect, it } from 'vitest';
 import { expectSpecsHold } from './haHelpers.js';
@@ -11,25 +11,42 @@ interface Failover {
 }
 
 describe('ha-failover scenario', () => {
-  it('HA: ha-failover: every spec holds and the backup takes over (500 seeds)', () => {
-    const metrics = expectSpecsHold('ha-failover', 500);
-    let promoted = 0;
-    let withDuplicates = 0;
+  it('HA: ha-failover: the primary crashes, every spec holds and the backup takes over (25 seeds)', () => {
+    const metrics = expectSpecsHold('ha-failover', 25);
+    let withRepeats = 0;
     for (const m of metrics) {
       const f = m.failover as Failover;
       expect(f.primaryCrashAtUs).not.toBeNull();
-      if (f.promotedAtUs !== null) promoted++;
-      if ((m.packets as { wireDuplicates: number }).wireDuplicates > 0) withDuplicates++;
+      expect(f.promotedAtUs).not.toBeNull();
       // Detection needs the heartbeat timeout, confirmation and the old lease to lapse: bounded by their sum.
-      if (f.failoverUs !== null) expect(f.failoverUs).toBeLessThan(5_000 + 3_000 + 8_000 + 500 + 3_000 + 2_000);
+      expect(f.failoverUs as number).toBeLessThan(5_000 + 3_000 + 8_000 + 100 + 2 * 3_000 + 1_000);
+      if (
+        (m.packets as { wirePackets: number; delivered: number }).wirePackets >
+        (m.packets as { delivered: number }).delivered
+      )
+        withRepeats++;
     }
-    // Every crash lies in [10 ms, 60 ms] and the horizon is 120 ms: the backup must always take over.
-    expect(promoted).toBe(500);
-    // Re-sent committed outputs show up as wire duplicates in some runs: the receiver's dedup is exercised.
-    expect(withDuplicates).toBeGreaterThan(0);
+    // Re-sent committed output reaches the world twice in some runs: the receiver's dedup is exercised.
+    expect(withRepeats).toBeGreaterThan(0);
   });
 
-  it('HA: ha-failover: specs hold with a lossy link and a mixed VM set (150 seeds)', () => {
-    expectSpecsHold('ha-failover', 150, { dropRate: '0.3', duplicateRate: '0.1', vms: '3', plainVms: '1' });
+  it('HA: ha-failover: the backup or the witness crashes and restarts; the primary keeps running (20 seeds)', () => {
+    const metrics = expectSpecsHold('ha-failover', 20, {
+      crashPrimary: 'false',
+      crashBackup: 'true',
+      crashWitness: 'true',
+      restartAfterUs: '15000',
+    });
+    for (const m of metrics) expect((m.failover as Failover).promotedAtUs).toBeNull();
+    // A backup that restarts is re-seeded with a full checkpoint in some of the runs.
+    expect(metrics.some((m) => (m.epochs as { full: number }).full > 0)).toBe(true);
+  });
+
+  it('HA: ha-failover: the backup crashes for good; the primary runs unprotected and its output still flows (10 seeds)', () => {
+    const metrics = expectSpecsHold('ha-failover', 10, { crashPrimary: 'false', crashBackup: 'true' });
+    for (const m of metrics) {
+      expect(m.degradations).toBe(1);
+      expect((m.roles as { protection: string }).protection).toBe('unprotected');
+    }
   });
 });

@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { assign } from 'xstate';
-import { pingerMachine } from '../../machines/pingerMachine.js';
 import { PINGER, PONGER } from '../../actors/pingPong.js';
+import { pingerMachine } from '../../machines/pingerMachine.js';
 import { SeededChooser } from '../../src/kernel/chooser.js';
 import { runSystem } from '../../src/kernel/run.js';
 import { findScenario } from '../../src/scenarios/index.js';

@@ -1,10 +1,10 @@
 // `statevisor check <scenario>`: the flags shared by both search modes, refusal of the other mode's flags, and
 // dispatch to exhaustive search (bfs/dfs, exhaustive.ts) or randomized walks (random/swarm, random.ts).
 
+import { findCheck } from '../../check/check.js';
 import { InputError } from '../../kernel/errors.js';
 import { findMutantFor } from '../../mutants/index.js';
 import { findScenario } from '../../scenarios/index.js';
-import { findCheck } from '../../check/check.js';
 import { type CheckConfig, type RawParams, resolveParams, type Scenario } from '../../scenarios/types.js';
 import { bool, type FlagSpec, type FlagValues, intFlag, onePositional, parse, str } from '../args.js';
 import { help } from '../help.js';

@@ -39,14 +39,14 @@ export function exhaustiveJson(opts: CheckOptions, outcomes: readonly ConfigOutc
       mutant: opts.mutant ?? null,
       verdict: overall(outcomes),
       hashBits: FINGERPRINT_BITS,
-      configurations: outcomes.map((o) => configJson(opts, o)),
+      configurations: outcomes.map((o) => configJson(o)),
     },
     null,
     2,
   );
 }
 
-function configJson(opts: CheckOptions, o: ConfigOutcome): Record<string, unknown> {
+function configJson(o: ConfigOutcome): Record<string, unknown> {
   const { report, actors, tracePath } = o;
   const r = report.result;
   const cex = r.counterexample;
