@@ -270,7 +270,7 @@ export function benchSpin(progress: (line: string) => void) {
     tools: { spin, cc },
     model: {
       file: 'bench/spin/remus.pml',
-      lines: readFileSync(MODEL_PATH, 'utf8').split('\n').length,
+      lines: readFileSync(MODEL_PATH, 'utf8').trimEnd().split('\n').length,
       bounds: BOUNDS,
       checks:
         'output commit (at release, against the backup), exactly once and in order (at the world), the pipelining ' +
