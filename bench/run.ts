@@ -24,6 +24,7 @@ import type { SystemState } from '../src/kernel/types.js';
 import { benchCheck } from './check.js';
 import { benchHa, benchPriority } from './ha.js';
 import { benchInspector } from './inspector.js';
+import { benchSpin } from './spin.js';
 import { benchSweep } from './sweep.js';
 
 /** Untimed rounds before the recorded ones, so the JIT has settled and one-time allocations are done. */
@@ -426,6 +427,7 @@ async function main(): Promise<void> {
     sweep: () => benchSweep(progress),
     check: () => benchCheck(progress),
     inspector: () => benchInspector(progress),
+    spin: () => benchSpin(progress),
   };
   for (const name of only ?? []) {
     if (!(name in sections)) {
