@@ -5,6 +5,7 @@ import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import { type ActorEntry, errorText, type KernelCore, notify, type StepContext } from './context.js';
 import { KernelError } from './errors.js';
 import { foldActions } from './fold.js';
+import { noteDerived } from './hash.js';
 import type { MicrostepRecord } from './stepper.js';
 
 /** Most draws one step may answer: a machine that asks again on every answer would otherwise never stop. */
@@ -59,6 +60,10 @@ export function deliverEvent(
   const snapshot = ctx.snapshots[actor.index] as AnyMachineSnapshot;
   const next = advance(actor, snapshot, event, ctx);
   ctx.snapshots[actor.index] = next;
+  // The next context is the previous one with a few keys assigned: its fingerprint can be had by difference.
+  if (next.context !== snapshot.context && next.context !== null && typeof next.context === 'object') {
+    noteDerived(next.context as object, snapshot.context as object);
+  }
   if (trace !== null) {
     recordMicrosteps(ctx, actor, event, actor.stepper.lastMicrosteps);
     trace.record({

@@ -239,24 +239,81 @@ function objectFingerprint(value: object): number {
     }
     h = fold(a, b);
   } else {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) canonicalJson(value);
-    // Entries are summed lane by lane after mixing each (key, value): independent of key order.
-    let lo = 0;
-    let hi = 0;
-    const obj = value as Record<string, unknown>;
+    h = plainObjectFingerprint(value as Record<string, unknown>);
+  }
+  fpMemo.set(value, h);
+  return h;
+}
+
+/** The lane sums of each plain object fingerprinted, so an object derived from it can be fingerprinted by difference. */
+const objectSums = new WeakMap<object, { lo: number; hi: number }>();
+/** next → the object it was derived from (a machine's next context → its previous one), noted by the kernel. */
+const derivedFrom = new WeakMap<object, object>();
+
+/**
+ * Notes that `next` was made from `prev` by changing some of its keys (an XState assign): its fingerprint can then
+ * be computed from `prev`'s by visiting only the keys whose values are not identical, at the cost of an identity
+ * comparison for the rest. Purely an optimisation: the result is the same as from scratch.
+ */
+export function noteDerived(next: object, prev: object): void {
+  if (next !== prev) derivedFrom.set(next, prev);
+}
+
+function entryLo(kf: number, vf: number): number {
+  return avalanche(laneA(laneA(0x1234567, kf), vf));
+}
+
+function entryHi(kf: number, vf: number): number {
+  return avalanche(laneB(laneB(0x7654321, kf), vf));
+}
+
+// Entries are summed lane by lane after mixing each (key, value): independent of key order, and updatable.
+function plainObjectFingerprint(obj: Record<string, unknown>): number {
+  const proto = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null) canonicalJson(obj);
+  const prev = derivedFrom.get(obj);
+  const base = prev === undefined ? undefined : objectSums.get(prev);
+  let lo = 0;
+  let hi = 0;
+  if (prev !== undefined && base !== undefined) {
+    const p = prev as Record<string, unknown>;
+    lo = base.lo;
+    hi = base.hi;
+    for (const k in obj) {
+      const v = obj[k];
+      const was = p[k];
+      if (v === was) continue;
+      const kf = stringFingerprint(k);
+      if (was !== undefined) {
+        const wf = fingerprintValue(was);
+        lo = (lo - entryLo(kf, wf)) >>> 0;
+        hi = (hi - entryHi(kf, wf)) >>> 0;
+      }
+      if (v !== undefined) {
+        const vf = fingerprintValue(v);
+        lo = (lo + entryLo(kf, vf)) >>> 0;
+        hi = (hi + entryHi(kf, vf)) >>> 0;
+      }
+    }
+    for (const k in p) {
+      if (k in obj || p[k] === undefined) continue;
+      const wf = fingerprintValue(p[k]);
+      const kf = stringFingerprint(k);
+      lo = (lo - entryLo(kf, wf)) >>> 0;
+      hi = (hi - entryHi(kf, wf)) >>> 0;
+    }
+  } else {
     for (const k in obj) {
       const v = obj[k];
       if (v === undefined) continue;
       const kf = stringFingerprint(k);
       const vf = fingerprintValue(v);
-      lo = (lo + avalanche(laneA(laneA(0x1234567, kf), vf))) >>> 0;
-      hi = (hi + avalanche(laneB(laneB(0x7654321, kf), vf))) >>> 0;
+      lo = (lo + entryLo(kf, vf)) >>> 0;
+      hi = (hi + entryHi(kf, vf)) >>> 0;
     }
-    h = fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
   }
-  fpMemo.set(value, h);
-  return h;
+  objectSums.set(obj, { lo, hi });
+  return fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
 }
 
 /** A fingerprint as 14 hex digits, for traces and reports. */

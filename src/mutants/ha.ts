@@ -183,7 +183,7 @@ const hypervisor: Mutant[] = [
     'hypervisor',
     'ha-steady',
     'lossy',
-    'output-liveness',
+    'protection-liveness',
     'The hypervisor resumes the VMs with the next epoch number, which the vCPUs ignore: they stay stunned',
     () => ({
       hypervisor: hypervisorMachine.provide({
@@ -346,7 +346,7 @@ const coordinator: Mutant[] = [
     'no-degraded-mode',
     'checkpointCoordinator',
     'ha-failover',
-    'crash',
+    'crash-for-good',
     'output-liveness',
     'The primary never gives up on a dead backup: its output stays held forever (no degraded-mode policy)',
     () => ({
@@ -356,35 +356,23 @@ const coordinator: Mutant[] = [
   m(
     'stop-retrying',
     'checkpointCoordinator',
-    'ha-steady',
-    'lossy',
-    'protection-liveness',
-    'Once the backup counts as unreachable the coordinator stops retrying, so one lost message ends protection',
+    'ha-failover',
+    'crash-for-good',
+    'output-liveness',
+    'Once the backup counts as unreachable the coordinator stops retrying, and so never gives up on it either',
     () => ({
       checkpointCoordinator: checkpointCoordinatorMachine.provide({ actions: { armRetryTimer: noop } }),
     }),
   ),
   m(
-    'lease-from-receipt',
+    'skip-self-fence',
     'checkpointCoordinator',
     'ha-partition',
-    'cut',
+    'isolate',
     'single-primary',
-    "The primary times its lease from the grant's arrival, not from its request: a late grant outlives the witness's copy",
+    'The primary notices its lease ran out but does not fence its NIC, which goes on sending committed output',
     () => ({
-      checkpointCoordinator: checkpointCoordinatorMachine.provide({
-        actions: {
-          holdGrant: enqueueActions(({ context, event, enqueue }) => {
-            const requestId = (event as { requestId?: number }).requestId ?? 0;
-            for (const id of context.leaseLive) enqueue.cancel(`lease.term.${id}`);
-            enqueue.raise(
-              { type: 'lease.expired', requestId },
-              { id: `lease.term.${requestId}`, delay: context.leaseUs },
-            );
-            enqueue.assign({ leaseHeldId: requestId, leaseLive: [requestId] });
-          }),
-        },
-      }),
+      checkpointCoordinator: checkpointCoordinatorMachine.provide({ actions: { fenceNic: noop } }),
     }),
   ),
 ];
@@ -394,8 +382,8 @@ const replica: Mutant[] = [
     'resume-latest-received',
     'replica',
     'ha-failover',
-    'crash',
-    'exactly-once',
+    'crash-lossy',
+    'disk-consistency',
     'On failover the replica resumes from the latest checkpoint it received, complete or not, instead of the latest acked one',
     () => ({
       replica: replicaMachine.provide({
@@ -477,7 +465,7 @@ const replica: Mutant[] = [
     'apply-disk-early',
     'replica',
     'ha-failover',
-    'crash',
+    'crash-lossy',
     'disk-consistency',
     "The replica hands a chunk's disk writes to the backup's disk when the chunk arrives, before its checkpoint is complete",
     () => ({
@@ -518,18 +506,19 @@ const witness: Mutant[] = [
     }),
   ),
   m(
-    'no-lease-margin',
+    'arm-expiry-once',
     'witness',
-    'ha-partition',
-    'cut',
-    'single-primary',
-    "The witness frees a lease after exactly the holder's term, with no margin for drifting clocks",
+    'ha-failover',
+    'crash-lossy',
+    'output-liveness',
+    'The witness arms its lease timer only for the first grant: a later lease never runs out, so no backup can take over',
     () => ({
       witness: witnessMachine.provide({
         actions: {
           armExpiry: enqueueActions(({ context, enqueue }) => {
+            if (context.grants > 0) return;
             enqueue.cancel('witness.lease');
-            enqueue.raise({ type: 'lease.expired' }, { id: 'witness.lease', delay: context.leaseUs });
+            enqueue.raise({ type: 'lease.expired' }, { id: 'witness.lease', delay: context.leaseUs + context.skewUs });
           }),
         },
       }),
@@ -539,7 +528,7 @@ const witness: Mutant[] = [
     'forget-exclusive',
     'witness',
     'ha-partition',
-    'cut',
+    'degrade-then-isolate',
     'exactly-once',
     'The witness acknowledges a degraded primary but does not stop the stale backup from taking the lease',
     () => ({

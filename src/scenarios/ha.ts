@@ -64,6 +64,7 @@ function faultsOf(p: Params, primary: string, backup: string, witness: string): 
 
 function configOf(p: Params, overrides?: MachineOverrides): HaConfig {
   const late = { delayRate: n(p, 'lateRate'), delayUs: n(p, 'lateUs') };
+  const witnessLate = { delayRate: n(p, 'witnessLateRate'), delayUs: n(p, 'lateUs') };
   return {
     vmCount: n(p, 'vms'),
     checkpointingVmCount: n(p, 'vms') - n(p, 'plainVms'),

@@ -42,13 +42,13 @@ const BASE: Readonly<Record<string, string>> = {
 };
 
 /**
- * The primary–backup link loses one message and delivers one 1.85 ms late somewhere in the run: past any ack
+ * The primary–backup link loses one message and delivers one 1.65 ms late somewhere in the run: past any ack
  * timeout, and late enough for a stale ack to land while a later checkpoint is in flight.
  */
 const LOSSY: Readonly<Record<string, string>> = {
   dropRate: '0.1',
   lateRate: '0.1',
-  lateUs: '1850',
+  lateUs: '1650',
   maxDrops: '1',
   maxLate: '1',
   maxDuplicates: '0',
@@ -69,7 +69,7 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
       name: 'lossy',
       params: { ...BASE, ...LOSSY, bufferCapacity: '2', crashFromUs: '-1', convergeUs: '4000' },
       untilUs: 6_000,
-      note: '1 VM, 1 ms epochs, 2 in flight; one lost and one 1.85 ms late message; a 2-packet buffer',
+      note: '1 VM, 1 ms epochs, 2 in flight; one lost and one 1.65 ms late message; a 2-packet buffer',
       reach: ['checkpoint-committed', 'output-delivered', 'checkpoint-retransmitted', 'buffer-full'],
     },
   ],
@@ -105,11 +105,11 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
         lateRate: '0',
         maxLate: '0',
         crashFromUs: '1200',
-        crashToUs: '2200',
+        crashToUs: '3200',
         faultStepUs: '1000',
       },
-      untilUs: 9_000,
-      note: 'one lost primary–backup message, then the primary crashes at 1.2 or 2.2 ms: failover from a backup that may hold an incomplete checkpoint',
+      untilUs: 10_000,
+      note: 'one lost primary–backup message, then the primary crashes at 1.2, 2.2 or 3.2 ms: failover from a backup that may hold an incomplete checkpoint',
       reach: [
         'checkpoint-committed',
         'output-delivered',
@@ -140,18 +140,15 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
       name: 'isolate',
       params: {
         ...BASE,
-        ...LOSSY,
-        dropRate: '0',
-        maxDrops: '0',
-        txUs: '1000',
-        packetsPerBurst: '2',
+        txUs: '990',
+        packetsPerBurst: '4',
         bufferCapacity: '8',
         isolateFromUs: '1300',
         isolateToUs: '1300',
         isolateForUs: '6000',
       },
       untilUs: 8_000,
-      note: 'the primary is cut from the backup and the witness at 1.3 ms for 6 ms; a slow NIC (1 packet/ms) still holds committed output; one message 1.85 ms late',
+      note: 'the primary is cut from the backup and the witness at 1.3 ms for 6 ms, while a slow NIC (1 packet per 0.99 ms) still holds committed output',
       reach: ['checkpoint-committed', 'output-delivered', 'link-partitioned', 'primary-self-fenced', 'backup-promoted'],
     },
     {

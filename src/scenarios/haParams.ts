@@ -72,7 +72,8 @@ const NETWORK: ParamSpecs = {
   witnessLatencyMaxUs: us(200, 1, 'host to witness latency, upper bound (µs)'),
   dropRate: rate('primary-backup message loss probability'),
   duplicateRate: rate('primary-backup duplication probability'),
-  lateRate: rate('probability a primary-backup or witness message is late by lateUs'),
+  lateRate: rate('probability a primary-backup message is late by lateUs'),
+  witnessLateRate: rate('probability a message to or from the witness is late by lateUs'),
   lateUs: us(2_000, 0, 'how late a late message is (µs)'),
   maxDrops: int(-1, -1, 1_000_000, 'most messages lost in a run (-1 = no limit)'),
   maxLate: int(-1, -1, 1_000_000, 'most late messages in a run (-1 = no limit)'),
@@ -167,7 +168,7 @@ export function validateHa(p: Params): void {
 }
 
 function lateUs(p: Params): number {
-  return n(p, 'lateRate') > 0 ? n(p, 'lateUs') : 0;
+  return n(p, 'lateRate') > 0 || n(p, 'witnessLateRate') > 0 ? n(p, 'lateUs') : 0;
 }
 
 /** Virtual µs to copy one 4 KiB page during a capture. */

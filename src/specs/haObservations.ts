@@ -3,7 +3,7 @@
 
 import type { CpuState, VmId } from '../../dataplane/guest.js';
 import type { FaultAction } from '../kernel/types.js';
-import { type DeliverObservation, payload } from './spec.js';
+import { type DeliverObservation, payload, type SendObservation } from './spec.js';
 
 export interface WirePacket {
   readonly vm: VmId;
@@ -60,15 +60,24 @@ export interface Coverage {
 
 export const NO_COVERAGE: Coverage = { received: {}, covered: {}, ackedEpoch: 0 };
 
-/** The coverage after a delivery (chunks at the backup, acks at the coordinator; anything else leaves it). */
-export function observeCoverage(c: Coverage, obs: DeliverObservation, replica: string, coordinator: string): Coverage {
-  if (obs.event.type === 'checkpoint.chunk' && obs.to === replica) {
+/**
+ * The coverage after an observation: chunks delivered to the backup, and acks — delivered to the coordinator
+ * (what the primary may act on: output commit), or sent by the backup (what a promoted backup will resume from).
+ */
+export function observeCoverage(
+  c: Coverage,
+  obs: DeliverObservation | SendObservation,
+  replica: string,
+  coordinator: string,
+): Coverage {
+  if (obs.kind === 'deliver' && obs.event.type === 'checkpoint.chunk' && obs.to === replica) {
     const chunk = asChunk(obs.event);
     if (chunk.epoch <= c.ackedEpoch) return c;
     const key = String(chunk.epoch);
     return { ...c, received: { ...c.received, [key]: { ...c.received[key], [String(chunk.vm)]: chunk.cpu.outSeq } } };
   }
-  if (obs.event.type !== 'checkpoint.acked' || obs.to !== coordinator) return c;
+  if (obs.event.type !== 'checkpoint.acked') return c;
+  if (obs.kind === 'deliver' ? obs.to !== coordinator : obs.from !== replica) return c;
   const e = asEpoch(obs.event).epoch;
   const covered = { ...c.covered };
   for (const [vm, seq] of Object.entries(c.received[String(e)] ?? {})) covered[vm] = Math.max(covered[vm] ?? 0, seq);

@@ -16,7 +16,7 @@ interface State {
   /** Partitions in force, and hosts down whose absence makes waiting correct (the lease service). */
   readonly cuts: readonly string[];
   readonly suspended: readonly string[];
-  /** What a crash of the primary can no longer undo (output-commit's notion). */
+  /** What a promoted backup will resume past: chunks at the backup whose epoch it acknowledged (its own acks). */
   readonly coverage: Coverage;
 }
 
@@ -28,22 +28,26 @@ export function outputLiveness(plan: HaPlan, boundUs: number): Monitor<State> {
     specId: 'M1',
     description: `Once faults have healed, every packet a live host's VM produced reaches the application within ${boundUs} µs.`,
     observesText:
-      'packets handed to the NICs and to the application, faults, and (for what a crash may lose) chunks at the backup and acks at the coordinator',
-    observes: { deliver: ['nic.transmit', 'app.deliver', 'checkpoint.chunk', 'checkpoint.acked'], faults: true },
+      "packets handed to the NICs and to the application, faults, and (for what a crash may not lose) chunks at the backup and the backup's acks",
+    observes: {
+      deliver: ['nic.transmit', 'app.deliver', 'checkpoint.chunk'],
+      send: ['checkpoint.acked'],
+      faults: true,
+    },
     initial: () => ({ owed: {}, delivered: {}, lastFaultAt: 0, cuts: [], suspended: [], coverage: NO_COVERAGE }),
     on(s, obs, view) {
       if (obs.kind === 'fault') {
         const f = obs.fault;
         const cuts = networkFaults(s.cuts, f);
-        // A crashed host's uncommitted output is gone with it (the backup produces its own); what a commit covered
-        // is still owed: the backup must re-send whatever of it the world may not have.
+        // A crashed host's output past what the backup acknowledged is gone with it (the backup produces its own);
+        // what the backup acknowledged is still owed: a promoted backup must re-send whatever the world may lack.
         const owed = f.kind === 'crash' ? dropUncommitted(s.owed, f.group, s.coverage.covered) : s.owed;
         return { ...s, owed, cuts, lastFaultAt: obs.t, suspended: suspendWhileDown.filter((g) => view.isDown(g)) };
       }
-      if (obs.kind !== 'deliver') return s;
-      if (obs.event.type === 'checkpoint.chunk' || obs.event.type === 'checkpoint.acked') {
+      if (obs.kind === 'send' || (obs.kind === 'deliver' && obs.event.type === 'checkpoint.chunk')) {
         return { ...s, coverage: observeCoverage(s.coverage, obs, plan.replica, plan.coordinator) };
       }
+      if (obs.kind !== 'deliver') return s;
       if (obs.event.type === 'app.deliver' && obs.to === plan.app) {
         const p = asWire(obs.event);
         const vm = String(p.vm);
