@@ -73,3 +73,56 @@ export function observedEvents(): Record<string, AnyEventObject[]> {
   }
   return Object.fromEntries(Object.entries(out).map(([id, m]) => [id, [...m.values()]]));
 }
+
+/** Runs with faults whose per-actor event sequences seed test generation: they reach the protocol's deep states. */
+const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string, string>>][] = [
+  [haFailoverScenario, {}],
+  [haFailoverScenario, { crashPrimary: 'false', crashBackup: 'true', restartAfterUs: '15000' }],
+  [haFailoverScenario, { crashPrimary: 'false', crashBackup: 'true' }],
+  [haFailoverScenario, { crashPrimary: 'false', crashWitness: 'true', restartAfterUs: '15000' }],
+  [haPartitionScenario, {}],
+  [haPartitionScenario, { cutPrimaryBackup: 'false', cutPrimaryWitness: 'true' }],
+  [haMixedScenario, { dropRate: '0.2', lateRate: '0.1', vms: '3', plainVms: '1' }],
+];
+
+/** Longest event sequence kept per actor and run: enough for every phase of a 80 ms run. */
+const MAX_RUN_EVENTS = 600;
+
+/** One actor's events in a real run, and the input it ran with (named by its address and the run). */
+export interface RunPath {
+  readonly input: string;
+  readonly inputValue: unknown;
+  readonly events: readonly AnyEventObject[];
+}
+
+/**
+ * Machine id → the event sequences its actors received in runs with faults (failover, degraded mode, re-seeding,
+ * self-fencing): each is a path through the chart that shortest paths over sample events would not find.
+ */
+export function observedRuns(): Record<string, RunPath[]> {
+  const out: Record<string, RunPath[]> = {};
+  // One name per distinct input shape, so the runs of many scenarios share a handful of inputs.
+  const names = new Map<string, string>();
+  FAULTY_RUNS.forEach(([s, params], run) => {
+    const { kernel } = assemble(s, resolveParams(s, params));
+    const byActor = new Map<string, AnyEventObject[]>();
+    const sink = {
+      record(rec: TraceRecord) {
+        if (rec.type !== '@xstate.event') return;
+        const list = byActor.get(rec.sessionId as string) ?? [];
+        if (list.length < MAX_RUN_EVENTS) list.push(rec.event as AnyEventObject);
+        byActor.set(rec.sessionId as string, list);
+      },
+    };
+    runSystem(kernel, new SeededChooser(1), { maxSteps: 100_000, untilUs: 80_000, sink });
+    for (const actor of kernel.actors) {
+      const events = byActor.get(actor.address);
+      if (events === undefined) continue;
+      const shape = `${actor.machine.id}:${shapeOf(actor.input)}`;
+      const input = names.get(shape) ?? `${actor.address}@run${run}`;
+      names.set(shape, input);
+      (out[actor.machine.id] ??= []).push({ input, inputValue: actor.input, events });
+    }
+  });
+  return out;
+}

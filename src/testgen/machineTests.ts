@@ -82,6 +82,8 @@ export function generateMachineTests(
   events: readonly AnyEventObject[],
   /** `shortest`: one shortest path per state value; `simple`: every simple path (no repeated state value). */
   pathKind: 'shortest' | 'simple' = 'shortest',
+  /** Event sequences actors of this machine received in real runs with faults: seeds that reach deep states. */
+  runPaths: readonly { readonly input: string; readonly events: readonly AnyEventObject[] }[] = [],
 ): MachineTests {
   const chart = chartOf(machine);
   const allTransitions = new Set(chart.transitions.map((t) => key(t.source, t.event, t.targets)));
@@ -180,6 +182,20 @@ export function generateMachineTests(
       }
       frontier = next;
     }
+    // Real runs with faults: each prefix that first reaches a state value becomes a vector, and from there every
+    // event type once — the protocol's deep states (degraded mode, re-seeding, promotion) that shortest paths over
+    // sample events do not reach within the bound.
+    for (const path of runPaths) {
+      if (path.input !== inputName) continue;
+      for (const prefix of firstArrivals(stepper, input, path.events)) {
+        const r = run(prefix);
+        if (r.fresh.length > 0) keep(r.steps, r.fresh);
+        for (const event of oneOfEachType) {
+          const x = run([...prefix, event]);
+          if (x.fresh.length > 0) keep(x.steps, x.fresh);
+        }
+      }
+    }
   }
   const uncovered = [...allTransitions].filter((k) => !covered.has(k)).sort();
   const uncoveredStates = [...allStates].filter((s) => !coveredStates.has(s)).sort();
@@ -199,6 +215,23 @@ export function generateMachineTests(
       },
     },
   };
+}
+
+/** Prefixes of `events` ending where the run first reaches each state value: the deep states, once each. */
+function firstArrivals(stepper: MachineStepper, input: unknown, events: readonly AnyEventObject[]): AnyEventObject[][] {
+  const seen = new Set<string>();
+  const out: AnyEventObject[][] = [];
+  let snap = stepper.initial(input).snapshot;
+  seen.add(JSON.stringify(snap.value));
+  for (let i = 0; i < events.length && snap.status === 'active'; i++) {
+    snap = stepper.step(snap, events[i] as AnyEventObject).snapshot;
+    const v = JSON.stringify(snap.value);
+    if (!seen.has(v)) {
+      seen.add(v);
+      out.push(events.slice(0, i + 1));
+    }
+  }
+  return out;
 }
 
 /** Replays vectors against a machine (or a deliberately wrong one); returns the first failing vector's name. */
