@@ -114,7 +114,7 @@ function configOf(p: Params, overrides?: MachineOverrides): HaConfig {
     witnessLink: {
       ...PERFECT_LINK,
       latencyUs: { min: n(p, 'witnessLatencyMinUs'), max: n(p, 'witnessLatencyMaxUs') },
-      ...late,
+      ...witnessLate,
     },
     worldLink: { ...PERFECT_LINK, latencyUs: { min: n(p, 'worldLatencyMinUs'), max: n(p, 'worldLatencyMaxUs') } },
     faults: faultsOf(p, 'hostA', 'hostB', 'hostW'),
