@@ -9,12 +9,18 @@ import { generateProtocolTests } from '../testgen/protocol.js';
 import { EXIT_OK, type Io } from './io.js';
 import { prepareDir, writeAtomic } from './output.js';
 
-export function genProtocol(name: string, out: string | undefined, json: boolean, io: Io): number {
+export function genProtocol(
+  name: string,
+  config: string | undefined,
+  out: string | undefined,
+  json: boolean,
+  io: Io,
+): number {
   const scenario = findScenario(name, '--protocol');
   if (out === undefined) throw new InputError('--out: required (the directory to write vectors and tests to)');
   const fileName = `${scenario.name}.protocol-vectors.json`;
   prepareDir('--out', out, [fileName]);
-  const t = generateProtocolTests(scenario);
+  const t = generateProtocolTests(scenario, config !== undefined ? { config } : {});
   const file = join(out, fileName);
   writeAtomic(file, protocolJson(t));
   const c = t.coverage;
@@ -22,7 +28,9 @@ export function genProtocol(name: string, out: string | undefined, json: boolean
     io.out(JSON.stringify({ scenario: t.scenario, file, vectors: t.vectors.length, coverage: c }, null, 2));
     return EXIT_OK;
   }
-  io.out(`statevisor gen-tests --protocol ${scenario.name}: ${t.vectors.length} vector(s) written to ${file}`);
+  io.out(
+    `statevisor gen-tests --protocol ${scenario.name} (configuration ${t.config ?? 'none'}): ${t.vectors.length} vector(s) written to ${file}`,
+  );
   io.out(
     `  (actor, transition) pairs: ${c.pairs.covered} covered of ${c.pairs.reachable} reachable (${c.statesExplored} states explored) of ${c.pairs.total} in the charts`,
   );

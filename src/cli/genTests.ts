@@ -20,6 +20,7 @@ export function cmdGenTests(args: readonly string[], io: Io): number {
     out: { type: 'string' },
     'min-coverage': { type: 'string' },
     protocol: { type: 'string' },
+    config: { type: 'string' },
     paths: { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -34,8 +35,9 @@ export function cmdGenTests(args: readonly string[], io: Io): number {
     if (positionals.length > 0) {
       throw new InputError(`gen-tests: unexpected argument '${positionals[0]}' with --protocol`);
     }
-    return genProtocol(protocol, str(values, 'out'), bool(values, 'json'), io);
+    return genProtocol(protocol, str(values, 'config'), str(values, 'out'), bool(values, 'json'), io);
   }
+  refuseFlags(values, ['config'], 'applies only with --protocol');
   const name = onePositional('gen-tests', positionals, "missing machine name or 'all'");
   const selected = name === 'all' ? [...machines] : [findMachine(name)];
   const out = str(values, 'out');

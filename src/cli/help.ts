@@ -94,7 +94,7 @@ and time travel (step back and forth, jump, slider); for a counterexample, the v
 step. Without TRACE it opens traces/ha-failover.jsonl (written by npm start). Stop it with Ctrl-C.
 Live: 'statevisor run <scenario> --inspect' streams the run to the page over a WebSocket.`,
   'gen-tests': `Usage: statevisor gen-tests <machine|all> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
-       statevisor gen-tests --protocol <scenario> --out DIR [--json]
+       statevisor gen-tests --protocol <scenario> [--config NAME] --out DIR [--json]
 
 Generates tests from each statechart: shortest paths from xstate/graph to every state value, extended by
 up to a few events over concrete states to cover every transition, with inputs taken from the shipped
@@ -104,7 +104,8 @@ assemblies and events from the machines' samples and from real scenario runs. Wr
 and transitions covered vs total, and every uncovered transition with the reason it is unreachable.
 Exit 1 when a machine's transition coverage is below --min-coverage (default 0).
 
-With --protocol, explores the scenario's check configuration and writes <scenario>.protocol-vectors.json:
+With --protocol, explores a check configuration of the scenario (--config, default its first; see
+statevisor list) and writes <scenario>.protocol-vectors.json:
 system paths that together take every reachable (actor, transition) pair, each with its choices, its
 deliveries and the externally visible outputs (packets on the wire, acks, commits, restores) a real
 implementation's harness would compare.`,
@@ -117,9 +118,10 @@ or Graphviz DOT. Without --out it prints to stdout; with --out DIR it writes <ma
   replay: `Usage: statevisor replay <trace> [--json]
 
 Re-executes the run a trace records (scenario, parameters and recorded choices from the file)
-and compares every line with the file (lines may end in LF or CRLF). Exit codes: 0 byte-identical,
-1 diverged (the step and line are reported), 2 unreadable or malformed trace (a trace must be a
-regular file of at most 512 MiB).`,
+and compares every line with the file (lines may end in LF or CRLF). Exit codes: 0 byte-identical
+and every spec held, 1 diverged (the step and line are reported) or byte-identical to a run that
+violates a spec (a counterexample: the violation is reported), 2 unreadable or malformed trace (a
+trace must be a regular file of at most 512 MiB).`,
 };
 
 /** Prints a command's help. */

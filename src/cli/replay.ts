@@ -1,8 +1,9 @@
 // `statevisor replay <trace>`: re-executes a saved run from its recorded choices and compares it line by line.
-// The trace is read like every user file: a regular file, bounded in size and in JSON nesting.
+// Exit 0 byte-identical and every spec held, 1 diverged or a reproduced violation, 2 an unreadable trace.
 
 import { readUserFile, TRACE_FILE_MAX_BYTES } from '../input/files.js';
 import { assertJsonDepth } from '../input/json.js';
+import { formatUs } from '../scenarios/format.js';
 import { replayTrace } from '../simulate.js';
 import { bool, onePositional, parse } from './args.js';
 import { help } from './help.js';
@@ -22,11 +23,18 @@ export function cmdReplay(args: readonly string[], io: Io): number {
     io.out(
       `replay of ${path}: byte-identical (${report.scenario}, seed ${report.seed}, ${report.steps} steps, sha256 ${report.recordedTraceHash.slice(0, 16)}…)`,
     );
+    const v = report.violation;
+    if (v !== null) {
+      io.out(
+        `  it reproduces the violation of ${v.spec} (${v.specId}, ${v.kind}) at step ${v.step}, t=${formatUs(v.t)}: ${v.message}`,
+      );
+    }
   } else {
     const d = report.divergence;
     io.out(`replay of ${path}: DIVERGED — ${d?.message}`);
     if (d?.expected != null) io.out(`  recorded: ${truncate(d.expected)}`);
     if (d?.actual != null) io.out(`  replayed: ${truncate(d.actual)}`);
   }
-  return report.identical ? EXIT_OK : EXIT_FAIL;
+  // A faithful replay of a counterexample still shows a violated spec: exit 1, as `run` does for it.
+  return report.identical && report.violation === null ? EXIT_OK : EXIT_FAIL;
 }

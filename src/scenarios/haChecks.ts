@@ -118,6 +118,13 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
         'checkpoint-retransmitted',
       ],
     },
+    {
+      name: 'primary-crash',
+      params: { ...CRASH, crashPrimary: 'true', crashBackup: 'false', faultStepUs: '1000' },
+      untilUs: 9_000,
+      note: 'only the primary crashes, at 0.2, 1.2 or 2.2 ms: the failover the protocol vectors walk (small enough for npm test)',
+      reach: ['checkpoint-committed', 'output-delivered', 'primary-crashed', 'backup-promoted'],
+    },
   ],
   partition: [
     {

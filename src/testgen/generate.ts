@@ -3,7 +3,7 @@
 
 import type { AnyStateMachine } from 'xstate';
 import { sampleEvents } from '../machines.js';
-import { assemblyInputs, observedEvents, observedRuns, type RunPath } from './inputs.js';
+import { assemblyInputs, observedEvents, observedRuns } from './inputs.js';
 import { generateMachineTests, type MachineTests } from './machineTests.js';
 
 export function generateFor(
@@ -16,7 +16,7 @@ export function generateFor(
   return selected.map((m) =>
     generateMachineTests(
       m,
-      { ...(inputs[m.id] ?? { default: undefined }), ...runInputs(runs[m.id] ?? []) },
+      inputs[m.id] ?? { default: undefined },
       [...(sampleEvents[m.id] ?? []), ...(observed[m.id] ?? [])],
       pathKind,
       runs[m.id] ?? [],
@@ -28,9 +28,4 @@ export function generateFor(
 export function coveragePercent(t: MachineTests): number {
   const total = t.coverage.transitions.total;
   return total === 0 ? 100 : (100 * t.coverage.transitions.covered) / total;
-}
-
-/** The inputs the runs' actors had, by the name their paths refer to. */
-function runInputs(paths: readonly RunPath[]): Record<string, unknown> {
-  return Object.fromEntries(paths.map((p) => [p.input, p.inputValue]));
 }

@@ -45,6 +45,10 @@ export interface MachineTests {
   readonly coverage: MachineCoverage;
 }
 
+type Microsteps = readonly {
+  readonly transitions: readonly { source: string; targets: readonly string[]; eventType: string }[];
+}[];
+
 /** Transition key shared by the chart and the microsteps: guards are not visible in a microstep. */
 function key(source: string, event: string, targets: readonly string[]): string {
   return `${source} --${event || 'always'}--> ${targets.length > 0 ? targets.join(',') : '(self)'}`;
@@ -70,11 +74,21 @@ export const MAX_TRAVERSALS = 100_000;
 export const MAX_EXTENSION = 4;
 export const MAX_FRONTIER = 300;
 
+/** A real run's event sequence for one actor of the machine, with the input that actor had. */
+export interface RunSeed {
+  readonly input: string;
+  readonly inputValue: unknown;
+  readonly events: readonly AnyEventObject[];
+}
+
+type Snapshot = AnyMachineSnapshot;
+
 /**
  * Generates vectors for `machine` from each named input. Paths come from xstate/graph's
  * getShortestPaths with snapshots deduplicated by state value only (contexts carry counters and data,
- * which would make the path set unbounded); each path is then extended by every sample event once,
- * keeping the extensions that cover a transition no earlier vector covered.
+ * which would make the path set unbounded); each path is then extended by sample events over concrete
+ * states, keeping the extensions that cover a transition no earlier vector covered. Real runs with faults
+ * (`runSeeds`) are walked last, with their own inputs: they reach the deep states sample events do not.
  */
 export function generateMachineTests(
   machine: AnyStateMachine,
@@ -82,156 +96,197 @@ export function generateMachineTests(
   events: readonly AnyEventObject[],
   /** `shortest`: one shortest path per state value; `simple`: every simple path (no repeated state value). */
   pathKind: 'shortest' | 'simple' = 'shortest',
-  /** Event sequences actors of this machine received in real runs with faults: seeds that reach deep states. */
-  runPaths: readonly { readonly input: string; readonly events: readonly AnyEventObject[] }[] = [],
+  runSeeds: readonly RunSeed[] = [],
 ): MachineTests {
-  const chart = chartOf(machine);
-  const allTransitions = new Set(chart.transitions.map((t) => key(t.source, t.event, t.targets)));
-  const allStates = new Set<string>();
-  const collect = (s: (typeof chart)['root']) => {
-    if (s.children.length === 0) allStates.add(s.id);
-    for (const c of s.children) collect(c);
+  const g = new Generation(machine, events);
+  for (const [name, input] of Object.entries(inputs)) g.fromGraph(name, input, pathKind);
+  const allInputs: Record<string, unknown> = { ...inputs };
+  for (const seed of runSeeds) {
+    allInputs[seed.input] = seed.inputValue;
+    g.fromRun(seed);
+  }
+  return {
+    machine: machine.id,
+    inputs: allInputs,
+    vectors: g.vectors,
+    coverage: g.coverage(pathKind),
   };
-  collect(chart.root);
+}
 
-  const covered = new Set<string>();
-  const coveredStates = new Set<string>();
-  const vectors: TestVector[] = [];
-  for (const [inputName, input] of Object.entries(inputs)) {
-    const stepper = new MachineStepper(machine, input);
+/** The vectors and coverage of one machine's generation, shared by its phases. */
+class Generation {
+  readonly vectors: TestVector[] = [];
+  private readonly covered = new Set<string>();
+  private readonly coveredStates = new Set<string>();
+  private readonly allTransitions: Set<string>;
+  private readonly allStates = new Set<string>();
+  /** One event of each type: tried once from each path's end and wherever a run first reaches a state value. */
+  private readonly oneOfEachType: readonly AnyEventObject[];
+
+  constructor(
+    private readonly machine: AnyStateMachine,
+    private readonly events: readonly AnyEventObject[],
+  ) {
+    const chart = chartOf(machine);
+    this.allTransitions = new Set(chart.transitions.map((t) => key(t.source, t.event, t.targets)));
+    const collect = (s: (typeof chart)['root']) => {
+      if (s.children.length === 0) this.allStates.add(s.id);
+      for (const c of s.children) collect(c);
+    };
+    collect(chart.root);
+    this.oneOfEachType = events.filter((e, i) => events.findIndex((f) => f.type === e.type) === i);
+  }
+
+  /** xstate/graph's paths to every state value, each event type once from their ends, then bounded extensions. */
+  fromGraph(inputName: string, input: unknown, pathKind: 'shortest' | 'simple'): void {
+    const stepper = new MachineStepper(this.machine, input);
     const generator = pathKind === 'simple' ? getSimplePaths : getShortestPaths;
-    const paths = generator(machine, {
+    const paths = generator(this.machine, {
       input,
-      events: [...events] as never,
+      events: [...this.events] as never,
       serializeState: (s: AnyMachineSnapshot) => JSON.stringify(s.value),
       // Value-level dedup keeps traversals to (state values × events); the limit only guards against a bug.
       limit: MAX_TRAVERSALS,
     } as never).slice(0, MAX_PATHS_PER_INPUT);
-
-    /** Runs a sequence; returns its vector steps, the transitions it covers first, and its end snapshot. */
-    const run = (sequence: readonly AnyEventObject[]) => {
-      const steps: VectorStep[] = [];
-      const fresh: string[] = [];
-      const note = (
-        ms: readonly { transitions: readonly { source: string; targets: readonly string[]; eventType: string }[] }[],
-      ) => {
-        for (const m of ms)
-          for (const t of m.transitions) {
-            const k = key(t.source, t.eventType === '' ? 'always' : t.eventType, t.targets);
-            if (allTransitions.has(k) && !covered.has(k) && !fresh.includes(k)) fresh.push(k);
-            coveredStates.add(t.source);
-            for (const target of t.targets) coveredStates.add(target);
-          }
-      };
-      const init = stepper.initial(input, true);
-      note(init.microsteps ?? []);
-      let snap = init.snapshot;
-      for (const event of sequence) {
-        if (snap.status !== 'active') break;
-        const out = stepper.step(snap, event, true);
-        note(out.microsteps ?? []);
-        snap = out.snapshot;
-        steps.push({
-          event,
-          expectedState: snap.value,
-          expectedEmits: emitsOf(out.actions),
-          expectedTimers: timersOf(out.actions),
-        });
-      }
-      for (const n of (snap as { _nodes?: { id: string }[] })._nodes ?? []) coveredStates.add(n.id);
-      return { steps, fresh, snap };
-    };
-    const keep = (steps: VectorStep[], fresh: string[]) => {
-      for (const k of fresh) covered.add(k);
-      vectors.push({ name: `${machine.id}/${inputName}/${vectors.length}`, input: inputName, steps, covers: fresh });
-    };
-
-    // Level 0: xstate/graph's shortest path to every state value.
-    let frontier: AnyEventObject[][] = [];
-    const seen = new Set<string>();
+    const frontier: { sequence: AnyEventObject[]; snap: Snapshot }[] = [];
     for (const path of paths) {
       const sequence = path.steps.slice(1).map((s) => s.event as AnyEventObject);
-      const r = run(sequence);
-      if (r.fresh.length > 0 || r.steps.length > 0) keep(r.steps, r.fresh);
-      frontier.push(sequence);
+      const r = this.replay(stepper, input, sequence);
+      if (r.fresh.length > 0 || r.steps.length > 0) this.keep(inputName, r.steps, r.fresh);
+      frontier.push({ sequence, snap: r.snap });
     }
-    // Every sample or observed event once from each shortest path's end: behaviour vectors, kept even when they
-    // cover no new transition, so a wrong implementation of an already-covered transition is caught too.
-    const oneOfEachType = events.filter((e, i) => events.findIndex((f) => f.type === e.type) === i);
-    for (const prefix of frontier) {
-      for (const event of oneOfEachType) {
-        const r = run([...prefix, event]);
-        if (r.steps.length === prefix.length + 1) keep(r.steps, r.fresh);
+    // Behaviour vectors, kept even when they cover no new transition, so a wrong implementation of an
+    // already-covered transition is caught too.
+    for (const { sequence } of frontier) {
+      for (const event of this.oneOfEachType) {
+        const r = this.replay(stepper, input, [...sequence, event]);
+        if (r.steps.length === sequence.length + 1) this.keep(inputName, r.steps, r.fresh);
       }
     }
-    // Then up to MAX_EXTENSION more events from the ends of those paths, over concrete states (context included),
-    // deduplicated and capped, keeping only sequences that cover a transition no earlier vector covered.
+    this.extend(stepper, inputName, input, frontier);
+  }
+
+  /**
+   * Up to MAX_EXTENSION more events from the paths' ends over concrete states (context included), deduplicated
+   * and capped, keeping the sequences that cover a transition no earlier vector covered. Each candidate is one
+   * step from its prefix's end snapshot; only a kept one is replayed from the start to record its steps.
+   */
+  private extend(
+    stepper: MachineStepper,
+    inputName: string,
+    input: unknown,
+    start: readonly { sequence: AnyEventObject[]; snap: Snapshot }[],
+  ): void {
+    const seen = new Set<string>();
+    let frontier = start;
     for (let depth = 0; depth < MAX_EXTENSION && frontier.length > 0; depth++) {
-      const next: AnyEventObject[][] = [];
-      for (const prefix of frontier) {
-        for (const event of events) {
+      const next: { sequence: AnyEventObject[]; snap: Snapshot }[] = [];
+      for (const { sequence: prefix, snap } of frontier) {
+        if (snap.status !== 'active') continue;
+        for (const event of this.events) {
+          const out = stepper.step(snap, event, true);
           const sequence = [...prefix, event];
-          const r = run(sequence);
-          const id = JSON.stringify([r.snap.value, r.snap.context]);
-          if (r.fresh.length > 0) keep(r.steps, r.fresh);
+          if (this.isFresh(out.microsteps ?? [])) {
+            const r = this.replay(stepper, input, sequence);
+            this.keep(inputName, r.steps, r.fresh);
+          }
+          const id = JSON.stringify([out.snapshot.value, out.snapshot.context]);
           if (!seen.has(id) && next.length < MAX_FRONTIER) {
             seen.add(id);
-            next.push(sequence);
+            next.push({ sequence, snap: out.snapshot });
           }
         }
       }
       frontier = next;
     }
-    // Real runs with faults: each prefix that first reaches a state value becomes a vector, and from there every
-    // event type once — the protocol's deep states (degraded mode, re-seeding, promotion) that shortest paths over
-    // sample events do not reach within the bound.
-    for (const path of runPaths) {
-      if (path.input !== inputName) continue;
-      for (const prefix of firstArrivals(stepper, input, path.events)) {
-        const r = run(prefix);
-        if (r.fresh.length > 0) keep(r.steps, r.fresh);
-        for (const event of oneOfEachType) {
-          const x = run([...prefix, event]);
-          if (x.fresh.length > 0) keep(x.steps, x.fresh);
-        }
+  }
+
+  /**
+   * Walks a real run once: a prefix whose last step takes a transition no vector covers becomes a vector, and so
+   * does each event type tried once where the run first reaches a state value.
+   */
+  fromRun(seed: RunSeed): void {
+    const stepper = new MachineStepper(this.machine, seed.inputValue);
+    const seenValues = new Set<string>();
+    let snap = stepper.initial(seed.inputValue).snapshot;
+    for (let i = 0; i < seed.events.length && snap.status === 'active'; i++) {
+      const out = stepper.step(snap, seed.events[i] as AnyEventObject, true);
+      const prefix = seed.events.slice(0, i + 1);
+      if (this.isFresh(out.microsteps ?? [])) {
+        const r = this.replay(stepper, seed.inputValue, prefix);
+        this.keep(seed.input, r.steps, r.fresh);
+      }
+      snap = out.snapshot;
+      const value = JSON.stringify(snap.value);
+      if (seenValues.has(value) || snap.status !== 'active') continue;
+      seenValues.add(value);
+      for (const event of this.oneOfEachType) {
+        if (!this.isFresh(stepper.step(snap, event, true).microsteps ?? [])) continue;
+        const r = this.replay(stepper, seed.inputValue, [...prefix, event]);
+        this.keep(seed.input, r.steps, r.fresh);
       }
     }
   }
-  const uncovered = [...allTransitions].filter((k) => !covered.has(k)).sort();
-  const uncoveredStates = [...allStates].filter((s) => !coveredStates.has(s)).sort();
-  return {
-    machine: machine.id,
-    inputs,
-    vectors,
-    coverage: {
-      machine: machine.id,
+
+  private isFresh(ms: Microsteps): boolean {
+    return ms.some((m) => m.transitions.some((t) => !this.covered.has(key(t.source, t.eventType, t.targets))));
+  }
+
+  /** Runs a sequence from the initial state: its vector steps, the transitions it covers first, its end. */
+  private replay(stepper: MachineStepper, input: unknown, sequence: readonly AnyEventObject[]) {
+    const steps: VectorStep[] = [];
+    const fresh: string[] = [];
+    const init = stepper.initial(input, true);
+    this.note(init.microsteps ?? [], fresh);
+    let snap: Snapshot = init.snapshot;
+    for (const event of sequence) {
+      if (snap.status !== 'active') break;
+      const out = stepper.step(snap, event, true);
+      this.note(out.microsteps ?? [], fresh);
+      snap = out.snapshot;
+      steps.push({
+        event,
+        expectedState: snap.value,
+        expectedEmits: emitsOf(out.actions),
+        expectedTimers: timersOf(out.actions),
+      });
+    }
+    for (const n of (snap as { _nodes?: { id: string }[] })._nodes ?? []) this.coveredStates.add(n.id);
+    return { steps, fresh, snap };
+  }
+
+  private note(ms: Microsteps, fresh: string[]): void {
+    for (const m of ms) {
+      for (const t of m.transitions) {
+        const k = key(t.source, t.eventType, t.targets);
+        if (this.allTransitions.has(k) && !this.covered.has(k) && !fresh.includes(k)) fresh.push(k);
+        this.coveredStates.add(t.source);
+        for (const target of t.targets) this.coveredStates.add(target);
+      }
+    }
+  }
+
+  private keep(input: string, steps: VectorStep[], fresh: string[]): void {
+    for (const k of fresh) this.covered.add(k);
+    this.vectors.push({ name: `${this.machine.id}/${input}/${this.vectors.length}`, input, steps, covers: fresh });
+  }
+
+  coverage(pathKind: 'shortest' | 'simple'): MachineCoverage {
+    const uncovered = [...this.allTransitions].filter((k) => !this.covered.has(k)).sort();
+    const uncoveredStates = [...this.allStates].filter((s) => !this.coveredStates.has(s)).sort();
+    const { allStates, allTransitions } = this;
+    return {
+      machine: this.machine.id,
       states: { covered: allStates.size - uncoveredStates.length, total: allStates.size, uncovered: uncoveredStates },
       transitions: { covered: allTransitions.size - uncovered.length, total: allTransitions.size, uncovered },
       bound: {
         maxPathsPerInput: MAX_PATHS_PER_INPUT,
         maxExtension: MAX_EXTENSION,
         maxFrontier: MAX_FRONTIER,
-        abstraction: `${pathKind === 'simple' ? 'every simple path' : 'shortest path'} per distinct state value (xstate/graph, context abstracted away; at most ${MAX_PATHS_PER_INPUT} per input), then up to maxExtension more events over distinct concrete states`,
+        abstraction: `${pathKind === 'simple' ? 'every simple path' : 'shortest path'} per distinct state value (xstate/graph, context abstracted away; at most ${MAX_PATHS_PER_INPUT} per input), then up to maxExtension more events over distinct concrete states, then real runs with faults walked once`,
       },
-    },
-  };
-}
-
-/** Prefixes of `events` ending where the run first reaches each state value: the deep states, once each. */
-function firstArrivals(stepper: MachineStepper, input: unknown, events: readonly AnyEventObject[]): AnyEventObject[][] {
-  const seen = new Set<string>();
-  const out: AnyEventObject[][] = [];
-  let snap = stepper.initial(input).snapshot;
-  seen.add(JSON.stringify(snap.value));
-  for (let i = 0; i < events.length && snap.status === 'active'; i++) {
-    snap = stepper.step(snap, events[i] as AnyEventObject).snapshot;
-    const v = JSON.stringify(snap.value);
-    if (!seen.has(v)) {
-      seen.add(v);
-      out.push(events.slice(0, i + 1));
-    }
+    };
   }
-  return out;
 }
 
 /** Replays vectors against a machine (or a deliberately wrong one); returns the first failing vector's name. */

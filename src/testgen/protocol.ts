@@ -2,12 +2,13 @@
 // together take every reachable (actor, transition) pair, each with its deliveries and externally visible outputs.
 
 import type { AnyEventObject } from 'xstate';
+import { findCheck } from '../check/check.js';
 import { forEachInitial, forEachSuccessor, ScriptChooser } from '../check/successors.js';
 import { chartOf } from '../export/chart.js';
 import type { TraceRecord, TraceSink } from '../kernel/trace.js';
 import type { SystemState } from '../kernel/types.js';
 import { findMutant } from '../mutants/index.js';
-import { assemble, defaultCheck, resolveParams, type Scenario } from '../scenarios/types.js';
+import { assemble, resolveParams, type Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
 
 /** Deliveries whose target is one of these actors, or whose event is one of these types, are "visible outputs". */
@@ -35,6 +36,8 @@ export interface ProtocolVector {
 
 export interface ProtocolTests {
   readonly scenario: string;
+  /** The check configuration explored (its params and horizon are below, so the vectors replay without it). */
+  readonly config: string | null;
   readonly params: Readonly<Record<string, string>>;
   readonly untilUs: number;
   readonly vectors: readonly ProtocolVector[];
@@ -65,11 +68,19 @@ class MicrostepSink implements TraceSink {
   }
 }
 
-/** Explores the scenario's check configuration and picks paths until every reachable pair is taken. */
-export function generateProtocolTests(scenario: Scenario, mutant?: string): ProtocolTests {
-  const rawParams = { ...(defaultCheck(scenario)?.params ?? {}) };
+export interface ProtocolOptions {
+  /** A check configuration of the scenario (default: its first). */
+  readonly config?: string;
+  readonly mutant?: string;
+}
+
+/** Explores a check configuration of the scenario and picks paths until every reachable pair is taken. */
+export function generateProtocolTests(scenario: Scenario, opts: ProtocolOptions = {}): ProtocolTests {
+  const { mutant } = opts;
+  const check = findCheck(scenario, opts.config);
+  const rawParams = { ...(check?.params ?? {}) };
   const params = resolveParams(scenario, rawParams);
-  const untilUs = defaultCheck(scenario)?.untilUs ?? scenario.untilUs;
+  const untilUs = check?.untilUs ?? scenario.untilUs;
   const { kernel } = assemble(scenario, params, mutant !== undefined ? findMutant(mutant).overrides() : undefined);
 
   // BFS over the state graph, remembering for each pair the first (shallowest) state whose step took it.
@@ -173,6 +184,7 @@ export function generateProtocolTests(scenario: Scenario, mutant?: string): Prot
   }
   return {
     scenario: scenario.name,
+    config: check?.name ?? null,
     params: rawParams,
     untilUs,
     vectors,

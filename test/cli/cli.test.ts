@@ -1,4 +1,5 @@
-// The `statevisor` command as a user runs it: a subprocess, real files, exit codes and one-line errors.
+// The `statevisor` command: what each command prints and returns, its real files and one-line errors; the process
+// boundary itself (exit codes, signals, two processes agreeing) is tested with the real command as a subprocess.
 // Bad input must give exit 2, one line naming the field, no stack trace and no output file.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { main } from '../../src/cli.js';
 
 const BIN = join(import.meta.dirname, '../../bin/statevisor.js');
 const dir = mkdtempSync(join(tmpdir(), 'statevisor-cli-'));
@@ -16,7 +18,19 @@ function cli(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function expectBadInput(r: ReturnType<typeof cli>, pattern: RegExp) {
+/**
+ * The CLI's `main` in this process, output captured: for the tests that check what a command prints and
+ * returns. Escaping exceptions fail the test, as they would print a stack trace. A few tests above and below
+ * spawn the real command, to keep the process boundary (exit codes, signals, two processes) honest.
+ */
+async function here(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), progress: false });
+  return { code, out: out.map((l) => `${l}\n`).join(''), err: err.map((l) => `${l}\n`).join('') };
+}
+
+function expectBadInput(r: { code: number | null; err: string }, pattern: RegExp) {
   expect(r.code, r.err).toBe(2);
   const lines = r.err.trim().split('\n');
   expect(lines, r.err).toHaveLength(1);
@@ -25,13 +39,13 @@ function expectBadInput(r: ReturnType<typeof cli>, pattern: RegExp) {
 }
 
 describe('cli', () => {
-  it('lists the scenarios with their parameters', () => {
-    const r = cli('list');
+  it('lists the scenarios with their parameters', async () => {
+    const r = await here('list');
     expect(r.code).toBe(0);
     expect(r.out).toContain('ping-pong');
     expect(r.out).toContain('relay-ring');
     expect(r.out).toMatch(/dropRate\s+0\.1\s+in \[0, 1\]/);
-    const json = JSON.parse(cli('list', '--json').out) as {
+    const json = JSON.parse((await here('list', '--json')).out) as {
       scenarios: { name: string }[];
       mutants: { name: string }[];
     };
@@ -46,13 +60,13 @@ describe('cli', () => {
     expect(json.mutants.map((m) => m.name)).toContain('release-on-send');
   });
 
-  it('prints help for every command', () => {
+  it('prints help for every command', async () => {
     for (const cmd of ['list', 'run', 'replay']) {
-      const r = cli(cmd, '--help');
+      const r = await here(cmd, '--help');
       expect(r.code).toBe(0);
       expect(r.out).toContain(`Usage: statevisor ${cmd}`);
     }
-    expect(cli('--help').out).toContain('Commands:');
+    expect((await here('--help')).out).toContain('Commands:');
   });
 
   it('runs a scenario, writes its trace, and replays it byte-identically', () => {
@@ -76,8 +90,8 @@ describe('cli', () => {
     expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
   });
 
-  it('prints JSON for tools', () => {
-    const r = cli('run', 'ping-pong', '--seed', '2', '--json', '--set', 'pings=5');
+  it('prints JSON for tools', async () => {
+    const r = await here('run', 'ping-pong', '--seed', '2', '--json', '--set', 'pings=5');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(j).toMatchObject({ scenario: 'ping-pong', seed: 2, ok: true, reason: 'quiescent', params: { pings: 5 } });
@@ -85,14 +99,14 @@ describe('cli', () => {
     expect(j.reproduce).toBe('npx statevisor run ping-pong --seed 2 --set pings=5');
   });
 
-  it('stops at the step bound and says so', () => {
-    const r = cli('run', 'relay-ring', '--steps', '50');
+  it('stops at the step bound and says so', async () => {
+    const r = await here('run', 'relay-ring', '--steps', '50');
     expect(r.code).toBe(0);
     expect(r.out).toContain('stopped at the step bound 50 after 50 steps');
   });
 
-  it('fails with exit 1 and one line when a run hits its queue limit', () => {
-    const r = cli('run', 'relay-ring', '--max-queue', '2');
+  it('fails with exit 1 and one line when a run hits its queue limit', async () => {
+    const r = await here('run', 'relay-ring', '--max-queue', '2');
     expect(r.code).toBe(1);
     expect(r.err.trim()).toBe(
       'statevisor: queue depth limit reached: 4 pending deliveries > 2 at step 0 (raise it with --max-queue)',
@@ -109,92 +123,118 @@ describe('cli', () => {
     expect(r.err).toContain('reproduce: npx statevisor run ha-steady --seed 1 --mutant release-on-send');
     expect(r.err).toContain(`replay:    npx statevisor replay ${trace}`);
     const replay = cli('replay', trace);
-    expect(replay.code, replay.out).toBe(0);
+    expect(replay.code, replay.out).toBe(1);
     expect(replay.out).toContain('byte-identical');
+    expect(replay.out).toContain('it reproduces the violation of output-commit (M1, safety)');
   });
 
-  it('exports charts as Mermaid, JSON and DOT, to stdout or a directory', () => {
-    const mmd = cli('export', 'replica');
+  it('exports charts as Mermaid, JSON and DOT, to stdout or a directory', async () => {
+    const mmd = await here('export', 'replica');
     expect(mmd.code).toBe(0);
-    expect(mmd.out).toMatch(/^stateDiagram-v2\n {2}\[\*\] --> replica_backup/);
+    expect(mmd.out).toMatch(/^stateDiagram-v2\n {2}state "replica" as replica \{\n {4}\[\*\] --> replica_backup/);
     expect(mmd.out).toContain('replica_suspecting --> replica_fencing: replica.confirmTimedOut [isFencingRequired]');
-    const json = JSON.parse(cli('export', 'checkpointCoordinator', '--format', 'json').out);
+    const json = JSON.parse((await here('export', 'checkpointCoordinator', '--format', 'json')).out);
     expect(json.root.type).toBe('parallel');
-    expect(json.root.children.map((c: { key: string }) => c.key)).toEqual(['epochs', 'lease', 'heartbeat']);
+    expect(json.root.children.map((c: { key: string }) => c.key)).toEqual([
+      'epochs',
+      'shipping',
+      'protection',
+      'lease',
+      'heartbeat',
+    ]);
     const out = join(dir, 'charts');
-    const all = cli('export', 'all', '--format', 'dot', '--out', out);
+    const all = await here('export', 'all', '--format', 'dot', '--out', out);
     expect(all.code, all.err).toBe(0);
     expect(readdirSync(out).sort()).toContain('sriovNic.dot');
     expect(readFileSync(join(out, 'sriovNic.dot'), 'utf8')).toMatch(/^digraph "sriovNic" \{/);
     expect(readdirSync(out).filter((f) => f.includes('.tmp-') || f.includes('probe'))).toEqual([]);
   });
 
-  it('rejects an unknown machine, a bad format and an unwritable --out', () => {
+  it('rejects an unknown machine, a bad format and an unwritable --out', async () => {
     expectBadInput(
-      cli('export', 'nope'),
+      await here('export', 'nope'),
       /^statevisor: machine: unknown machine 'nope' \(known: checkpointCoordinator,/,
     );
-    expectBadInput(cli('export', 'replica', '--format', 'svg'), /--format: expected mermaid, json or dot, got 'svg'/);
+    expectBadInput(
+      await here('export', 'replica', '--format', 'svg'),
+      /--format: expected mermaid, json or dot, got 'svg'/,
+    );
     const blocker = join(dir, 'not-a-dir');
     writeFileSync(blocker, 'x');
-    expectBadInput(cli('export', 'all', '--out', join(blocker, 'sub')), /--out: cannot create directory/);
+    expectBadInput(await here('export', 'all', '--out', join(blocker, 'sub')), /--out: cannot create directory/);
   });
 
-  it('checks a scenario to exhaustion, and finds and writes a shortest counterexample', () => {
-    const ok = cli('check', 'ha-steady');
+  it('checks a scenario to exhaustion, and finds and writes a shortest counterexample', async () => {
+    const ok = await here('check', 'ha-mixed');
     expect(ok.code, ok.err).toBe(0);
-    expect(ok.out).toContain('161 distinct states');
-    expect(ok.out).toMatch(/reached at step \d+: checkpoint-committed/);
-    expect(ok.out).toContain('exhausted: every reachable state up to the horizon 4.500 ms was visited');
+    expect(ok.out).toContain('577 distinct states');
+    expect(ok.out).toMatch(/reached at step \d+: plain-output-delivered/);
+    expect(ok.out).toContain('exhausted: every reachable state up to the horizon 2.100 ms was visited');
     const trace = join(dir, 'cex.jsonl');
-    const bad = cli('check', 'ha-steady', '--mutant', 'release-on-send', '--trace', trace, '--json');
+    const bad = await here(
+      'check',
+      'ha-steady',
+      '--config',
+      'lossy',
+      '--mutant',
+      'release-on-send',
+      '--trace',
+      trace,
+      '--json',
+    );
     expect(bad.code).toBe(1);
     const j = JSON.parse(bad.out);
-    expect(j).toMatchObject({
+    expect(j).toMatchObject({ verdict: 'violated', mutant: 'release-on-send' });
+    expect(j.configurations[0]).toMatchObject({
+      name: 'lossy',
       verdict: 'violated',
-      counterexample: { steps: 11, shortest: true, violation: { spec: 'output-commit' } },
+      counterexample: { steps: 11, shortest: true, violation: { spec: 'output-commit', kind: 'safety' } },
     });
-    expect(j.counterexample.replay).toBe(`npx statevisor replay ${trace}`);
-    expect(cli('replay', trace).code).toBe(0);
-    const bounded = cli('check', 'ping-pong', '--max-states', '20');
+    expect(j.configurations[0].counterexample.replay).toBe(`npx statevisor replay ${trace}`);
+    // Replaying a counterexample reproduces its violation: exit 1, and the spec named.
+    const replay = await here('replay', trace);
+    expect(replay.code).toBe(1);
+    expect(replay.out).toContain('byte-identical');
+    expect(replay.out).toContain('it reproduces the violation of output-commit (M1, safety)');
+    const bounded = await here('check', 'ping-pong', '--max-states', '20');
     expect(bounded.code).toBe(0);
     expect(bounded.out).toContain('BOUND HIT (states): not every reachable state was visited');
   });
 
-  it('rejects a bad check mode or bound with one line', () => {
+  it('rejects a bad check mode or bound with one line', async () => {
     expectBadInput(
-      cli('check', 'ha-steady', '--mode', 'astar'),
+      await here('check', 'ha-steady', '--mode', 'astar'),
       /--mode: expected bfs, dfs, random or swarm, got 'astar'/,
     );
-    expectBadInput(cli('check', 'ha-steady', '--max-states', '0'), /--max-states: 0 is out of range/);
+    expectBadInput(await here('check', 'ha-steady', '--max-states', '0'), /--max-states: 0 is out of range/);
     expectBadInput(
-      cli('check', 'ha-steady', '--set', 'vms=0'),
+      await here('check', 'ha-steady', '--set', 'vms=0'),
       /vms: 0 is out of range; expected an integer in \[1, 64\]/,
     );
   });
 
-  it('generates tests and vectors with coverage, and fails below --min-coverage', () => {
+  it('generates tests and vectors with coverage, and fails below --min-coverage', async () => {
     const out = join(dir, 'gen');
-    const r = cli('gen-tests', 'sriovNic', '--out', out);
+    const r = await here('gen-tests', 'sriovNic', '--out', out);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/sriovNic\s+\d+\s+4\/4\s+13\/13\s+100%/);
+    expect(r.out).toMatch(/sriovNic\s+\d+\s+4\/4\s+17\/17\s+100%/);
     expect(readdirSync(out).sort()).toEqual(['sriovNic.generated.test.ts', 'sriovNic.vectors.json']);
     const v = JSON.parse(readFileSync(join(out, 'sriovNic.vectors.json'), 'utf8'));
     expect(v.vectors.find((x: { steps: unknown[] }) => x.steps.length > 0).steps[0]).toHaveProperty('expectedEmits');
-    const low = cli('gen-tests', 'replica', '--out', out, '--min-coverage', '95');
+    const low = await here('gen-tests', 'replica', '--out', out, '--min-coverage', '95');
     expect(low.code).toBe(1);
-    expect(low.err.trim()).toBe('statevisor: transition coverage below 95%: replica 89.5%');
+    expect(low.err.trim()).toBe('statevisor: transition coverage below 95%: replica 85.2%');
     expect(low.out).toContain(
       'unreachable: replica.suspecting --replica.confirmTimedOut--> replica.promoting — guarded by isFencingRequired',
     );
   });
 
-  it('rejects an unknown machine or an unwritable --out for gen-tests', () => {
-    expectBadInput(cli('gen-tests', 'nope', '--out', dir), /^statevisor: machine: unknown machine 'nope'/);
+  it('rejects an unknown machine or an unwritable --out for gen-tests', async () => {
+    expectBadInput(await here('gen-tests', 'nope', '--out', dir), /^statevisor: machine: unknown machine 'nope'/);
     const blocker = join(dir, 'blocker-gen');
     writeFileSync(blocker, 'x');
-    expectBadInput(cli('gen-tests', 'all', '--out', join(blocker, 'x')), /--out: cannot create directory/);
-    expectBadInput(cli('gen-tests', 'all'), /--out: required/);
+    expectBadInput(await here('gen-tests', 'all', '--out', join(blocker, 'x')), /--out: cannot create directory/);
+    expectBadInput(await here('gen-tests', 'all'), /--out: required/);
   });
 
   it('serves a trace with `inspect` on 127.0.0.1 until interrupted; a bad trace is one line and exit 2', async () => {
@@ -291,95 +331,107 @@ describe('cli', () => {
     expect(out).toContain('ok ha-steady seed 1');
   });
 
-  it('reads scenario parameters from a JSON file, validated like --set, with --set winning', () => {
+  it('reads scenario parameters from a JSON file, validated like --set, with --set winning', async () => {
     const file = join(dir, 'params.json');
     writeFileSync(file, JSON.stringify({ vms: 3, plainVms: 1, dropRate: 0.1 }));
-    const r = cli('run', 'ha-mixed', '--params', file, '--set', 'dropRate=0', '--json', '--until', '20000');
+    const r = await here('run', 'ha-mixed', '--params', file, '--set', 'dropRate=0', '--json', '--until', '20000');
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out).params).toMatchObject({ vms: 3, plainVms: 1, dropRate: 0 });
     const bad = join(dir, 'bad-params.json');
     writeFileSync(bad, JSON.stringify({ dropRate: 2 }));
     expectBadInput(
-      cli('run', 'ha-mixed', '--params', bad),
+      await here('run', 'ha-mixed', '--params', bad),
       /bad-params\.json: dropRate: 2 is out of range; expected a number in \[0, 0\.5\]/,
     );
     writeFileSync(bad, '[1, 2]');
-    expectBadInput(cli('run', 'ha-mixed', '--params', bad), /--params: '.*bad-params\.json' must hold a JSON object/);
     expectBadInput(
-      cli('check', 'ha-steady', '--params', join(dir, 'missing.json')),
+      await here('run', 'ha-mixed', '--params', bad),
+      /--params: '.*bad-params\.json' must hold a JSON object/,
+    );
+    expectBadInput(
+      await here('check', 'ha-steady', '--params', join(dir, 'missing.json')),
       /--params: cannot read '.*missing\.json': ENOENT/,
     );
   });
 
-  it('rejects an unknown mutant', () => {
+  it('rejects an unknown mutant', async () => {
     expectBadInput(
-      cli('run', 'ha-steady', '--mutant', 'nope'),
-      /--mutant: unknown mutant 'nope' \(known: release-on-send,/,
+      await here('run', 'ha-steady', '--mutant', 'nope'),
+      /--mutant: unknown mutant 'nope' \(known: runs-while-stunned,/,
     );
   });
 
-  it('rejects an unknown scenario', () => {
+  it('rejects an unknown scenario', async () => {
     expectBadInput(
-      cli('run', 'nope'),
+      await here('run', 'nope'),
       /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring\)$/,
     );
   });
 
-  it('rejects a non-numeric seed', () => {
-    expectBadInput(cli('run', 'ping-pong', '--seed', 'abc'), /--seed: expected a non-negative integer, got 'abc'/);
+  it('rejects a non-numeric seed', async () => {
+    expectBadInput(
+      await here('run', 'ping-pong', '--seed', 'abc'),
+      /--seed: expected a non-negative integer, got 'abc'/,
+    );
   });
 
-  it('rejects an unknown flag and a missing value', () => {
-    expectBadInput(cli('run', 'ping-pong', '--sed', '1'), /run: Unknown option '--sed'/);
-    expectBadInput(cli('run', 'ping-pong', '--seed'), /run: Option '--seed <value>' argument missing/);
+  it('rejects an unknown flag and a missing value', async () => {
+    expectBadInput(await here('run', 'ping-pong', '--sed', '1'), /run: Unknown option '--sed'/);
+    expectBadInput(await here('run', 'ping-pong', '--seed'), /run: Option '--seed <value>' argument missing/);
   });
 
-  it('rejects a parameter out of range, naming it and the range, without writing the trace', () => {
+  it('rejects a parameter out of range, naming it and the range, without writing the trace', async () => {
     const trace = join(dir, 'never.jsonl');
     expectBadInput(
-      cli('run', 'ping-pong', '--set', 'dropRate=2', '--trace', trace),
+      await here('run', 'ping-pong', '--set', 'dropRate=2', '--trace', trace),
       /dropRate: 2 is out of range; expected a number in \[0, 1\]/,
     );
-    expectBadInput(cli('run', 'ping-pong', '--set', 'bogus=1'), /bogus: unknown parameter of scenario 'ping-pong'/);
     expectBadInput(
-      cli('run', 'ping-pong', '--set', 'latencyMinUs=900', '--set', 'latencyMaxUs=10'),
+      await here('run', 'ping-pong', '--set', 'bogus=1'),
+      /bogus: unknown parameter of scenario 'ping-pong'/,
+    );
+    expectBadInput(
+      await here('run', 'ping-pong', '--set', 'latencyMinUs=900', '--set', 'latencyMaxUs=10'),
       /latencyMaxUs: 10 is below/,
     );
     expect(existsSync(trace)).toBe(false);
   });
 
-  it('rejects an unwritable trace path before running', () => {
+  it('rejects an unwritable trace path before running', async () => {
     const blocker = join(dir, 'file-not-dir');
     writeFileSync(blocker, 'x');
-    expectBadInput(cli('run', 'ping-pong', '--trace', join(blocker, 't.jsonl')), /--trace: cannot write/);
+    expectBadInput(await here('run', 'ping-pong', '--trace', join(blocker, 't.jsonl')), /--trace: cannot write/);
   });
 
-  it('rejects an unreadable or malformed trace with one line and exit 2', () => {
-    expectBadInput(cli('replay', join(dir, 'missing.jsonl')), /replay: cannot read trace '.*missing\.jsonl': ENOENT/);
+  it('rejects an unreadable or malformed trace with one line and exit 2', async () => {
+    expectBadInput(
+      await here('replay', join(dir, 'missing.jsonl')),
+      /replay: cannot read trace '.*missing\.jsonl': ENOENT/,
+    );
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"type":"@statevisor.trace"\nnot json\n');
-    expectBadInput(cli('replay', bad), /bad\.jsonl:1: line is not valid JSON/);
+    expectBadInput(await here('replay', bad), /bad\.jsonl:1: line is not valid JSON/);
     const trunc = join(dir, 'trunc.jsonl');
     const good = join(dir, 'good.jsonl');
-    cli('run', 'ping-pong', '--trace', good, '--quiet');
+    await here('run', 'ping-pong', '--trace', good, '--quiet');
     const lines = readFileSync(good, 'utf8').trim().split('\n');
     writeFileSync(trunc, `${lines.slice(0, -1).join('\n')}\n`);
-    expectBadInput(cli('replay', trunc), /trunc\.jsonl:\d+: last line must be the end record .* truncated/);
+    expectBadInput(await here('replay', trunc), /trunc\.jsonl:\d+: last line must be the end record .* truncated/);
     const wrongSeed = join(dir, 'seed.jsonl');
     writeFileSync(wrongSeed, [lines[0]?.replace('"seed":1', '"seed":"one"'), ...lines.slice(1)].join('\n'));
-    expectBadInput(cli('replay', wrongSeed), /seed\.jsonl:1: field "seed" must be a non-negative integer/);
+    expectBadInput(await here('replay', wrongSeed), /seed\.jsonl:1: field "seed" must be a non-negative integer/);
   });
 
-  it('reports a tampered trace as diverged with exit 1 and the step', () => {
+  it('reports a tampered trace as diverged with exit 1 and the step', async () => {
     const good = join(dir, 'tamper-src.jsonl');
-    cli('run', 'ping-pong', '--seed', '6', '--trace', good, '--quiet');
+    await here('run', 'ping-pong', '--seed', '6', '--trace', good, '--quiet');
     const lines = readFileSync(good, 'utf8').trim().split('\n');
     const end = JSON.parse(lines[lines.length - 1] as string);
     end.choices[4] = end.choices[4] === 0 ? 1 : 0;
     lines[lines.length - 1] = JSON.stringify(end);
     const tampered = join(dir, 'tampered.jsonl');
     writeFileSync(tampered, `${lines.join('\n')}\n`);
-    const r = cli('replay', tampered);
+    const r = await here('replay', tampered);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/DIVERGED — replay diverged at step \d+ \(line \d+\)/);
   });

@@ -1,6 +1,7 @@
-// Hostile input to the `statevisor` command, run as a user would (a subprocess): prototype keys, deep or endless
-// files, devices and FIFOs as outputs, busy ports, flags that would do nothing, numbers in the wrong grammar.
-// Each case must give exit 2, exactly one stderr line naming the field, no stack trace and no file left behind.
+// Hostile input to the `statevisor` command: prototype keys, deep or endless files, devices and FIFOs as outputs,
+// busy ports, flags that would do nothing, numbers in the wrong grammar. The table runs the CLI's `main` in this
+// process (any error other than the one-line kind escapes as an exception, as it would as a stack trace); the
+// cases that need a real process run as one. Each gives exit 2, one stderr line naming the field, no file left.
 
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -18,6 +19,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
 
 const BIN = join(import.meta.dirname, '../../bin/statevisor.js');
 const root = mkdtempSync(join(tmpdir(), 'statevisor-hostile-'));
@@ -28,6 +30,23 @@ interface Result {
   code: number | null;
   out: string;
   err: string;
+}
+
+/**
+ * Runs the CLI's `main` in this process with `cwd` as the working directory (tests in a file run one at a time,
+ * so changing it is safe). An exception that escapes `main` is what a user would see as a stack trace.
+ */
+async function cliHere(cwd: string, args: readonly string[]): Promise<Result> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const previous = process.cwd();
+  process.chdir(cwd);
+  try {
+    const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), progress: false });
+    return { code, out: out.join('\n'), err: err.map((l) => `${l}\n`).join('') };
+  } finally {
+    process.chdir(previous);
+  }
 }
 
 /** Runs the CLI in `cwd`; killed after 30 s, so a regression that reads /dev/zero forever fails instead of hanging. */
@@ -421,11 +440,11 @@ afterAll(async () => {
 describe('cli: hostile input', () => {
   const skipped = rows.filter((r) => r.skip === true);
   if (skipped.length > 0) it.skip.each(skipped.map((r) => [r.name]))('%s', () => {});
-  it.concurrent.each(rows.filter((r) => r.skip !== true).map((r) => [r.name, r] as const))('%s', async (_name, row) => {
+  it.each(rows.filter((r) => r.skip !== true).map((r) => [r.name, r] as const))('%s', async (_name, row) => {
     const dir = mkdtempSync(join(root, 'case-'));
     await plant(dir, row.plant ?? {});
     const before = listing(dir);
-    const r = await cli(
+    const r = await cliHere(
       dir,
       row.args.map((a) => (a === 'BUSY' ? String(busyPort) : a)),
     );

@@ -8,6 +8,7 @@ import { findMachine, machines } from '../../src/machines.js';
 import { mutants } from '../../src/mutants/index.js';
 import { vectorsJson } from '../../src/testgen/emit.js';
 import { generateFor } from '../../src/testgen/generate.js';
+import { MAX_RUN_EVENTS } from '../../src/testgen/inputs.js';
 import { MAX_EXTENSION, MAX_PATHS_PER_INPUT, replayVectors } from '../../src/testgen/machineTests.js';
 import { UNREACHABLE_REASONS } from '../../src/testgen/unreachable.js';
 
@@ -40,8 +41,14 @@ describe('testgen', () => {
   it('stays bounded for machines whose context carries data', () => {
     for (const t of generated) {
       expect(t.vectors.length).toBeLessThanOrEqual(MAX_PATHS_PER_INPUT * Object.keys(t.inputs).length * 2);
-      for (const v of t.vectors) expect(v.steps.length).toBeLessThanOrEqual(40 + MAX_EXTENSION);
+      for (const v of t.vectors) {
+        // Paths from the chart: a shortest path plus the extension. Paths from a real run: a prefix plus one event.
+        const bound = v.input.includes('@run') ? MAX_RUN_EVENTS + 1 : 40 + MAX_EXTENSION;
+        expect(v.steps.length, v.name).toBeLessThanOrEqual(bound);
+      }
     }
+    // The run seeds are what reach the coordinator's degraded mode and re-seeding: they must be there.
+    expect(byId.get('checkpointCoordinator')?.vectors.some((v) => v.input.includes('@run'))).toBe(true);
   });
 
   it('every vector replays against the machine it came from', () => {
