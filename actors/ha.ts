@@ -3,7 +3,8 @@
 
 import type { AnyEventObject, AnyStateMachine } from 'xstate';
 import { appMachine } from '../machines/appMachine.js';
-import { checkpointCoordinatorMachine, chunkBytes } from '../machines/checkpointCoordinatorMachine.js';
+import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
+import { chunkBytes } from '../machines/checkpointCoordinatorParts.js';
 import { diskMachine } from '../machines/diskMachine.js';
 import type { CheckpointChunk, VmId, WorkloadParams } from '../machines/haEvents.js';
 import { hypervisorMachine } from '../machines/hypervisorMachine.js';

@@ -3,10 +3,8 @@
 
 import type { AnyEventObject, AnyStateMachine } from 'xstate';
 import { appMachine, appSampleEvents } from '../machines/appMachine.js';
-import {
-  checkpointCoordinatorMachine,
-  checkpointCoordinatorSampleEvents,
-} from '../machines/checkpointCoordinatorMachine.js';
+import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
+import { checkpointCoordinatorSampleEvents } from '../machines/checkpointCoordinatorParts.js';
 import { diskMachine, diskSampleEvents } from '../machines/diskMachine.js';
 import { hypervisorMachine, hypervisorSampleEvents } from '../machines/hypervisorMachine.js';
 import { mmuMachine, mmuSampleEvents } from '../machines/mmuMachine.js';

@@ -16,6 +16,7 @@ Commands:
   replay <trace>           re-execute a saved trace from its recorded choices; byte-identical or not
   check <scenario>         explore every interleaving and fault point (or random/swarm walks); counterexamples
   mutants [scenario]       check every planted bug and print the kill table; exit 1 if one survives
+  soak                     the long verification: every check configuration, swarm seeds, every mutant
   export <machine|all>     write statecharts as Mermaid, JSON or Graphviz DOT
   gen-tests <machine|all>  generate model-based test vectors and vitest files from the charts, with coverage
   inspect [trace]          open a trace in the offline inspector (web page on 127.0.0.1)
@@ -34,6 +35,18 @@ Options:
   --workers N        worker threads (default: one per core)
   --max-time S       bound on each mutant's exploration in seconds (a bound hit counts as survived)
   --json             the table as JSON`,
+  soak: `Usage: statevisor soak [--seeds N] [--first-seed N] [--workers N] [--only STAGES] [--json]
+
+The verification npm test has no time for (npm run soak), in three stages, each printed as it ends:
+  exhaustive  every check configuration of every scenario explored to exhaustion (BFS); a violation, a
+              vacuous verdict (a 'sometimes' never reached) or a bound hit fails, and a counterexample is
+              written to traces/ with its replay command
+  swarm       --seeds walks per scenario at its full defaults from --first-seed, each seed drawing its own
+              faults and rates (loss, duplication, late messages, crashes, partitions); a failure names the
+              lowest failing seed and the check command that shrinks it and writes its trace
+  mutants     every registered mutant on its check configuration, killed by the spec it is registered for
+--only exhaustive,swarm picks stages. Defaults: 200 seeds from seed 1, one worker per core. Exit 1 when
+anything failed; the summary lists each failure with how to reproduce it.`,
   list: `Usage: statevisor list [--json]
 
 Lists the scenarios with their parameters, defaults and allowed ranges.`,

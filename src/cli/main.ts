@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   replay: async () => (await import('./replay.js')).cmdReplay,
   check: async () => (await import('./check/command.js')).cmdCheck,
   mutants: async () => (await import('./mutants.js')).cmdMutants,
+  soak: async () => (await import('./soak.js')).cmdSoak,
   export: async () => (await import('./export.js')).cmdExport,
   'gen-tests': async () => (await import('./genTests.js')).cmdGenTests,
   inspect: async () => (await import('./inspect.js')).cmdInspect,
@@ -34,7 +35,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (load === undefined) {
       throw new InputError(
-        `unknown command '${command}' (commands: list, run, replay, check, mutants, export, gen-tests, inspect, help)`,
+        `unknown command '${command}' (commands: list, run, replay, check, mutants, soak, export, gen-tests, inspect, help)`,
       );
     }
     return await (await load())(rest, io);

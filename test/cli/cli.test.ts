@@ -221,9 +221,9 @@ describe('cli', () => {
     expect(readdirSync(out).sort()).toEqual(['sriovNic.generated.test.ts', 'sriovNic.vectors.json']);
     const v = JSON.parse(readFileSync(join(out, 'sriovNic.vectors.json'), 'utf8'));
     expect(v.vectors.find((x: { steps: unknown[] }) => x.steps.length > 0).steps[0]).toHaveProperty('expectedEmits');
-    const low = await here('gen-tests', 'replica', '--out', out, '--min-coverage', '95');
+    const low = await here('gen-tests', 'replica', '--out', out, '--min-coverage', '99');
     expect(low.code).toBe(1);
-    expect(low.err.trim()).toBe('statevisor: transition coverage below 95%: replica 85.2%');
+    expect(low.err.trim()).toBe('statevisor: transition coverage below 99%: replica 96.3%');
     expect(low.out).toContain(
       'unreachable: replica.suspecting --replica.confirmTimedOut--> replica.promoting — guarded by isFencingRequired',
     );
@@ -395,6 +395,17 @@ describe('cli', () => {
       /latencyMaxUs: 10 is below/,
     );
     expect(existsSync(trace)).toBe(false);
+  });
+
+  it('soak walks swarm seeds of every scenario and reports each; bad stages and seed counts are refused', async () => {
+    const r = await here('soak', '--only', 'swarm', '--seeds', '2', '--workers', '1');
+    expect(r.code, r.err).toBe(0);
+    for (const name of ['ha-failover', 'ha-steady', 'ha-partition', 'ha-mixed', 'ping-pong', 'relay-ring']) {
+      expect(r.out).toMatch(new RegExp(`ok +swarm +${name} +held +2 seeds`));
+    }
+    expect(r.out).toMatch(/statevisor soak: 6 of 6 passed in \d+ s/);
+    expectBadInput(await here('soak', '--only', 'swarm,nope'), /^statevisor: --only: unknown stage 'nope'/);
+    expectBadInput(await here('soak', '--seeds', '0'), /^statevisor: --seeds: 0 is out of range/);
   });
 
   it('rejects an unwritable trace path before running', async () => {

@@ -65,7 +65,7 @@ describe.skipIf(!present)('inspector e2e', () => {
     // ...and the NIC that put the packet on the wire is selected, its `active` state highlighted.
     await expect(page.locator('[data-actor="hostA/nic"]').getAttribute('class')).resolves.toContain('selected');
     expect(await page.locator('[data-state-id="sriovNic.active"].active').count()).toBe(1);
-    await expect(page.getByTestId('context').textContent()).resolves.toContain('maxReleasedEpoch');
+    await expect(page.getByTestId('context').textContent()).resolves.toContain('releasedThrough');
 
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'inspector-counterexample.png') });

@@ -62,7 +62,18 @@ describe('inspector server', () => {
     expect(trace.records.length).toBeGreaterThan(100);
     const charts = JSON.parse((await get(inspector.port, '/api/charts')).body).charts;
     expect(Object.keys(charts).sort()).toEqual(
-      ['checkpointCoordinator', 'hypervisor', 'mmu', 'receiver', 'replica', 'sriovNic', 'vcpu', 'witness'].sort(),
+      [
+        'app',
+        'checkpointCoordinator',
+        'disk',
+        'hypervisor',
+        'mmu',
+        'receiver',
+        'replica',
+        'sriovNic',
+        'vcpu',
+        'witness',
+      ].sort(),
     );
   });
 

@@ -2,13 +2,13 @@
 // re-seeding, leases timed from the request, heartbeats; and the same machine under a plain XState actor.
 
 import { describe, expect, it } from 'vitest';
+import { checkpointCoordinatorMachine } from '../../machines/checkpointCoordinatorMachine.js';
 import {
   type CheckpointCoordinatorEvent,
   type CheckpointCoordinatorInput,
-  checkpointCoordinatorMachine,
   checkpointCoordinatorSampleEvents,
   chunkBytes,
-} from '../../machines/checkpointCoordinatorMachine.js';
+} from '../../machines/checkpointCoordinatorParts.js';
 import type { CpuState, Packet } from '../../machines/haEvents.js';
 import { vcpuMachine } from '../../machines/vcpuMachine.js';
 import { cancelsOf, Driver, expectActorMatchesStepper, sendsOf, timersOf } from './helpers.js';
