@@ -17,6 +17,13 @@ export interface WitnessContext extends WitnessInput {
    * the others' state is stale (the holder ran without a backup). Cleared by `lease.protect` from that holder.
    */
   readonly exclusive: string | null;
+  /** The holder whose term ran out last (null: none yet): if someone else takes the lease, it was taken over. */
+  readonly previous: string | null;
+  /**
+   * Holders whose lease another host took over: their state is stale (the other host resumed their VMs), so they
+   * never get the lease again, whoever lets it lapse later. At most one per host of the assembly.
+   */
+  readonly deposed: readonly string[];
   readonly grants: number;
   readonly denials: number;
 }
@@ -34,6 +41,8 @@ type WitnessReply = Extract<
 export type WitnessSend = Send<WitnessReply>;
 
 export const WITNESS_LEASE_TIMER_ID = 'witness.lease';
+/** Bound on deposed holders: an assembly has a handful of hosts, so more is a bug, not a workload. */
+const MAX_DEPOSED = 16;
 
 /** The witness's answer to a request, sent back to the asker with the request's holder and id. */
 function reply(event: WitnessEvent, type: WitnessReply['type']): WitnessSend {
@@ -51,11 +60,16 @@ export const witnessMachine = setup({
     emitted: {} as WitnessSend,
   },
   actions: {
-    takeLease: assign(({ event }) => {
+    takeLease: assign(({ context, event }) => {
       assertEvent(event, 'lease.acquire');
-      return { holder: event.holder };
+      const takeover = context.previous !== null && context.previous !== event.holder;
+      if (takeover && context.deposed.length >= MAX_DEPOSED) throw new Error('witness: too many deposed holders');
+      return {
+        holder: event.holder,
+        deposed: takeover ? [...context.deposed, context.previous as string] : context.deposed,
+      };
     }),
-    releaseLease: assign({ holder: null }),
+    releaseLease: assign(({ context }) => ({ holder: null, previous: context.holder })),
     // The witness's term outlasts the holder's own by skewUs, so the holder always stops using it first.
     armExpiry: enqueueActions(({ context, enqueue }) => {
       enqueue.cancel(WITNESS_LEASE_TIMER_ID);
@@ -79,13 +93,23 @@ export const witnessMachine = setup({
     isHolder: ({ context, event }) =>
       (event.type === 'lease.acquire' || event.type === 'lease.degrade' || event.type === 'lease.protect') &&
       event.holder === context.holder,
-    // Free, and either nobody is exclusive or the asker is the exclusive one.
+    // Free, not taken over before, and either nobody is exclusive or the asker is the exclusive one.
     isAllowed: ({ context, event }) =>
-      event.type === 'lease.acquire' && (context.exclusive === null || context.exclusive === event.holder),
+      event.type === 'lease.acquire' &&
+      !context.deposed.includes(event.holder) &&
+      (context.exclusive === null || context.exclusive === event.holder),
   },
 }).createMachine({
   id: 'witness',
-  context: ({ input }) => ({ ...input, holder: null, exclusive: null, grants: 0, denials: 0 }),
+  context: ({ input }) => ({
+    ...input,
+    holder: null,
+    exclusive: null,
+    previous: null,
+    deposed: [],
+    grants: 0,
+    denials: 0,
+  }),
   initial: 'free',
   states: {
     free: {

@@ -93,7 +93,7 @@ function generatedText(name: string, out: string, generated: Generated, io: Io):
     io.out(
       `  ${t.machine.padEnd(22)} ${String(t.vectors.length).padStart(7)} ${`${c.states.covered}/${c.states.total}`.padStart(8)} ${`${c.transitions.covered}/${c.transitions.total}`.padStart(12)}  ${coveragePercent(t).toFixed(0)}%`,
     );
-    for (const tr of c.transitions.uncovered) io.out(`      unreachable: ${tr} — ${unreachableReason(tr)}`);
+    for (const tr of c.transitions.uncovered) io.out(`      uncovered: ${tr} — ${unreachableReason(tr)}`);
   }
   const b = generated[0]?.coverage.bound;
   if (b) io.out(`  bound: ${b.abstraction}; maxExtension ${b.maxExtension}, maxFrontier ${b.maxFrontier}`);

@@ -313,6 +313,22 @@ const witness: Mutant[] = [
       witness: witnessMachine.provide({ actions: { makeExclusive: noop } }),
     }),
   ),
+  m(
+    'regrant-deposed',
+    'witness',
+    'ha-partition',
+    'takeover-then-cut',
+    'single-primary',
+    'The witness lets a primary that was taken over have the lease again once the new primary lets it lapse',
+    () => ({
+      witness: witnessMachine.provide({
+        guards: {
+          isAllowed: ({ context, event }) =>
+            event.type === 'lease.acquire' && (context.exclusive === null || context.exclusive === event.holder),
+        },
+      }),
+    }),
+  ),
 ];
 
 const receiver: Mutant[] = [

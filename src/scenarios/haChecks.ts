@@ -153,10 +153,33 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
         isolateFromUs: '1300',
         isolateToUs: '1300',
         isolateForUs: '6000',
+        // The scenario's own 10–30 ms partition window lies past the horizon: drawing its instant would only
+        // multiply the states by its 200 possible instants.
+        partitionFromUs: '-1',
       },
       untilUs: 8_000,
       note: 'the primary is cut from the backup and the witness at 1.3 ms for 6 ms, while a slow NIC (1 packet per 0.99 ms) still holds committed output',
       reach: ['checkpoint-committed', 'output-delivered', 'link-partitioned', 'primary-self-fenced', 'backup-promoted'],
+    },
+    {
+      name: 'takeover-then-cut',
+      params: {
+        ...BASE,
+        txUs: '990',
+        packetsPerBurst: '4',
+        bufferCapacity: '8',
+        isolateFromUs: '1300',
+        isolateToUs: '1300',
+        isolateForUs: '6000',
+        partitionFromUs: '8000',
+        partitionToUs: '8000',
+        partitionForUs: '4000',
+        cutPrimaryBackup: 'false',
+        cutBackupWitness: 'true',
+      },
+      untilUs: 12_000,
+      note: 'the isolated primary is taken over, comes back, and then the new primary loses the witness for 4 ms: its lease lapses, and the old primary must still never get it back',
+      reach: ['output-delivered', 'backup-promoted', 'primary-self-fenced', 'link-partitioned'],
     },
     {
       name: 'degrade-then-isolate',

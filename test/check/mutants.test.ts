@@ -33,6 +33,7 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'grant-to-anyone': 142,
   'arm-expiry-once': 87,
   'forget-exclusive': 276,
+  'regrant-deposed': 317,
   'deliver-repeats': 74,
   'rewind-on-repeat': 76,
   'accept-any-reply': 3,

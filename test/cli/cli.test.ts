@@ -225,7 +225,7 @@ describe('cli', () => {
     expect(low.code).toBe(1);
     expect(low.err.trim()).toBe('statevisor: transition coverage below 99%: replica 96.3%');
     expect(low.out).toContain(
-      'unreachable: replica.suspecting --replica.confirmTimedOut--> replica.promoting — guarded by isFencingRequired',
+      'uncovered: replica.suspecting --replica.confirmTimedOut--> replica.promoting — guarded by isFencingRequired',
     );
   });
 

@@ -54,6 +54,22 @@ describe('witnessMachine', () => {
     expect(d.context.grants).toBe(2);
   });
 
+  it('never grants again to a holder another host took the lease over from; its own lapses do not depose it', () => {
+    const d = boot();
+    d.send(ask('lease.acquire', 'hostA', 1));
+    d.send({ type: 'lease.expired' });
+    // hostA's own lease lapsed and nobody took it: hostA may have it back.
+    expect(sendsOf(d.send(ask('lease.acquire', 'hostA', 2)).actions)).toEqual([reply('lease.granted', 'hostA', 2)]);
+    d.send({ type: 'lease.expired' });
+    d.send(ask('lease.acquire', 'hostB', 1));
+    expect(d.context.deposed).toEqual(['hostA']);
+    d.send({ type: 'lease.expired' });
+    // hostB let it lapse in turn (cut from the witness): hostA's state is stale, it is denied for good.
+    expect(sendsOf(d.send(ask('lease.acquire', 'hostA', 3)).actions)).toEqual([reply('lease.denied', 'hostA', 3)]);
+    expect(d.value).toBe('free');
+    expect(sendsOf(d.send(ask('lease.acquire', 'hostB', 2)).actions)).toEqual([reply('lease.granted', 'hostB', 2)]);
+  });
+
   it('denies a held lease to anyone else, counting the denial', () => {
     const d = boot();
     d.send(ask('lease.acquire', 'hostA', 1));
