@@ -83,7 +83,7 @@ function options(values: FlagValues) {
 }
 
 function lineText(l: SoakLine): string {
-  return `  ${l.ok ? 'ok    ' : 'FAILED'} ${l.stage.padEnd(10)} ${l.what.padEnd(48)} ${l.verdict.padEnd(12)} ${l.size.padStart(16)} ${l.seconds.toFixed(1).padStart(7)} s`;
+  return `  ${l.ok ? 'ok    ' : 'FAILED'} ${l.stage.padEnd(10)} ${l.what.padEnd(48)} ${l.verdict.padEnd(34)} ${l.size.padStart(16)} ${l.seconds.toFixed(1).padStart(7)} s`;
 }
 
 /** Every check configuration of every scenario, to exhaustion: a bound hit fails too, since nothing was proven. */
