@@ -7,10 +7,7 @@ import { forEachInitial, forEachSuccessor } from '../src/check/successors.js';
 import type { SystemState } from '../src/kernel/types.js';
 import { findScenario } from '../src/scenarios/index.js';
 import { assemble, type CheckConfig, defaultCheck, resolveParams, type Scenario } from '../src/scenarios/types.js';
-
-function sig(x: number): number {
-  return Number(x.toPrecision(3));
-}
+import { sig } from './stats.js';
 
 /** A scenario's default check configuration, which it must have: the benchmarks explore nothing else. */
 export function benchCheckConfig(name: string): { scenario: Scenario; check: CheckConfig } {

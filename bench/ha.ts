@@ -5,10 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { LatencyStats } from '../src/scenarios/haMetrics.js';
 import { findScenario } from '../src/scenarios/index.js';
 import { simulate } from '../src/simulate.js';
-
-function sig(x: number): number {
-  return Number(x.toPrecision(3));
-}
+import { sig } from './stats.js';
 
 interface HaRun {
   readonly wallMs: number;

@@ -25,6 +25,7 @@ import { benchCheck } from './check.js';
 import { benchHa, benchPriority } from './ha.js';
 import { benchInspector } from './inspector.js';
 import { benchSpin } from './spin.js';
+import { median, sig } from './stats.js';
 import { benchSweep } from './sweep.js';
 
 /** Untimed rounds before the recorded ones, so the JIT has settled and one-time allocations are done. */
@@ -53,19 +54,6 @@ const gc: () => void =
 
 function progress(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** Three significant digits: more would be noise between runs, and the JSON stays readable. */
-function sig(x: number): number {
-  return Number(x.toPrecision(3));
 }
 
 /**

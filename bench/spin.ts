@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { benchCheckConfig, timedExplore } from './check.js';
+import { median, sig } from './stats.js';
 
 const MODEL_PATH = fileURLToPath(new URL('./spin/remus.pml', import.meta.url));
 const MODEL = 'remus.pml';
@@ -29,18 +30,6 @@ const MUTANTS = {
   MUTANT_RING_DUP: 's==(delivered+1)',
   MUTANT_NO_WINDOW: 'e<=(backupApplied+2)',
 } as const;
-
-function sig(x: number): number {
-  return Number(x.toPrecision(3));
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 /** The first line a tool prints about its version, or null when it is not on PATH. */
 function toolVersion(cmd: string, args: readonly string[]): string | null {

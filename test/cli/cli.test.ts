@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { main } from '../../src/cli.js';
+import { startInspect } from './inspectProcess.js';
 
 const BIN = join(import.meta.dirname, '../../bin/statevisor.js');
 const dir = mkdtempSync(join(tmpdir(), 'statevisor-cli-'));
@@ -241,27 +242,11 @@ describe('cli', () => {
     const trace = join(dir, 'inspect.jsonl');
     cli('run', 'ping-pong', '--trace', trace, '--quiet');
     const serve = async (file: string) => {
-      const child = spawn(process.execPath, [BIN, 'inspect', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 30_000);
-        child.stdout.on('data', () => {
-          const m = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1] as string);
-          }
-        });
-      });
-      const page = await fetch(url);
-      const api = await (await fetch(`${url}api/trace`)).json();
-      const code = await new Promise<number | null>((resolve) => {
-        child.on('exit', (c) => resolve(c));
-        child.kill('SIGINT');
-      });
+      const inspector = await startInspect(file);
+      const page = await fetch(inspector.url);
+      const api = await (await fetch(`${inspector.url}api/trace`)).json();
+      const code = await inspector.stop();
+      const err = inspector.err();
       return { status: page.status, api, code, err };
     };
     const good = await serve(trace);

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
+import { startInspect } from './inspectProcess.js';
 
 const BIN = join(import.meta.dirname, '../../bin/statevisor.js');
 const root = mkdtempSync(join(tmpdir(), 'statevisor-hostile-'));
@@ -506,27 +507,11 @@ describe('cli: hostile input', () => {
   });
 
   it('inspect of /dev/zero: one line, a banner on the page, exit 2 on Ctrl-C', async () => {
-    const child = spawn(process.execPath, [BIN, 'inspect', '/dev/zero'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 30_000);
-      child.stdout.on('data', () => {
-        const m = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1] as string);
-        }
-      });
-    });
-    const api = await (await fetch(`${url}api/trace`)).json();
+    const inspector = await startInspect('/dev/zero');
+    const api = await (await fetch(`${inspector.url}api/trace`)).json();
     expect(api.error).toMatch(/cannot read trace '\/dev\/zero': it is a character device/);
-    const code = await new Promise<number | null>((resolve) => {
-      child.on('exit', (c) => resolve(c));
-      child.kill('SIGINT');
-    });
+    const code = await inspector.stop();
+    const err = inspector.err();
     expect(code).toBe(2);
     expect(err.trim().split('\n')).toHaveLength(1);
   });
