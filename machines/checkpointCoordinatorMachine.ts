@@ -71,21 +71,15 @@ export const checkpointCoordinatorMachine = setup({
       }),
     }),
 
-    // --- shipping
-    armAckTimer: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(ACK_TIMER_ID);
-      enqueue.raise(
-        { type: 'checkpoint.ackTimedOut' },
-        { id: ACK_TIMER_ID, delay: context.ackTimeoutUs + transferUs(context) },
-      );
-    }),
-    armRetryTimer: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(ACK_TIMER_ID);
-      enqueue.raise(
-        { type: 'checkpoint.ackTimedOut' },
-        { id: ACK_TIMER_ID, delay: context.retryUs + transferUs(context) },
-      );
-    }),
+    // --- shipping: every arm of the ack timer replaces the pending one (the kernel's re-arm rule), so none cancels.
+    armAckTimer: raise(
+      { type: 'checkpoint.ackTimedOut' },
+      { id: ACK_TIMER_ID, delay: ({ context }) => context.ackTimeoutUs + transferUs(context) },
+    ),
+    armRetryTimer: raise(
+      { type: 'checkpoint.ackTimedOut' },
+      { id: ACK_TIMER_ID, delay: ({ context }) => context.retryUs + transferUs(context) },
+    ),
     cancelAckTimer: cancel(ACK_TIMER_ID),
     countRetransmit: assign({
       retransmits: ({ context }) => context.retransmits + 1,
@@ -124,10 +118,7 @@ export const checkpointCoordinatorMachine = setup({
     }),
     unprotectNic: emit(({ context }) => send(context.nic, { type: 'nic.unprotect' as const })),
     protectNic: emit(({ context }) => send(context.nic, { type: 'nic.protect' as const, after: context.epoch })),
-    armProbe: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(PROBE_TIMER_ID);
-      enqueue.raise({ type: 'protection.probeDue' }, { id: PROBE_TIMER_ID, delay: context.retryUs });
-    }),
+    armProbe: raise({ type: 'protection.probeDue' }, { id: PROBE_TIMER_ID, delay: ({ context }) => context.retryUs }),
     cancelProbe: cancel(PROBE_TIMER_ID),
     probeReplica: emit(({ context }) => send(context.replica, { type: 'replica.probe' as const })),
     markNeedFull: assign({ needFull: true }),
@@ -141,10 +132,11 @@ export const checkpointCoordinatorMachine = setup({
         send(context.witness, { type: 'lease.acquire', holder: context.holder, replyTo: context.self, requestId }),
       );
     }),
-    armLeaseRenew: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(LEASE_RENEW_TIMER_ID);
-      enqueue.raise({ type: 'lease.renewDue' }, { id: LEASE_RENEW_TIMER_ID, delay: renewDelayUs(context.leaseUs) });
-    }),
+    // Entering held or lost with a renewal pending re-arms it: the new one replaces it.
+    armLeaseRenew: raise(
+      { type: 'lease.renewDue' },
+      { id: LEASE_RENEW_TIMER_ID, delay: ({ context }) => renewDelayUs(context.leaseUs) },
+    ),
     // The newest granted term replaces the older ones, whose timers are no longer needed.
     holdGrant: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'lease.granted');

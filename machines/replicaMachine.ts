@@ -203,14 +203,11 @@ export const replicaMachine = setup({
       to: context.coordinator,
       event: { type: 'replica.join' as const },
     })),
-    // Cancelled before every re-arm as well: a plain XState actor does not replace a pending timer with the same id.
-    armHeartbeat: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(REPLICA_HEARTBEAT_TIMER_ID);
-      enqueue.raise(
-        { type: 'replica.heartbeatTimedOut' },
-        { id: REPLICA_HEARTBEAT_TIMER_ID, delay: context.heartbeatTimeoutUs },
-      );
-    }),
+    // Every heartbeat or checkpoint re-arms it: the new timer replaces the pending one (the kernel's re-arm rule).
+    armHeartbeat: raise(
+      { type: 'replica.heartbeatTimedOut' },
+      { id: REPLICA_HEARTBEAT_TIMER_ID, delay: ({ context }) => context.heartbeatTimeoutUs },
+    ),
     cancelHeartbeat: cancel(REPLICA_HEARTBEAT_TIMER_ID),
     armConfirm: raise(
       { type: 'replica.confirmTimedOut' },

@@ -1,7 +1,7 @@
 // A virtual CPU of one VM: runs the guest slice by slice, and stops and hands over its state at checkpoints.
 // It is the source of all guest writes, disk writes and packets; epoch tagging here lets the NIC hold output until commit.
 
-import { assertEvent, assign, enqueueActions, setup } from 'xstate';
+import { assertEvent, assign, enqueueActions, raise, setup } from 'xstate';
 import { applyInput, initialCpu, runSlice } from '../dataplane/guest.js';
 import type {
   CpuState,
@@ -69,11 +69,8 @@ export const vcpuMachine = setup({
     emitted: {} as VcpuEmitted,
   },
   actions: {
-    // Cancelled before every re-arm: a plain XState actor does not replace a pending timer with the same id.
-    armSlice: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(VCPU_SLICE_TIMER_ID);
-      enqueue.raise({ type: 'vcpu.tick' }, { id: VCPU_SLICE_TIMER_ID, delay: context.sliceUs });
-    }),
+    // A re-arm replaces the pending slice timer (the kernel's re-arm rule), so it needs no cancel first.
+    armSlice: raise({ type: 'vcpu.tick' }, { id: VCPU_SLICE_TIMER_ID, delay: ({ context }) => context.sliceUs }),
     // One runSlice call per tick: its writes, packets and next CPU state are all used, so they are computed together.
     executeSlice: enqueueActions(({ context, enqueue }) => {
       const { cpu, writes, packets, diskWrites, wantsInput } = runSlice(context.cpu, context.workload, context.vm);

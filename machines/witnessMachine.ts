@@ -1,7 +1,7 @@
 // The witness: a lease service on a third host that grants at most one holder at a time (M1 fencing). It can also
 // make the holder the only one allowed ever (degraded mode) until that holder says the backup is current again.
 
-import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
+import { assertEvent, assign, emit, raise, setup } from 'xstate';
 import type { CoordinatorEvent, Send, WitnessEvent } from './haEvents.js';
 
 export interface WitnessInput {
@@ -70,11 +70,12 @@ export const witnessMachine = setup({
       };
     }),
     releaseLease: assign(({ context }) => ({ holder: null, previous: context.holder })),
-    // The witness's term outlasts the holder's own by skewUs, so the holder always stops using it first.
-    armExpiry: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(WITNESS_LEASE_TIMER_ID);
-      enqueue.raise({ type: 'lease.expired' }, { id: WITNESS_LEASE_TIMER_ID, delay: context.leaseUs + context.skewUs });
-    }),
+    // The witness's term outlasts the holder's own by skewUs, so the holder always stops using it first. A renewal
+    // re-arms it: the new term replaces the pending one (the kernel's re-arm rule).
+    armExpiry: raise(
+      { type: 'lease.expired' },
+      { id: WITNESS_LEASE_TIMER_ID, delay: ({ context }) => context.leaseUs + context.skewUs },
+    ),
     makeExclusive: assign(({ event }) => {
       assertEvent(event, 'lease.degrade');
       return { exclusive: event.holder };

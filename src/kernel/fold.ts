@@ -1,7 +1,7 @@
-// Folds a machine's executable actions into kernel effects: emitted sends become messages, delayed raises
-// become timers (on the actor's own drifting clock), cancels remove them, and draws are answered at once.
+// Folds a machine's executable actions into kernel effects: sends become messages, delayed raises timers (on the
+// actor's drifting clock; a re-arm replaces), cancels remove them, draws are answered; XState actors get the same rule.
 
-import type { AnyEventObject } from 'xstate';
+import type { AnyActorRef, AnyEventObject } from 'xstate';
 import { type ActorEntry, addressOf, type KernelCore, type StepContext } from './context.js';
 import { KernelError } from './errors.js';
 import { sendMessage } from './network.js';
@@ -79,7 +79,8 @@ function foldRaise(
     );
   }
   const timerId = params.id ?? `timer.${ctx.seq}`;
-  // Re-arming a timer replaces the pending one with the same id.
+  // The one timer rule: re-arming replaces the pending timer with the same id, so a machine need not cancel before
+  // it re-arms. XState's own scheduler keeps both (see replaceTimersOnRearm below), hence the twin there.
   removeTimer(ctx.pending, from, timerId);
   const drift = ctx.drift[(core.actors[from] as ActorEntry).groupIndex] ?? 0;
   insertPending(ctx.pending, {
@@ -100,4 +101,27 @@ function foldRaise(
 export function onClock(delayUs: number, driftPpm: number): number {
   if (driftPpm === 0) return delayUs;
   return Math.round((delayUs * 1_000_000) / (1_000_000 + driftPpm));
+}
+
+const rearmReplaces = new WeakSet<object>();
+
+/**
+ * Makes a plain XState actor (`createActor`) follow the kernel's timer rule: a delayed event scheduled under an id
+ * its source already has pending replaces the pending one. XState's scheduler (`createSystem` in xstate 5.33) does
+ * not: `schedule` overwrites the id's handle in its `timerMap` without clearing the old timeout, so both fire; a
+ * `cancel` of the id stops only the newer, and none at all once the older has fired (its callback drops the entry).
+ * Cancelling first is exactly the kernel's `removeTimer` before `insertPending`. The scheduler is shared by every
+ * actor of a system, so one call on the root actor, before `start()`, covers them all; a second call does nothing.
+ */
+export function replaceTimersOnRearm<TActor extends AnyActorRef>(actor: TActor): TActor {
+  const scheduler = actor.system.scheduler;
+  if (rearmReplaces.has(scheduler)) return actor;
+  const schedule = scheduler.schedule;
+  scheduler.schedule = (source, target, event, delay, id) => {
+    // No id: XState draws a fresh random one (the kernel a fresh `timer.<seq>`), so there is nothing to replace.
+    if (id !== undefined) scheduler.cancel(source, id);
+    schedule(source, target, event, delay, id);
+  };
+  rearmReplaces.add(scheduler);
+  return actor;
 }

@@ -3,6 +3,7 @@
 
 import { expect } from 'vitest';
 import {
+  type AnyActorRef,
   type AnyEventObject,
   type AnyStateMachine,
   createActor,
@@ -11,6 +12,7 @@ import {
   type InputFrom,
   type SnapshotFrom,
 } from 'xstate';
+import { replaceTimersOnRearm } from '../../src/kernel/fold.js';
 import { type FoldedAction, MachineStepper, type StepOutput } from '../../src/kernel/stepper.js';
 
 /** A message as every machine emits it: the kernel delivers `event` to the address `to`. */
@@ -130,19 +132,69 @@ export function stepThrough(machine: AnyStateMachine, input: unknown, events: re
   return { stepper, out };
 }
 
+/** A pending timer as both runtimes can show it: its id, the event it will raise, and its delay. */
+interface PendingTimer {
+  readonly id: string;
+  readonly type: string;
+  readonly delay: number;
+}
+
+/** A clock whose timeouts never fire; it only keeps the live ones, so a timeout XState lost track of still shows. */
+class FrozenClock {
+  private next = 1;
+  readonly live = new Set<number>();
+  setTimeout(): number {
+    const handle = this.next++;
+    this.live.add(handle);
+    return handle;
+  }
+  clearTimeout(handle: number): void {
+    this.live.delete(handle);
+  }
+}
+
+/** The kernel's view: folds a step's raises and cancels into `timers` as src/kernel/fold.ts does (re-arm replaces). */
+function foldTimers(timers: Map<string, PendingTimer>, actions: readonly FoldedAction[]): void {
+  for (const a of actions) {
+    if (a.type === 'xstate.cancel') timers.delete(String((a.params as { sendId: unknown }).sendId));
+    if (a.type !== 'xstate.raise') continue;
+    const { event, id, delay } = a.params as { event: { type: string }; id?: string; delay?: number };
+    if (delay === undefined) continue;
+    // XState names an id-less timer at random, so the two runtimes could not be compared by id.
+    if (id === undefined) throw new Error(`expectActorMatchesStepper: a '${event.type}' timer has no id`);
+    timers.set(id, { id, type: event.type, delay });
+  }
+}
+
+/** XState's view: the actor's scheduled events; every live timeout must be one of them (none orphaned). */
+function scheduledTimers(actor: AnyActorRef, clock: FrozenClock): PendingTimer[] {
+  const scheduled = Object.values(actor.system.getSnapshot()._scheduledEvents);
+  expect(clock.live.size, 'live timeouts on the clock beside the scheduled events').toBe(scheduled.length);
+  return scheduled
+    .filter((e) => e.source === actor)
+    .map(({ id, event, delay }) => ({ id, type: event.type, delay }))
+    .sort(byId);
+}
+
+function byId(a: PendingTimer, b: PendingTimer): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 /**
  * Runs `machine` under plain `createActor(machine, { input })` and under the kernel's stepper side by side: after
- * start and after every event both must have the same value and context, and in the end they must have emitted the
- * same things (messages and draws, in order). Returns the messages (`sent`), everything emitted (`emitted`) and the
- * stepper's last snapshot for the checks particular to a machine.
- * The actor's timers are real setTimeouts: give `input` delays long enough that none fires during the run.
+ * start and after every event both must have the same value and context and the same pending timers, and in the end
+ * they must have emitted the same things (messages and draws, in order). Returns the messages (`sent`), everything
+ * emitted (`emitted`) and the stepper's last snapshot for the checks particular to a machine.
+ * The actor runs with the kernel's timer rule (`replaceTimersOnRearm`: re-arming an id replaces its pending timer)
+ * on a clock whose timeouts never fire; a timeout XState would have kept beside its replacement fails the check.
  */
 export function expectActorMatchesStepper<TMachine extends AnyStateMachine>(
   machine: TMachine,
   input: InputFrom<TMachine>,
   events: readonly EventFromLogic<TMachine>[],
 ): { sent: EmittedFrom<TMachine>[]; emitted: EmittedFrom<TMachine>[]; snapshot: SnapshotFrom<TMachine> } {
-  const actor = createActor(machine as AnyStateMachine, { input });
+  const clock = new FrozenClock();
+  const actor = replaceTimersOnRearm(createActor(machine as AnyStateMachine, { input, clock }));
   const sent: EmittedFrom<TMachine>[] = [];
   const emitted: EmittedFrom<TMachine>[] = [];
   actor.on('send', (e) => sent.push(e as EmittedFrom<TMachine>));
@@ -154,8 +206,11 @@ export function expectActorMatchesStepper<TMachine extends AnyStateMachine>(
     let snap = init.snapshot;
     const kernelSent: SentMessage[] = sentMessages(init.actions);
     const kernelEmitted = emittedOf(init.actions);
+    const kernelTimers = new Map<string, PendingTimer>();
+    foldTimers(kernelTimers, init.actions);
     expect(actor.getSnapshot().value).toEqual(snap.value);
     expect(actor.getSnapshot().context).toEqual(snap.context);
+    expect(scheduledTimers(actor, clock)).toEqual([...kernelTimers.values()].sort(byId));
     for (const ev of events) {
       // A done actor takes no events; the kernel drops them too, so the stepper is not asked.
       if (snap.status !== 'active') break;
@@ -164,14 +219,19 @@ export function expectActorMatchesStepper<TMachine extends AnyStateMachine>(
       snap = out.snapshot;
       kernelSent.push(...sentMessages(out.actions));
       kernelEmitted.push(...emittedOf(out.actions));
+      foldTimers(kernelTimers, out.actions);
       expect(actor.getSnapshot().value).toEqual(snap.value);
       expect(actor.getSnapshot().context).toEqual(snap.context);
+      // A done XState actor has cancelled all its timers; the kernel's would never be delivered to it.
+      if (snap.status === 'active') {
+        expect(scheduledTimers(actor, clock)).toEqual([...kernelTimers.values()].sort(byId));
+      }
     }
     expect(sent).toEqual(kernelSent);
     expect(emitted).toEqual(kernelEmitted);
     return { sent, emitted, snapshot: snap as SnapshotFrom<TMachine> };
   } finally {
-    // Stopped even when a check fails, so no live timer outlasts the test.
+    // Stopped even when a check fails, so no actor outlasts the test.
     actor.stop();
   }
 }

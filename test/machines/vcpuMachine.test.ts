@@ -49,7 +49,7 @@ describe('vcpuMachine', () => {
       const d = boot();
       expect(d.value).toBe('running');
       expect(d.context).toMatchObject({ epoch: 1, cpu: initialCpu(workload, 1), sliceCount: 0, epochOutputs: [] });
-      expect(cancelsOf(d.last.actions)).toEqual(['vcpu.slice']);
+      expect(cancelsOf(d.last.actions)).toEqual([]);
       expect(timersOf(d.last.actions)).toEqual([SLICE_TIMER]);
     });
 
@@ -71,7 +71,7 @@ describe('vcpuMachine', () => {
       ]);
       expect(expected.writes).toHaveLength(2 * workload.writesPerSlice);
       expect(d.context).toMatchObject({ cpu: expected.cpu, sliceCount: 1 });
-      expect(cancelsOf(out.actions)).toEqual(['vcpu.slice']);
+      expect(cancelsOf(out.actions)).toEqual([]);
       expect(timersOf(out.actions)).toEqual([SLICE_TIMER]);
     });
 
