@@ -1,7 +1,7 @@
 // Assembly of the checkpoint-HA system (M1): primary and backup hosts, a witness, the outside world.
 // Builds every actor's address and input from one plain config, so scenarios and specs describe systems, not wiring.
 
-import type { AnyEventObject, AnyStateMachine } from 'xstate';
+import type { AnyEventObject } from 'xstate';
 import { appMachine } from '../machines/appMachine.js';
 import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
 import { chunkBytes } from '../machines/checkpointCoordinatorParts.js';
@@ -14,8 +14,9 @@ import { replicaMachine } from '../machines/replicaMachine.js';
 import { sriovNicMachine } from '../machines/sriovNicMachine.js';
 import { vcpuMachine } from '../machines/vcpuMachine.js';
 import { witnessMachine } from '../machines/witnessMachine.js';
-import { Kernel, PERFECT_LINK } from '../src/kernel/kernel.js';
+import { type Kernel, PERFECT_LINK } from '../src/kernel/kernel.js';
 import type { ClockConfig, FaultBudget, FaultPlan, LinkConfig } from '../src/kernel/types.js';
+import { type ActorDefinition, defineSystem } from '../src/scenarios/define.js';
 
 /** Every address of an HA system: specs and summaries take them from here, never from constants of their own. */
 export interface HaPlan {
@@ -95,8 +96,6 @@ export interface HaConfig {
   readonly faultBudget?: FaultBudget;
   readonly clocks?: ClockConfig;
   readonly maxQueue?: number;
-  /** Replacement machines by machine id (mutants). */
-  readonly overrides?: Readonly<Record<string, AnyStateMachine>>;
 }
 
 /** Wire size of an HA message: a checkpoint chunk by its pages, blocks and packets; anything else 64 bytes. */
@@ -104,9 +103,26 @@ export function haMessageBytes(event: AnyEventObject): number {
   return event.type === 'checkpoint.chunk' ? chunkBytes(event as unknown as CheckpointChunk) : 64;
 }
 
+type Actors = Record<string, ActorDefinition>;
+
 export function buildHa(config: HaConfig): { kernel: Kernel; plan: HaPlan } {
   const plan = haPlan(config.vmCount, config.checkpointingVmCount);
-  const kernel = new Kernel({
+  const actors: Actors = {};
+  registerHost(actors, config, plan, plan.primary);
+  registerHost(actors, config, plan, plan.backup);
+  // The witness's lease record survives its crashes (it is on disk); only its timers die.
+  actors[plan.witness] = {
+    machine: witnessMachine,
+    input: { leaseUs: config.leaseUs, skewUs: config.leaseSkewUs },
+    durable: true,
+  };
+  actors[plan.receiver] = {
+    machine: receiverMachine,
+    input: { vms: plan.vms, app: plan.app, windowPackets: config.receiverWindow },
+  };
+  actors[plan.app] = { machine: appMachine };
+  const kernel = defineSystem({
+    actors,
     links: {
       [`${plan.primary}<->${plan.backup}`]: config.link,
       [`${plan.primary}<->${plan.witnessHost}`]: config.witnessLink,
@@ -123,33 +139,16 @@ export function buildHa(config: HaConfig): { kernel: Kernel; plan: HaPlan } {
     ...(config.clocks !== undefined ? { clocks: config.clocks } : {}),
     ...(config.maxQueue !== undefined ? { maxQueue: config.maxQueue } : {}),
   });
-  const pick = (m: AnyStateMachine) => config.overrides?.[m.id] ?? m;
-  registerHost(kernel, config, plan, plan.primary, pick);
-  registerHost(kernel, config, plan, plan.backup, pick);
-  // The witness's lease record survives its crashes (it is on disk); only its timers die.
-  kernel.register(plan.witness, pick(witnessMachine), {
-    input: { leaseUs: config.leaseUs, skewUs: config.leaseSkewUs },
-    durable: true,
-  });
-  kernel.register(plan.receiver, pick(receiverMachine), {
-    input: { vms: plan.vms, app: plan.app, windowPackets: config.receiverWindow },
-  });
-  kernel.register(plan.app, pick(appMachine));
   return { kernel, plan };
 }
 
-function registerHost(
-  kernel: Kernel,
-  config: HaConfig,
-  plan: HaPlan,
-  host: string,
-  pick: (m: AnyStateMachine) => AnyStateMachine,
-): void {
+function registerHost(actors: Actors, config: HaConfig, plan: HaPlan, host: string): void {
   const standby = host === plan.backup;
   const isCkpt = (vm: VmId) => vm < config.checkpointingVmCount;
   // Only checkpointed VMs exist on the backup: the others are not protected and are lost with the primary.
   const hostVms = standby ? plan.checkpointedVms : plan.vms;
-  kernel.register(plan.hypervisor(host), pick(hypervisorMachine), {
+  actors[plan.hypervisor(host)] = {
+    machine: hypervisorMachine,
     input: {
       host,
       role: standby ? 'backup' : 'primary',
@@ -161,8 +160,9 @@ function registerHost(
         checkpointing: !standby && isCkpt(vm),
       })),
     },
-  });
-  kernel.register(plan.nic(host), pick(sriovNicMachine), {
+  };
+  actors[plan.nic(host)] = {
+    machine: sriovNicMachine,
     input: {
       host,
       receiver: plan.receiver,
@@ -175,12 +175,13 @@ function registerHost(
       standby,
       vfs: standby ? {} : Object.fromEntries(hostVms.map((vm) => [String(vm), isCkpt(vm)])),
     },
-  });
-  if (standby) registerReplica(kernel, config, plan, pick);
-  else registerCoordinator(kernel, config, plan, pick);
+  };
+  if (standby) registerReplica(actors, config, plan);
+  else registerCoordinator(actors, config, plan);
   for (const vm of hostVms) {
     const checkpointing = !standby && isCkpt(vm);
-    kernel.register(plan.vcpu(host, vm), pick(vcpuMachine), {
+    actors[plan.vcpu(host, vm)] = {
+      machine: vcpuMachine,
       input: {
         vm,
         mmu: plan.mmu(host, vm),
@@ -191,8 +192,9 @@ function registerHost(
         standby,
         checkpointing,
       },
-    });
-    kernel.register(plan.mmu(host, vm), pick(mmuMachine), {
+    };
+    actors[plan.mmu(host, vm)] = {
+      machine: mmuMachine,
       input: {
         vm,
         coordinator: plan.coordinator,
@@ -200,15 +202,17 @@ function registerHost(
         pageCopyUs: config.pageCopyUs,
         standby,
       },
-    });
-    kernel.register(plan.disk(host, vm), pick(diskMachine), {
+    };
+    actors[plan.disk(host, vm)] = {
+      machine: diskMachine,
       input: { vm, coordinator: checkpointing ? plan.coordinator : null, blockCount: config.workload.diskBlocks },
-    });
+    };
   }
 }
 
-function registerCoordinator(kernel: Kernel, c: HaConfig, plan: HaPlan, pick: (m: AnyStateMachine) => AnyStateMachine) {
-  kernel.register(plan.coordinator, pick(checkpointCoordinatorMachine), {
+function registerCoordinator(actors: Actors, c: HaConfig, plan: HaPlan) {
+  actors[plan.coordinator] = {
+    machine: checkpointCoordinatorMachine,
     input: {
       self: plan.coordinator,
       hypervisor: plan.hypervisor(plan.primary),
@@ -227,11 +231,12 @@ function registerCoordinator(kernel: Kernel, c: HaConfig, plan: HaPlan, pick: (m
       heartbeatUs: c.heartbeatUs,
       leaseUs: c.leaseUs,
     },
-  });
+  };
 }
 
-function registerReplica(kernel: Kernel, c: HaConfig, plan: HaPlan, pick: (m: AnyStateMachine) => AnyStateMachine) {
-  kernel.register(plan.replica, pick(replicaMachine), {
+function registerReplica(actors: Actors, c: HaConfig, plan: HaPlan) {
+  actors[plan.replica] = {
+    machine: replicaMachine,
     input: {
       self: plan.replica,
       coordinator: plan.coordinator,
@@ -248,5 +253,5 @@ function registerReplica(kernel: Kernel, c: HaConfig, plan: HaPlan, pick: (m: An
       joinRetryUs: c.joinRetryUs,
       maxStagedEpochs: c.maxOutstanding + 1,
     },
-  });
+  };
 }

@@ -1,11 +1,11 @@
 // Assembly of the kernel's demo system: a pinger on hostA and a ponger on hostB joined by one link.
 // Addresses and the link are built here from a plain config, so machines never hard-code each other's names.
 
-import type { AnyStateMachine } from 'xstate';
 import { pingerMachine } from '../machines/pingerMachine.js';
 import { pongerMachine } from '../machines/pongerMachine.js';
-import { Kernel } from '../src/kernel/kernel.js';
+import type { Kernel } from '../src/kernel/kernel.js';
 import type { FaultPlan, LinkConfig } from '../src/kernel/types.js';
+import { defineSystem } from '../src/scenarios/define.js';
 
 export const PINGER = 'hostA/pinger';
 export const PONGER = 'hostB/ponger';
@@ -17,26 +17,25 @@ export interface PingPongConfig {
   readonly link: LinkConfig;
   readonly faults: readonly FaultPlan[];
   readonly maxQueue?: number;
-  /** Replacement machines by machine id (mutants for spec tests, `machine.provide(...)`). */
-  readonly overrides?: Readonly<Record<string, AnyStateMachine>>;
 }
 
 export function buildPingPong(config: PingPongConfig): Kernel {
-  const kernel = new Kernel({
+  return defineSystem({
     links: { 'hostA<->hostB': config.link },
     faults: config.faults,
     ...(config.maxQueue !== undefined ? { maxQueue: config.maxQueue } : {}),
-  });
-  const pick = (m: AnyStateMachine) => config.overrides?.[m.id] ?? m;
-  kernel.register(PINGER, pick(pingerMachine), {
-    input: {
-      peer: PONGER,
-      self: PINGER,
-      pingCount: config.pingCount,
-      timeoutUs: config.timeoutUs,
-      maxRetries: config.maxRetries,
+    actors: {
+      [PINGER]: {
+        machine: pingerMachine,
+        input: {
+          peer: PONGER,
+          self: PINGER,
+          pingCount: config.pingCount,
+          timeoutUs: config.timeoutUs,
+          maxRetries: config.maxRetries,
+        },
+      },
+      [PONGER]: { machine: pongerMachine },
     },
   });
-  kernel.register(PONGER, pick(pongerMachine));
-  return kernel;
 }

@@ -2,7 +2,8 @@
 // The benchmark workload (kernel vs XState's own runtime) and a quick multi-actor smoke test.
 
 import { relayMachine } from '../machines/relayMachine.js';
-import { Kernel } from '../src/kernel/kernel.js';
+import type { Kernel } from '../src/kernel/kernel.js';
+import { type ActorDefinition, defineSystem } from '../src/scenarios/define.js';
 
 export interface RelayRingConfig {
   readonly stations: number;
@@ -14,9 +15,9 @@ export function stationAddress(i: number): string {
 }
 
 export function buildRelayRing(config: RelayRingConfig): Kernel {
-  const kernel = new Kernel(config.maxQueue !== undefined ? { maxQueue: config.maxQueue } : {});
+  const actors: Record<string, ActorDefinition> = {};
   for (let i = 0; i < config.stations; i++) {
-    kernel.register(stationAddress(i), relayMachine, { input: { next: stationAddress((i + 1) % config.stations) } });
+    actors[stationAddress(i)] = { machine: relayMachine, input: { next: stationAddress((i + 1) % config.stations) } };
   }
-  return kernel;
+  return defineSystem({ actors, ...(config.maxQueue !== undefined ? { maxQueue: config.maxQueue } : {}) });
 }

@@ -4,13 +4,12 @@
 import { RecordingChooser, ReplayChooser, SeededChooser } from './kernel/chooser.js';
 import { InputError } from './kernel/errors.js';
 import { type RunResult, runSteps, StepDivergence, type Violation } from './kernel/run.js';
-import { ComparingTraceWriter, parseTrace, TraceMismatch, type TraceSink, TraceWriter } from './kernel/trace.js';
+import { ComparingTraceWriter, type ParsedTrace, TraceMismatch, type TraceSink, TraceWriter } from './kernel/trace.js';
 import type { SystemState } from './kernel/types.js';
-import { findMutant, findMutantFor } from './mutants/index.js';
-import { findScenario } from './scenarios/index.js';
 import {
   type Assembly,
   assemble,
+  findMutantFor,
   type MachineOverrides,
   type Params,
   resolveParams,
@@ -31,7 +30,7 @@ export interface SimulateRequest {
   readonly trace?: boolean;
   /** Mutant machines by machine id, for tests that show a spec catches its bug. */
   readonly overrides?: MachineOverrides;
-  /** A registered mutant (src/mutants) by name: reproducible from the CLI and recorded in the trace. */
+  /** One of the scenario's mutants by name: reproducible from the CLI and recorded in the trace. */
   readonly mutant?: string;
   /** Replay these choices instead of drawing from the seed. */
   readonly choices?: readonly number[];
@@ -76,12 +75,21 @@ export function* simulateSteps(req: SimulateRequest): Generator<SystemState, Sim
     maxQueue: req.maxQueue ?? null,
   };
   const mutant = req.mutant ?? null;
-  const overrides = mutant !== null ? { ...findMutant(mutant).overrides(), ...req.overrides } : req.overrides;
+  const overrides =
+    mutant !== null ? { ...findMutantFor(scenario, mutant).overrides(), ...req.overrides } : req.overrides;
   const assembly = assemble(scenario, params, overrides);
   if (limits.maxQueue !== null) assembly.kernel.setMaxQueue(limits.maxQueue);
   const base = req.choices !== undefined ? new ReplayChooser(req.choices) : new SeededChooser(seed);
   const chooser = new RecordingChooser(base);
-  const header = { scenario: scenario.name, seed, params, limits, ...(mutant !== null ? { mutant } : {}) };
+  const source = scenario.source;
+  const header = {
+    scenario: scenario.name,
+    seed,
+    params,
+    limits,
+    ...(mutant !== null ? { mutant } : {}),
+    ...(source !== undefined ? { file: source.file, fileSha256: source.sha256 } : {}),
+  };
   const trace =
     req.expectLines !== undefined
       ? new ComparingTraceWriter(header, req.expectLines)
@@ -151,12 +159,28 @@ export interface ReplayReport {
   } | null;
 }
 
-/** Re-executes a trace from its header and recorded choices and compares every line with the file. */
-export function replayTrace(text: string, source: string): ReplayReport {
-  const parsed = parseTrace(text, source);
+/**
+ * The scenario a trace names: a file's path when it was recorded from one, else a shipped scenario's name. The
+ * caller loads it (`loadScenario`), so the core replay path knows no registry and no file system.
+ */
+export function traceScenarioRef(parsed: ParsedTrace): string {
+  return parsed.header.file ?? parsed.header.scenario;
+}
+
+/**
+ * Re-executes a trace from its header and recorded choices and compares every line with the file. A trace made
+ * from a user's file that has changed since is a divergence, reported before anything runs: the code differs.
+ */
+export function replayTrace(parsed: ParsedTrace, source: string, scenario: Scenario): ReplayReport {
   const { header, end } = parsed;
-  const scenario = findScenario(header.scenario, `${source}:1: field "scenario"`);
-  if (header.mutant !== undefined) findMutantFor(header.mutant, scenario.name, `${source}:1: field "mutant"`);
+  if (scenario.name !== header.scenario) {
+    throw new InputError(
+      `${source}:1: field "scenario" is '${header.scenario}' but the scenario loaded is '${scenario.name}'`,
+    );
+  }
+  const changed = changedFile(parsed, scenario);
+  if (changed !== null) return changed;
+  if (header.mutant !== undefined) findMutantFor(scenario, header.mutant, `${source}:1: field "mutant"`);
   const limits = header.limits;
   const maxSteps = readLimit(limits.maxSteps, 'maxSteps', source);
   const untilUs = readLimit(limits.untilUs, 'untilUs', source);
@@ -248,6 +272,23 @@ export function replayTrace(text: string, source: string): ReplayReport {
     steps: outcome.result.state.step,
     violation: outcome.result.violation,
     divergence: null,
+  };
+}
+
+function changedFile(parsed: ParsedTrace, scenario: Scenario): ReplayReport | null {
+  const { header, end } = parsed;
+  const now = scenario.source?.sha256;
+  if (header.fileSha256 === undefined || header.fileSha256 === now) return null;
+  const message = `${header.file} has changed since this trace was recorded (sha256 ${header.fileSha256.slice(0, 12)}… then, ${now?.slice(0, 12)}… now): a replay would run different code`;
+  return {
+    scenario: header.scenario,
+    seed: header.seed,
+    recordedTraceHash: end.traceHash,
+    identical: false,
+    replayedTraceHash: null,
+    steps: 0,
+    violation: null,
+    divergence: { step: 0, line: 1, expected: null, actual: null, message },
   };
 }
 

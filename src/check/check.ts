@@ -3,10 +3,10 @@
 
 import { InputError } from '../kernel/errors.js';
 import { isLiveness } from '../kernel/observe.js';
-import { findMutant } from '../mutants/index.js';
 import {
   assemble,
   type CheckConfig,
+  mutantOverrides,
   type Params,
   type RawParams,
   resolveParams,
@@ -66,7 +66,7 @@ export function runCheck(req: CheckRequest): CheckReport {
   const params = resolveParams(scenario, rawParams);
   const untilUs = req.untilUs ?? config?.untilUs ?? scenario.untilUs;
   const mutant = req.mutant ?? null;
-  const assembly = assemble(scenario, params, mutant !== null ? findMutant(mutant).overrides() : undefined);
+  const assembly = assemble(scenario, params, mutantOverrides(scenario, mutant));
   const limits = {
     maxDepth: req.maxDepth ?? CHECK_DEFAULTS.maxDepth,
     maxStates: req.maxStates ?? CHECK_DEFAULTS.maxStates,

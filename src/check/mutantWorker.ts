@@ -2,11 +2,13 @@
 // each result as soon as it is known, so the parent can show progress and keep the registry's order.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { findMutant } from '../mutants/index.js';
+import { loadScenario } from '../scenarios/load.js';
+import { findMutantFor } from '../scenarios/types.js';
 import { checkMutant } from './mutants.js';
 
-const input = workerData as { readonly names: readonly string[]; readonly maxTimeMs?: number };
-for (const name of input.names) {
-  const result = checkMutant(findMutant(name), () => performance.now(), input.maxTimeMs);
+const input = workerData as { readonly jobs: readonly { ref: string; name: string }[]; readonly maxTimeMs?: number };
+for (const { ref, name } of input.jobs) {
+  const scenario = await loadScenario(ref);
+  const result = checkMutant(scenario, findMutantFor(scenario, name), () => performance.now(), input.maxTimeMs);
   parentPort?.postMessage({ name, result });
 }

@@ -2,9 +2,18 @@
 // and report which spec killed it, with the counterexample's length and the time it took; a survivor fails the run.
 
 import { Worker } from 'node:worker_threads';
-import { type Mutant, mutants } from '../mutants/index.js';
-import { findScenario } from '../scenarios/index.js';
+import type { Mutant, Scenario } from '../scenarios/types.js';
 import { runCheck } from './check.js';
+
+/**
+ * A mutant and where it must be caught: the scenario, and how a worker thread finds it again (a shipped
+ * scenario's name or the path of the user's file it came from).
+ */
+export interface MutantTarget {
+  readonly mutant: Mutant;
+  readonly scenario: Scenario;
+  readonly ref: string;
+}
 
 export interface MutantResult {
   readonly mutant: string;
@@ -22,25 +31,17 @@ export interface MutantResult {
 }
 
 export interface MutantsRequest {
-  /** Only the mutants registered for this scenario (default: all). */
-  readonly scenario?: string;
+  readonly targets: readonly MutantTarget[];
   readonly now: () => number;
   readonly maxTimeMs?: number;
   readonly onResult?: (r: MutantResult, index: number, total: number) => void;
 }
 
-/** The mutants a request selects, in registry order. */
-export function selectMutants(scenario?: string): readonly Mutant[] {
-  if (scenario === undefined) return mutants;
-  findScenario(scenario);
-  return mutants.filter((m) => m.scenario === scenario);
-}
-
 /** Checks one mutant with BFS on its check configuration (shortest counterexample). */
-export function checkMutant(m: Mutant, now: () => number, maxTimeMs?: number): MutantResult {
+export function checkMutant(scenario: Scenario, m: Mutant, now: () => number, maxTimeMs?: number): MutantResult {
   const t0 = now();
   const report = runCheck({
-    scenario: findScenario(m.scenario),
+    scenario,
     mode: 'bfs',
     mutant: m.name,
     now,
@@ -64,9 +65,9 @@ export function checkMutant(m: Mutant, now: () => number, maxTimeMs?: number): M
 
 /** In this thread, one after another. */
 export function runMutants(req: MutantsRequest): MutantResult[] {
-  const selected = selectMutants(req.scenario);
-  return selected.map((m, i) => {
-    const r = checkMutant(m, req.now, req.maxTimeMs);
+  const selected = req.targets;
+  return selected.map((t, i) => {
+    const r = checkMutant(t.scenario, t.mutant, req.now, req.maxTimeMs);
     req.onResult?.(r, i, selected.length);
     return r;
   });
@@ -77,12 +78,12 @@ export function runMutants(req: MutantsRequest): MutantResult[] {
  * back in registry order whatever the worker count (each check is deterministic; only the seconds differ).
  */
 export async function runMutantsParallel(req: MutantsRequest & { readonly workers: number }): Promise<MutantResult[]> {
-  const selected = selectMutants(req.scenario);
+  const selected = req.targets;
   if (req.workers <= 1 || selected.length <= 1) return runMutants(req);
   const results = new Map<string, MutantResult>();
   let done = 0;
   const shares = Array.from({ length: Math.min(req.workers, selected.length) }, (_, w) =>
-    selected.filter((_m, i) => i % req.workers === w).map((m) => m.name),
+    selected.filter((_t, i) => i % req.workers === w).map((t) => ({ ref: t.ref, name: t.mutant.name })),
   );
   await Promise.all(
     shares.map(
@@ -91,7 +92,7 @@ export async function runMutantsParallel(req: MutantsRequest & { readonly worker
           const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
             workerData: {
               entry: 'mutants',
-              names,
+              jobs: names,
               ...(req.maxTimeMs !== undefined ? { maxTimeMs: req.maxTimeMs } : {}),
             },
           });
@@ -106,5 +107,5 @@ export async function runMutantsParallel(req: MutantsRequest & { readonly worker
         }),
     ),
   );
-  return selected.map((m) => results.get(m.name) as MutantResult);
+  return selected.map((t) => results.get(t.mutant.name) as MutantResult);
 }

@@ -51,7 +51,7 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
       Array.from({ length: req.workers }, (_, offset) => {
         const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
           workerData: {
-            scenario: req.scenario.name,
+            scenario: req.scenario.source?.file ?? req.scenario.name,
             params: req.params,
             mutant: req.mutant,
             untilUs: req.untilUs,

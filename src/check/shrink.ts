@@ -3,8 +3,7 @@
 
 import { RecordingChooser, ReplayChooser } from '../kernel/chooser.js';
 import { runSystem } from '../kernel/run.js';
-import { findMutant } from '../mutants/index.js';
-import { assemble, type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
+import { assemble, mutantOverrides, type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
 
 export interface ShrinkRequest {
   readonly scenario: Scenario;
@@ -32,8 +31,7 @@ export interface ShrinkResult {
 /** Runs a candidate leniently; returns the consumed choices and steps when it violates `spec`. */
 function attempt(req: ShrinkRequest, candidate: readonly number[]): { choices: number[]; steps: number } | null {
   const params = resolveParams(req.scenario, req.params);
-  const overrides = req.mutant !== undefined ? findMutant(req.mutant).overrides() : undefined;
-  const { kernel } = assemble(req.scenario, params, overrides);
+  const { kernel } = assemble(req.scenario, params, mutantOverrides(req.scenario, req.mutant));
   const chooser = new RecordingChooser(new ReplayChooser(candidate, 'zero'));
   try {
     const r = runSystem(kernel, chooser, { maxSteps: 1_000_000, untilUs: req.untilUs });

@@ -2,10 +2,11 @@
 // and stops once a lower seed is known to fail, so the overall answer does not depend on the worker count.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { findScenario } from '../scenarios/index.js';
+import { loadScenario } from '../scenarios/load.js';
 import { type WalkOptions, type WalkSeedsResult, walkSeeds } from './random.js';
 
 interface WorkerInput extends WalkOptions {
+  /** A shipped scenario's name or the user's file it came from. */
   readonly scenario: string;
   readonly stride: number;
   readonly offset: number;
@@ -16,7 +17,7 @@ interface WorkerInput extends WalkOptions {
 }
 
 const input = workerData as WorkerInput;
-const scenario = findScenario(input.scenario);
+const scenario = await loadScenario(input.scenario);
 const req = {
   scenario,
   params: input.params,

@@ -59,6 +59,10 @@ export function bool(values: FlagValues, name: string): boolean {
 }
 
 /** Exactly one positional argument, or one line saying what is missing or extra. */
+/** What `run`, `check` and the others say when the scenario is missing. */
+export const SCENARIO_MISSING =
+  "missing scenario: a name (see 'statevisor list') or a scenario file such as ./my-system.ts";
+
 export function onePositional(command: string, positionals: readonly string[], missing: string): string {
   if (positionals.length === 0) throw new InputError(`${command}: ${missing}`);
   if (positionals.length > 1) throw new InputError(`${command}: unexpected argument '${positionals[1]}'`);

@@ -8,6 +8,7 @@ import { toDot } from '../export/dot.js';
 import { toMermaid } from '../export/mermaid.js';
 import { InputError } from '../kernel/errors.js';
 import { findMachine, machines } from '../machines.js';
+import { isScriptPath, loadScenario, scenarioMachines } from '../scenarios/load.js';
 import { bool, onePositional, parse, refuseFlags, str } from './args.js';
 import { help } from './help.js';
 import { EXIT_OK, type Io } from './io.js';
@@ -26,21 +27,25 @@ function writersFor(compact: boolean): Readonly<Record<string, Writer>> {
   };
 }
 
-export function cmdExport(args: readonly string[], io: Io): number {
+export async function cmdExport(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse('export', args, {
     format: { type: 'string' },
     out: { type: 'string' },
     compact: { type: 'boolean' },
   });
   if (values.help) return help('export', io);
-  const name = onePositional('export', positionals, "missing machine name or 'all'");
+  const name = onePositional('export', positionals, "missing machine name, 'all' or a scenario file");
   const format = str(values, 'format') ?? 'mermaid';
   const writers = writersFor(bool(values, 'compact'));
   // An own-key lookup: `--format constructor` is an unknown format, not Object's constructor.
   const writer = Object.hasOwn(writers, format) ? writers[format] : undefined;
   if (writer === undefined) throw new InputError(`--format: expected mermaid, json or dot, got '${format}'`);
   if (format !== 'mermaid') refuseFlags(values, ['compact'], 'only with --format mermaid (it merges Mermaid arrows)');
-  const selected = name === 'all' ? [...machines] : [findMachine(name)];
+  const selected = isScriptPath(name)
+    ? scenarioMachines(await loadScenario(name))
+    : name === 'all'
+      ? [...machines]
+      : [findMachine(name)];
   const out = str(values, 'out');
   if (out === undefined) {
     io.out(toStdout(selected, format, writer));

@@ -2,8 +2,11 @@
 // configuration, a kill table (mutant, caught by which spec, counterexample length, seconds); exit 1 if any survives.
 
 import { availableParallelism } from 'node:os';
-import { type MutantResult, runMutantsParallel } from '../check/mutants.js';
+import { type MutantResult, type MutantTarget, runMutantsParallel } from '../check/mutants.js';
 import { InputError } from '../kernel/errors.js';
+import { mutants } from '../mutants/index.js';
+import { findScenario } from '../scenarios/index.js';
+import { isScenarioFile, loadScenario } from '../scenarios/load.js';
 import { type FlagValues, intFlag, parse, str } from './args.js';
 import { help } from './help.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from './io.js';
@@ -18,11 +21,11 @@ export async function cmdMutants(args: readonly string[], io: Io): Promise<numbe
   const { values, positionals } = parse('mutants', args, FLAGS);
   if (values.help) return help('mutants', io);
   if (positionals.length > 1) throw new InputError(`mutants: unexpected argument '${positionals[1]}'`);
-  const scenario = positionals[0];
+  const targets = await mutantTargets(positionals[0]);
   const { workers, maxTimeS, json } = options(values);
   const started = performance.now();
   const results = await runMutantsParallel({
-    ...(scenario !== undefined ? { scenario } : {}),
+    targets,
     workers,
     now: () => performance.now(),
     ...(maxTimeS !== undefined ? { maxTimeMs: maxTimeS * 1000 } : {}),
@@ -43,6 +46,23 @@ export async function cmdMutants(args: readonly string[], io: Io): Promise<numbe
     return EXIT_FAIL;
   }
   return EXIT_OK;
+}
+
+/**
+ * What `statevisor mutants [scenario]` checks: every shipped mutant (each in the scenario it is registered
+ * for); those registered for one shipped scenario; or the mutants a user's scenario file lists.
+ */
+export async function mutantTargets(ref?: string): Promise<MutantTarget[]> {
+  if (ref !== undefined && isScenarioFile(ref)) {
+    const scenario = await loadScenario(ref);
+    const own = (scenario.mutants ?? []).filter((m) => m.scenario === scenario.name);
+    if (own.length === 0) throw new InputError(`${ref}: the scenario lists no mutants (add \`mutants: [...]\`)`);
+    return own.map((mutant) => ({ mutant, scenario, ref }));
+  }
+  if (ref !== undefined) findScenario(ref);
+  return mutants
+    .filter((m) => ref === undefined || m.scenario === ref)
+    .map((mutant) => ({ mutant, scenario: findScenario(mutant.scenario), ref: mutant.scenario }));
 }
 
 function options(values: FlagValues) {

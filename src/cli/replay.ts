@@ -3,20 +3,22 @@
 
 import { readUserFile, TRACE_FILE_MAX_BYTES } from '../input/files.js';
 import { assertJsonDepth } from '../input/json.js';
+import { parseTrace } from '../kernel/trace.js';
 import { formatUs } from '../scenarios/format.js';
-import { replayTrace } from '../simulate.js';
+import { loadScenario } from '../scenarios/load.js';
+import { type ReplayReport, replayTrace, traceScenarioRef } from '../simulate.js';
 import { bool, onePositional, parse } from './args.js';
 import { help } from './help.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { truncate } from './report.js';
 
-export function cmdReplay(args: readonly string[], io: Io): number {
+export async function cmdReplay(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse('replay', args, { json: { type: 'boolean' } });
   if (values.help) return help('replay', io);
   const path = onePositional('replay', positionals, 'missing trace file');
   const text = readUserFile(path, TRACE_FILE_MAX_BYTES, `replay: cannot read trace '${path}'`);
   assertJsonDepth(text, path, true);
-  const report = replayTrace(text, path);
+  const report = await replayTraceText(text, path);
   if (bool(values, 'json')) {
     io.out(JSON.stringify(report, null, 2));
   } else if (report.identical) {
@@ -37,4 +39,11 @@ export function cmdReplay(args: readonly string[], io: Io): number {
   }
   // A faithful replay of a counterexample still shows a violated spec: exit 1, as `run` does for it.
   return report.identical && report.violation === null ? EXIT_OK : EXIT_FAIL;
+}
+
+/** Parses a trace, loads the scenario it names (a shipped one, or the user's file it was recorded from), replays it. */
+export async function replayTraceText(text: string, source: string): Promise<ReplayReport> {
+  const parsed = parseTrace(text, source);
+  const scenario = await loadScenario(traceScenarioRef(parsed), `${source}:1: field "scenario"`);
+  return replayTrace(parsed, source, scenario);
 }

@@ -1,12 +1,21 @@
 // `statevisor run <scenario>`: one run under a seed, every flag validated before any work, the trace written
 // atomically at the end, and the verdict printed with the command that reproduces it.
 
-import { findMutantFor } from '../mutants/index.js';
 import { formatUs } from '../scenarios/format.js';
-import { findScenario } from '../scenarios/index.js';
-import { type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
+import { loadScenario } from '../scenarios/load.js';
+import { findMutantFor, type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
 import { type SimulateRequest, simulate } from '../simulate.js';
-import { bool, type FlagSpec, type FlagValues, intFlag, onePositional, parse, refuseFlags, str } from './args.js';
+import {
+  bool,
+  type FlagSpec,
+  type FlagValues,
+  intFlag,
+  onePositional,
+  parse,
+  refuseFlags,
+  SCENARIO_MISSING,
+  str,
+} from './args.js';
 import { help } from './help.js';
 import type { Io } from './io.js';
 import { prepareOutput, writeAtomic } from './output.js';
@@ -48,7 +57,8 @@ export interface RunOptions {
 export async function cmdRun(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse('run', args, RUN_FLAGS);
   if (values.help) return help('run', io);
-  const opts = runOptions(values, positionals);
+  const scenario = await loadScenario(onePositional('run', positionals, SCENARIO_MISSING));
+  const opts = runOptions(scenario, values);
   if (opts.tracePath !== undefined) prepareOutput('--trace', opts.tracePath);
 
   const started = performance.now();
@@ -67,8 +77,7 @@ export async function cmdRun(args: readonly string[], io: Io): Promise<number> {
   return code;
 }
 
-function runOptions(values: FlagValues, positionals: readonly string[]): RunOptions {
-  const scenario = findScenario(onePositional('run', positionals, "missing scenario name (see 'statevisor list')"));
+function runOptions(scenario: Scenario, values: FlagValues): RunOptions {
   const inspect = bool(values, 'inspect');
   if (!inspect) refuseFlags(values, ['port', 'pace'], 'only with --inspect (it configures the live inspector)');
   if (bool(values, 'json')) refuseFlags(values, ['quiet'], 'has no effect with --json');
@@ -81,7 +90,7 @@ function runOptions(values: FlagValues, positionals: readonly string[]): RunOpti
   const params = userParams(scenario, values);
   resolveParams(scenario, params);
   const mutant = str(values, 'mutant');
-  if (mutant !== undefined) findMutantFor(mutant, scenario.name);
+  if (mutant !== undefined) findMutantFor(scenario, mutant);
   return {
     scenario,
     seed,

@@ -11,6 +11,7 @@ import { type FlagValues, intFlag, parse, str } from './args.js';
 import { counterexamplePath } from './check/command.js';
 import { help } from './help.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from './io.js';
+import { mutantTargets } from './mutants.js';
 import { writeAtomic } from './output.js';
 
 const FLAGS = {
@@ -165,6 +166,7 @@ async function swarm(io: Io, opts: ReturnType<typeof options>): Promise<SoakLine
 /** Every registered mutant on its own check configuration: killed, and by the spec it is registered for. */
 async function mutants(io: Io, opts: ReturnType<typeof options>): Promise<SoakLine[]> {
   const results = await runMutantsParallel({
+    targets: await mutantTargets(),
     workers: opts.workers,
     now: () => performance.now(),
     onResult: (r, i, n) => {

@@ -3,7 +3,7 @@
 
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { Chooser } from './chooser.js';
-import { KernelError } from './errors.js';
+import { InputError, KernelError } from './errors.js';
 import { Fail, type MonitorIndex, type MonitorView, type Observation } from './observe.js';
 import type { MachineStepper } from './stepper.js';
 import type { TraceSink } from './trace.js';
@@ -158,6 +158,8 @@ export function notify(core: KernelCore, ctx: StepContext, indices: readonly num
     try {
       next = monitor.on(ctx.monitors[i], obs, ctx.view);
     } catch (err) {
+      // A user's scenario file fences its own specs (src/scenarios/load.ts): their failure names the file.
+      if (err instanceof InputError) throw err;
       throw new KernelError(
         `monitor '${monitor.name}' threw at step ${ctx.step}: ${err instanceof Error ? err.message : String(err)}`,
       );

@@ -116,6 +116,32 @@ export class Kernel implements KernelCore {
     return index;
   }
 
+  /**
+   * Runs `replacement` wherever a registered actor runs a machine with its id (a planted bug, usually a
+   * `machine.provide({...})`). A replacement no actor would run is refused: it would plant nothing, silently.
+   */
+  replaceMachines(replacements: Readonly<Record<string, AnyStateMachine>>): void {
+    this.assertOpen('replace machines');
+    for (const id of Object.keys(replacements)) {
+      const machine = replacements[id] as AnyStateMachine;
+      const hits = this.actors.filter((a) => a.machine.id === id);
+      if (hits.length === 0) {
+        const ids = [...new Set(this.actors.map((a) => a.machine.id))].join(', ');
+        throw new KernelError(`replacement for machine '${id}': no actor runs it (machines: ${ids})`);
+      }
+      if (machine.id !== id) throw new KernelError(`replacement for machine '${id}' has id '${machine.id}'`);
+      for (const entry of hits) {
+        let stepper = this.steppers.get(machine);
+        if (stepper === undefined) {
+          assertKernelCompatible(machine);
+          stepper = new MachineStepper(machine, entry.input);
+          this.steppers.set(machine, stepper);
+        }
+        this.actors[entry.index] = { ...entry, machine, stepper };
+      }
+    }
+  }
+
   /** Adds a monitor (a spec); its state lives in the system state from `initial()` on. Returns its index. */
   monitor<S>(m: Monitor<S>): number {
     this.assertOpen(`add monitor '${m.name}'`);

@@ -28,6 +28,9 @@ export interface TraceHeader {
   readonly limits: Readonly<Record<string, number | null>>;
   /** A planted bug (src/mutants) the run used, if any. */
   readonly mutant?: string;
+  /** For a scenario from a user's file: the path as given, and the sha256 of its bytes when the run was made. */
+  readonly file?: string;
+  readonly fileSha256?: string;
 }
 
 /** Last line: how the run ended, its choices, and the hash of every line before this one. */
@@ -209,6 +212,15 @@ export function parseTrace(text: string, source = 'trace'): ParsedTrace {
   }
   if (header.mutant !== undefined && typeof header.mutant !== 'string') {
     throw new InputError(`${source}:1: field "mutant" must be a mutant name`);
+  }
+  if (header.file !== undefined && (typeof header.file !== 'string' || header.file.length === 0)) {
+    throw new InputError(`${source}:1: field "file" must be the path of a scenario file`);
+  }
+  if (
+    header.file !== undefined &&
+    (typeof header.fileSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(header.fileSha256))
+  ) {
+    throw new InputError(`${source}:1: field "fileSha256" must be 64 hex digits`);
   }
   if (header.limits === null || typeof header.limits !== 'object' || Array.isArray(header.limits)) {
     throw new InputError(`${source}:1: field "limits" must be an object`);

@@ -6,6 +6,29 @@ import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 /** Where an actor lives, e.g. `hostA/vm1/vcpu`. The first segment is its group (host) unless given. */
 export type Address = string;
 
+/** What a component emits to send a message: the kernel puts `event` on the network, addressed to `to`. */
+export interface SendEmit<E extends { readonly type: string } = { readonly type: string }> {
+  readonly type: 'send';
+  readonly to: Address;
+  readonly event: E;
+}
+
+/**
+ * What a component emits to ask the chooser: `event` comes back to it with `value` in [0, options), so the
+ * explorer tries every answer and a seeded run draws one. The label names the draw in traces.
+ */
+export interface DrawEmit<E extends { readonly type: string } = { readonly type: string }> {
+  readonly type: 'draw';
+  readonly options: number;
+  readonly label?: string;
+  readonly event: E;
+}
+
+/** Told to every actor of a group when it restarts after a crash (a durable actor keeps its snapshot). */
+export interface HostRestarted {
+  readonly type: 'host.restarted';
+}
+
 /** A latency or fault configuration of the link between two groups (hosts), one direction or both. */
 export interface LinkConfig {
   /** Latency drawn uniformly (by the chooser) from [min, max] virtual microseconds. */

@@ -44,7 +44,8 @@ export function assertKernelCompatible(machine: AnyStateMachine): void {
       const src = node.invoke.map((i) => String(typeof i.src === 'string' ? i.src : i.id)).join(', ');
       throw new KernelError(
         `machine '${machineId}' invokes '${src}' in state node '${node.id}'; ` +
-          'kernel components may not use invoke, spawn, sendTo or sendParent',
+          'kernel components may not use invoke, spawn, sendTo or sendParent: register what it invokes as an actor ' +
+          'of its own and talk to it by emit({ type: "send", to, event })',
       );
     }
     for (const a of node.entry) checkAction(a, node.id, 'entry');

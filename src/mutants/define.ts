@@ -2,7 +2,7 @@
 // overrides)`, and a do-nothing action for bugs that are a missing step. Shared by the mutant files.
 
 import { type AnyStateMachine, assign } from 'xstate';
-import type { Mutant } from './index.js';
+import type { Mutant } from '../scenarios/types.js';
 
 export type Overrides = Readonly<Record<string, AnyStateMachine>>;
 /** An action that does nothing, for bugs that are a missing step; typed loosely to fit any machine's slot. */

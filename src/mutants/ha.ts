@@ -9,9 +9,9 @@ import { receiverMachine } from '../../machines/receiverMachine.js';
 import { replicaMachine } from '../../machines/replicaMachine.js';
 import { sriovNicMachine } from '../../machines/sriovNicMachine.js';
 import { witnessMachine } from '../../machines/witnessMachine.js';
+import type { Mutant } from '../scenarios/types.js';
 import { m, noop } from './define.js';
 import { haGuestMutants } from './haGuest.js';
-import type { Mutant } from './index.js';
 
 const nic: Mutant[] = [
   m(

@@ -8,8 +8,8 @@ import type { CpuState, Packet, VmId, WorkloadParams } from '../../machines/haEv
 import { hypervisorMachine } from '../../machines/hypervisorMachine.js';
 import { mmuMachine } from '../../machines/mmuMachine.js';
 import { vcpuMachine } from '../../machines/vcpuMachine.js';
+import type { Mutant } from '../scenarios/types.js';
 import { m } from './define.js';
-import type { Mutant } from './index.js';
 
 interface VcpuView {
   readonly vm: VmId;

@@ -3,7 +3,7 @@
 
 import { assign } from 'xstate';
 import { pingerMachine } from '../../machines/pingerMachine.js';
-import type { Mutant } from './index.js';
+import type { Mutant } from '../scenarios/types.js';
 
 export const pingPongMutants: readonly Mutant[] = [
   {

@@ -4,6 +4,7 @@
 import { buildHa, type HaConfig, type HaPlan } from '../../actors/ha.js';
 import { PERFECT_LINK } from '../kernel/kernel.js';
 import type { FaultPlan } from '../kernel/types.js';
+import { haMutants } from '../mutants/ha.js';
 import { diskConsistency } from '../specs/diskConsistency.js';
 import { exactlyOnce } from '../specs/exactlyOnce.js';
 import { haSometimes } from '../specs/haSometimes.js';
@@ -12,11 +13,12 @@ import { outputLiveness } from '../specs/outputLiveness.js';
 import { protectionLiveness } from '../specs/protectionLiveness.js';
 import { replicaFidelity } from '../specs/replicaFidelity.js';
 import { singlePrimary } from '../specs/singlePrimary.js';
+import { defineScenario } from './define.js';
 import { HA_CHECKS } from './haChecks.js';
 import { HaObserver } from './haMetrics.js';
 import { convergeBoundUs, HA_PARAMS, pageCopyUs, validateHa } from './haParams.js';
 import { summarizeHa } from './haSummary.js';
-import type { Assembly, CheckConfig, MachineOverrides, ParamSpec, Params, Scenario } from './types.js';
+import type { Assembly, CheckConfig, ParamSpec, Params, Scenario } from './types.js';
 
 /** An HA assembly: the kernel, its address plan and its metric observer, for the summary. */
 export interface HaAssembly extends Assembly {
@@ -62,7 +64,7 @@ function faultsOf(p: Params, primary: string, backup: string, witness: string): 
   return faults;
 }
 
-function configOf(p: Params, overrides?: MachineOverrides): HaConfig {
+function configOf(p: Params): HaConfig {
   const late = { delayRate: n(p, 'lateRate'), delayUs: n(p, 'lateUs') };
   const witnessLate = { delayRate: n(p, 'witnessLateRate'), delayUs: n(p, 'lateUs') };
   return {
@@ -124,12 +126,11 @@ function configOf(p: Params, overrides?: MachineOverrides): HaConfig {
       ...(limit(n(p, 'maxDuplicates')) !== undefined ? { duplicates: n(p, 'maxDuplicates') } : {}),
     },
     ...(n(p, 'clockDriftPpm') > 0 ? { clocks: { driftPpm: n(p, 'clockDriftPpm'), groups: ['hostA', 'hostW'] } } : {}),
-    ...(overrides !== undefined ? { overrides } : {}),
   };
 }
 
-export function buildHaAssembly(p: Params, overrides?: MachineOverrides): HaAssembly {
-  const config = configOf(p, overrides);
+export function buildHaAssembly(p: Params): HaAssembly {
+  const config = configOf(p);
   const { kernel, plan } = buildHa(config);
   const convergeUs = convergeBoundUs(p);
   const observer = new HaObserver(kernel, plan);
@@ -163,7 +164,7 @@ function makeHaScenario(
   const params: Record<string, ParamSpec> = {};
   for (const [k, spec] of Object.entries(HA_PARAMS))
     params[k] = k in defaults ? { ...spec, default: defaults[k] as number | boolean } : spec;
-  return {
+  return defineScenario({
     name,
     title,
     untilUs,
@@ -172,8 +173,11 @@ function makeHaScenario(
     swarm: HA_SWARM,
     validate: validateHa,
     build: buildHaAssembly,
+    mutants: haMutants,
+    // What a real implementation must reproduce: the outside world's packets, acks, commits and restores.
+    outputs: { to: ['world/receiver'], events: ['checkpoint.acked', 'checkpoint.committed', 'hypervisor.restore'] },
     summarize: (assembly, result, p) => summarizeHa(assembly as HaAssembly, result, p),
-  };
+  });
 }
 
 /** Swarm mode: each seed draws which faults it runs with, and how hard, within the check horizon it is given. */

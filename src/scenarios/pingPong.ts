@@ -6,15 +6,17 @@ import type { PingerContext } from '../../machines/pingerMachine.js';
 import type { PongerContext } from '../../machines/pongerMachine.js';
 import { InputError } from '../kernel/errors.js';
 import type { FaultPlan } from '../kernel/types.js';
+import { pingPongMutants } from '../mutants/pingPong.js';
 import { pingLiveness } from '../specs/pingLiveness.js';
 import { pongerNeverAhead } from '../specs/pongerNeverAhead.js';
 import { replyMatchesPing } from '../specs/replyMatchesPing.js';
+import { defineScenario } from './define.js';
 import { formatFaults } from './format.js';
 import type { Scenario } from './types.js';
 
 const US = { min: 0, max: 1_000_000_000 };
 
-export const pingPongScenario: Scenario = {
+export const pingPongScenario: Scenario = defineScenario({
   name: 'ping-pong',
   title: 'Two hosts exchange numbered pings over a lossy link, with timeouts, retransmits and a partition',
   untilUs: 1_000_000,
@@ -106,7 +108,7 @@ export const pingPongScenario: Scenario = {
       if (from >= 0 && to < from) throw new InputError(`${w}ToUs: ${to} is before ${w}FromUs (${from})`);
     }
   },
-  build(p, overrides) {
+  build(p) {
     const faults: FaultPlan[] = [];
     const step = p.faultStepUs as number;
     if ((p.partitionFromUs as number) >= 0) {
@@ -138,7 +140,6 @@ export const pingPongScenario: Scenario = {
         ordered: p.ordered as boolean,
       },
       faults,
-      ...(overrides !== undefined ? { overrides } : {}),
     });
     return {
       kernel,
@@ -161,6 +162,8 @@ export const pingPongScenario: Scenario = {
       ],
     };
   },
+  mutants: pingPongMutants,
+  outputs: { events: ['ping.echoed'] },
   summarize({ kernel }, result) {
     const pinger = kernel.snapshotOf(result.state, PINGER);
     const ponger = kernel.snapshotOf(result.state, PONGER);
@@ -192,4 +195,4 @@ export const pingPongScenario: Scenario = {
     ];
     return { lines, metrics };
   },
-};
+});

@@ -4,12 +4,15 @@
 import { buildRelayRing, stationAddress } from '../../actors/relayRing.js';
 import type { RelayContext } from '../../machines/relayMachine.js';
 import { InputError } from '../kernel/errors.js';
+import { defineScenario } from './define.js';
 import type { Scenario } from './types.js';
 
-export const relayRingScenario: Scenario = {
+export const relayRingScenario: Scenario = defineScenario({
   name: 'relay-ring',
   title: 'Tokens circulate around a ring of relay stations until their hop budget runs out',
   untilUs: 1_000_000_000,
+  // No protocol outputs: the ring is a kernel workload, not a protocol with an outside world.
+  outputs: {},
   checks: [
     {
       name: 'ring',
@@ -62,4 +65,4 @@ export const relayRingScenario: Scenario = {
       metrics: { forwarded, absorbed, deliveries: result.stats.delivered },
     };
   },
-};
+});

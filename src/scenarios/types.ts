@@ -32,6 +32,37 @@ export type RawParams = Readonly<Record<string, string | number | boolean>>;
 /** Replacement machines keyed by machine id: how tests plant a mutant (`machine.provide({...})`) in a scenario. */
 export type MachineOverrides = Readonly<Record<string, AnyStateMachine>>;
 
+/**
+ * A planted bug: replacement machines (each a `machine.provide({...})` of one the scenario runs), the check
+ * configuration whose exploration must catch it, and the spec that must. `statevisor mutants` runs them all.
+ */
+export interface Mutant {
+  readonly name: string;
+  readonly description: string;
+  /** The machine it plants a bug in (machine id). */
+  readonly machine: string;
+  /** The scenario and check configuration in which `statevisor check` must catch it, and the spec that must. */
+  readonly scenario: string;
+  readonly config?: string;
+  readonly expectedSpec: string;
+  /** Replacement machines by machine id. */
+  overrides(): MachineOverrides;
+}
+
+/** Which deliveries count as a protocol's visible outputs (see `Scenario.outputs`). */
+export interface ProtocolOutputs {
+  readonly to?: readonly string[];
+  readonly events?: readonly string[];
+}
+
+/** Where a scenario loaded from a user's file came from: recorded in trace headers so a replay runs the same code. */
+export interface ScenarioSource {
+  /** The path as the user gave it. */
+  readonly file: string;
+  /** sha256 of the file's bytes. */
+  readonly sha256: string;
+}
+
 export interface Assembly {
   readonly kernel: Kernel;
   /** The scenario's specs (monitors); `assemble` adds them to the kernel, whose state then carries theirs. */
@@ -79,15 +110,46 @@ export interface Scenario {
   readonly swarm?: Readonly<Record<string, readonly string[]>>;
   /** Cross-field checks beyond each parameter's own range; throw InputError naming the field. */
   validate?(params: Params): void;
-  build(params: Params, overrides?: MachineOverrides): Assembly;
+  build(params: Params): Assembly;
   summarize(assembly: Assembly, result: RunResult, params: Params): Summary;
+  /** The planted bugs that can run in this scenario (`--mutant NAME`), whichever scenario each must be caught in. */
+  readonly mutants?: readonly Mutant[];
+  /**
+   * The deliveries protocol test vectors expect an implementation to reproduce: those to these actors or of
+   * these event types. Default: every message one actor sent another (timers and stimuli excluded).
+   */
+  readonly outputs?: ProtocolOutputs;
+  /** Set by the loader for a scenario read from a user's file. */
+  readonly source?: ScenarioSource;
 }
 
-/** Builds a scenario's system and adds its specs to the kernel as monitors: the one way every command assembles. */
+/**
+ * Builds a scenario's system, plants the machine overrides (a mutant) in it, and adds its specs to the kernel
+ * as monitors: the one way every command assembles, for shipped scenarios and users' alike.
+ */
 export function assemble(scenario: Scenario, params: Params, overrides?: MachineOverrides): Assembly {
-  const assembly = scenario.build(params, overrides);
+  const assembly = scenario.build(params);
+  if (overrides !== undefined) assembly.kernel.replaceMachines(overrides);
   for (const spec of assembly.specs) assembly.kernel.monitor(spec);
   return assembly;
+}
+
+/** The mutant `name` among those that can run in `scenario`, or one line naming the ones that can. */
+export function findMutantFor(scenario: Scenario, name: string, field = '--mutant'): Mutant {
+  const known = scenario.mutants ?? [];
+  const m = known.find((x) => x.name === name);
+  if (m === undefined) {
+    const names = known.map((x) => x.name).join(', ') || 'none';
+    throw new InputError(
+      `${field}: no mutant '${name}' can run in scenario '${scenario.name}' (mutants for it: ${names})`,
+    );
+  }
+  return m;
+}
+
+/** The overrides of `scenario`'s mutant `name`, or none for no mutant. */
+export function mutantOverrides(scenario: Scenario, name: string | null | undefined): MachineOverrides | undefined {
+  return name === null || name === undefined ? undefined : findMutantFor(scenario, name).overrides();
 }
 
 /**

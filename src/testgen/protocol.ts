@@ -7,13 +7,8 @@ import { forEachInitial, forEachSuccessor, ScriptChooser } from '../check/succes
 import { chartOf } from '../export/chart.js';
 import type { TraceRecord, TraceSink } from '../kernel/trace.js';
 import type { SystemState } from '../kernel/types.js';
-import { findMutant } from '../mutants/index.js';
-import { assemble, resolveParams, type Scenario } from '../scenarios/types.js';
+import { assemble, mutantOverrides, resolveParams, type Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
-
-/** Deliveries whose target is one of these actors, or whose event is one of these types, are "visible outputs". */
-const VISIBLE_TARGETS = ['world/receiver'];
-const VISIBLE_EVENTS = ['checkpoint.acked', 'checkpoint.committed', 'hypervisor.restore', 'ping.echoed'];
 
 export interface ProtocolDelivery {
   readonly step: number;
@@ -81,7 +76,7 @@ export function generateProtocolTests(scenario: Scenario, opts: ProtocolOptions 
   const rawParams = { ...(check?.params ?? {}) };
   const params = resolveParams(scenario, rawParams);
   const untilUs = check?.untilUs ?? scenario.untilUs;
-  const { kernel } = assemble(scenario, params, mutant !== undefined ? findMutant(mutant).overrides() : undefined);
+  const { kernel } = assemble(scenario, params, mutantOverrides(scenario, mutant));
 
   // BFS over the state graph, remembering for each pair the first (shallowest) state whose step took it.
   const nodes: { parent: number; choices: readonly number[] }[] = [];
@@ -157,7 +152,7 @@ export function generateProtocolTests(scenario: Scenario, opts: ProtocolOptions 
       name: `${scenario.name}/${vectors.length}`,
       choices,
       deliveries: run.deliveries,
-      expectedOutputs: run.deliveries.filter(isVisible),
+      expectedOutputs: run.deliveries.filter((d) => isVisible(scenario, d)),
       covers: [...new Set(fresh)].sort(),
     });
   }
@@ -197,8 +192,11 @@ export function generateProtocolTests(scenario: Scenario, opts: ProtocolOptions 
   };
 }
 
-function isVisible(d: ProtocolDelivery): boolean {
-  return VISIBLE_TARGETS.includes(d.to) || VISIBLE_EVENTS.includes(d.event.type);
+/** A visible output: as the scenario declares them, or by default any message from an actor (not a timer). */
+function isVisible(scenario: Scenario, d: ProtocolDelivery): boolean {
+  const o = scenario.outputs;
+  if (o === undefined) return d.from !== null && d.from !== d.to;
+  return (o.to ?? []).includes(d.to) || (o.events ?? []).includes(d.event.type);
 }
 
 function replayPath(
@@ -253,9 +251,8 @@ export function replayProtocolVectors(
     let outputs: ProtocolDelivery[];
     try {
       const steps = v.deliveries.length > 0 ? (v.deliveries[v.deliveries.length - 1] as ProtocolDelivery).step : 0;
-      outputs = replayPath(scenario, tests.params, tests.untilUs, v.choices, steps, mutant).deliveries.filter(
-        isVisible,
-      );
+      const run = replayPath(scenario, tests.params, tests.untilUs, v.choices, steps, mutant);
+      outputs = run.deliveries.filter((d) => isVisible(scenario, d));
     } catch (err) {
       return { failed: v.name, message: `does not re-execute: ${(err as Error).message}` };
     }

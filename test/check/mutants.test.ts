@@ -3,9 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check/check.js';
+import { replayTraceText } from '../../src/cli/replay.js';
 import { mutants } from '../../src/mutants/index.js';
 import { findScenario } from '../../src/scenarios/index.js';
-import { replayTrace } from '../../src/simulate.js';
 
 /** Shortest (BFS) counterexample of each mutant, in steps: a change that makes one longer or shorter shows here. */
 const LENGTHS: Readonly<Record<string, number>> = {
@@ -60,7 +60,7 @@ describe('mutants', () => {
   });
 
   for (const m of mutants) {
-    it(`Mutants: ${m.scenario}${m.config ? ` ${m.config}` : ''}: ${m.name} is killed by ${m.expectedSpec}`, () => {
+    it(`Mutants: ${m.scenario}${m.config ? ` ${m.config}` : ''}: ${m.name} is killed by ${m.expectedSpec}`, async () => {
       const report = runCheck({
         scenario: findScenario(m.scenario),
         mode: 'bfs',
@@ -74,7 +74,7 @@ describe('mutants', () => {
       // Re-executed from its choices, the path violates the same spec at the same step...
       expect(report.trace?.violatedAtStep).toBe(cex?.steps);
       // ...and the trace written for it replays byte-identically and reports that violation.
-      const replay = replayTrace(report.trace?.text ?? '', 'cex.jsonl');
+      const replay = await replayTraceText(report.trace?.text ?? '', 'cex.jsonl');
       expect(replay.identical).toBe(true);
       expect(replay.violation?.spec).toBe(m.expectedSpec);
     });

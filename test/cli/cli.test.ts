@@ -342,7 +342,7 @@ describe('cli', () => {
   it('rejects an unknown mutant', async () => {
     expectBadInput(
       await here('run', 'ha-steady', '--mutant', 'nope'),
-      /--mutant: unknown mutant 'nope' \(known: runs-while-stunned,/,
+      /--mutant: no mutant 'nope' can run in scenario 'ha-steady' \(mutants for it: runs-while-stunned,/,
     );
   });
 

@@ -2,11 +2,12 @@
 // Also pins the trace format's framing: header first, end record last, hash over every line before the end.
 
 import { describe, expect, it } from 'vitest';
+import { replayTraceText } from '../../src/cli/replay.js';
 import { RecordingChooser, SeededChooser } from '../../src/kernel/chooser.js';
 import { hashLines, parseTrace } from '../../src/kernel/trace.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { resolveParams } from '../../src/scenarios/types.js';
-import { replayTrace, simulate } from '../../src/simulate.js';
+import { simulate } from '../../src/simulate.js';
 
 const scenario = findScenario('ping-pong');
 
@@ -28,9 +29,9 @@ function stepOfEachChoice(seed: number): number[] {
 }
 
 describe('replay', () => {
-  it('reproduces a saved trace byte-identically', () => {
+  it('reproduces a saved trace byte-identically', async () => {
     const o = simulate({ scenario, seed: 3, trace: true });
-    const report = replayTrace(o.trace?.text() as string, 'seed3.jsonl');
+    const report = await replayTraceText(o.trace?.text() as string, 'seed3.jsonl');
     expect(report.identical).toBe(true);
     expect(report.replayedTraceHash).toBe(o.traceHash);
     expect(report.steps).toBe(o.result.state.step);
@@ -48,7 +49,7 @@ describe('replay', () => {
     }
   });
 
-  it('reports a tampered choice as diverging at the exact step that consumed it', () => {
+  it('reports a tampered choice as diverging at the exact step that consumed it', async () => {
     const seed = 5;
     const o = simulate({ scenario, seed, trace: true });
     const steps = stepOfEachChoice(seed);
@@ -62,7 +63,7 @@ describe('replay', () => {
       const lines = (o.trace?.lines ?? []).slice();
       const end = JSON.parse(lines[lines.length - 1] as string);
       lines[lines.length - 1] = JSON.stringify({ ...end, choices });
-      const report = replayTrace(`${lines.join('\n')}\n`, 'tampered.jsonl');
+      const report = await replayTraceText(`${lines.join('\n')}\n`, 'tampered.jsonl');
       expect(report.identical).toBe(false);
       expect(report.divergence?.step, `choice #${index}`).toBe(steps[index]);
       checked++;
@@ -70,23 +71,23 @@ describe('replay', () => {
     expect(checked).toBe(3);
   });
 
-  it('reports a choice list that runs out as a divergence, with the step', () => {
+  it('reports a choice list that runs out as a divergence, with the step', async () => {
     const o = simulate({ scenario, seed: 8, trace: true });
     const lines = (o.trace?.lines ?? []).slice();
     const end = JSON.parse(lines[lines.length - 1] as string);
     lines[lines.length - 1] = JSON.stringify({ ...end, choices: o.choices.slice(0, 10) });
-    const report = replayTrace(`${lines.join('\n')}\n`, 't.jsonl');
+    const report = await replayTraceText(`${lines.join('\n')}\n`, 't.jsonl');
     expect(report.identical).toBe(false);
     expect(report.divergence?.message).toMatch(/ran out at choice #10 .* \(at step \d+\)/);
     expect(report.divergence?.step).toBe(stepOfEachChoice(8)[10]);
   });
 
-  it('reports an edited record as diverging at that record', () => {
+  it('reports an edited record as diverging at that record', async () => {
     const o = simulate({ scenario, seed: 2, trace: true });
     const lines = (o.trace?.lines ?? []).slice();
     const i = lines.findIndex((l) => l.includes('"step":7,') && l.startsWith('{"type":"@xstate.snapshot"'));
     lines[i] = (lines[i] as string).replace('"status":"active"', '"status":"done"');
-    const report = replayTrace(`${lines.join('\n')}\n`, 't.jsonl');
+    const report = await replayTraceText(`${lines.join('\n')}\n`, 't.jsonl');
     expect(report.divergence).toMatchObject({ step: 7, line: i + 1 });
   });
 });

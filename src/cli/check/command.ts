@@ -3,10 +3,15 @@
 
 import { findCheck } from '../../check/check.js';
 import { InputError } from '../../kernel/errors.js';
-import { findMutantFor } from '../../mutants/index.js';
-import { findScenario } from '../../scenarios/index.js';
-import { type CheckConfig, type RawParams, resolveParams, type Scenario } from '../../scenarios/types.js';
-import { bool, type FlagSpec, type FlagValues, intFlag, onePositional, parse, str } from '../args.js';
+import { loadScenario } from '../../scenarios/load.js';
+import {
+  type CheckConfig,
+  findMutantFor,
+  type RawParams,
+  resolveParams,
+  type Scenario,
+} from '../../scenarios/types.js';
+import { bool, type FlagSpec, type FlagValues, intFlag, onePositional, parse, SCENARIO_MISSING, str } from '../args.js';
 import { help } from '../help.js';
 import type { Io } from '../io.js';
 import { prepareOutput } from '../output.js';
@@ -68,7 +73,8 @@ export interface CheckOptions {
 export async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse('check', args, CHECK_FLAGS);
   if (values.help) return help('check', io);
-  const opts = checkOptions(values, positionals, io);
+  const scenario = await loadScenario(onePositional('check', positionals, SCENARIO_MISSING));
+  const opts = checkOptions(scenario, values, io);
   if (opts.mode === 'random' || opts.mode === 'swarm') {
     const walks = randomFlags(values, opts.mode);
     prepareOutput('--trace', opts.tracePath);
@@ -79,14 +85,13 @@ export async function cmdCheck(args: readonly string[], io: Io): Promise<number>
   return runExhaustive(opts, bounds, io);
 }
 
-function checkOptions(values: FlagValues, positionals: readonly string[], io: Io): CheckOptions {
-  const scenario = findScenario(onePositional('check', positionals, "missing scenario name (see 'statevisor list')"));
+function checkOptions(scenario: Scenario, values: FlagValues, io: Io): CheckOptions {
   const mode = str(values, 'mode') ?? 'bfs';
   if (!(MODES as readonly string[]).includes(mode)) {
     throw new InputError(`--mode: expected bfs, dfs, random or swarm, got '${mode}'`);
   }
   const mutant = str(values, 'mutant');
-  if (mutant !== undefined) findMutantFor(mutant, scenario.name);
+  if (mutant !== undefined) findMutantFor(scenario, mutant);
   const sets = userParams(scenario, values);
   const full = bool(values, 'full');
   const named = str(values, 'config');

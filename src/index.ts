@@ -1,0 +1,95 @@
+// statevisor's public API: what `import … from 'statevisor'` gives a user who brings their own XState v5 machines.
+// Define a system and a scenario, write specs as monitors, then run, replay, check, export and generate tests.
+
+import { readFileSync } from 'node:fs';
+
+/** The package's version, read from its package.json so the two cannot disagree. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+// The kernel: actors under addresses, links between groups, faults, virtual time.
+export { InputError, KernelError, LimitError } from './kernel/errors.js';
+export { replaceTimersOnRearm } from './kernel/fold.js';
+export { Kernel, type KernelConfig, PERFECT_LINK, type RegisterOptions } from './kernel/kernel.js';
+// Specs: monitors that observe deliveries, sends and faults and keep their own state.
+export {
+  type AnyMonitor,
+  type Deadline,
+  type DeliverObservation,
+  Fail,
+  type FaultObservation,
+  fail,
+  isLiveness,
+  type Monitor,
+  type MonitorView,
+  type Observation,
+  type Observes,
+  payload,
+  type SendObservation,
+  type StepObservation,
+} from './kernel/observe.js';
+export type { FaultEvent, RunResult } from './kernel/run.js';
+export type {
+  Address,
+  ClockConfig,
+  DrawEmit,
+  FaultAction,
+  FaultBudget,
+  FaultPlan,
+  FaultWindow,
+  HostRestarted,
+  LinkConfig,
+  SendEmit,
+  StepResult,
+  SystemState,
+} from './kernel/types.js';
+// Defining a system and a scenario.
+export {
+  type ActorDefinition,
+  defaultSummary,
+  defineScenario,
+  defineSystem,
+  type MutantDefinition,
+  type ParamValues,
+  type ScenarioDefinition,
+  type SystemDefinition,
+} from './scenarios/define.js';
+export { isScenarioFile, loadScenario } from './scenarios/load.js';
+export {
+  type Assembly,
+  assemble,
+  type CheckConfig,
+  findMutantFor,
+  type MachineOverrides,
+  type Mutant,
+  type ParamSpec,
+  type ParamSpecs,
+  type Params,
+  type RawParams,
+  resolveParams,
+  type Scenario,
+  type ScenarioSource,
+  type Summary,
+} from './scenarios/types.js';
+export type { Sometimes, Spec, Violation } from './specs/spec.js';
+
+/** Types a monitor's state from its `initial`: `defineMonitor({ …, initial: () => ({ n: 0 }), on(s, obs) {…} })`. */
+export function defineMonitor<S>(
+  monitor: import('./kernel/observe.js').Monitor<S>,
+): import('./kernel/observe.js').Monitor<S> {
+  return monitor;
+}
+
+export { CHECK_DEFAULTS, type CheckReport, type CheckRequest, runCheck } from './check/check.js';
+export type { ExploreResult, Verdict } from './check/explore.js';
+// Charts, tests, the inspector.
+export { type Chart, chartOf } from './export/chart.js';
+export { toDot } from './export/dot.js';
+export { toMermaid } from './export/mermaid.js';
+export { type Inspector, type InspectorOptions, startInspector } from './inspector/server.js';
+export { parseTrace, type TraceHeader, type TraceRecord } from './kernel/trace.js';
+// Running, replaying and checking.
+export { replayTrace, type SimulateOutcome, type SimulateRequest, simulate, traceScenarioRef } from './simulate.js';
+export { generateMachineTests, type MachineTests, replayVectors } from './testgen/machineTests.js';
+export { generateProtocolTests, type ProtocolTests } from './testgen/protocol.js';

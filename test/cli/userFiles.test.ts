@@ -1,0 +1,172 @@
+// A user's scenario file wherever the CLI takes a scenario: run, check, replay (with the file's hash in the trace),
+// mutants, export, inspect; and every way such a file can be wrong is one line naming the file, exit 2.
+
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+// Inside the project, so the files are ES modules (its package.json) and `import 'statevisor'` finds the package.
+mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+const dir = mkdtempSync(join(ROOT, 'test-artifacts', 'user-files-'));
+const EXAMPLE = 'examples/alternating-bit.ts';
+
+async function here(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), progress: false });
+  return { code, out: out.join('\n'), err: err.map((l) => `${l}\n`).join('') };
+}
+
+/** A file in the fixture directory, named relative to the working directory as a user would type it. */
+function fixture(name: string, text: string): string {
+  writeFileSync(join(dir, name), text);
+  return relative(process.cwd(), join(dir, name));
+}
+
+const MACHINE = `import { createMachine, emit } from 'xstate';
+const pinger = createMachine({ id: 'pinger1', entry: emit({ type: 'send', to: 'b/echo', event: { type: 'x' } }) as never });
+const echo = createMachine({ id: 'echo1', on: { x: {} } });
+`;
+const SYSTEM = `defineSystem({ actors: { 'a/pinger': { machine: pinger }, 'b/echo': { machine: echo } } })`;
+
+const BAD: readonly { name: string; text: string; args?: readonly string[]; error: RegExp }[] = [
+  {
+    name: 'syntax.ts',
+    text: 'export default {{ name:\n',
+    error: /syntax\.ts: cannot load: .*syntax\.ts:1:\d+: ERROR: /,
+  },
+  {
+    name: 'no-export.ts',
+    text: 'export const x = 1;\n',
+    error: /no-export\.ts: exports no scenario \(write `export default/,
+  },
+  {
+    name: 'invoke.ts',
+    text: `import { defineScenario, defineSystem } from 'statevisor';
+import { createMachine, fromPromise } from 'xstate';
+const m = createMachine({ id: 'bad', initial: 'a', states: { a: { invoke: { src: fromPromise(async () => 1) } } } });
+export default defineScenario({ name: 'bad', untilUs: 10, build: () => ({ kernel: defineSystem({ actors: { 'h/a': { machine: m } } }), specs: [] }) });
+`,
+    error: /invoke\.ts: machine 'bad' invokes .* in state node 'bad\.a'/,
+  },
+  {
+    name: 'spec-throws.ts',
+    text: `import { defineScenario, defineSystem } from 'statevisor';
+${MACHINE}
+export default defineScenario({ name: 'throws', untilUs: 1000, build: () => ({ kernel: ${SYSTEM},
+  specs: [{ name: 'boom', specId: 'x', description: 'd', observesText: 'o', observes: { deliver: ['*'] }, initial: () => 0,
+    on: () => { throw new Error('kaboom'); } }] }) });
+`,
+    args: ['check'],
+    error: /spec-throws\.ts: spec 'boom' threw: kaboom$/,
+  },
+  {
+    name: 'build-throws.ts',
+    text: `export default { name: 'b', untilUs: 5, build() { throw new TypeError('no kernel here'); } };\n`,
+    error: /build-throws\.ts: the scenario threw: TypeError: no kernel here$/,
+  },
+  {
+    name: 'bad-name.ts',
+    text: `export default { name: 'Bad Name', untilUs: 5, build() {} };\n`,
+    error: /bad-name\.ts: scenario name: expected a kebab-case name/,
+  },
+  {
+    name: 'prototype-keys.ts',
+    text: `export default JSON.parse('{"__proto__": {"build": 1}, "name": "p", "untilUs": 1}');\n`,
+    error: /prototype-keys\.ts: scenario build: expected a function/,
+  },
+  {
+    name: 'bad-param.ts',
+    text: `export default { name: 'p', untilUs: 5, params: { n: { type: 'integer', default: 1, description: '' } }, build() {} };\n`,
+    error: /bad-param\.ts: scenario params\.n\.type: expected 'int', 'number' or 'bool'/,
+  },
+];
+
+describe('cli: user scenario files that are wrong', () => {
+  it.each(BAD.map((b) => [b.name, b] as const))('%s', async (_name, b) => {
+    const file = fixture(b.name, b.text);
+    const r = await here(...(b.args ?? ['run']), file);
+    expect(r.code, r.err).toBe(2);
+    const lines = r.err.trim().split('\n');
+    expect(lines, r.err).toHaveLength(1);
+    expect(lines[0]).toMatch(/^statevisor: /);
+    expect(lines[0]).toMatch(b.error);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a path that is not a script, and a missing one, naming it', async () => {
+    expect((await here('run', 'examples/')).err).toMatch(/examples\/: expected a \.ts, \.mts, \.js or \.mjs file/);
+    expect((await here('check', 'examples/nope.ts')).err).toMatch(
+      /examples\/nope\.ts: cannot read scenario file: ENOENT/,
+    );
+  });
+
+  it('refuses a mutant the file does not list, naming the ones it does', async () => {
+    const r = await here('check', EXAMPLE, '--mutant', 'no-fencing');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /--mutant: no mutant 'no-fencing' can run in scenario 'alternating-bit' \(mutants for it: receiver-ignores-bit, sender-ignores-ack-bit\)/,
+    );
+  });
+});
+
+describe('cli: a user scenario file end to end', () => {
+  it('runs it, records the file and its sha256 in the trace, and replays it byte-identically', async () => {
+    const trace = join(dir, 'run.jsonl');
+    const r = await here('run', EXAMPLE, '--seed', '4', '--trace', trace);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/held\s+in-order-once/);
+    const header = JSON.parse(readFileSync(trace, 'utf8').split('\n')[0] as string);
+    expect(header).toMatchObject({
+      scenario: 'alternating-bit',
+      file: EXAMPLE,
+      fileSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const replay = await here('replay', trace);
+    expect(replay.code, replay.out + replay.err).toBe(0);
+    expect(replay.out).toContain('byte-identical');
+  });
+
+  it('reports a trace of a file that has changed since as a divergence, before running anything', async () => {
+    const copy = fixture('abp-copy.ts', readFileSync(join(ROOT, EXAMPLE), 'utf8'));
+    const trace = join(dir, 'copy.jsonl');
+    expect((await here('run', copy, '--trace', trace)).code).toBe(0);
+    const text = readFileSync(trace, 'utf8');
+    const header = JSON.parse(text.split('\n')[0] as string);
+    const edited = text.replace(header.fileSha256, 'f'.repeat(64));
+    writeFileSync(trace, edited);
+    const r = await here('replay', trace);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /DIVERGED — .*abp-copy\.ts has changed since this trace was recorded \(sha256 ffffffffffff… then/,
+    );
+  });
+
+  it('checks it: holds, and the planted bug is found with the shortest counterexample, which replays', async () => {
+    const held = await here('check', EXAMPLE);
+    expect(held.code, held.err).toBe(0);
+    expect(held.out).toMatch(/12233 distinct states/);
+    const trace = join(dir, 'cex.jsonl');
+    const caught = await here('check', EXAMPLE, '--mutant', 'receiver-ignores-bit', '--trace', trace);
+    expect(caught.code).toBe(1);
+    expect(caught.out).toMatch(/VIOLATED in-order-once at step 2/);
+    const replay = await here('replay', trace);
+    expect(replay.code).toBe(1);
+    expect(replay.out).toMatch(/byte-identical[\s\S]*reproduces the violation of in-order-once/);
+  });
+
+  it('kills every mutant the file lists, and exports the charts of the machines it runs', async () => {
+    const m = await here('mutants', EXAMPLE, '--workers', '1');
+    expect(m.code, m.err).toBe(0);
+    expect(m.out).toMatch(/2 of 2 killed/);
+    const chart = await here('export', EXAMPLE);
+    expect(chart.code).toBe(0);
+    expect(chart.out.match(/^%% machine: (\w+)/gm)).toEqual([
+      '%% machine: abpSender',
+      '%% machine: abpReceiver',
+      '%% machine: abpApp',
+    ]);
+  });
+});
