@@ -106,19 +106,23 @@ from its machine with the active states highlighted, the message sequence chart,
 and time travel (step back and forth, jump, slider); for a counterexample, the violated spec and its
 step. Without TRACE it opens traces/ha-failover.jsonl (written by npm start). Stop it with Ctrl-C.
 Live: 'statevisor run <scenario> --inspect' streams the run to the page over a WebSocket.`,
-  'gen-tests': `Usage: statevisor gen-tests <machine|all> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
+  'gen-tests': `Usage: statevisor gen-tests <machine|all|scenario> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
        statevisor gen-tests --protocol <scenario> [--config NAME] --out DIR [--json]
 
 Generates tests from each statechart: shortest paths from xstate/graph to every state value, extended by
-up to a few events over concrete states to cover every transition, with inputs taken from the shipped
-assemblies and events from the machines' samples and from real scenario runs. Writes, per machine,
+up to a few events over concrete states to cover every transition. For a shipped machine (or all), inputs
+come from the shipped assemblies and events from the machines' samples and from real scenario runs. For a
+scenario (a shipped one's name, or a .ts/.js file exporting one), tests are generated for every machine it
+registers, with inputs from its first check configuration and events from runs of each of its check
+configurations; the generated test loads that scenario to find its machine. A name that is both a machine
+and a scenario means the machine. Writes, per machine,
 <machine>.vectors.json ([{ event, expectedState, expectedEmits }] per vector, plus coverage) and
 <machine>.generated.test.ts (vitest, replays each vector through the kernel's stepper). Prints states
 and transitions covered vs total, and every uncovered transition with the reason it is unreachable.
 Exit 1 when a machine's transition coverage is below --min-coverage (default 0).
 
-With --protocol, explores a check configuration of the scenario (--config, default its first; see
-statevisor list) and writes <scenario>.protocol-vectors.json:
+With --protocol, explores a check configuration of the scenario (a name or a file; --config, default its
+first; see statevisor list) and writes <scenario>.protocol-vectors.json:
 system paths that together take every reachable (actor, transition) pair, each with its choices, its
 deliveries and the externally visible outputs (packets on the wire, acks, commits, restores) a real
 implementation's harness would compare.`,

@@ -1,30 +1,36 @@
-// Test generation for a set of machines: inputs from real assemblies, events from samples and real runs.
-// Shared by `statevisor gen-tests`, `npm run gen-tests` and the staleness test of the committed vectors.
+// Test generation for a set of machines: inputs from real assemblies, events from samples and real runs, all
+// from the sources it is given. Shared by `statevisor gen-tests`, `npm run gen-tests` and the staleness test.
 
 import type { AnyStateMachine } from 'xstate';
-import { sampleEvents } from '../machines.js';
 import { assemblyInputs, observedEvents, observedRuns } from './inputs.js';
 import { generateMachineTests, type MachineTests } from './machineTests.js';
+import type { TestgenSources } from './sources.js';
 
 export function generateFor(
   selected: readonly AnyStateMachine[],
+  sources: TestgenSources,
   pathKind: 'shortest' | 'simple' = 'shortest',
 ): MachineTests[] {
-  const inputs = assemblyInputs();
-  const observed = observedEvents();
-  const runs = observedRuns();
+  const inputs = assemblyInputs(sources.assemblies);
+  const observed = observedEvents(sources.observed);
+  const runs = observedRuns(sources.runs);
   return selected.map((m) =>
     generateMachineTests(
       m,
-      inputs[m.id] ?? { default: undefined },
-      [...(sampleEvents[m.id] ?? []), ...(observed[m.id] ?? [])],
+      own(inputs, m.id) ?? { default: undefined },
+      [...(own(sources.sampleEvents, m.id) ?? []), ...(own(observed, m.id) ?? [])],
       pathKind,
-      runs[m.id] ?? [],
+      own(runs, m.id) ?? [],
     ),
   );
 }
 
-/** Coverage in percent of transitions that are reachable (covered, or not named unreachable with a reason). */
+/** An own entry only: a user's machine called `constructor` has no entry, not Object's. */
+function own<T>(table: Readonly<Record<string, T>>, id: string): T | undefined {
+  return Object.hasOwn(table, id) ? table[id] : undefined;
+}
+
+/** Coverage in percent of the machine's transitions that the vectors take. */
 export function coveragePercent(t: MachineTests): number {
   const total = t.coverage.transitions.total;
   return total === 0 ? 100 : (100 * t.coverage.transitions.covered) / total;

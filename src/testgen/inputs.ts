@@ -1,17 +1,20 @@
-// Inputs for test generation, taken from real assemblies rather than invented: every distinct input a shipped
-// scenario gives a machine (the primary's NIC and the backup's standby NIC are two inputs of one machine).
+// Inputs for test generation, taken from real assemblies rather than invented: every distinct input the sources'
+// assemblies give a machine (the primary's NIC and the backup's standby NIC are two inputs of one machine).
 
 import type { AnyEventObject } from 'xstate';
 import { SeededChooser } from '../kernel/chooser.js';
 import { runSystem } from '../kernel/run.js';
-import type { TraceRecord } from '../kernel/trace.js';
-import { haFailoverScenario, haMixedScenario, haPartitionScenario } from '../scenarios/ha.js';
-import { pingPongScenario } from '../scenarios/pingPong.js';
-import { relayRingScenario } from '../scenarios/relayRing.js';
-import { assemble, defaultCheck, resolveParams, type Scenario } from '../scenarios/types.js';
+import type { TraceRecord, TraceSink } from '../kernel/trace.js';
+import { assemble, resolveParams } from '../scenarios/types.js';
+import type { TestgenAssembly, TestgenConfig, TestgenRun } from './sources.js';
 
-function assembly(s: Scenario) {
-  return assemble(s, resolveParams(s, defaultCheck(s)?.params ?? {})).kernel;
+function kernelOf({ scenario, params }: TestgenAssembly) {
+  return assemble(scenario, resolveParams(scenario, params)).kernel;
+}
+
+/** A table keyed by machine id with no prototype: a user's machine may be called `constructor`. */
+function byMachine<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
 /** Inputs that differ only in addresses or VM index exercise the same chart: this is their common shape. */
@@ -22,11 +25,11 @@ function shapeOf(input: unknown): string {
 }
 
 /** Machine id → { actor address → input }, one entry per distinct input shape. */
-export function assemblyInputs(): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
+export function assemblyInputs(assemblies: readonly TestgenAssembly[]): Record<string, Record<string, unknown>> {
+  const out = byMachine<Record<string, unknown>>();
   const shapes = new Map<string, Set<string>>();
-  for (const s of [haMixedScenario, pingPongScenario, relayRingScenario]) {
-    for (const actor of assembly(s).actors) {
+  for (const a of assemblies) {
+    for (const actor of kernelOf(a).actors) {
       const seen = shapes.get(actor.machine.id) ?? new Set<string>();
       shapes.set(actor.machine.id, seen);
       const shape = shapeOf(actor.input);
@@ -41,15 +44,21 @@ export function assemblyInputs(): Record<string, Record<string, unknown>> {
 /** Most distinct observed events kept per machine: enough for every event type and a few payload variants. */
 const MAX_OBSERVED = 40;
 
+/** Seeds each observed configuration runs with: a few, so one unlucky schedule does not hide an event type. */
+const OBSERVED_SEEDS = 3;
+
+/** A bound on every run's steps: the configurations stop at their horizon long before. */
+const MAX_STEPS = 100_000;
+
 /**
- * Events each machine really receives in shipped scenarios (the check configurations, a few seeds): concrete,
+ * Events each machine really receives in the sources' observed configurations (a few seeds each): concrete,
  * valid payloads for test generation next to the machines' own sample events. Timer events included.
  */
-export function observedEvents(): Record<string, AnyEventObject[]> {
-  const out: Record<string, Map<string, AnyEventObject>> = {};
-  for (const s of [haMixedScenario, haFailoverScenario, haPartitionScenario, pingPongScenario, relayRingScenario]) {
-    for (let seed = 1; seed <= 3; seed++) {
-      const { kernel } = assemble(s, resolveParams(s, defaultCheck(s)?.params ?? {}));
+export function observedEvents(configs: readonly TestgenConfig[]): Record<string, AnyEventObject[]> {
+  const out = byMachine<Map<string, AnyEventObject>>();
+  for (const config of configs) {
+    for (let seed = 1; seed <= OBSERVED_SEEDS; seed++) {
+      const kernel = kernelOf(config);
       const machineOf = new Map(kernel.actors.map((a) => [a.address, a.machine.id]));
       const sink = {
         record(rec: TraceRecord) {
@@ -64,35 +73,13 @@ export function observedEvents(): Record<string, AnyEventObject[]> {
           if (!events.has(k) && (!typeSeen || events.size < MAX_OBSERVED)) events.set(k, event);
         },
       };
-      runSystem(kernel, new SeededChooser(seed), {
-        maxSteps: 100_000,
-        untilUs: defaultCheck(s)?.untilUs ?? s.untilUs,
-        sink,
-      });
+      runSystem(kernel, new SeededChooser(seed), { maxSteps: MAX_STEPS, untilUs: config.untilUs, sink });
     }
   }
   return Object.fromEntries(Object.entries(out).map(([id, m]) => [id, [...m.values()]]));
 }
 
-/**
- * Runs with faults whose per-actor event sequences seed test generation: they reach the protocol's deep states.
- * [scenario, params, seed]: a pipeline of 16 epochs lets a partition find the epochs running rather than waiting
- * for a slot; heavy loss with 3 ms late messages brings acks to a coordinator that already gave the backup up.
- */
-const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string, string>>, seed: number][] = [
-  [haFailoverScenario, {}, 1],
-  [haFailoverScenario, { crashPrimary: 'false', crashBackup: 'true', restartAfterUs: '15000' }, 1],
-  [haFailoverScenario, { crashPrimary: 'false', crashBackup: 'true' }, 1],
-  [haFailoverScenario, { crashPrimary: 'false', crashWitness: 'true', restartAfterUs: '15000' }, 1],
-  [haPartitionScenario, {}, 1],
-  [haPartitionScenario, { maxOutstanding: '16' }, 1],
-  [haPartitionScenario, { cutPrimaryBackup: 'false', cutPrimaryWitness: 'true' }, 1],
-  [haMixedScenario, { dropRate: '0.2', lateRate: '0.1', vms: '3', plainVms: '1' }, 1],
-  [haMixedScenario, { dropRate: '0.3', lateRate: '0.3', lateUs: '3000' }, 1],
-  [haMixedScenario, { dropRate: '0.3', lateRate: '0.3', lateUs: '3000' }, 2],
-];
-
-/** Longest event sequence kept per actor and run: enough for every phase of a 80 ms run. */
+/** Longest event sequence kept per actor and run: enough for every phase of the shipped 80 ms runs. */
 export const MAX_RUN_EVENTS = 600;
 
 /** One actor's events in a real run, and the input it ran with (named by its address and the run). */
@@ -102,26 +89,32 @@ export interface RunPath {
   readonly events: readonly AnyEventObject[];
 }
 
+/** Each actor's events (the first MAX_RUN_EVENTS) in one run of `run`. */
+function eventsByActor(run: TestgenRun) {
+  const kernel = kernelOf(run);
+  const byActor = new Map<string, AnyEventObject[]>();
+  const sink: TraceSink = {
+    record(rec: TraceRecord) {
+      if (rec.type !== '@xstate.event') return;
+      const list = byActor.get(rec.sessionId as string) ?? [];
+      if (list.length < MAX_RUN_EVENTS) list.push(rec.event as AnyEventObject);
+      byActor.set(rec.sessionId as string, list);
+    },
+  };
+  runSystem(kernel, new SeededChooser(run.seed), { maxSteps: MAX_STEPS, untilUs: run.untilUs, sink });
+  return { kernel, byActor };
+}
+
 /**
- * Machine id → the event sequences its actors received in runs with faults (failover, degraded mode, re-seeding,
- * self-fencing): each is a path through the chart that shortest paths over sample events would not find.
+ * Machine id → the event sequences its actors received in the sources' runs with faults (failover, degraded
+ * mode, re-seeding, self-fencing): each is a path through the chart that shortest paths over sample events miss.
  */
-export function observedRuns(): Record<string, RunPath[]> {
-  const out: Record<string, RunPath[]> = {};
+export function observedRuns(runs: readonly TestgenRun[]): Record<string, RunPath[]> {
+  const out = byMachine<RunPath[]>();
   // One name per distinct input shape, so the runs of many scenarios share a handful of inputs.
   const names = new Map<string, string>();
-  FAULTY_RUNS.forEach(([s, params, seed], run) => {
-    const { kernel } = assemble(s, resolveParams(s, params));
-    const byActor = new Map<string, AnyEventObject[]>();
-    const sink = {
-      record(rec: TraceRecord) {
-        if (rec.type !== '@xstate.event') return;
-        const list = byActor.get(rec.sessionId as string) ?? [];
-        if (list.length < MAX_RUN_EVENTS) list.push(rec.event as AnyEventObject);
-        byActor.set(rec.sessionId as string, list);
-      },
-    };
-    runSystem(kernel, new SeededChooser(seed), { maxSteps: 100_000, untilUs: 80_000, sink });
+  runs.forEach((r, run) => {
+    const { kernel, byActor } = eventsByActor(r);
     for (const actor of kernel.actors) {
       const events = byActor.get(actor.address);
       if (events === undefined) continue;

@@ -8,6 +8,7 @@ import { Xoshiro128 } from '../../src/kernel/prng.js';
 import { MachineStepper, publicStep, type StepOutput } from '../../src/kernel/stepper.js';
 import { machines, sampleEvents } from '../../src/machines.js';
 import { findScenario } from '../../src/scenarios/index.js';
+import { shippedTestgenSources } from '../../src/scenarios/testgenSources.js';
 import { assemble, resolveParams } from '../../src/scenarios/types.js';
 import { assemblyInputs, observedEvents } from '../../src/testgen/inputs.js';
 import { richEvents, richMachine } from './fixtures.js';
@@ -112,8 +113,8 @@ function clearSeen() {
 // Every shipped machine is walked with the inputs real assemblies give it (src/testgen/inputs.ts: each distinct
 // input shape, e.g. the primary's NIC and the backup's standby NIC) and with its sample events plus the events
 // it really receives in runs of the shipped scenarios, timers included.
-const inputs = assemblyInputs();
-const observed = observedEvents();
+const inputs = assemblyInputs(shippedTestgenSources().assemblies);
+const observed = observedEvents(shippedTestgenSources().observed);
 const WALK_SEEDS = 30;
 const WALK_STEPS = 100;
 

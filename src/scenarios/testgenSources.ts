@@ -1,0 +1,127 @@
+// Where test generation takes its inputs, events and runs from: the shipped scenarios (with the runs with faults
+// that reach the HA protocol's deep states), or the one scenario a user names. src/testgen takes them as given.
+
+import type { AnyStateMachine } from 'xstate';
+import { InputError } from '../kernel/errors.js';
+import { machines, sampleEvents } from '../machines.js';
+import type { MachineSource } from '../testgen/emit.js';
+import type { TestgenConfig, TestgenRun, TestgenSources } from '../testgen/sources.js';
+import { haFailoverScenario, haMixedScenario, haPartitionScenario } from './ha.js';
+import { loadScenario } from './load.js';
+import { pingPongScenario } from './pingPong.js';
+import { relayRingScenario } from './relayRing.js';
+import { assemble, type CheckConfig, defaultCheck, resolveParams, type Scenario } from './types.js';
+
+/** A scenario at its first check configuration (the one tools start from), or at its defaults. */
+function atDefaultCheck(scenario: Scenario): TestgenConfig {
+  return atCheck(scenario, defaultCheck(scenario));
+}
+
+function atCheck(scenario: Scenario, check: CheckConfig | undefined): TestgenConfig {
+  return { scenario, params: check?.params ?? {}, untilUs: check?.untilUs ?? scenario.untilUs };
+}
+
+/** Virtual time of each shipped run with faults: 80 ms holds every phase (failover, degraded mode, re-seeding). */
+const FAULTY_RUN_US = 80_000;
+
+/**
+ * Runs with faults whose per-actor event sequences seed test generation: they reach the protocol's deep states.
+ * [scenario, params, seed]: a pipeline of 16 epochs lets a partition find the epochs running rather than waiting
+ * for a slot; heavy loss with 3 ms late messages brings acks to a coordinator that already gave the backup up.
+ */
+const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string, string>>, seed: number][] = [
+  [haFailoverScenario, {}, 1],
+  [haFailoverScenario, { crashPrimary: 'false', crashBackup: 'true', restartAfterUs: '15000' }, 1],
+  [haFailoverScenario, { crashPrimary: 'false', crashBackup: 'true' }, 1],
+  [haFailoverScenario, { crashPrimary: 'false', crashWitness: 'true', restartAfterUs: '15000' }, 1],
+  [haPartitionScenario, {}, 1],
+  [haPartitionScenario, { maxOutstanding: '16' }, 1],
+  [haPartitionScenario, { cutPrimaryBackup: 'false', cutPrimaryWitness: 'true' }, 1],
+  [haMixedScenario, { dropRate: '0.2', lateRate: '0.1', vms: '3', plainVms: '1' }, 1],
+  [haMixedScenario, { dropRate: '0.3', lateRate: '0.3', lateUs: '3000' }, 1],
+  [haMixedScenario, { dropRate: '0.3', lateRate: '0.3', lateUs: '3000' }, 2],
+];
+
+/** Transition key (as in src/testgen/machineTests.ts) → why no shipped assembly can take it. */
+export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
+  'checkpointCoordinator.epochs.booting --always--> checkpointCoordinator.epochs.idle':
+    'needs a coordinator with no checkpointing VMs; every shipped assembly checkpoints at least one VM',
+  'mmu.tracking --mmu.capture--> (self)':
+    'the copy-free capture: taken only with copyBytesPerUs=0, which no shipped configuration sets (copying costs time)',
+  'checkpointCoordinator.epochs.running --always--> checkpointCoordinator.epochs.waitingSlot':
+    'needs an epoch tick during a capture longer than an epoch while every slot is in flight; the unit tests take it',
+  'checkpointCoordinator.protection.confirming --coordinator.degrade--> checkpointCoordinator.protection.degrading':
+    'needs the backup lost again while the witness confirms a re-seed; the unit tests take it',
+  'checkpointCoordinator.protection.reseeding --coordinator.degrade--> checkpointCoordinator.protection.unprotected':
+    'needs the backup lost again during a re-seed; the unit tests take it',
+  'replica.suspecting --replica.confirmTimedOut--> replica.promoting':
+    'guarded by isFencingRequired, which the shipped replica always satisfies; only the no-fencing mutant takes it',
+};
+
+/**
+ * The sources of the committed vectors (test/generated): inputs from one assembly of each system (ha-mixed holds
+ * every HA machine, shared NIC included), events from every shipped scenario's first check configuration.
+ */
+export function shippedTestgenSources(): TestgenSources {
+  return {
+    assemblies: [haMixedScenario, pingPongScenario, relayRingScenario].map(atDefaultCheck),
+    observed: [haMixedScenario, haFailoverScenario, haPartitionScenario, pingPongScenario, relayRingScenario].map(
+      atDefaultCheck,
+    ),
+    runs: FAULTY_RUNS.map(([scenario, params, seed]) => ({ scenario, params, seed, untilUs: FAULTY_RUN_US })),
+    sampleEvents,
+    unreachable: UNREACHABLE_REASONS,
+  };
+}
+
+/**
+ * Sources from one scenario alone (a user's): inputs from its first check configuration's assembly, events from
+ * runs of every check configuration (its defaults when it has none), and each configuration, faults and all, as
+ * a run seeding paths. Sample events only for catalogue machines it runs; no transition is known unreachable.
+ */
+export function testgenSourcesFor(scenario: Scenario): TestgenSources {
+  const configs = scenario.checks?.length
+    ? scenario.checks.map((c) => atCheck(scenario, c))
+    : [atCheck(scenario, undefined)];
+  const runs: TestgenRun[] = configs.map((c) => ({ ...c, seed: 1 }));
+  return {
+    assemblies: configs.slice(0, 1),
+    observed: configs,
+    runs,
+    sampleEvents: Object.fromEntries(
+      machinesOf(scenario)
+        .filter((m) => machines.includes(m))
+        .map((m) => [m.id, sampleEvents[m.id] ?? []]),
+    ),
+    unreachable: {},
+  };
+}
+
+/** The machines `scenario` registers, distinct by id, in registration order (assembled at its first check). */
+export function machinesOf(scenario: Scenario): AnyStateMachine[] {
+  const { kernel } = assemble(scenario, resolveParams(scenario, atDefaultCheck(scenario).params));
+  const byId = new Map<string, AnyStateMachine>();
+  for (const actor of kernel.actors) if (!byId.has(actor.machine.id)) byId.set(actor.machine.id, actor.machine);
+  return [...byId.values()];
+}
+
+/** Generated tests of shipped machines find them in the catalogue (src/machines.ts) by id. */
+export const CATALOGUE_LOOKUP: MachineSource = { kind: 'catalogue', module: 'src/machines.js' };
+
+/** Generated tests of a scenario's machines load the scenario (`ref`: a shipped name, or a file's absolute path). */
+export function scenarioLookup(ref: string, isFile: boolean): MachineSource {
+  return { kind: 'scenario', module: 'src/scenarios/testgenSources.js', ref, isFile };
+}
+
+/**
+ * What a generated test of a scenario's machine replays against: machine `id` as the scenario `ref` (a shipped
+ * name, or a file loaded as `statevisor` loads it) registers it; the catalogue does not know a user's machines.
+ */
+export async function scenarioMachine(ref: string, id: string): Promise<AnyStateMachine> {
+  const scenario = await loadScenario(ref);
+  const machine = machinesOf(scenario).find((m) => m.id === id);
+  if (machine === undefined) {
+    throw new InputError(`${ref}: scenario '${scenario.name}' registers no machine '${id}' (regenerate the tests)`);
+  }
+  return machine;
+}
