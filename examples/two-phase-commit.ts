@@ -344,6 +344,7 @@ export default defineScenario({
       params: { participants: '2', latencyMaxUs: '100', maxDrops: '0', crashToUs: '400', restartAfterUs: '-1' },
       untilUs: 10_000,
       note: "2 participants, latency 100 µs; the coordinator crashes in 0.1–0.4 ms and stays down: 2PC's blocking (expected: violated)",
+      expect: { violated: 'decided' },
     },
   ],
   build: (p) => {

@@ -120,6 +120,23 @@ export function runCheck(req: CheckRequest): CheckReport {
 
 export type { Bound };
 
+/**
+ * Whether a check met its configuration's expected counterexample: null when there is no expectation (or a
+ * mutant is planted, which makes every violation a finding), else whether the named spec was the one violated.
+ */
+export function expectationMet(report: CheckReport): boolean | null {
+  const expected = report.config?.expect?.violated;
+  if (expected === undefined || report.mutant !== null) return null;
+  return report.result.verdict === 'violated' && report.result.counterexample?.violation.spec === expected;
+}
+
+/** Whether a check passed: its expectation met, or, without one, no violation and not vacuous. */
+export function checkPassed(report: CheckReport): boolean {
+  const met = expectationMet(report);
+  if (met !== null) return met;
+  return report.result.verdict !== 'violated' && report.result.verdict !== 'vacuous';
+}
+
 /** The named check configuration of a scenario (default: its first), or one line naming the choices. */
 export function findCheck(scenario: Scenario, name?: string): CheckConfig | null {
   const checks = scenario.checks ?? [];

@@ -2,7 +2,7 @@
 // scenario explored to exhaustion, swarm walks over a seed range at full defaults, and every mutant; exit 1 on any miss.
 
 import { availableParallelism } from 'node:os';
-import { runCheck } from '../check/check.js';
+import { checkPassed, runCheck } from '../check/check.js';
 import { runMutantsParallel } from '../check/mutants.js';
 import { search } from '../check/pool.js';
 import { InputError } from '../kernel/errors.js';
@@ -117,7 +117,7 @@ function exhaustive(io: Io, json: boolean, note: (l: SoakLine) => void): void {
         stage: 'exhaustive',
         what,
         verdict: r.verdict,
-        ok: r.verdict === 'holds',
+        ok: checkPassed(report) && r.verdict !== 'bound-hit',
         size: `${r.states} states`,
         seconds: (performance.now() - t0) / 1000,
         reproduce,

@@ -171,6 +171,10 @@ function checkDefinition(def: Readonly<Record<string, unknown>>): void {
     if (typeof check?.name !== 'string') bad(`checks[${i}].name`, 'expected a string');
     if (typeof check.untilUs !== 'number') bad(`checks[${i}].untilUs`, 'expected a number of virtual µs');
     if (typeof check.params !== 'object' || check.params === null) bad(`checks[${i}].params`, 'expected an object');
+    const expect = check.expect as { violated?: unknown } | undefined;
+    if (expect !== undefined && typeof expect?.violated !== 'string') {
+      bad(`checks[${i}].expect.violated`, 'expected the name of the spec the configuration must violate');
+    }
   }
   if (def.mutants !== undefined && !Array.isArray(def.mutants)) bad('mutants', 'expected an array');
   for (const [i, m] of ((def.mutants as unknown[] | undefined) ?? []).entries()) {

@@ -81,6 +81,11 @@ export interface CheckConfig {
   readonly note: string;
   /** Names of the scenario's `sometimes` goals this configuration must reach, or its verdict is vacuous (default: all). */
   readonly reach?: readonly string[];
+  /**
+   * A known counterexample this configuration demonstrates (2PC's blocking, say): its check passes only if the
+   * spec named is violated, and fails if it holds or another spec breaks. Ignored with a mutant planted.
+   */
+  readonly expect?: { readonly violated: string };
 }
 
 /** The scenario's first check configuration, or none. */

@@ -3,8 +3,9 @@
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/check/check.js';
+import { checkPassed, runCheck } from '../../src/check/check.js';
 import { replayTraceText } from '../../src/cli/replay.js';
+import { main } from '../../src/cli.js';
 import { loadScenario } from '../../src/scenarios/load.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
@@ -72,6 +73,8 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
         const report = runCheck({ scenario: await load(), mode: 'bfs', now: () => 0, config });
         expect(report.result.states).toBe(want.states);
         expect(report.result.verdict).toBe(want.verdict);
+        // A configuration that demonstrates a known counterexample passes by finding it.
+        expect(checkPassed(report)).toBe(true);
         const cex = report.result.counterexample;
         if (want.violation === undefined) {
           expect(cex).toBeNull();
@@ -105,3 +108,33 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
     }
   });
 }
+
+describe('a known counterexample as a check configuration (CheckConfig.expect)', () => {
+  async function check(...args: string[]) {
+    const out: string[] = [];
+    const code = await main(['check', join(EXAMPLES, 'two-phase-commit.ts'), ...args], {
+      out: (t) => out.push(t),
+      err: (t) => out.push(t),
+      progress: false,
+    });
+    return { code, out: out.join('\n') };
+  }
+
+  it('passes when the configuration violates the spec it expects, and goes on to the next one', async () => {
+    const r = await check();
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/as expected: this configuration demonstrates a known counterexample \(decided\)/);
+  });
+
+  it('fails when the expected counterexample is gone (the coordinator restarts), saying so', async () => {
+    const r = await check('--config', 'blocking', '--set', 'restartAfterUs=1000');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/NOT AS EXPECTED: this configuration should violate decided, but the verdict is holds/);
+  });
+
+  it('counts every violation as a finding once a mutant is planted', async () => {
+    const r = await check('--config', 'blocking', '--mutant', 'commit-on-first-yes');
+    expect(r.code).toBe(1);
+    expect(r.out).not.toMatch(/as expected/);
+  });
+});

@@ -1,7 +1,7 @@
 // `statevisor check --mode bfs|dfs`: explores each check configuration to exhaustion (or a bound), writes the
 // counterexample trace, and fails on a violation or a vacuous verdict (a `sometimes` never reached).
 
-import { type CheckReport, runCheck } from '../../check/check.js';
+import { type CheckReport, checkPassed, expectationMet, runCheck } from '../../check/check.js';
 import type { ExploreProgress } from '../../check/explore.js';
 import type { CheckConfig } from '../../scenarios/types.js';
 import { type FlagValues, intFlag, refuseFlags, str } from '../args.js';
@@ -56,12 +56,11 @@ export function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: 
     const outcome = { config, report, tracePath, actors };
     outcomes.push(outcome);
     if (!opts.json) exhaustiveText(opts, outcome, io);
-    if (cex !== null) break;
+    // A configuration's known counterexample, found as expected, does not stop the others.
+    if (cex !== null && expectationMet(report) !== true) break;
   }
   if (opts.json) io.out(exhaustiveJson(opts, outcomes));
-  const failed = outcomes.filter(
-    (o) => o.report.result.verdict === 'violated' || o.report.result.verdict === 'vacuous',
-  );
+  const failed = outcomes.filter((o) => !checkPassed(o.report));
   for (const o of outcomes) {
     const r = o.report.result;
     if (r.verdict !== 'vacuous' || opts.json) continue;

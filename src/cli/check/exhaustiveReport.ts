@@ -1,7 +1,7 @@
 // What `statevisor check --mode bfs|dfs` prints: the JSON report for tools and the text summary for people,
 // from the same CheckReport; the exit code and the vacuity rule are decided in exhaustive.ts.
 
-import type { CheckReport } from '../../check/check.js';
+import { type CheckReport, expectationMet } from '../../check/check.js';
 import { FINGERPRINT_BITS } from '../../kernel/stateHash.js';
 import { formatUs } from '../../scenarios/format.js';
 import type { Io } from '../io.js';
@@ -23,11 +23,15 @@ function specVerdict(report: CheckReport, spec: string): string {
 }
 
 /** The overall verdict of several configurations: the worst of theirs. */
+/** The worst verdict; a configuration whose known counterexample was found as expected counts as holding. */
 function overall(outcomes: readonly ConfigOutcome[]): string {
   const order = ['violated', 'vacuous', 'bound-hit', 'holds'];
   let worst = 'holds';
-  for (const o of outcomes)
-    if (order.indexOf(o.report.result.verdict) < order.indexOf(worst)) worst = o.report.result.verdict;
+  for (const o of outcomes) {
+    const met = expectationMet(o.report);
+    const v = met === null ? o.report.result.verdict : met ? 'holds' : 'violated';
+    if (order.indexOf(v) < order.indexOf(worst)) worst = v;
+  }
   return worst;
 }
 
@@ -57,6 +61,8 @@ function configJson(o: ConfigOutcome): Record<string, unknown> {
     untilUs: report.untilUs,
     limits: report.limits,
     verdict: r.verdict,
+    expectedViolation: o.config?.expect?.violated ?? null,
+    asExpected: expectationMet(report),
     exhausted: r.exhausted,
     boundsHit: r.boundsHit,
     states: r.states,
@@ -118,6 +124,22 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
     );
     io.out(`  trace written to ${tracePath}; replay it: npx statevisor replay ${tracePath}`);
   }
+  expectationText(report, io);
+}
+
+/** What a configuration that demonstrates a known counterexample showed, and whether that is what it expects. */
+function expectationText(report: CheckReport, io: Io): void {
+  const met = expectationMet(report);
+  const expected = report.config?.expect?.violated;
+  if (met === null || expected === undefined) return;
+  const r = report.result;
+  const got =
+    r.counterexample !== null ? `${r.counterexample.violation.spec} was violated` : `the verdict is ${r.verdict}`;
+  io.out(
+    met
+      ? `  as expected: this configuration demonstrates a known counterexample (${expected}); it passes`
+      : `  NOT AS EXPECTED: this configuration should violate ${expected}, but ${got}`,
+  );
 }
 
 /** Upper bound n² / 2^(bits+1) on the chance that two of n distinct states share a fingerprint. */
