@@ -12,14 +12,14 @@ Usage: statevisor <command> [options]
 
 Commands:
   list                     the scenarios, with their parameters
-  run <scenario>           run a scenario under a seed; prints a summary and every spec's verdict
+  run <scenario>           run a scenario (a name, or a file.ts of your own) under a seed; prints a summary and every spec's verdict
   replay <trace>           re-execute a saved trace from its recorded choices; byte-identical or not
   check <scenario>         explore every interleaving and fault point (or random/swarm walks); counterexamples
   mutants [scenario]       check every planted bug and print the kill table; exit 1 if one survives
   soak                     the long verification: every check configuration, swarm seeds, every mutant
-  export <machine|all>     write statecharts as Mermaid, JSON or Graphviz DOT
-  gen-tests <machine|all>  generate model-based test vectors and vitest files from the charts, with coverage
-  inspect [trace]          open a trace in the offline inspector (web page on 127.0.0.1)
+  export <machine|all|f>   write statecharts as Mermaid, JSON or Graphviz DOT
+  gen-tests <machine|all|s> generate model-based test vectors and vitest files from the charts, with coverage
+  inspect [trace|f]        open a trace (or a run of a scenario file) in the offline inspector (web page on 127.0.0.1)
   help [command]           this text, or a command's
 
 Every command takes --help; those that print data take --json. Exit codes: 0 success, 1 a spec
@@ -51,6 +51,10 @@ anything failed; the summary lists each failure with how to reproduce it.`,
 
 Lists the scenarios with their parameters, defaults and allowed ranges.`,
   run: `Usage: statevisor run <scenario> [options]
+
+<scenario> is a shipped scenario's name ('statevisor list') or a file of your own (my-system.ts) whose
+default export is a scenario (see README, "Bring your own statecharts"). The same holds for check,
+mutants, inspect, export and gen-tests.
 
 Options:
   --seed N           seed of the run (non-negative integer, default 1)
@@ -98,13 +102,14 @@ Options:
 A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
 visited, but not every reachable state was visited (random/swarm: not every seed was walked).
 Flags of the other search mode are refused rather than ignored.`,
-  inspect: `Usage: statevisor inspect [TRACE] [--port N]
+  inspect: `Usage: statevisor inspect [TRACE | FILE.ts [--seed N]] [--port N]
 
 Starts the offline inspector on 127.0.0.1 (a free port unless --port) and prints its address; it opens
 nothing by itself. The page shows every actor grouped by host, the selected actor's statechart drawn
 from its machine with the active states highlighted, the message sequence chart, the actor's context,
 and time travel (step back and forth, jump, slider); for a counterexample, the violated spec and its
-step. Without TRACE it opens traces/ha-failover.jsonl (written by npm start). Stop it with Ctrl-C.
+step. Without TRACE it opens traces/ha-failover.jsonl (written by npm start). Given a scenario file, it
+runs it once (seed 1 unless --seed), writes traces/<scenario>-seed<N>.jsonl and opens that. Stop it with Ctrl-C.
 Live: 'statevisor run <scenario> --inspect' streams the run to the page over a WebSocket.`,
   'gen-tests': `Usage: statevisor gen-tests <machine|all|scenario> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
        statevisor gen-tests --protocol <scenario> [--config NAME] --out DIR [--json]
@@ -126,11 +131,11 @@ first; see statevisor list) and writes <scenario>.protocol-vectors.json:
 system paths that together take every reachable (actor, transition) pair, each with its choices, its
 deliveries and the externally visible outputs (packets on the wire, acks, commits, restores) a real
 implementation's harness would compare.`,
-  export: `Usage: statevisor export <machine|all> [--format mermaid|json|dot] [--out DIR] [--compact]
+  export: `Usage: statevisor export <machine|all|FILE.ts> [--format mermaid|json|dot] [--out DIR] [--compact]
 
 Writes each statechart, generated from the machine definition: Mermaid stateDiagram-v2 (default),
 the chart's JSON structure (states, nesting, parallel regions, transitions with guards and actions),
-or Graphviz DOT. Without --out it prints to stdout; with --out DIR it writes <machine>.<mmd|json|dot>.
+or Graphviz DOT. Given a scenario file, the machines its system runs. Without --out it prints to stdout; with --out DIR it writes <machine>.<mmd|json|dot>.
 --compact (Mermaid) draws one arrow per pair of states, listing its events.`,
   replay: `Usage: statevisor replay <trace> [--json]
 

@@ -3,6 +3,7 @@
 
 import type { TraceRecord } from '../kernel/trace.js';
 import { recordJson } from '../kernel/trace.js';
+import { scenarioMachines } from '../scenarios/load.js';
 import { resolveParams, type Scenario } from '../scenarios/types.js';
 import { type SimulateOutcome, type SimulateRequest, simulateSteps } from '../simulate.js';
 import { serveInspector, waitForSignal } from './serve.js';
@@ -26,7 +27,11 @@ export async function startLive(
   const { pace, port } = options;
   const params = resolveParams(scenario, request.params ?? {});
   const header = { type: '@statevisor.trace', scenario: scenario.name, seed: request.seed, params };
-  const inspector = await serveInspector({ trace: { live: header }, ...(port !== undefined ? { port } : {}) });
+  const inspector = await serveInspector({
+    trace: { live: header },
+    machines: scenarioMachines(scenario),
+    ...(port !== undefined ? { port } : {}),
+  });
   notice(`inspector (live): ${inspector.url}; running ${scenario.name} at ${pace} records/s; Ctrl-C to stop`);
   let stopped = false;
   const stop = waitForSignal().then(() => {

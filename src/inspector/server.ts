@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { AnyStateMachine } from 'xstate';
 import { chartOf } from '../export/chart.js';
 import { readUserFile, TRACE_FILE_MAX_BYTES } from '../input/files.js';
 import { assertJsonDepth } from '../input/json.js';
@@ -53,11 +54,11 @@ export function loadTrace(path: string): TracePayload {
   }
 }
 
-/** Charts of every shipped machine the trace's actors use. */
-function chartsFor(records: readonly TraceRecord[]): Record<string, unknown> {
+/** Charts of every machine the trace's actors use: the shipped ones, or those of the user's scenario given. */
+function chartsFor(records: readonly TraceRecord[], known: readonly AnyStateMachine[]): Record<string, unknown> {
   const ids = new Set(records.filter((r) => r.type === '@xstate.actor').map((r) => r.machine));
   const out: Record<string, unknown> = {};
-  for (const m of machines) if (ids.has(m.id)) out[m.id] = chartOf(m);
+  for (const m of known) if (ids.has(m.id) && !Object.hasOwn(out, m.id)) out[m.id] = chartOf(m);
   return out;
 }
 
@@ -94,6 +95,8 @@ export interface InspectorOptions {
   /** A trace file, or a live stream (records pushed while it runs). */
   readonly trace: { readonly path: string } | { readonly live: TraceRecord };
   readonly port?: number;
+  /** Machines whose charts the page may show (a user's scenario's); the shipped machines are always known. */
+  readonly machines?: readonly AnyStateMachine[];
 }
 
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
@@ -111,7 +114,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const liveRecords: TraceRecord[] = [];
   let paused = false;
   let liveEnd: TraceRecord | null = null;
-  const charts = chartsFor(payload.records);
+  const known = [...(options.machines ?? []), ...machines];
+  const charts = chartsFor(payload.records, known);
   await bundle();
 
   const send = (res: ServerResponse, status: number, type: string, body: string) => {
@@ -149,7 +153,12 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
           JSON.stringify(live ? { ...payload, records: liveRecords, end: liveEnd } : payload),
         );
       case '/api/charts':
-        return send(res, 200, 'application/json', JSON.stringify({ charts: live ? chartsFor(liveRecords) : charts }));
+        return send(
+          res,
+          200,
+          'application/json',
+          JSON.stringify({ charts: live ? chartsFor(liveRecords, known) : charts }),
+        );
       case '/api/stately':
         // The same records in @statelyai/inspect's event shape, for the Stately inspector.
         return send(

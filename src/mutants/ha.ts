@@ -295,7 +295,6 @@ const witness: Mutant[] = [
         actions: {
           armExpiry: enqueueActions(({ context, enqueue }) => {
             if (context.grants > 0) return;
-            enqueue.cancel('witness.lease');
             enqueue.raise({ type: 'lease.expired' }, { id: 'witness.lease', delay: context.leaseUs + context.skewUs });
           }),
         },

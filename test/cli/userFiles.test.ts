@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
+import { startInspect } from './inspectProcess.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 // Inside the project, so the files are ES modules (its package.json) and `import 'statevisor'` finds the package.
@@ -168,5 +169,19 @@ describe('cli: a user scenario file end to end', () => {
       '%% machine: abpReceiver',
       '%% machine: abpApp',
     ]);
+  });
+
+  it('opens a run of it in the inspector, with the charts of its own machines', async () => {
+    const inspector = await startInspect(EXAMPLE);
+    const trace = await (await fetch(`${inspector.url}api/trace`)).json();
+    const { charts } = await (await fetch(`${inspector.url}api/charts`)).json();
+    expect(await inspector.stop()).toBe(0);
+    expect(trace.header).toMatchObject({ scenario: 'alternating-bit', file: EXAMPLE });
+    expect(Object.keys(charts).sort()).toEqual(['abpApp', 'abpReceiver', 'abpSender']);
+    // The saved trace of that run opens the same way: its header names the file the machines come from.
+    const again = await startInspect('traces/alternating-bit-seed1.jsonl');
+    const reopened = await (await fetch(`${again.url}api/charts`)).json();
+    expect(await again.stop()).toBe(0);
+    expect(Object.keys(reopened.charts).sort()).toEqual(['abpApp', 'abpReceiver', 'abpSender']);
   });
 });
