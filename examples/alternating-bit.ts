@@ -175,8 +175,6 @@ export default defineScenario({
           latencyStepUs: 100,
           dropRate: p.dropRate,
           duplicateRate: p.duplicateRate,
-          delayRate: 0,
-          delayUs: 0,
           ordered: p.ordered,
         },
       },

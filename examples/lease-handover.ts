@@ -355,11 +355,7 @@ export default defineScenario({
         defaultLink: {
           latencyUs: { min: 100, max: p.latencyMaxUs },
           latencyStepUs: 100,
-          dropRate: 0,
-          duplicateRate: 0,
-          delayRate: 0,
-          delayUs: 0,
-          ordered: true,
+          // Unnamed fields keep a perfect link's: no loss, no duplicates, none late, FIFO.
         },
         // Every host's clock drifts, the server's too: the margin must cover the holder slow and the server fast.
         clocks: { driftPpm: p.driftPpm, groups: ['server', 'nodeA', 'nodeB'] },

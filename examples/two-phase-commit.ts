@@ -367,11 +367,7 @@ export default defineScenario({
         defaultLink: {
           latencyUs: { min: 100, max: p.latencyMaxUs },
           latencyStepUs: 100,
-          dropRate: 0,
-          duplicateRate: 0,
-          delayRate: 0,
-          delayUs: 0,
-          ordered: true,
+          // Unnamed fields keep a perfect link's: no loss, no duplicates, none late, FIFO.
         },
         // Only the coordinator's messages (prepares, decisions) may be lost: enough to strand a decision that a
         // forgetful coordinator then contradicts, with half the choices of lossy links both ways.
