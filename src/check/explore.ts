@@ -54,7 +54,8 @@ export interface SometimesResult {
 
 /**
  * `holds`: every reachable state was visited and no spec failed, and every `sometimes` was reached.
- * `vacuous`: as `holds`, but some `sometimes` was never reached, so the specs were not really exercised.
+ * `vacuous`: as `holds`, but some `sometimes` was never reached, or some spec was never handed an observation,
+ * so the specs were not really exercised.
  */
 export type Verdict = 'holds' | 'violated' | 'bound-hit' | 'vacuous';
 
@@ -71,6 +72,8 @@ export interface ExploreResult {
   readonly heapBytesPerState: number;
   readonly counterexample: Counterexample | null;
   readonly sometimes: readonly SometimesResult[];
+  /** Specs that were handed no observation in the whole exploration: their "held" says nothing (verdict vacuous). */
+  readonly unobserved: readonly string[];
 }
 
 interface Node {
@@ -210,8 +213,12 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   const cex = counterexample as Counterexample | null;
   const exhausted = cex === null && boundsHit.size === 0;
   const unreached = sometimes.some((r) => r.at === null);
+  const counts = kernel.monitorIndex.observed;
+  const unobserved = kernel.monitors.filter((_m, i) => counts[i] === 0).map((m) => m.name);
   return {
-    verdict: cex !== null ? 'violated' : !exhausted ? 'bound-hit' : unreached ? 'vacuous' : 'holds',
+    verdict:
+      cex !== null ? 'violated' : !exhausted ? 'bound-hit' : unreached || unobserved.length > 0 ? 'vacuous' : 'holds',
+    unobserved,
     exhausted,
     boundsHit: [...boundsHit].sort(),
     states,

@@ -154,6 +154,7 @@ export function notify(core: KernelCore, ctx: StepContext, indices: readonly num
   for (const i of indices) {
     const monitor = core.monitorIndex.monitors[i];
     if (monitor === undefined) continue;
+    core.monitorIndex.observed[i] = (core.monitorIndex.observed[i] as number) + 1;
     let next: unknown;
     try {
       next = monitor.on(ctx.monitors[i], obs, ctx.view);

@@ -114,8 +114,14 @@ export class MonitorIndex {
   readonly faults: readonly number[];
   readonly steps: readonly number[];
   readonly liveness: readonly number[];
+  /**
+   * Observations handed to each monitor since the kernel was built: a report, never a decision. A spec that saw
+   * nothing in a whole exploration judged nothing, so its "held" would be vacuous (a misspelt event type, say).
+   */
+  readonly observed: number[];
 
   constructor(readonly monitors: readonly AnyMonitor[]) {
+    this.observed = monitors.map(() => 0);
     this.faults = indicesWhere(monitors, (m) => m.observes.faults === true);
     this.steps = indicesWhere(monitors, (m) => m.observes.steps === true);
     this.liveness = indicesWhere(monitors, isLiveness);

@@ -184,4 +184,16 @@ describe('cli: a user scenario file end to end', () => {
     expect(await again.stop()).toBe(0);
     expect(Object.keys(reopened.charts).sort()).toEqual(['abpApp', 'abpReceiver', 'abpSender']);
   });
+
+  it('calls a spec that was handed no observation vacuous: a misspelt event type cannot pass as "held"', async () => {
+    const text = readFileSync(join(ROOT, EXAMPLE), 'utf8').replace(
+      "observes: { send: ['app.deliver'] },",
+      "observes: { send: ['app.delivered'] },",
+    );
+    const file = fixture('abp-misspelt.ts', text);
+    const r = await here('check', file);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/held {5}in-order-once \(example, safety\) — observed nothing: VACUOUS/);
+    expect(r.err).toMatch(/spec in-order-once was handed no observation in 'lossy': it judged nothing/);
+  });
 });

@@ -1,5 +1,5 @@
 // `statevisor check --mode bfs|dfs`: explores each check configuration to exhaustion (or a bound), writes the
-// counterexample trace, and fails on a violation or a vacuous verdict (a `sometimes` never reached).
+// counterexample trace, and fails on a violation or a vacuous verdict (a `sometimes` never reached, a spec unfed).
 
 import { type CheckReport, checkPassed, expectationMet, runCheck } from '../../check/check.js';
 import type { ExploreProgress } from '../../check/explore.js';
@@ -64,10 +64,16 @@ export function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: 
   for (const o of outcomes) {
     const r = o.report.result;
     if (r.verdict !== 'vacuous' || opts.json) continue;
+    const where = `'${o.config?.name ?? 'full'}'`;
     const unreached = r.sometimes.filter((x) => x.reachedAtStep === null).map((x) => x.name);
-    io.err(
-      `statevisor: ${unreached.join(', ')} never reached in '${o.config?.name ?? 'full'}': the configuration does not exercise it`,
-    );
+    if (unreached.length > 0) {
+      io.err(`statevisor: ${unreached.join(', ')} never reached in ${where}: the configuration does not exercise it`);
+    }
+    for (const name of r.unobserved) {
+      io.err(
+        `statevisor: spec ${name} was handed no observation in ${where}: it judged nothing (check the event types it observes)`,
+      );
+    }
   }
   return failed.length === 0 ? EXIT_OK : EXIT_FAIL;
 }

@@ -73,6 +73,7 @@ function configJson(o: ConfigOutcome): Record<string, unknown> {
     statesPerSec: statesPerSec(report),
     heapBytesPerState: r.heapBytesPerState,
     sometimes: r.sometimes.map((x) => ({ name: x.name, description: x.description, reachedAtStep: x.reachedAtStep })),
+    unobservedSpecs: r.unobserved,
     specs: report.specs.map((s) => ({ ...s, verdict: specVerdict(report, s.name) })),
     counterexample:
       cex === null
@@ -112,7 +113,8 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
   io.out('  specs');
   for (const s of report.specs) {
     const bad = cex?.violation.spec === s.name;
-    io.out(`    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})`);
+    const unfed = cex === null && r.unobserved.includes(s.name) ? ' — observed nothing: VACUOUS' : '';
+    io.out(`    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})${unfed}`);
   }
   sometimesText(report, io);
   if (cex !== null) {
