@@ -11,7 +11,7 @@ export const HELP: Readonly<Record<string, string>> = {
 Usage: statevisor <command> [options]
 
 Commands:
-  list                     the scenarios, with their parameters
+  list [f]                 the scenarios (or a scenario file's), with their parameters
   run <scenario>           run a scenario (a name, or a file.ts of your own) under a seed; prints a summary and every spec's verdict
   replay <trace>           re-execute a saved trace from its recorded choices; byte-identical or not
   check <scenario>         explore every interleaving and fault point (or random/swarm walks); counterexamples

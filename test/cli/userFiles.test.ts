@@ -196,4 +196,16 @@ describe('cli: a user scenario file end to end', () => {
     expect(r.out).toMatch(/held {5}in-order-once \(example, safety\) — observed nothing: VACUOUS/);
     expect(r.err).toMatch(/spec in-order-once was handed no observation in 'lossy': it judged nothing/);
   });
+
+  it('lists its parameters, check configurations and mutants', async () => {
+    const r = await here('list', 'examples/two-phase-commit.ts');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^two-phase-commit\n/);
+    expect(r.out).toMatch(/check configuration 'blocking' .*shows a known counterexample \(expects decided violated\)/);
+    expect(r.out).toMatch(
+      /statevisor check examples\/two-phase-commit\.ts --config recovery --mutant commit-on-first-yes/,
+    );
+    expect(r.out).not.toMatch(/ha-failover/);
+    expect((await here('list', 'ha-failover')).err).toMatch(/list: 'ha-failover' is not a scenario file/);
+  });
 });
