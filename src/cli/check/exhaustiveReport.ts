@@ -114,7 +114,9 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
   for (const s of report.specs) {
     const bad = cex?.violation.spec === s.name;
     const unfed = cex === null && r.unobserved.includes(s.name) ? ' — observed nothing: VACUOUS' : '';
-    io.out(`    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})${unfed}`);
+    io.out(
+      `    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})${unfed}`,
+    );
   }
   sometimesText(report, io);
   if (cex !== null) {
