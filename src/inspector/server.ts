@@ -1,9 +1,11 @@
 // The offline inspector's web server: serves the bundled page, the trace given on the command line and the
-// charts of its machines, on 127.0.0.1 only; nothing else is reachable (fixed routes, no file paths from URLs).
+// charts of its machines, on 127.0.0.1 only, to its own pages only; nothing else is reachable (fixed routes, no
+// file paths from URLs, no foreign Host or Origin, no framing).
 
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -78,12 +80,116 @@ function bundle(): Promise<string> {
   return bundleCache;
 }
 
+/**
+ * Who may talk to the server: requests whose Host names the served address (127.0.0.1 or localhost, with the
+ * port) and sockets opened by pages of that address. The Host check stops DNS rebinding (a foreign name resolved
+ * to 127.0.0.1 still carries that name); the Origin check stops another site's page opening the live socket,
+ * which the same-origin policy does not cover. A socket with no Origin is accepted: every browser sends one on
+ * a WebSocket handshake, so only a local program (curl, a test, a script) omits it, and such a program could
+ * read the trace file itself. Until the port is known nothing is allowed.
+ */
+class Gate {
+  private hosts: ReadonlySet<string> = new Set();
+  private origins: ReadonlySet<string> = new Set();
+
+  /** Called once listening: browsers omit port 80 from Host and Origin, so both spellings are accepted there. */
+  listening(port: number): void {
+    const names = ['127.0.0.1', 'localhost'];
+    const hosts = names.map((n) => `${n}:${port}`);
+    if (port === 80) hosts.push(...names);
+    this.hosts = new Set(hosts);
+    this.origins = new Set(hosts.map((h) => `http://${h}`));
+  }
+
+  hostAllowed(req: IncomingMessage): boolean {
+    const host = req.headers.host;
+    return host !== undefined && this.hosts.has(host.toLowerCase());
+  }
+
+  originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    return origin === undefined || this.origins.has(origin.toLowerCase());
+  }
+
+  /** Where the page may open its live socket: the served address under either name, nothing else. */
+  connectSources(): string {
+    return [...this.hosts].map((h) => `ws://${h}`).join(' ');
+  }
+}
+
+/** Answers a refused WebSocket handshake with a plain HTTP status, so the client sees why, then hangs up. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  const body = `${reason.toLowerCase()}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Live mode's sockets and its pause. The run is paused while at least one connected page holds a pause: a page's
+ * `pause` takes one, any page's `resume` drops them all (every tab is the same user at the same machine, and a tab
+ * out of sight must not pin the run), and a page's hold goes when its socket closes, so a pause never outlives
+ * every page that asked for it. Every page is told the paused state when it connects and whenever it changes.
+ */
+class LiveChannel {
+  private readonly clients = new Set<WebSocket>();
+  private readonly holds = new Set<WebSocket>();
+
+  get paused(): boolean {
+    return this.holds.size > 0;
+  }
+
+  /** A new page: it hears the paused state first, then everything so far (`replay`), then the stream. */
+  attach(ws: WebSocket, replay: () => Iterable<string>): void {
+    this.clients.add(ws);
+    ws.on('close', () => {
+      this.clients.delete(ws);
+      this.update(() => this.holds.delete(ws));
+    });
+    ws.on('message', (data) => this.control(ws, String(data)));
+    ws.send(this.pausedMessage());
+    for (const msg of replay()) ws.send(msg);
+  }
+
+  broadcast(msg: string): void {
+    for (const ws of this.clients) ws.send(msg);
+  }
+
+  terminate(): void {
+    for (const ws of this.clients) ws.terminate();
+  }
+
+  /** The page's pause button pauses the run itself, not just the page's following of it. */
+  private control(ws: WebSocket, text: string): void {
+    let msg: { type?: unknown };
+    try {
+      msg = JSON.parse(text) as { type?: unknown };
+    } catch {
+      return; // Not a control message: ignore.
+    }
+    if (msg?.type === 'pause') this.update(() => this.holds.add(ws));
+    else if (msg?.type === 'resume') this.update(() => this.holds.clear());
+  }
+
+  /** Applies a change to the holds and tells every page if the run's paused state changed. */
+  private update(change: () => void): void {
+    const before = this.paused;
+    change();
+    if (this.paused !== before) this.broadcast(this.pausedMessage());
+  }
+
+  private pausedMessage(): string {
+    return JSON.stringify({ type: 'paused', paused: this.paused });
+  }
+}
+
 export interface Inspector {
   readonly url: string;
   readonly port: number;
   /** Why the trace given could not be shown (also on the page), or null. */
   readonly traceError: string | null;
-  /** Live mode: true while a page has asked the run to pause. */
+  /** Live mode: true while a connected page holds a pause (see LiveChannel for the rule). */
   readonly paused: boolean;
   /** Live mode: append a record for every connected page (and any that connects later). */
   push(record: TraceRecord): void;
@@ -99,113 +205,115 @@ export interface InspectorOptions {
   readonly machines?: readonly AnyStateMachine[];
 }
 
-export async function startInspector(options: InspectorOptions): Promise<Inspector> {
-  const live = 'live' in options.trace;
-  const payload: TracePayload = live
-    ? {
-        source: 'live',
-        error: null,
-        live: true,
-        header: (options.trace as { live: TraceRecord }).live,
-        records: [],
-        end: null,
-      }
-    : loadTrace((options.trace as { path: string }).path);
-  const liveRecords: TraceRecord[] = [];
-  let paused = false;
-  let liveEnd: TraceRecord | null = null;
-  const known = [...(options.machines ?? []), ...machines];
-  const charts = chartsFor(payload.records, known);
-  await bundle();
+type Send = (res: ServerResponse, status: number, type: string, body: string) => void;
 
-  const send = (res: ServerResponse, status: number, type: string, body: string) => {
+/** Every response's headers: no caching or sniffing, and no other site may frame the page or embed its data. */
+function sender(gate: Gate): Send {
+  return (res, status, type, body) => {
     res.writeHead(status, {
       'content-type': type,
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
+      // Framing would let another site clickjack the pause button; X-Frame-Options for browsers without CSP 2.
+      'x-frame-options': 'DENY',
+      'cross-origin-resource-policy': 'same-origin',
       'content-security-policy':
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:*",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; " +
+        `connect-src 'self' ${gate.connectSources()}; frame-ancestors 'none'`,
     });
     res.end(body);
   };
+}
 
-  const route = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
-    // Only these exact paths exist; the query string is ignored, so no URL can name a file.
-    const path = (req.url ?? '/').split('?')[0];
-    switch (path) {
-      case '/':
-      case '/index.html':
-        return send(res, 200, 'text/html; charset=utf-8', HTML);
-      case '/app.js':
-        bundle().then(
-          (js) => send(res, 200, 'text/javascript; charset=utf-8', js),
-          (err) => send(res, 500, 'text/plain', `bundle failed: ${String(err)}\n`),
-        );
-        return;
-      case '/app.css':
-        return send(res, 200, 'text/css; charset=utf-8', readFileSync(`${UI_DIR}app.css`, 'utf8'));
-      case '/api/trace':
-        return send(
-          res,
-          200,
-          'application/json',
-          JSON.stringify(live ? { ...payload, records: liveRecords, end: liveEnd } : payload),
-        );
-      case '/api/charts':
-        return send(
-          res,
-          200,
-          'application/json',
-          JSON.stringify({ charts: live ? chartsFor(liveRecords, known) : charts }),
-        );
-      case '/api/stately':
-        // The same records in @statelyai/inspect's event shape, for the Stately inspector.
-        return send(
-          res,
-          200,
-          'application/json',
-          JSON.stringify((live ? liveRecords : payload.records).map(toStatelyEvent).filter((e) => e !== null)),
-        );
-      case '/favicon.ico':
-        return send(res, 204, 'text/plain', '');
-      default:
-        return send(res, 404, 'text/plain', 'not found\n');
-    }
-  };
+/** What the routes serve: the trace as given, or (live) the run so far, plus the machines whose charts exist. */
+interface Served {
+  readonly payload: TracePayload;
+  readonly live: { readonly records: TraceRecord[]; end: TraceRecord | null } | null;
+  readonly charts: Record<string, unknown>;
+  readonly known: readonly AnyStateMachine[];
+}
+
+/** The JSON routes' bodies, or null for a path that is not one of them. */
+function apiBody(path: string, served: Served): string | null {
+  const { payload, live } = served;
+  switch (path) {
+    case '/api/trace':
+      return JSON.stringify(live !== null ? { ...payload, records: live.records, end: live.end } : payload);
+    case '/api/charts':
+      return JSON.stringify({ charts: live !== null ? chartsFor(live.records, served.known) : served.charts });
+    case '/api/stately':
+      // The same records in @statelyai/inspect's event shape, for the Stately inspector.
+      return JSON.stringify((live?.records ?? payload.records).map(toStatelyEvent).filter((e) => e !== null));
+    default:
+      return null;
+  }
+}
+
+type Reply = readonly [status: number, type: string, body: string];
+
+/** One HTTP request: only these exact paths exist; the query string is ignored, so no URL can name a file. */
+function route(req: IncomingMessage, gate: Gate, served: Served): Reply | Promise<Reply> {
+  // Checked before anything is read or served: a foreign Host is a rebound name, never this server's page.
+  if (!gate.hostAllowed(req)) return [403, 'text/plain', 'forbidden: unknown Host\n'];
+  if (req.method !== 'GET' && req.method !== 'HEAD') return [405, 'text/plain', 'method not allowed\n'];
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  switch (path) {
+    case '/':
+    case '/index.html':
+      return [200, 'text/html; charset=utf-8', HTML];
+    case '/app.js':
+      return bundle().then(
+        (js): Reply => [200, 'text/javascript; charset=utf-8', js],
+        (err): Reply => [500, 'text/plain', `bundle failed: ${String(err)}\n`],
+      );
+    case '/app.css':
+      return [200, 'text/css; charset=utf-8', readFileSync(`${UI_DIR}app.css`, 'utf8')];
+    case '/favicon.ico':
+      return [204, 'text/plain', ''];
+  }
+  const body = apiBody(path, served);
+  return body !== null ? [200, 'application/json', body] : [404, 'text/plain', 'not found\n'];
+}
+
+export async function startInspector(options: InspectorOptions): Promise<Inspector> {
+  const liveHeader = 'live' in options.trace ? options.trace.live : null;
+  const payload: TracePayload =
+    liveHeader !== null
+      ? { source: 'live', error: null, live: true, header: liveHeader, records: [], end: null }
+      : loadTrace((options.trace as { path: string }).path);
+  const known = [...(options.machines ?? []), ...machines];
+  const liveTrace = liveHeader !== null ? { records: [] as TraceRecord[], end: null as TraceRecord | null } : null;
+  const served: Served = { payload, live: liveTrace, charts: chartsFor(payload.records, known), known };
+  const channel = new LiveChannel();
+  const gate = new Gate();
+  const send = sender(gate);
+  await bundle();
+
   // A trace is user input: a record that cannot be serialised is a 500 for that request, never a crashed server.
   const server = createServer((req, res) => {
+    let reply: Reply | Promise<Reply>;
     try {
-      route(req, res);
+      reply = route(req, gate, served);
     } catch (err) {
-      if (!res.headersSent) send(res, 500, 'text/plain', `cannot serve ${req.url ?? '/'}: ${(err as Error).message}\n`);
+      reply = [500, 'text/plain', `cannot serve ${req.url ?? '/'}: ${(err as Error).message}\n`];
     }
+    void Promise.resolve(reply).then(([status, type, body]) => send(res, status, type, body));
   });
 
   const wss = new WebSocketServer({ noServer: true });
-  const clients = new Set<WebSocket>();
+  // A page that connects late first receives everything so far.
+  function* replay(): Iterable<string> {
+    for (const record of liveTrace?.records ?? []) yield JSON.stringify({ type: 'record', record });
+    if (liveTrace !== null && liveTrace.end !== null) yield JSON.stringify({ type: 'end', end: liveTrace.end });
+  }
   server.on('upgrade', (req, socket, head) => {
     if ((req.url ?? '').split('?')[0] !== '/api/live') {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      clients.add(ws);
-      ws.on('close', () => clients.delete(ws));
-      // The page's pause button pauses the run itself, not just the page's following of it.
-      ws.on('message', (data) => {
-        try {
-          const msg = JSON.parse(String(data)) as { type?: string };
-          if (msg.type === 'pause') paused = true;
-          else if (msg.type === 'resume') paused = false;
-        } catch {
-          // Not a control message: ignore.
-        }
-      });
-      // A page that connects late first receives everything so far.
-      for (const record of liveRecords) ws.send(JSON.stringify({ type: 'record', record }));
-      if (liveEnd !== null) ws.send(JSON.stringify({ type: 'end', end: liveEnd }));
-    });
+    if (!gate.hostAllowed(req)) return refuseUpgrade(socket, 403, 'Forbidden Host');
+    if (!gate.originAllowed(req)) return refuseUpgrade(socket, 403, 'Forbidden Origin');
+    wss.handleUpgrade(req, socket, head, (ws) => channel.attach(ws, replay));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -213,27 +321,30 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  gate.listening(port);
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
     traceError: payload.error,
     get paused() {
-      return paused;
+      return channel.paused;
     },
     push(record) {
-      liveRecords.push(record);
-      const msg = JSON.stringify({ type: 'record', record });
-      for (const ws of clients) ws.send(msg);
+      liveTrace?.records.push(record);
+      channel.broadcast(JSON.stringify({ type: 'record', record }));
     },
     finish(end) {
-      liveEnd = end;
-      const msg = JSON.stringify({ type: 'end', end });
-      for (const ws of clients) ws.send(msg);
+      if (liveTrace !== null) liveTrace.end = end;
+      channel.broadcast(JSON.stringify({ type: 'end', end }));
     },
     close() {
-      for (const ws of clients) ws.terminate();
+      channel.terminate();
       wss.close();
-      return new Promise((resolve) => server.close(() => resolve()));
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        // An open tab's idle or preconnected sockets would otherwise hold the close until they time out.
+        server.closeAllConnections();
+      });
     },
   };
 }

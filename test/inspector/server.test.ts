@@ -1,12 +1,14 @@
 // The inspector's server without a browser: it binds 127.0.0.1 only, serves its own assets and the one trace
-// it was given, refuses every other path (path traversal), and turns a malformed trace into one clear error.
+// it was given, refuses every other path (path traversal), foreign Hosts (DNS rebinding) and foreign Origins on
+// its live socket, forbids framing, holds a live pause only while a page that asked for it is connected, and
+// turns a malformed trace into one clear error.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { type ClientOptions, WebSocket } from 'ws';
 import { type Inspector, startInspector } from '../../src/inspector/server.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { simulate } from '../../src/simulate.js';
@@ -16,17 +18,75 @@ const tracePath = join(dir, 'run.jsonl');
 let inspector: Inspector;
 
 /** Raw GET, so paths like /../x reach the server unnormalised (fetch would clean them up first). */
-function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+function get(
+  port: number,
+  path: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; type: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']), headers: res.headers }),
+      );
     });
     req.on('error', reject);
     req.end();
   });
 }
+
+/**
+ * Opens a live socket with the given handshake headers: 'open', or the HTTP status it was refused with. Its inbox
+ * listens from the start, since the server's first message can arrive in the same packet as the handshake.
+ */
+function connect(
+  port: number,
+  options: ClientOptions = {},
+): Promise<{ ws: WebSocket; box: Inbox; result: 'open' | number }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/live`, options);
+  const box = inbox(ws);
+  return new Promise((resolve) => {
+    ws.on('open', () => resolve({ ws, box, result: 'open' }));
+    ws.on('unexpected-response', (_req, res) => resolve({ ws, box, result: res.statusCode ?? 0 }));
+    ws.on('error', () => resolve({ ws, box, result: 0 }));
+  });
+}
+
+interface Inbox {
+  next(type: string): Promise<Record<string, unknown>>;
+}
+
+/** Collects a socket's messages as parsed JSON; `next(type)` resolves with the next one of that type. */
+function inbox(ws: WebSocket): Inbox {
+  const queue: Record<string, unknown>[] = [];
+  const waiting: { type: string; resolve: (m: Record<string, unknown>) => void }[] = [];
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data)) as Record<string, unknown>;
+    const i = waiting.findIndex((w) => w.type === msg.type);
+    if (i >= 0) waiting.splice(i, 1)[0]?.resolve(msg);
+    else queue.push(msg);
+  });
+  return {
+    next(type) {
+      const i = queue.findIndex((m) => m.type === type);
+      if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0] as Record<string, unknown>);
+      // A message that never comes fails the test in seconds, naming what was awaited.
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no '${type}' message within 5 s`)), 5000);
+        const done = (m: Record<string, unknown>) => {
+          clearTimeout(timer);
+          resolve(m);
+        };
+        waiting.push({ type, resolve: done });
+      });
+    },
+  };
+}
+
+const closed = (ws: WebSocket) =>
+  new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.on('close', () => resolve())));
 
 beforeAll(async () => {
   const o = simulate({ scenario: findScenario('ha-steady'), seed: 1, trace: true, untilUs: 20_000 });
@@ -126,13 +186,116 @@ describe('inspector server', () => {
       live.push({ type: '@xstate.event', step: 2 });
       live.finish({ type: '@statevisor.end' });
       await done;
-      expect(got.map((m) => m.type)).toEqual(['record', 'record', 'end']);
+      // The run's pause state comes first, then the replay, then the stream.
+      expect(got.map((m) => m.type)).toEqual(['paused', 'record', 'record', 'end']);
       const trace = JSON.parse((await get(live.port, '/api/trace')).body);
       expect(trace.live).toBe(true);
       expect(trace.records).toHaveLength(2);
       ws.close();
     } finally {
       await live.close();
+    }
+  });
+
+  it('live mode: a pause ends when the page that asked for it disconnects', async () => {
+    const live = await startInspector({ trace: { live: { type: '@statevisor.trace', scenario: 'x' } } });
+    try {
+      const a = await connect(live.port);
+      a.ws.send(JSON.stringify({ type: 'pause' }));
+      await expect.poll(() => live.paused).toBe(true);
+      a.ws.terminate();
+      await expect.poll(() => live.paused, { timeout: 3000 }).toBe(false);
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('live mode: a pause lasts while a page that asked for it is connected; every page is told the state', async () => {
+    const live = await startInspector({ trace: { live: { type: '@statevisor.trace', scenario: 'x' } } });
+    try {
+      const a = await connect(live.port);
+      expect(await a.box.next('paused')).toEqual({ type: 'paused', paused: false });
+      a.ws.send(JSON.stringify({ type: 'pause' }));
+      expect(await a.box.next('paused')).toEqual({ type: 'paused', paused: true });
+      expect(live.paused).toBe(true);
+      // A page that connects while paused is told so at once.
+      const b = await connect(live.port);
+      expect(await b.box.next('paused')).toEqual({ type: 'paused', paused: true });
+      // The pausing page goes away: the run resumes and the pages left are told.
+      a.ws.close();
+      expect(await b.box.next('paused')).toEqual({ type: 'paused', paused: false });
+      expect(live.paused).toBe(false);
+      // Any page's resume runs the run again, whoever paused it.
+      const c = await connect(live.port);
+      expect(await c.box.next('paused')).toEqual({ type: 'paused', paused: false });
+      c.ws.send(JSON.stringify({ type: 'pause' }));
+      expect(await c.box.next('paused')).toEqual({ type: 'paused', paused: true });
+      expect(await b.box.next('paused')).toEqual({ type: 'paused', paused: true });
+      b.ws.send(JSON.stringify({ type: 'resume' }));
+      expect(await c.box.next('paused')).toEqual({ type: 'paused', paused: false });
+      expect(live.paused).toBe(false);
+      b.ws.close();
+      c.ws.close();
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('refuses a request whose Host is not the served address (DNS rebinding), on every route', async () => {
+    for (const path of ['/', '/app.js', '/app.css', '/api/trace', '/api/charts', '/api/stately']) {
+      for (const host of [
+        'evil.example',
+        `evil.example:${inspector.port}`,
+        `127.0.0.1.evil.example:${inspector.port}`,
+      ]) {
+        const r = await get(inspector.port, path, 'GET', { host });
+        expect(r.status, `${host}${path}`).toBe(403);
+        expect(r.body, `${host}${path}`).not.toContain('records');
+        expect(r.body, `${host}${path}`).not.toContain('ha-steady');
+      }
+    }
+    // The served address, by either name, is served.
+    for (const host of [`127.0.0.1:${inspector.port}`, `localhost:${inspector.port}`, `LOCALHOST:${inspector.port}`]) {
+      const r = await get(inspector.port, '/api/trace', 'GET', { host });
+      expect(r.status, host).toBe(200);
+      expect(JSON.parse(r.body).header.scenario).toBe('ha-steady');
+    }
+  });
+
+  it("refuses a live socket from another site's page or for another Host; accepts its own page and local tools", async () => {
+    const live = await startInspector({ trace: { live: { type: '@statevisor.trace', scenario: 'x' } } });
+    try {
+      live.push({ type: '@xstate.event', step: 1 });
+      const port = live.port;
+      for (const origin of [
+        'http://evil.example',
+        `http://evil.example:${port}`,
+        `http://127.0.0.1:${port + 1}`,
+        'null',
+      ]) {
+        const r = await connect(port, { origin });
+        expect(r.result, origin).toBe(403);
+      }
+      const foreignHost = await connect(port, { headers: { host: `evil.example:${port}` } });
+      expect(foreignHost.result).toBe(403);
+      expect(live.paused).toBe(false);
+      // The page's own origin, by either name, and a client that sends no Origin (not a browser) are accepted.
+      for (const options of [{ origin: `http://127.0.0.1:${port}` }, { origin: `http://localhost:${port}` }, {}]) {
+        const r = await connect(port, options);
+        expect(r.result, JSON.stringify(options)).toBe('open');
+        r.ws.close();
+        await closed(r.ws);
+      }
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('forbids framing the page (clickjacking)', async () => {
+    for (const path of ['/', '/api/trace']) {
+      const r = await get(inspector.port, path);
+      expect(r.headers['x-frame-options'], path).toBe('DENY');
+      expect(String(r.headers['content-security-policy']), path).toContain("frame-ancestors 'none'");
     }
   });
 
