@@ -71,3 +71,15 @@ export function isSmall(value: unknown, budget = 200): boolean {
   };
   return walk(value);
 }
+
+/** Text that may wrap after each of its dots (a state path), before it is broken anywhere else. */
+export function breakAfterDots(text: string): Node[] {
+  const out: Node[] = [];
+  const parts = text.split('.');
+  parts.forEach((part, i) => {
+    const last = i === parts.length - 1;
+    out.push(document.createTextNode(last ? part : `${part}.`));
+    if (!last) out.push(h('wbr'));
+  });
+  return out;
+}

@@ -6,7 +6,7 @@
 import type { Chart } from '../../export/chart.js';
 import { ChartView, markerDefs } from './chartView.js';
 import { stepDetails } from './details.js';
-import { h, svg } from './dom.js';
+import { breakAfterDots, h, svg } from './dom.js';
 import { jsonTree, type OpenSet } from './jsonTree.js';
 import { type ChartLayout, edgeKey, layoutChart } from './layout.js';
 import {
@@ -16,6 +16,7 @@ import {
   type SnapshotView,
   TraceModel,
   type TraceRecord,
+  valueLines,
   valueText,
 } from './model.js';
 import { SequenceView } from './sequence.js';
@@ -201,17 +202,19 @@ class Inspector {
     this.input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') {
         e.preventDefault();
-        const n = Number(this.input.value);
-        if (Number.isFinite(n)) this.goto(n);
+        const text = this.input.value.trim();
+        const n = Number(text);
+        // Hand the keyboard back, so the arrow keys step again; unfocused, the field shows the (clamped) step.
+        this.input.blur();
+        this.goto(text !== '' && Number.isFinite(n) ? n : this.step);
       }
     });
     this.pause.addEventListener('click', () => {
-      this.paused = !this.paused;
+      const paused = !this.paused;
       if (this.socket?.readyState === WebSocket.OPEN) {
-        this.socket.send(JSON.stringify({ type: this.paused ? 'pause' : 'resume' }));
+        this.socket.send(JSON.stringify({ type: paused ? 'pause' : 'resume' }));
       }
-      this.renderLiveControls();
-      if (!this.paused) this.goto(this.model.lastStep);
+      this.setPaused(paused);
     });
     this.actorList.addEventListener('click', (e) => {
       const row = (e.target as Element).closest<HTMLElement>('[data-actor]');
@@ -330,7 +333,8 @@ class Inspector {
     this.next.disabled = step >= last;
     this.last.disabled = step >= last;
     const end = this.model.end;
-    this.endInfo.textContent = end !== null ? `ended: ${String(end.reason ?? '')}` : this.live ? 'running…' : '';
+    const running = this.paused ? 'paused' : 'running…';
+    this.endInfo.textContent = end !== null ? `ended: ${String(end.reason ?? '')}` : this.live ? running : '';
     this.renderActorValues();
     this.renderChart();
     this.renderContext();
@@ -414,9 +418,11 @@ class Inspector {
       if (entry === undefined) continue;
       const at = this.model.snapshotAt(a, step);
       const snap = at?.snapshot;
-      const text = snap === undefined ? '—' : valueText(snap.value);
+      // One line per parallel region, each whole: a cut-off line would hide the region that matters (`lease.held`).
+      const lines = snap === undefined ? ['—'] : valueLines(snap.value);
+      const text = lines.join('\n');
       if (text !== entry.text) {
-        entry.value.textContent = text;
+        entry.value.replaceChildren(...lines.map((l) => h('span', { class: 'actor-region' }, ...breakAfterDots(l))));
         entry.value.title = text;
         entry.text = text;
       }
@@ -439,7 +445,11 @@ class Inspector {
     this.chartTitle.replaceChildren(
       h('span', { class: 'chart-actor' }, track.address),
       h('span', { class: 'chart-machine' }, track.machine),
-      h('span', { class: 'chart-value' }, at === null ? 'not started' : valueText(at.snapshot.value)),
+      h(
+        'span',
+        { class: 'chart-value', title: at === null ? null : valueLines(at.snapshot.value).join('\n') },
+        at === null ? 'not started' : valueText(at.snapshot.value),
+      ),
     );
     const layout = this.layouts.get(track.machine);
     if (layout === undefined) {
@@ -508,6 +518,19 @@ class Inspector {
       ...(status !== '' && status !== 'active' ? [h('p', { class: 'status-note' }, `status: ${status}`)] : []),
       jsonTree(at.snapshot.context, open, prev !== undefined ? { value: prev.context } : undefined),
     );
+  }
+
+  /**
+   * The run's pause, set by this page's button or told by the server (another tab paused or resumed it, or the
+   * tab that paused it closed): the server's word is the run's state, so every tab shows the same.
+   */
+  private setPaused(paused: boolean): void {
+    const resumed = this.paused && !paused;
+    this.paused = paused;
+    this.renderLiveControls();
+    // Resuming follows the newest step again; either way the bar must say whether the run is paused.
+    if (resumed) this.goto(this.model.lastStep);
+    else this.render();
   }
 
   private renderLiveControls(): void {
@@ -584,13 +607,14 @@ class Inspector {
     const ws = new WebSocket(`${proto}//${location.host}/api/live`);
     this.socket = ws;
     ws.addEventListener('message', (ev) => {
-      let msg: { type?: string; record?: TraceRecord; end?: TraceRecord };
+      let msg: { type?: string; record?: TraceRecord; end?: TraceRecord; paused?: boolean };
       try {
         msg = JSON.parse(String(ev.data)) as typeof msg;
       } catch {
         return;
       }
-      if (msg.type === 'record' && msg.record !== undefined) {
+      if (msg.type === 'paused' && typeof msg.paused === 'boolean') this.setPaused(msg.paused);
+      else if (msg.type === 'record' && msg.record !== undefined) {
         if (replayed < initial.length) {
           if (JSON.stringify(msg.record) === JSON.stringify(initial[replayed])) {
             replayed++;

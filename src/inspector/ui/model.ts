@@ -77,6 +77,39 @@ export function faultGroups(fault: unknown): string[] {
   return [];
 }
 
+/**
+ * Orders names the way a reader counts: plain text order, except that runs of digits compare as numbers, so `vm2`
+ * comes before `vm10`. Equal numbers written differently (`vm02`, `vm2`) fall back to text order: the order is total.
+ */
+export function naturalCompare(a: string, b: string): number {
+  const isDigit = (c: number) => c >= 48 && c <= 57;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    if (!isDigit(ca) || !isDigit(cb)) {
+      if (ca !== cb) return ca - cb;
+      i++;
+      j++;
+      continue;
+    }
+    let ei = i;
+    let ej = j;
+    while (ei < a.length && isDigit(a.charCodeAt(ei))) ei++;
+    while (ej < b.length && isDigit(b.charCodeAt(ej))) ej++;
+    // Compared as digit strings without leading zeros: no precision limit, however long the number.
+    const x = a.slice(i, ei).replace(/^0+(?=\d)/, '');
+    const y = b.slice(j, ej).replace(/^0+(?=\d)/, '');
+    if (x.length !== y.length) return x.length - y.length;
+    if (x !== y) return x < y ? -1 : 1;
+    i = ei;
+    j = ej;
+  }
+  if (i < a.length || j < b.length) return i < a.length ? 1 : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Index of the last element of the sorted `arr` that is <= x, or -1. */
 export function lastAtOrBefore(arr: readonly number[], x: number): number {
   let lo = 0;
@@ -118,7 +151,7 @@ export class TraceModel {
   violation: Violation | null = null;
   end: TraceRecord | null = null;
   private maxStep = 0;
-  /** Lanes (actors by group, then address), rebuilt only when an actor appears. */
+  /** Lanes (actors by group, then address, both in natural order), rebuilt only when an actor appears. */
   private laneCache: ActorTrack[] | null = null;
 
   constructor(
@@ -137,8 +170,8 @@ export class TraceModel {
 
   get lanes(): readonly ActorTrack[] {
     if (this.laneCache === null) {
-      this.laneCache = [...this.actors].sort((a, b) =>
-        a.group === b.group ? (a.address < b.address ? -1 : a.address > b.address ? 1 : 0) : a.group < b.group ? -1 : 1,
+      this.laneCache = [...this.actors].sort(
+        (a, b) => naturalCompare(a.group, b.group) || naturalCompare(a.address, b.address),
       );
     }
     return this.laneCache;
@@ -345,6 +378,22 @@ export function valueText(value: unknown): string {
   }
   const parts = entries.map(([k, v]) => (typeof v === 'string' ? `${k}.${v}` : `${k}.(${valueText(v)})`));
   return parts.join(' · ');
+}
+
+/**
+ * A state value as one line per parallel region, each the full path to its active leaf (`lease.held`,
+ * `protection.protected.idle`): the actor list shows every region whole rather than one cut-off line.
+ */
+export function valueLines(value: unknown, prefix = '', out: string[] = []): string[] {
+  if (value === null || typeof value !== 'object') {
+    const leaf = typeof value === 'string' ? value : String(value ?? '');
+    out.push(prefix === '' ? leaf : `${prefix}.${leaf}`);
+    return out;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0 && prefix !== '') out.push(prefix);
+  for (const [k, v] of entries) valueLines(v, prefix === '' ? k : `${prefix}.${k}`, out);
+  return out;
 }
 
 /** State paths (`a`, `a.b`, …) a snapshot value makes active, the root excluded. */

@@ -8,10 +8,36 @@ import { type ActorTrack, faultGroups, formatTime, type Row, type TraceModel } f
 
 const ROW_H = 24;
 const HEAD_H = 38;
-const GUTTER = 104;
+const GUTTER = 128;
 const LANE_MIN = 80;
 /** Rows kept rendered beyond each edge of the viewport. */
 const BUFFER = 40;
+/** Width of one character of a message label (10.5 px monospace, bold included): labels are placed by estimate. */
+const CHAR_PX = 6.6;
+/** Where a self-loop's label starts, right of its lane's centre; a timer's clock takes CLOCK_PX more. */
+const LOOP_LABEL_DX = 19;
+const CLOCK_PX = 13;
+
+/**
+ * A label that moves with the horizontal scroll so a reader sees it: centred on the visible part of its arrow
+ * (`middle`), or kept at the visible left edge of the lanes (`start`, for a fault's one line across the chart).
+ * Coordinates are those of the lanes (x = 0 at the first lane's left edge).
+ */
+interface LabelSpec {
+  readonly el: SVGTextElement;
+  readonly from: number;
+  readonly to: number;
+  readonly width: number;
+  readonly anchor: 'middle' | 'start';
+}
+
+/** The horizontal span a step's rows draw in (lane coordinates), and the part that matters most: the receiver. */
+interface Extent {
+  lo: number;
+  hi: number;
+  focusLo: number;
+  focusHi: number;
+}
 
 export interface SequenceOptions {
   /** A row was clicked: jump to its step. */
@@ -46,6 +72,8 @@ export class SequenceView {
   private readonly lanesBg: HTMLElement;
   private readonly selBg: HTMLElement;
   private readonly rendered = new Map<number, HTMLElement>();
+  /** Labels of the rendered rows that follow the horizontal scroll, by row index. */
+  private readonly labels = new Map<number, LabelSpec>();
   private laneIndex = new Map<string, number>();
   private laneCount = 0;
   private laneW = LANE_MIN;
@@ -56,6 +84,9 @@ export class SequenceView {
   // Scroll position and viewport size are tracked here rather than read back from the DOM: reading them right
   // after the other panes changed would force a synchronous layout of the whole page on every step.
   private scrollY = 0;
+  private scrollX = 0;
+  /** The scrollX the labels were last placed for. */
+  private labelsX = 0;
   private scrollFrame = 0;
   private viewH = 0;
   private viewW = 0;
@@ -74,6 +105,7 @@ export class SequenceView {
       // While a scroll of ours is pending, the DOM position is stale.
       if (this.scrollFrame !== 0) return;
       this.scrollY = this.scroller.scrollTop;
+      this.scrollX = this.scroller.scrollLeft;
       this.schedule();
     });
     this.canvas.addEventListener('click', (e) => {
@@ -92,6 +124,8 @@ export class SequenceView {
       }
       this.relayout(false);
       this.renderWindow();
+      // The visible part of every long arrow changed with the pane's width.
+      this.placeLabels();
     }).observe(this.scroller);
     this.relayout(true);
   }
@@ -116,6 +150,7 @@ export class SequenceView {
     this.lanesBg.style.backgroundPosition = `${Math.floor(laneW / 2)}px 0`;
     for (const el of this.rendered.values()) el.remove();
     this.rendered.clear();
+    this.labels.clear();
     this.markSelected(this.selected);
     this.grow();
   }
@@ -126,9 +161,15 @@ export class SequenceView {
     this.renderWindow();
   }
 
+  /** Marks the selected actor's lane and scrolls sideways until it is in view. */
   select(address: string | null): void {
     this.selected = address;
     this.markSelected(address);
+    const i = address === null ? undefined : this.laneIndex.get(address);
+    if (i !== undefined) {
+      const lo = i * this.laneW;
+      this.revealX({ lo, hi: lo + this.laneW, focusLo: lo, focusHi: lo + this.laneW });
+    }
   }
 
   private markSelected(address: string | null): void {
@@ -146,10 +187,14 @@ export class SequenceView {
 
   /** Marks the current step's rows and scrolls them into view: O(window), whatever the trace length. */
   setStep(step: number): void {
+    const moved = step !== this.step;
     this.step = step;
     const [from, to] = this.model.rowsOfStep(step);
     if (to > from) this.reveal(from, to);
     else if (step === 0) this.scrollTo(0);
+    // Sideways only when the step changes: a live run re-renders the same step, and the reader may have scrolled.
+    const extent = moved ? this.stepExtent(from, to) : null;
+    if (extent !== null) this.revealX(extent);
     this.renderWindow();
     for (const i of this.currentRows) markCurrent(this.rendered.get(i), false);
     this.currentRows = [];
@@ -172,12 +217,87 @@ export class SequenceView {
   private scrollTo(y: number): void {
     const max = Math.max(0, this.model.rows.length * ROW_H + HEAD_H - (this.viewH || 600));
     this.scrollY = Math.max(0, Math.min(max, y));
-    if (this.scrollFrame === 0) {
-      this.scrollFrame = requestAnimationFrame(() => {
-        this.scrollFrame = 0;
-        this.scroller.scrollTop = this.scrollY;
-      });
+    this.flushScroll();
+  }
+
+  private scrollToX(x: number): void {
+    const max = Math.max(0, GUTTER + this.laneCount * this.laneW - (this.viewW || 900));
+    this.scrollX = Math.round(Math.max(0, Math.min(max, x)));
+    this.flushScroll();
+  }
+
+  private flushScroll(): void {
+    if (this.scrollFrame !== 0) return;
+    this.scrollFrame = requestAnimationFrame(() => {
+      this.scrollFrame = 0;
+      this.scroller.scrollTop = this.scrollY;
+      this.scroller.scrollLeft = this.scrollX;
+      this.placeLabels();
+    });
+  }
+
+  /** Width of the lanes' visible part: the step/time column stays over the left of the scroll box. */
+  private lanesViewW(): number {
+    return Math.max(this.laneW, (this.viewW || 900) - GUTTER);
+  }
+
+  /**
+   * Scrolls sideways as little as possible to show [lo, hi]; when that is wider than the pane, shows the focus
+   * with as much of the rest as fits (an arrow from far away comes in from the pane's edge).
+   */
+  private revealX(e: Extent): void {
+    const w = this.lanesViewW();
+    const x0 = this.scrollX;
+    if (e.lo >= x0 && e.hi <= x0 + w) return;
+    let x: number;
+    if (e.hi - e.lo <= w) x = e.lo < x0 ? e.lo : e.hi - w;
+    else if (e.focusHi >= e.hi) x = e.focusHi - w;
+    else if (e.focusLo <= e.lo) x = e.focusLo;
+    else x = (e.focusLo + e.focusHi) / 2 - w / 2;
+    this.scrollToX(x);
+  }
+
+  /** What the rows [from, to) of one step draw, labels of self-loops included; null when they draw nothing. */
+  private stepExtent(from: number, to: number): Extent | null {
+    let out: Extent | null = null;
+    for (let i = from; i < to; i++) {
+      const e = this.rowExtent(this.model.rows[i] as Row);
+      if (e === null) continue;
+      if (out === null) out = e;
+      else {
+        out.lo = Math.min(out.lo, e.lo);
+        out.hi = Math.max(out.hi, e.hi);
+      }
     }
+    return out;
+  }
+
+  private rowExtent(row: Row): Extent | null {
+    const lane = (address: string | null) => (address === null ? undefined : this.laneIndex.get(address));
+    if (row.kind === 'fault') {
+      const hit = new Set(faultGroups(row.event));
+      const lanes: number[] = [];
+      this.model.lanes.forEach((a, i) => {
+        if (hit.has(a.group)) lanes.push(i);
+      });
+      if (lanes.length === 0) return null;
+      const lo = Math.min(...lanes) * this.laneW;
+      return { lo, hi: (Math.max(...lanes) + 1) * this.laneW, focusLo: lo, focusHi: lo + this.laneW };
+    }
+    const t = lane(row.target);
+    if (t === undefined) return null;
+    const s = lane(row.source) ?? t;
+    const focusLo = t * this.laneW;
+    let focusHi = focusLo + this.laneW;
+    if (s === t) {
+      // A self-loop's label runs right of its lane.
+      const label = this.rowLabel(row, eventType(row.event)).length * CHAR_PX;
+      focusHi = Math.max(
+        focusHi,
+        focusLo + this.laneW / 2 + LOOP_LABEL_DX + (row.timer !== null ? CLOCK_PX : 0) + label,
+      );
+    }
+    return { lo: Math.min(focusLo, s * this.laneW), hi: Math.max(focusHi, (s + 1) * this.laneW), focusLo, focusHi };
   }
 
   private schedule(): void {
@@ -185,7 +305,37 @@ export class SequenceView {
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       this.renderWindow();
+      if (this.scrollX !== this.labelsX) this.placeLabels();
     });
+  }
+
+  /** Moves the rendered rows' long labels into the visible part of their arrows: O(rendered rows). */
+  private placeLabels(): void {
+    this.labelsX = this.scrollX;
+    for (const spec of this.labels.values()) this.placeLabel(spec);
+  }
+
+  private placeLabel(spec: LabelSpec): void {
+    const v0 = this.scrollX;
+    const v1 = v0 + this.lanesViewW();
+    let x: number;
+    if (spec.anchor === 'start') x = Math.max(spec.from, v0 + 8);
+    else {
+      const lo = Math.max(spec.from, v0);
+      const hi = Math.min(spec.to, v1);
+      // Off-screen altogether: the midpoint, as drawn when the arrow is scrolled back into view.
+      x = lo <= hi ? (lo + hi) / 2 : (spec.from + spec.to) / 2;
+      const half = spec.width / 2 + 4;
+      if (lo <= hi) x = Math.max(v0 + half, Math.min(v1 - half, x));
+    }
+    const value = String(Math.round(x));
+    if (spec.el.getAttribute('x') !== value) spec.el.setAttribute('x', value);
+  }
+
+  /** Registers a label that follows the horizontal scroll, and places it for the current position. */
+  private follow(i: number, spec: LabelSpec): void {
+    this.labels.set(i, spec);
+    this.placeLabel(spec);
   }
 
   private renderWindow(): void {
@@ -198,6 +348,7 @@ export class SequenceView {
       if (i < first || i >= last) {
         el.remove();
         this.rendered.delete(i);
+        this.labels.delete(i);
       }
     }
     const fresh: HTMLElement[] = [];
@@ -242,78 +393,96 @@ export class SequenceView {
       el.addEventListener('pointerenter', () => (el.title = tooltip()), { once: true });
     }
     el.style.top = `${i * ROW_H}px`;
-    el.append(this.rowSvg(row, type, isViolation));
+    el.append(this.rowSvg(i, row, type, isViolation));
     return el;
   }
 
-  private rowSvg(row: Row, type: string, isViolation: boolean): SVGSVGElement {
+  private rowSvg(i: number, row: Row, type: string, isViolation: boolean): SVGSVGElement {
     const width = this.laneCount * this.laneW;
     const s = svg('svg', { class: 'seq-svg', width, height: ROW_H });
     s.style.left = `${GUTTER}px`;
-    const y = ROW_H - 7;
-    const marker = isViolation
-      ? 'url(#sv-msg-violation)'
-      : row.step === this.step
-        ? 'url(#sv-msg-current)'
-        : 'url(#sv-msg)';
     if (row.kind === 'fault') {
-      for (const g of faultGroups(row.event)) {
-        this.model.lanes.forEach((a, i) => {
-          if (a.group === g) {
-            s.append(
-              svg('rect', {
-                class: 'fault-band',
-                x: i * this.laneW + 2,
-                y: 3,
-                width: this.laneW - 4,
-                height: ROW_H - 6,
-                rx: 3,
-              }),
-            );
-          }
-        });
-      }
-      s.append(svg('text', { class: 'msg-label fault', x: 8, y: ROW_H / 2 + 4 }, `⚡ fault: ${row.note ?? ''}`));
+      this.faultSvg(i, s, row);
       return s;
     }
     const tx = this.laneX(row.target);
     const sx = this.laneX(row.source);
     if (tx === null) {
-      s.append(svg('text', { class: 'msg-label', x: 8, y: ROW_H / 2 + 4 }, `${type} → ${row.target ?? '?'}`));
+      const text = `${type} → ${row.target ?? '?'}`;
+      const el = svg('text', { class: 'msg-label', x: 8, y: ROW_H / 2 + 4 }, text);
+      s.append(el);
+      this.follow(i, { el, from: 8, to: width, width: text.length * CHAR_PX, anchor: 'start' });
       return s;
     }
-    const label =
-      row.kind === 'drop'
-        ? `${type} ✕ ${row.note ?? 'dropped'}`
-        : row.kind === 'lost'
-          ? `${type} ✕ ${row.note ?? 'lost'}`
-          : row.source === null && row.timer === null
-            ? `env: ${type}`
-            : type;
-    const lineCls = `msg-line ${row.kind}`;
-    if (sx === null || sx === tx) {
-      // Timers, the environment and self-sends start and end on the target's own lane.
-      const d = `M${tx},${y - 9} h14 v9 h-12`;
-      s.append(
-        svg('path', { class: `${lineCls} self`, d, 'marker-end': row.kind === 'delivery' ? marker : null }),
-        svg('circle', { class: 'msg-dot', cx: tx, cy: y, r: 2.5 }),
-      );
-      let labelX = tx + 19;
-      if (row.timer !== null) {
-        // A timer firing: a small clock beside the loop.
-        const cx = tx + 25;
-        const cy = y - 7;
+    const marker = isViolation
+      ? 'url(#sv-msg-violation)'
+      : row.step === this.step
+        ? 'url(#sv-msg-current)'
+        : 'url(#sv-msg)';
+    const label = this.rowLabel(row, type);
+    // Timers, the environment and self-sends start and end on the target's own lane.
+    if (sx === null || sx === tx) this.selfLoopSvg(s, row, tx, label, marker);
+    else this.arrowSvg(i, s, row, sx, tx, label, marker);
+    return s;
+  }
+
+  private rowLabel(row: Row, type: string): string {
+    if (row.kind === 'drop') return `${type} ✕ ${row.note ?? 'dropped'}`;
+    if (row.kind === 'lost') return `${type} ✕ ${row.note ?? 'lost'}`;
+    return row.source === null && row.timer === null ? `env: ${type}` : type;
+  }
+
+  /** A fault: a band over each lane of the hosts it hit, and one line that stays at the lanes' visible left edge. */
+  private faultSvg(i: number, s: SVGSVGElement, row: Row): void {
+    for (const g of faultGroups(row.event)) {
+      this.model.lanes.forEach((a, lane) => {
+        if (a.group !== g) return;
         s.append(
-          svg('circle', { class: 'clock', cx, cy, r: 4.5 }),
-          svg('path', { class: 'clock-hand', d: `M${cx},${cy - 3} V${cy} H${cx + 2.5}` }),
+          svg('rect', {
+            class: 'fault-band',
+            x: lane * this.laneW + 2,
+            y: 3,
+            width: this.laneW - 4,
+            height: ROW_H - 6,
+            rx: 3,
+          }),
         );
-        labelX += 13;
-      }
-      s.append(svg('text', { class: `msg-label ${row.kind}`, x: labelX, y: y - 3 }, label));
-      if (row.kind !== 'delivery')
-        s.append(svg('text', { class: 'msg-x', x: tx, y: y + 4, 'text-anchor': 'middle' }, '✕'));
-      return s;
+      });
     }
+    const text = `⚡ fault: ${row.note ?? ''}`;
+    const el = svg('text', { class: 'msg-label fault', x: 8, y: ROW_H / 2 + 4 }, text);
+    s.append(el);
+    this.follow(i, { el, from: 8, to: this.laneCount * this.laneW, width: text.length * CHAR_PX, anchor: 'start' });
+  }
+
+  private selfLoopSvg(s: SVGSVGElement, row: Row, tx: number, label: string, marker: string): void {
+    const y = ROW_H - 7;
+    const lineCls = `msg-line ${row.kind}`;
+    const d = `M${tx},${y - 9} h14 v9 h-12`;
+    s.append(
+      svg('path', { class: `${lineCls} self`, d, 'marker-end': row.kind === 'delivery' ? marker : null }),
+      svg('circle', { class: 'msg-dot', cx: tx, cy: y, r: 2.5 }),
+    );
+    let labelX = tx + LOOP_LABEL_DX;
+    if (row.timer !== null) {
+      // A timer firing: a small clock beside the loop.
+      const cx = tx + 25;
+      const cy = y - 7;
+      s.append(
+        svg('circle', { class: 'clock', cx, cy, r: 4.5 }),
+        svg('path', { class: 'clock-hand', d: `M${cx},${cy - 3} V${cy} H${cx + 2.5}` }),
+      );
+      labelX += CLOCK_PX;
+    }
+    s.append(svg('text', { class: `msg-label ${row.kind}`, x: labelX, y: y - 3 }, label));
+    if (row.kind !== 'delivery')
+      s.append(svg('text', { class: 'msg-x', x: tx, y: y + 4, 'text-anchor': 'middle' }, '✕'));
+  }
+
+  /** An arrow between two lanes; its label follows the horizontal scroll, so a long arrow's is never off-screen. */
+  private arrowSvg(i: number, s: SVGSVGElement, row: Row, sx: number, tx: number, label: string, marker: string): void {
+    const y = ROW_H - 7;
+    const lineCls = `msg-line ${row.kind}`;
     const dir = tx > sx ? 1 : -1;
     const end = row.kind === 'lost' ? sx + (tx - sx) / 2 : tx - dir * 3;
     s.append(
@@ -329,8 +498,19 @@ export class SequenceView {
     );
     if (row.kind !== 'delivery')
       s.append(svg('text', { class: 'msg-x', x: end, y: y + 4, 'text-anchor': 'middle' }, '✕'));
-    const mid = (sx + (row.kind === 'lost' ? end : tx)) / 2;
-    s.append(svg('text', { class: `msg-label ${row.kind}`, x: mid, y: y - 4, 'text-anchor': 'middle' }, label));
-    return s;
+    const far = row.kind === 'lost' ? end : tx;
+    const el = svg(
+      'text',
+      { class: `msg-label ${row.kind}`, x: (sx + far) / 2, y: y - 4, 'text-anchor': 'middle' },
+      label,
+    );
+    s.append(el);
+    this.follow(i, {
+      el,
+      from: Math.min(sx, far),
+      to: Math.max(sx, far),
+      width: label.length * CHAR_PX,
+      anchor: 'middle',
+    });
   }
 }
