@@ -23,7 +23,7 @@ function writersFor(compact: boolean): Readonly<Record<string, Writer>> {
   return {
     mermaid: { ext: 'mmd', write: (m) => toMermaid(m, { compact }) },
     json: { ext: 'json', write: (m) => `${JSON.stringify(chartOf(m), null, 2)}\n` },
-    dot: { ext: 'dot', write: toDot },
+    dot: { ext: 'dot', write: (m) => toDot(m, { compact }) },
   };
 }
 
@@ -40,7 +40,7 @@ export async function cmdExport(args: readonly string[], io: Io): Promise<number
   // An own-key lookup: `--format constructor` is an unknown format, not Object's constructor.
   const writer = Object.hasOwn(writers, format) ? writers[format] : undefined;
   if (writer === undefined) throw new InputError(`--format: expected mermaid, json or dot, got '${format}'`);
-  if (format !== 'mermaid') refuseFlags(values, ['compact'], 'only with --format mermaid (it merges Mermaid arrows)');
+  if (format === 'json') refuseFlags(values, ['compact'], 'only with --format mermaid or dot (it merges drawn arrows)');
   const selected = isScriptPath(name)
     ? scenarioMachines(await loadScenario(name))
     : name === 'all'

@@ -136,7 +136,9 @@ implementation's harness would compare.`,
 Writes each statechart, generated from the machine definition: Mermaid stateDiagram-v2 (default),
 the chart's JSON structure (states, nesting, parallel regions, transitions with guards and actions),
 or Graphviz DOT. Given a scenario file, the machines its system runs. Without --out it prints to stdout; with --out DIR it writes <machine>.<mmd|json|dot>.
---compact (Mermaid) draws one arrow per pair of states, listing its events.`,
+--compact (Mermaid, DOT) draws one arrow per pair of states, listing its events. Without it, each
+transition has its own arrow but a state's self-loops are one loop; a compound state's transitions
+into itself start at its "any state" node.`,
   replay: `Usage: statevisor replay <trace> [--json]
 
 Re-executes the run a trace records (scenario, parameters and recorded choices from the file)

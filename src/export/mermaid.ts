@@ -2,9 +2,15 @@
 // Nesting becomes composite states, parallel regions are separated by `--`, guards appear in brackets.
 
 import type { AnyStateMachine } from 'xstate';
-import { type ChartState, chartOf } from './chart.js';
+import type { ChartState } from './chart.js';
+import { chartOf } from './chart.js';
+import { anyStateNodes, chartEdges, type EdgeEnd } from './edges.js';
 
 const safeId = (id: string) => id.replace(/[^A-Za-z0-9_]/g, '_');
+
+/** The "any state" node of a composite: Mermaid cannot draw an arrow from a composite into itself. */
+const anyId = (state: string) => `${safeId(state)}__any`;
+const endId = (e: EdgeEnd) => (e.any ? anyId(e.state) : safeId(e.state));
 
 export interface MermaidOptions {
   /** One arrow per (source, target) pair, listing its events: legible charts for documents. */
@@ -13,13 +19,9 @@ export interface MermaidOptions {
 
 export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}): string {
   const chart = chartOf(machine);
+  const edges = chartEdges(chart, options);
+  const anchored = anyStateNodes(edges);
   const lines = ['stateDiagram-v2'];
-  const byId = new Map<string, ChartState>();
-  const index = (s: ChartState) => {
-    byId.set(s.id, s);
-    for (const c of s.children) index(c);
-  };
-  index(chart.root);
 
   const writeState = (s: ChartState, indent: string): void => {
     const id = safeId(s.id);
@@ -34,7 +36,12 @@ export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}
   };
 
   const writeBody = (s: ChartState, indent: string): void => {
+    const anyState = () => {
+      if (anchored.has(s.id)) lines.push(`${indent}state "any state" as ${anyId(s.id)}`);
+    };
     if (s.type === 'parallel') {
+      // In the first region: Mermaid has no place in a parallel composite outside its regions.
+      anyState();
       s.children.forEach((c, i) => {
         if (i > 0) lines.push(`${indent}--`);
         writeState(c, indent);
@@ -42,31 +49,24 @@ export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}
       return;
     }
     if (s.initial !== null) lines.push(`${indent}[*] --> ${safeId(s.initial)}`);
+    anyState();
     for (const c of s.children) writeState(c, indent);
   };
 
-  // Mermaid draws `--` regions only inside a composite state, and a transition needs a declared state: a
+  // Mermaid draws `--` regions only inside a composite state, and an arrow needs a declared state: a
   // parallel root, or a root with transitions of its own, is drawn as one composite named after the machine.
   const rootHasTransitions = chart.transitions.some((t) => t.source === chart.root.id);
   if (chart.root.type === 'parallel' || rootHasTransitions) writeState(chart.root, '  ');
   else writeBody(chart.root, '  ');
-  const edges: { source: string; target: string; labels: string[] }[] = [];
-  for (const t of chart.transitions) {
-    const label = `${t.event}${t.guard ? ` [${t.guard}]` : ''}`.replace(/:/g, ' ');
-    const targets = t.targets.length > 0 ? t.targets : [t.source];
-    for (const target of targets) {
-      const source = safeId(t.source);
-      const to = safeId(target);
-      // Compact labels keep a guard only where it decides between targets for the same event.
-      const branches = chart.transitions.some(
-        (u) => u.source === t.source && u.event === t.event && u.targets.join() !== t.targets.join(),
-      );
-      const short = branches && t.guard ? `${t.event} [${t.guard}]` : t.event;
-      const edge = options.compact ? edges.find((e) => e.source === source && e.target === to) : undefined;
-      if (edge === undefined) edges.push({ source, target: to, labels: [options.compact ? short : label] });
-      else if (!edge.labels.includes(short)) edge.labels.push(short);
-    }
+  if (anchored.size > 0) {
+    // Dashed, so the "any state" node does not read as one more state of the machine.
+    lines.push('  classDef anyState fill:none,stroke-dasharray:4 4');
+    lines.push(`  class ${[...anchored].map(anyId).join(',')} anyState`);
   }
-  for (const e of edges) lines.push(`  ${e.source} --> ${e.target}: ${e.labels.join(', ')}`);
+  for (const e of edges) {
+    // Colons become spaces, as they always have here: Mermaid's arrow syntax uses one to start the label.
+    const label = e.labels.join(', ').replace(/:/g, ' ');
+    lines.push(`  ${endId(e.from)} --> ${endId(e.to)}: ${label}`);
+  }
   return `${lines.join('\n')}\n`;
 }

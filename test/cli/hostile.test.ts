@@ -339,9 +339,9 @@ const rows: Row[] = [
     error: /^--max-depth: only with --mode bfs or dfs; --mode swarm/,
   },
   {
-    name: '--compact with --format dot',
-    args: ['export', 'replica', '--format', 'dot', '--compact'],
-    error: /^--compact: only with --format mermaid/,
+    name: '--compact with --format json',
+    args: ['export', 'replica', '--format', 'json', '--compact'],
+    error: /^--compact: only with --format mermaid or dot/,
   },
   {
     name: '--paths with --protocol',
