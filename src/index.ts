@@ -33,6 +33,7 @@ export type { FaultEvent, RunResult } from './kernel/run.js';
 export type {
   Address,
   ClockConfig,
+  ClockEmit,
   DrawEmit,
   FaultAction,
   FaultBudget,

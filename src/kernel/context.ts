@@ -44,6 +44,8 @@ export interface DrawRequest {
   readonly options: number;
   readonly label: string;
   readonly event: AnyEventObject;
+  /** A clock read, not a choice: answered with the actor's own clock reading, no chooser involved. */
+  readonly clock?: true;
 }
 
 /** Mutable working copy of a step; every array here is the step's own (copied on first write or up front). */

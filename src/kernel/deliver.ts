@@ -4,7 +4,7 @@
 import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import { type ActorEntry, errorText, type KernelCore, notify, type StepContext } from './context.js';
 import { KernelError } from './errors.js';
-import { foldActions } from './fold.js';
+import { clockReading, foldActions } from './fold.js';
 import { noteDerived } from './hash.js';
 import type { MicrostepRecord } from './stepper.js';
 
@@ -106,6 +106,10 @@ export function answerDraws(core: KernelCore, ctx: StepContext): void {
     const actor = core.actors[draw.actor] as ActorEntry;
     // A draw of a crashed actor is lost with it (it was asked in the step that crashed the host).
     if (ctx.down[actor.groupIndex]) continue;
+    if (draw.clock === true) {
+      readClock(core, ctx, actor, draw.event);
+      continue;
+    }
     const value = draw.options > 1 ? ctx.chooser.choose(draw.options, draw.label) : 0;
     if (ctx.stats) ctx.stats.draws++;
     ctx.trace?.record({
@@ -119,6 +123,16 @@ export function answerDraws(core: KernelCore, ctx: StepContext): void {
     });
     deliverEvent(core, ctx, actor, { ...draw.event, value }, null, { seq: null, timer: undefined });
   }
+}
+
+/**
+ * A clock read: the actor takes `{...event, nowUs}` at once, `nowUs` being its own clock's reading (drifting as its
+ * timers do). It is state (the time and the drift), not a choice, so replay needs nothing recorded.
+ */
+function readClock(core: KernelCore, ctx: StepContext, actor: ActorEntry, event: AnyEventObject): void {
+  const nowUs = clockReading(ctx.time, ctx.drift[actor.groupIndex] ?? 0);
+  ctx.trace?.record({ type: '@statevisor.clock', t: ctx.time, step: ctx.step, sessionId: actor.address, nowUs });
+  deliverEvent(core, ctx, actor, { ...event, nowUs }, null, { seq: null, timer: undefined });
 }
 
 function advance(actor: ActorEntry, snapshot: AnyMachineSnapshot, event: AnyEventObject, ctx: StepContext) {

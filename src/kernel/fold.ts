@@ -54,6 +54,10 @@ function foldEmit(core: KernelCore, ctx: StepContext, from: number, ev: Record<s
     sendMessage(core, ctx, from, to, inner as AnyEventObject);
     return;
   }
+  if (ev.type === 'clock' && hasEvent) {
+    ctx.draws.push({ actor: from, options: 1, label: 'clock', event: inner as AnyEventObject, clock: true });
+    return;
+  }
   if (ev.type === 'draw' && Number.isSafeInteger(ev.options) && (ev.options as number) >= 1 && hasEvent) {
     const label = typeof ev.label === 'string' ? ev.label : 'draw';
     ctx.draws.push({ actor: from, options: ev.options as number, label, event: inner as AnyEventObject });
@@ -61,7 +65,7 @@ function foldEmit(core: KernelCore, ctx: StepContext, from: number, ev: Record<s
   }
   throw new KernelError(
     `actor '${addressOf(core, from)}' emitted '${String(ev.type)}'; components emit only ` +
-      "{type: 'send', to: <address>, event} or {type: 'draw', options: <integer >= 1>, label, event}",
+      "{type: 'send', to: <address>, event}, {type: 'draw', options: <integer >= 1>, label, event} or {type: 'clock', event}",
   );
 }
 
@@ -95,6 +99,12 @@ function foldRaise(
     timerId,
     fault: undefined,
   });
+}
+
+/** What a clock that runs fast by `driftPpm` (slow when negative) reads at real time `realUs`: it started at 0. */
+export function clockReading(realUs: number, driftPpm: number): number {
+  if (driftPpm === 0) return realUs;
+  return Math.round((realUs * (1_000_000 + driftPpm)) / 1_000_000);
 }
 
 /** Real time a delay of `delayUs` takes on a clock that runs fast by `driftPpm` (slow when negative). */

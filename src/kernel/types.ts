@@ -24,6 +24,15 @@ export interface DrawEmit<E extends { readonly type: string } = { readonly type:
   readonly event: E;
 }
 
+/**
+ * What a component emits to read its own clock: `event` comes back to it at once with `nowUs`, the reading of its
+ * host's clock (which drifts as its timers do, started at 0). Leases compare such readings instead of counting.
+ */
+export interface ClockEmit<E extends { readonly type: string } = { readonly type: string }> {
+  readonly type: 'clock';
+  readonly event: E;
+}
+
 /** Told to every actor of a group when it restarts after a crash (a durable actor keeps its snapshot). */
 export interface HostRestarted {
   readonly type: 'host.restarted';

@@ -36,6 +36,21 @@ const restartable = setup({
 });
 
 /** Asks for a draw on `test.ask` and records every answer it is given. */
+/** Reads its clock when told to, keeping each reading: how a lease holder compares times. */
+const clockReader = setup({
+  types: {
+    context: {} as { readings: number[] },
+    events: {} as { type: 'test.read' } | { type: 'test.now'; nowUs: number },
+  },
+}).createMachine({
+  id: 'clockReader',
+  context: { readings: [] },
+  on: {
+    'test.read': { actions: emit({ type: 'clock', event: { type: 'test.now' } } as never) },
+    'test.now': { actions: assign({ readings: ({ context, event }) => [...context.readings, event.nowUs] }) },
+  },
+});
+
 const asker = setup({
   types: {
     context: {} as { answers: number[] },
@@ -169,6 +184,24 @@ describe('kernel faults', () => {
     const s = runAll(k);
     expect(s.time).toBe(160);
     expect(k.snapshotOf(s, 'hostB/sink').context.got).toEqual([1, 2, 3]);
+  });
+
+  it('answers a clock read at once with the host clock: real time where it keeps time, drifted where it drifts', () => {
+    const seen = new Set<string>();
+    for (let seed = 1; seed <= 20; seed++) {
+      const k = new Kernel({ clocks: { driftPpm: 100_000, groups: ['hostA'] } });
+      k.register('hostA/reader', clockReader);
+      k.register('hostB/reader', clockReader);
+      for (const at of [0, 1000, 5000]) {
+        k.schedule('hostA/reader', { type: 'test.read' }, at);
+        k.schedule('hostB/reader', { type: 'test.read' }, at);
+      }
+      const s = runAll(k, seed);
+      expect(k.snapshotOf(s, 'hostB/reader').context.readings).toEqual([0, 1000, 5000]);
+      seen.add(JSON.stringify(k.snapshotOf(s, 'hostA/reader').context.readings));
+    }
+    // A clock 10% fast reads 1100 at real 1000; 10% slow reads 900. Its timers agree (91 / 111 µs above).
+    expect([...seen].sort()).toEqual(['[0,1100,5500]', '[0,900,4500]']);
   });
 
   it('answers a draw at once, inside the same step, with a chooser pick among its options', () => {
