@@ -1,5 +1,6 @@
 // Inspector benchmark in a real browser: load time of a trace of 100 000+ records and the latency of a step,
 // measured with Debian's chromium through playwright-core (skipped, and said so, where chromium is absent).
+// The first load is reported apart: it includes the server's one-time serialisation, later loads use its cache.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,9 @@ export async function benchInspector(progress: (line: string) => void) {
   const path = join(mkdtempSync(join(tmpdir(), 'statevisor-bench-')), 'big.jsonl');
   writeFileSync(path, o.trace?.text() ?? '');
   progress(`inspector: trace of ${lines} records, ${o.result.state.step} steps`);
+  const started = performance.now();
   const inspector = await startInspector({ trace: { path } });
+  const startMs = Math.round(performance.now() - started);
   const browser = await launchChromium();
   try {
     const loads: number[] = [];
@@ -60,6 +63,8 @@ export async function benchInspector(progress: (line: string) => void) {
     return {
       records: lines,
       steps: o.result.state.step,
+      startMs,
+      firstLoadMs: Math.round(loads[0] ?? 0),
       loadMs: Math.round([...loads].sort((a, b) => a - b)[1] ?? 0),
       stepLatencyMs: {
         p50: Number((sorted[Math.floor(sorted.length / 2)] ?? 0).toFixed(2)),

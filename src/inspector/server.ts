@@ -1,12 +1,13 @@
 // The offline inspector's web server: serves the bundled page, the trace given on the command line and the
 // charts of its machines, on 127.0.0.1 only, to its own pages only; nothing else is reachable (fixed routes, no
-// file paths from URLs, no foreign Host or Origin, no framing).
+// file paths from URLs, no foreign Host or Origin, no framing). Large bodies are serialised and gzipped once.
 
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { gzip, constants as zlibConstants } from 'node:zlib';
 import { build } from 'esbuild';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AnyStateMachine } from 'xstate';
@@ -64,20 +65,69 @@ function chartsFor(records: readonly TraceRecord[], known: readonly AnyStateMach
   return out;
 }
 
-let bundleCache: Promise<string> | null = null;
+/**
+ * A response body encoded once and kept: the UTF-8 bytes, and their gzip, made once in the background (zlib's
+ * thread pool) and served to every request after it is done. A 120 k-record trace is ~340 MB of JSON: serialising
+ * it took seconds per request, and gzipping it takes ~5 s even at the fastest level, longer than sending it plain
+ * over the loopback, so no request waits for the compression: until it is done the bytes go plain. Fastest
+ * level, since the server is local and bytes are cheap, so the plain window stays short.
+ */
+class Body {
+  readonly raw: Buffer;
+  private zipped: Buffer | null = null;
+  private zipping = false;
 
-/** Bundles the page from npm packages and our sources with esbuild, once per process: no CDN, no build step. */
-function bundle(): Promise<string> {
+  constructor(text: string) {
+    this.raw = Buffer.from(text, 'utf8');
+  }
+
+  /** The gzipped bytes if they are made; otherwise starts making them (once at a time) and returns null. */
+  gzipped(): Buffer | null {
+    if (this.zipped === null && !this.zipping) {
+      this.zipping = true;
+      gzip(this.raw, { level: zlibConstants.Z_BEST_SPEED }, (err, out) => {
+        this.zipping = false;
+        if (err === null) this.zipped = out; // On failure a later request tries again; meanwhile plain is served.
+      });
+    }
+    return this.zipped;
+  }
+}
+
+let bundleCache: Promise<Body> | null = null;
+
+/**
+ * Bundles the page from npm packages and our sources with esbuild, once per process: no CDN, no build step.
+ * Minified (3.5 MB down to 1.5 MB) and without a source map: the page is read in the inspector, not debugged.
+ */
+function bundle(): Promise<Body> {
   bundleCache ??= build({
     entryPoints: [`${UI_DIR}main.ts`],
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
+    minify: true,
     write: false,
     logLevel: 'silent',
-  }).then((r) => r.outputFiles[0]?.text ?? '');
+  }).then((r) => new Body(r.outputFiles[0]?.text ?? ''));
   return bundleCache;
+}
+
+/** Whether the client takes gzip: `gzip` (or else `*`) listed in Accept-Encoding without `q=0`. */
+function acceptsGzip(req: IncomingMessage): boolean {
+  const header = req.headers['accept-encoding'];
+  if (typeof header !== 'string') return false;
+  let gzipOk: boolean | null = null;
+  let starOk = false;
+  for (const part of header.toLowerCase().split(',')) {
+    const [name = '', ...params] = part.split(';').map((p) => p.trim());
+    const q = params.find((p) => p.startsWith('q='));
+    const ok = q === undefined || Number(q.slice(2)) > 0;
+    if (name === 'gzip' || name === 'x-gzip') gzipOk = ok;
+    else if (name === '*') starOk = ok;
+  }
+  return gzipOk ?? starOk;
 }
 
 /**
@@ -205,13 +255,23 @@ export interface InspectorOptions {
   readonly machines?: readonly AnyStateMachine[];
 }
 
-type Send = (res: ServerResponse, status: number, type: string, body: string) => void;
+type Send = (req: IncomingMessage, res: ServerResponse, reply: Reply) => void;
 
-/** Every response's headers: no caching or sniffing, and no other site may frame the page or embed its data. */
+/**
+ * Every response's headers: no caching or sniffing, and no other site may frame the page or embed its data. A
+ * cached body goes gzipped (once made) to a client that takes it, with its uncompressed length: fetch's reader
+ * counts decompressed bytes, so that length is what the page's progress is measured against.
+ */
 function sender(gate: Gate): Send {
-  return (res, status, type, body) => {
+  return (req, res, [status, type, body]) => {
+    const zipped = body instanceof Body && acceptsGzip(req) ? body.gzipped() : null;
+    const zip = zipped !== null;
+    const bytes = zipped ?? (body instanceof Body ? body.raw : Buffer.from(body, 'utf8'));
     res.writeHead(status, {
       'content-type': type,
+      'content-length': bytes.length,
+      ...(zip ? { 'content-encoding': 'gzip' } : {}),
+      ...(body instanceof Body ? { vary: 'Accept-Encoding', 'x-uncompressed-length': body.raw.length } : {}),
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       // Framing would let another site clickjack the pause button; X-Frame-Options for browsers without CSP 2.
@@ -221,7 +281,7 @@ function sender(gate: Gate): Send {
         "default-src 'self'; style-src 'self' 'unsafe-inline'; " +
         `connect-src 'self' ${gate.connectSources()}; frame-ancestors 'none'`,
     });
-    res.end(body);
+    res.end(bytes);
   };
 }
 
@@ -231,6 +291,8 @@ interface Served {
   readonly live: { readonly records: TraceRecord[]; end: TraceRecord | null } | null;
   readonly charts: Record<string, unknown>;
   readonly known: readonly AnyStateMachine[];
+  /** The JSON routes' bodies, each serialised once (warm-up or first request); live mode empties it as it grows. */
+  readonly bodies: Map<string, Body>;
 }
 
 /** The JSON routes' bodies, or null for a path that is not one of them. */
@@ -249,7 +311,34 @@ function apiBody(path: string, served: Served): string | null {
   }
 }
 
-type Reply = readonly [status: number, type: string, body: string];
+/** A JSON route's body from the cache, serialised now if it is not there; null for a path that is no route. */
+function cachedApiBody(path: string, served: Served): Body | null {
+  let body = served.bodies.get(path);
+  if (body === undefined) {
+    const text = apiBody(path, served);
+    if (text === null) return null;
+    served.bodies.set(path, (body = new Body(text)));
+  }
+  return body;
+}
+
+/**
+ * Serialises a trace file's bodies and starts their compression ahead of the first request: a person takes
+ * seconds to open the printed URL, time a large trace needs. A body that cannot be serialised is left for its
+ * request to fail with a 500, as it would without the warm-up. Live bodies change with every record: not warmed.
+ */
+function warmUp(served: Served): void {
+  if (served.live !== null) return;
+  for (const path of ['/api/trace', '/api/charts']) {
+    try {
+      cachedApiBody(path, served)?.gzipped();
+    } catch {
+      // Reported by the request for it.
+    }
+  }
+}
+
+type Reply = readonly [status: number, type: string, body: string | Body];
 
 /** One HTTP request: only these exact paths exist; the query string is ignored, so no URL can name a file. */
 function route(req: IncomingMessage, gate: Gate, served: Served): Reply | Promise<Reply> {
@@ -271,8 +360,29 @@ function route(req: IncomingMessage, gate: Gate, served: Served): Reply | Promis
     case '/favicon.ico':
       return [204, 'text/plain', ''];
   }
-  const body = apiBody(path, served);
+  const body = cachedApiBody(path, served);
   return body !== null ? [200, 'application/json', body] : [404, 'text/plain', 'not found\n'];
+}
+
+/** Routes each request and sends its reply. */
+function requestHandler(gate: Gate, served: Served): (req: IncomingMessage, res: ServerResponse) => void {
+  const send = sender(gate);
+  // A trace is user input: a record that cannot be serialised is a 500 for that request, never a crashed server.
+  return (req, res) => {
+    const failed = (err: unknown): Reply => {
+      const why = err instanceof Error ? err.message : String(err);
+      return [500, 'text/plain', `cannot serve ${req.url ?? '/'}: ${why}\n`];
+    };
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = route(req, gate, served);
+    } catch (err) {
+      reply = failed(err);
+    }
+    void Promise.resolve(reply)
+      .then((r) => send(req, res, r))
+      .catch((err: unknown) => send(req, res, failed(err)));
+  };
 }
 
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
@@ -283,22 +393,17 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       : loadTrace((options.trace as { path: string }).path);
   const known = [...(options.machines ?? []), ...machines];
   const liveTrace = liveHeader !== null ? { records: [] as TraceRecord[], end: null as TraceRecord | null } : null;
-  const served: Served = { payload, live: liveTrace, charts: chartsFor(payload.records, known), known };
+  const served: Served = {
+    payload,
+    live: liveTrace,
+    charts: chartsFor(payload.records, known),
+    known,
+    bodies: new Map(),
+  };
   const channel = new LiveChannel();
   const gate = new Gate();
-  const send = sender(gate);
-  await bundle();
-
-  // A trace is user input: a record that cannot be serialised is a 500 for that request, never a crashed server.
-  const server = createServer((req, res) => {
-    let reply: Reply | Promise<Reply>;
-    try {
-      reply = route(req, gate, served);
-    } catch (err) {
-      reply = [500, 'text/plain', `cannot serve ${req.url ?? '/'}: ${(err as Error).message}\n`];
-    }
-    void Promise.resolve(reply).then(([status, type, body]) => send(res, status, type, body));
-  });
+  (await bundle()).gzipped(); // Starts its compression now, so the first page already gets it gzipped.
+  const server = createServer(requestHandler(gate, served));
 
   const wss = new WebSocketServer({ noServer: true });
   // A page that connects late first receives everything so far.
@@ -322,6 +427,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   });
   const port = (server.address() as AddressInfo).port;
   gate.listening(port);
+  // After the caller has the URL to print, not before: the warm-up holds the event loop while it serialises.
+  const warming = setImmediate(() => warmUp(served));
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
@@ -331,13 +438,16 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     },
     push(record) {
       liveTrace?.records.push(record);
+      served.bodies.clear();
       channel.broadcast(JSON.stringify({ type: 'record', record }));
     },
     finish(end) {
       if (liveTrace !== null) liveTrace.end = end;
+      served.bodies.clear();
       channel.broadcast(JSON.stringify({ type: 'end', end }));
     },
     close() {
+      clearImmediate(warming);
       channel.terminate();
       wss.close();
       return new Promise((resolve) => {

@@ -9,6 +9,7 @@ import { stepDetails } from './details.js';
 import { breakAfterDots, h, svg } from './dom.js';
 import { jsonTree, type OpenSet } from './jsonTree.js';
 import { type ChartLayout, edgeKey, layoutChart } from './layout.js';
+import { fetchJsonShowingProgress, LoadingView } from './loading.js';
 import {
   type ActorTrack,
   activePaths,
@@ -661,11 +662,13 @@ async function main(): Promise<void> {
     window.__statevisor = { ready: true, step: 0, lastStep: 0, goto: () => {} };
     document.body.dataset.ready = 'true';
   };
+  // A large trace takes seconds to fetch, parse and index: each phase is named on screen instead of a blank page.
+  const loading = new LoadingView(app);
   let trace: TracePayload;
   let charts: Record<string, Chart>;
   try {
     const [t, c] = await Promise.all([
-      getJson<TracePayload>('/api/trace'),
+      fetchJsonShowingProgress<TracePayload>('/api/trace', loading),
       getJson<{ charts?: Record<string, Chart> }>('/api/charts'),
     ]);
     trace = t;
@@ -678,6 +681,7 @@ async function main(): Promise<void> {
     failed(trace.error);
     return;
   }
+  await loading.show(`laying out ${(trace.records ?? []).length} records…`);
   const inspector = new Inspector(app, trace, charts);
   window.__statevisor = inspector.handle();
   await inspector.start();
