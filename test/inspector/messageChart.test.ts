@@ -1,10 +1,8 @@
 // The message chart of a failover run (21 lanes, wider than the pane) in a real browser: the step/time column
 // stays put when the chart scrolls sideways, and the chart scrolls sideways to the lanes a reader is looking at.
 
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../../src/inspector/browser.js';
-import { type Inspector, startInspector } from '../../src/inspector/server.js';
 import {
   boxOf,
   browserPresent,
@@ -12,7 +10,8 @@ import {
   gotoStep,
   insideX,
   laneViewport,
-  openPage,
+  type OpenInspector,
+  openInspector,
   scrollBox,
   scrollChartTo,
   type TraceRecordJson,
@@ -20,8 +19,7 @@ import {
 } from './pageHelpers.js';
 
 const WITNESS = 'hostW/witness';
-let browser: Browser;
-let inspector: Inspector;
+let open: OpenInspector | undefined;
 let records: TraceRecordJson[] = [];
 // One page for the file (loading it is most of a test's time); each test starts from the same place.
 let page: Page;
@@ -45,16 +43,12 @@ beforeAll(async () => {
   if (!browserPresent) return;
   // Up to just after the primary's crash: the witness's lease expires (a timer on its own lane, far right) and the
   // backup asks it for the lease (an arrow whose midpoint lies right of the pane).
-  const t = traceFile('ha-failover', { untilUs: 70_000 });
-  records = t.records;
-  inspector = await startInspector({ trace: { path: t.path } });
-  browser = await launchChromium();
-  ({ page, errors } = await openPage(browser, inspector.url));
+  open = await openInspector('ha-failover', { untilUs: 70_000 });
+  ({ page, errors, records } = open);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await inspector?.close();
+  await open?.close();
 });
 
 describe.skipIf(!browserPresent)('inspector message chart', () => {

@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, chromiumPresent } from '../../src/inspector/browser.js';
+import { CHROMIUM, chromiumPresent, launchChromium } from '../../src/inspector/browser.js';
+import { type Inspector, startInspector } from '../../src/inspector/server.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { type SimulateRequest, simulate } from '../../src/simulate.js';
 
@@ -48,6 +49,36 @@ export async function openPage(browser: Browser, url: string): Promise<{ page: P
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   return { page, errors };
+}
+
+/** One served trace opened in one browser page: what a browser test file shares across its tests. */
+export interface OpenInspector {
+  readonly inspector: Inspector;
+  readonly browser: Browser;
+  readonly page: Page;
+  /** Errors the page threw, for the tests to assert none. */
+  readonly errors: string[];
+  readonly records: TraceRecordJson[];
+  close(): Promise<void>;
+}
+
+/** Makes the trace (`traceFile`), serves it, launches chromium and opens the page, ready. */
+export async function openInspector(scenario: string, req: Parameters<typeof traceFile>[1]): Promise<OpenInspector> {
+  const t = traceFile(scenario, req);
+  const inspector = await startInspector({ trace: { path: t.path } });
+  const browser = await launchChromium();
+  const { page, errors } = await openPage(browser, inspector.url);
+  return {
+    inspector,
+    browser,
+    page,
+    errors,
+    records: t.records,
+    close: async () => {
+      await browser.close();
+      await inspector.close();
+    },
+  };
 }
 
 /** Two animation frames: the chart scrolls, and re-places its labels, on the frame after a change. */

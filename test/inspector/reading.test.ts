@@ -1,15 +1,21 @@
 // What a reader sees of the actors in a real browser, on a 12-VM mixed run: actors in natural order (vm2 before
 // vm10), parallel state values shown whole, transition labels without `[inline]`, and arrow keys after a jump.
 
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../../src/inspector/browser.js';
-import { type Inspector, startInspector } from '../../src/inspector/server.js';
-import { boxOf, browserPresent, frames, gotoStep, openPage, type TraceRecordJson, traceFile } from './pageHelpers.js';
+import {
+  boxOf,
+  browserPresent,
+  frames,
+  gotoStep,
+  type OpenInspector,
+  openInspector,
+  type TraceRecordJson,
+  traceFile,
+} from './pageHelpers.js';
 
 const COORDINATOR = 'hostA/coordinator';
-let browser: Browser;
-let inspector: Inspector;
+let open: OpenInspector | undefined;
 let records: TraceRecordJson[] = [];
 // One page for the file: loading it is most of a test's time, and no test here depends on where another left off.
 let page: Page;
@@ -18,16 +24,12 @@ let errors: string[] = [];
 beforeAll(async () => {
   if (!browserPresent) return;
   // Every actor starts at step 0, and the coordinator holds the lease a few steps later: 300 steps are plenty.
-  const t = traceFile('ha-mixed', { params: { vms: 12 }, maxSteps: 300 });
-  records = t.records;
-  inspector = await startInspector({ trace: { path: t.path } });
-  browser = await launchChromium();
-  ({ page, errors } = await openPage(browser, inspector.url));
+  open = await openInspector('ha-mixed', { params: { vms: 12 }, maxSteps: 300 });
+  ({ page, errors, records } = open);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await inspector?.close();
+  await open?.close();
 });
 
 /** Position of each VM number's first appearance in a list of addresses. */
