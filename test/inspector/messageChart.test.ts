@@ -15,7 +15,6 @@ import {
   scrollBox,
   scrollChartTo,
   type TraceRecordJson,
-  traceFile,
 } from './pageHelpers.js';
 
 const WITNESS = 'hostW/witness';

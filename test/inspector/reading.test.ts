@@ -11,7 +11,6 @@ import {
   type OpenInspector,
   openInspector,
   type TraceRecordJson,
-  traceFile,
 } from './pageHelpers.js';
 
 const COORDINATOR = 'hostA/coordinator';
