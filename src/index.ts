@@ -40,6 +40,7 @@ export type {
   FaultPlan,
   FaultWindow,
   HostRestarted,
+  KernelStats,
   LinkConfig,
   SendEmit,
   StepResult,

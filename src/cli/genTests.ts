@@ -6,10 +6,9 @@ import type { AnyStateMachine } from 'xstate';
 import { InputError } from '../kernel/errors.js';
 import { machines } from '../machines.js';
 import { scenarios } from '../scenarios/index.js';
-import { isScenarioFile, loadScenario } from '../scenarios/load.js';
+import { isScenarioFile, loadScenario, scenarioMachines } from '../scenarios/load.js';
 import {
   CATALOGUE_LOOKUP,
-  machinesOf,
   scenarioLookup,
   shippedTestgenSources,
   testgenSourcesFor,
@@ -98,7 +97,7 @@ async function targetOf(name: string): Promise<Target> {
     );
   }
   const scenario = await loadScenario(name, 'gen-tests');
-  const selected = machinesOf(scenario);
+  const selected = scenarioMachines(scenario);
   for (const m of selected) checkFileName(name, m.id);
   return {
     selected,

@@ -96,12 +96,7 @@ export class Kernel implements KernelCore {
     this.assertOpen(`register '${address}'`);
     if (address.length === 0) throw new KernelError('actor address must not be empty');
     if (this.byAddress.has(address)) throw new KernelError(`actor address '${address}' is registered twice`);
-    let stepper = this.steppers.get(machine);
-    if (stepper === undefined) {
-      assertKernelCompatible(machine);
-      stepper = new MachineStepper(machine, options.input);
-      this.steppers.set(machine, stepper);
-    }
+    const stepper = this.stepperFor(machine, options.input);
     const group = options.group ?? (address.split('/')[0] as string);
     let gi = this.groupIndexOf.get(group);
     if (gi === undefined) {
@@ -131,15 +126,20 @@ export class Kernel implements KernelCore {
       }
       if (machine.id !== id) throw new KernelError(`replacement for machine '${id}' has id '${machine.id}'`);
       for (const entry of hits) {
-        let stepper = this.steppers.get(machine);
-        if (stepper === undefined) {
-          assertKernelCompatible(machine);
-          stepper = new MachineStepper(machine, entry.input);
-          this.steppers.set(machine, stepper);
-        }
-        this.actors[entry.index] = { ...entry, machine, stepper };
+        this.actors[entry.index] = { ...entry, machine, stepper: this.stepperFor(machine, entry.input) };
       }
     }
+  }
+
+  /** One stepper per machine, made (and the machine checked against the kernel contract) on first use. */
+  private stepperFor(machine: AnyStateMachine, input: unknown): MachineStepper {
+    let stepper = this.steppers.get(machine);
+    if (stepper === undefined) {
+      assertKernelCompatible(machine);
+      stepper = new MachineStepper(machine, input);
+      this.steppers.set(machine, stepper);
+    }
+    return stepper;
   }
 
   /** Adds a monitor (a spec); its state lives in the system state from `initial()` on. Returns its index. */

@@ -6,7 +6,7 @@ import { InputError } from '../kernel/errors.js';
 import { Kernel, type KernelConfig } from '../kernel/kernel.js';
 import type { RunResult } from '../kernel/run.js';
 import type { Address } from '../kernel/types.js';
-import { formatFaults } from './format.js';
+import { formatFaults, formatNetwork } from './format.js';
 import type {
   Assembly,
   CheckConfig,
@@ -141,10 +141,7 @@ export function defaultSummary({ kernel }: Assembly, result: RunResult): Summary
     lines.push(`${a.address.padEnd(width)}  ${JSON.stringify(snap.value)}${status}${down ? ', down' : ''}`);
   }
   const s = result.stats;
-  lines.push(
-    `network  ${s.sent} sent, ${s.delivered} delivered, ${s.droppedOnSend} lost in transit, ${s.droppedOnDelivery} undeliverable, ${s.duplicated} duplicated, ${s.delayed} delayed; ${s.timersFired} timers fired`,
-    `faults   ${formatFaults(result.faults)}`,
-  );
+  lines.push(formatNetwork(s), `faults   ${formatFaults(result.faults)}`);
   return { lines, metrics: { actors, network: s } };
 }
 

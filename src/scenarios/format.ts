@@ -2,6 +2,7 @@
 // Kept apart so every scenario prints figures the same way.
 
 import type { FaultEvent } from '../kernel/run.js';
+import type { KernelStats } from '../kernel/types.js';
 
 /** Formats virtual microseconds as µs, ms or s with three significant decimals. */
 export function formatUs(us: number): string {
@@ -20,4 +21,9 @@ export function formatFaults(faults: readonly FaultEvent[]): string {
       return `${what} at ${formatUs(f.t)}`;
     })
     .join(', ');
+}
+
+/** The summary's network line: what the links did with every message, and the timers that fired. */
+export function formatNetwork(s: KernelStats): string {
+  return `network  ${s.sent} sent, ${s.delivered} delivered, ${s.droppedOnSend} lost in transit, ${s.droppedOnDelivery} undeliverable, ${s.duplicated} duplicated, ${s.delayed} delayed; ${s.timersFired} timers fired`;
 }

@@ -10,7 +10,7 @@ import { InputError, KernelError } from '../kernel/errors.js';
 import type { AnyMonitor } from '../kernel/observe.js';
 import { defineScenario } from './define.js';
 import { findScenario } from './index.js';
-import { assemble, type Params, resolveParams, type Scenario } from './types.js';
+import { assemble, defaultCheck, type Params, resolveParams, type Scenario } from './types.js';
 
 /** A scenario file is source text; 4 MiB is far beyond any real one. */
 export const SCENARIO_FILE_MAX_BYTES = 4 * 1024 * 1024;
@@ -72,10 +72,13 @@ function asScenario(value: unknown): Scenario {
   return defineScenario(value as Parameters<typeof defineScenario>[0]);
 }
 
-/** The distinct machines a scenario's assembly (at its defaults) registers, in registration order. */
+/**
+ * The distinct machines a scenario registers, in registration order, assembled at its first check configuration
+ * (the one test generation starts from): what export, the inspector and gen-tests show of a user's scenario.
+ */
 export function scenarioMachines(scenario: Scenario): AnyStateMachine[] {
   const out = new Map<string, AnyStateMachine>();
-  for (const a of assemble(scenario, resolveParams(scenario, {})).kernel.actors) {
+  for (const a of assemble(scenario, resolveParams(scenario, defaultCheck(scenario)?.params ?? {})).kernel.actors) {
     if (!out.has(a.machine.id)) out.set(a.machine.id, a.machine);
   }
   return [...out.values()];

@@ -11,7 +11,7 @@ import { pingLiveness } from '../specs/pingLiveness.js';
 import { pongerNeverAhead } from '../specs/pongerNeverAhead.js';
 import { replyMatchesPing } from '../specs/replyMatchesPing.js';
 import { defineScenario } from './define.js';
-import { formatFaults } from './format.js';
+import { formatFaults, formatNetwork } from './format.js';
 import type { Scenario } from './types.js';
 
 const US = { min: 0, max: 1_000_000_000 };
@@ -190,7 +190,7 @@ export const pingPongScenario: Scenario = defineScenario({
     const lines = [
       `pinger   ${pc.repliedCount}/${pc.pingCount} pings answered, ${pc.gaveUpCount} given up, ${pc.retransmitCount} retransmits, ${pc.staleReplyCount} stale replies; state ${JSON.stringify(pinger.value)}`,
       `ponger   ${sc.echoedCount} echoes (${sc.repeatCount} repeats)${metrics.ponger.crashed ? ', crashed' : ''}; state ${JSON.stringify(ponger.value)}`,
-      `network  ${s.sent} sent, ${s.delivered} delivered, ${s.droppedOnSend} lost in transit, ${s.droppedOnDelivery} undeliverable, ${s.duplicated} duplicated, ${s.delayed} delayed; ${s.timersFired} timers fired`,
+      formatNetwork(s),
       `faults   ${formatFaults(result.faults)}${result.state.cut.length > 0 ? ` (still partitioned: ${result.state.cut.join(', ')})` : ''}`,
     ];
     return { lines, metrics };

@@ -7,7 +7,7 @@ import { machines, sampleEvents } from '../machines.js';
 import type { MachineSource } from '../testgen/emit.js';
 import type { TestgenConfig, TestgenRun, TestgenSources } from '../testgen/sources.js';
 import { haFailoverScenario, haMixedScenario, haPartitionScenario } from './ha.js';
-import { loadScenario } from './load.js';
+import { loadScenario, scenarioMachines } from './load.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
 import { assemble, type CheckConfig, defaultCheck, resolveParams, type Scenario } from './types.js';
@@ -89,20 +89,12 @@ export function testgenSourcesFor(scenario: Scenario): TestgenSources {
     observed: configs,
     runs,
     sampleEvents: Object.fromEntries(
-      machinesOf(scenario)
+      scenarioMachines(scenario)
         .filter((m) => machines.includes(m))
         .map((m) => [m.id, sampleEvents[m.id] ?? []]),
     ),
     unreachable: {},
   };
-}
-
-/** The machines `scenario` registers, distinct by id, in registration order (assembled at its first check). */
-export function machinesOf(scenario: Scenario): AnyStateMachine[] {
-  const { kernel } = assemble(scenario, resolveParams(scenario, atDefaultCheck(scenario).params));
-  const byId = new Map<string, AnyStateMachine>();
-  for (const actor of kernel.actors) if (!byId.has(actor.machine.id)) byId.set(actor.machine.id, actor.machine);
-  return [...byId.values()];
 }
 
 /** Generated tests of shipped machines find them in the catalogue (src/machines.ts) by id. */
@@ -119,7 +111,7 @@ export function scenarioLookup(ref: string, isFile: boolean): MachineSource {
  */
 export async function scenarioMachine(ref: string, id: string): Promise<AnyStateMachine> {
   const scenario = await loadScenario(ref);
-  const machine = machinesOf(scenario).find((m) => m.id === id);
+  const machine = scenarioMachines(scenario).find((m) => m.id === id);
   if (machine === undefined) {
     throw new InputError(`${ref}: scenario '${scenario.name}' registers no machine '${id}' (regenerate the tests)`);
   }

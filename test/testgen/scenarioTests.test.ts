@@ -5,8 +5,8 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { loadScenario } from '../../src/scenarios/load.js';
-import { machinesOf, scenarioMachine, testgenSourcesFor } from '../../src/scenarios/testgenSources.js';
+import { loadScenario, scenarioMachines } from '../../src/scenarios/load.js';
+import { scenarioMachine, testgenSourcesFor } from '../../src/scenarios/testgenSources.js';
 import { replayVectors, type TestVector } from '../../src/testgen/machineTests.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -72,7 +72,7 @@ describe('testgen from a scenario file', () => {
 
   it('sources from one scenario: its machines in registration order, its check configurations, nothing shipped', async () => {
     const scenario = await loadScenario(EXAMPLE);
-    expect(machinesOf(scenario).map((m) => m.id)).toEqual(MACHINES);
+    expect(scenarioMachines(scenario).map((m) => m.id)).toEqual(MACHINES);
     const sources = testgenSourcesFor(scenario);
     expect(sources.assemblies.map((a) => a.params)).toEqual([{}]);
     expect(sources.runs.map((r) => [r.untilUs, r.seed])).toEqual([[30_000, 1]]);
