@@ -416,5 +416,12 @@ export default defineScenario({
         tpcCoordinator: coordinator.provide({ actions: { logDecision: assign({ logged: false }) } }),
       }),
     },
+    {
+      name: 'decision-told-once',
+      description: 'the coordinator never re-sends its decision: a participant whose copy was lost waits for ever',
+      expectedSpec: 'decided',
+      config: 'recovery',
+      overrides: () => ({ tpcCoordinator: coordinator.provide({ actions: { armRetry: assign({}) } }) }),
+    },
   ],
 });

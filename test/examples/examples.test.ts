@@ -36,6 +36,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
     mutants: {
       'commit-on-first-yes': { spec: 'atomic-outcome', steps: 2 },
       'decision-not-logged': { spec: 'atomic-outcome', steps: 9 },
+      'decision-told-once': { spec: 'decided', steps: 7 },
     },
   },
   'lease-handover.ts': {
