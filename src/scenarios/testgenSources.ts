@@ -10,7 +10,7 @@ import { haFailoverScenario, haMixedScenario, haPartitionScenario } from './ha.j
 import { loadScenario, scenarioMachines } from './load.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
-import { assemble, type CheckConfig, defaultCheck, resolveParams, type Scenario } from './types.js';
+import { type CheckConfig, defaultCheck, type Scenario } from './types.js';
 
 /** A scenario at its first check configuration (the one tools start from), or at its defaults. */
 function atDefaultCheck(scenario: Scenario): TestgenConfig {
