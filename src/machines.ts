@@ -7,13 +7,16 @@ import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorM
 import { checkpointCoordinatorSampleEvents } from '../machines/checkpointCoordinatorParts.js';
 import { diskMachine, diskSampleEvents } from '../machines/diskMachine.js';
 import { hypervisorMachine, hypervisorSampleEvents } from '../machines/hypervisorMachine.js';
+import { memGuestMachine, memGuestSampleEvents } from '../machines/memGuestMachine.js';
 import { mmuMachine, mmuSampleEvents } from '../machines/mmuMachine.js';
+import { nestedMmuMachine, nestedMmuSampleEvents } from '../machines/nestedMmuMachine.js';
 import { pingerMachine, pingerSampleEvents } from '../machines/pingerMachine.js';
 import { pongerMachine, pongerSampleEvents } from '../machines/pongerMachine.js';
 import { receiverMachine, receiverSampleEvents } from '../machines/receiverMachine.js';
 import { relayMachine, relaySampleEvents } from '../machines/relayMachine.js';
 import { replicaMachine, replicaSampleEvents } from '../machines/replicaMachine.js';
 import { sriovNicMachine, sriovNicSampleEvents } from '../machines/sriovNicMachine.js';
+import { tlbMachine, tlbSampleEvents } from '../machines/tlbMachine.js';
 import { vcpuMachine, vcpuSampleEvents } from '../machines/vcpuMachine.js';
 import { witnessMachine, witnessSampleEvents } from '../machines/witnessMachine.js';
 import { InputError } from './kernel/errors.js';
@@ -32,6 +35,9 @@ export const machines: readonly AnyStateMachine[] = [
   pingerMachine,
   pongerMachine,
   relayMachine,
+  memGuestMachine,
+  tlbMachine,
+  nestedMmuMachine,
 ];
 
 export function findMachine(id: string, field = 'machine'): AnyStateMachine {
@@ -56,4 +62,7 @@ export const sampleEvents: Readonly<Record<string, readonly AnyEventObject[]>> =
   pinger: pingerSampleEvents,
   ponger: pongerSampleEvents,
   relay: relaySampleEvents,
+  memGuest: memGuestSampleEvents,
+  tlb: tlbSampleEvents,
+  nestedMmu: nestedMmuSampleEvents,
 };

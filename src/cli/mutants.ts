@@ -78,14 +78,17 @@ function printTable(results: readonly MutantResult[], seconds: number, workers: 
   io.out(
     `statevisor mutants: ${killed} of ${results.length} killed in ${seconds.toFixed(1)} s on ${workers} worker(s)`,
   );
+  // Columns as wide as their longest entry plus two spaces, so no name runs into the next column.
+  const nameWidth = Math.max(26, ...results.map((r) => r.mutant.length + 2));
+  const machineWidth = Math.max(23, ...results.map((r) => r.machine.length + 2));
   io.out(
-    `  ${'mutant'.padEnd(26)}${'machine'.padEnd(23)}${'caught by'.padEnd(21)}${'steps'.padStart(6)}${'states'.padStart(9)}${'s'.padStart(7)}  where`,
+    `  ${'mutant'.padEnd(nameWidth)}${'machine'.padEnd(machineWidth)}${'caught by'.padEnd(21)}${'steps'.padStart(6)}${'states'.padStart(9)}${'s'.padStart(7)}  where`,
   );
   for (const r of results) {
     const caught = r.caughtBy ?? `SURVIVED (${r.verdict})`;
     const mark = r.caughtBy !== null && r.caughtBy !== r.expectedSpec ? ` (expected ${r.expectedSpec})` : '';
     io.out(
-      `  ${r.mutant.padEnd(26)}${r.machine.padEnd(23)}${(caught + mark).padEnd(21)}${String(r.steps ?? '-').padStart(6)}${String(r.states).padStart(9)}${r.seconds.toFixed(1).padStart(7)}  ${r.scenario}${r.config !== null ? ` --config ${r.config}` : ''}`,
+      `  ${r.mutant.padEnd(nameWidth)}${r.machine.padEnd(machineWidth)}${(caught + mark).padEnd(21)}${String(r.steps ?? '-').padStart(6)}${String(r.states).padStart(9)}${r.seconds.toFixed(1).padStart(7)}  ${r.scenario}${r.config !== null ? ` --config ${r.config}` : ''}`,
     );
   }
 }

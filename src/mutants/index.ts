@@ -4,11 +4,12 @@
 import { InputError } from '../kernel/errors.js';
 import type { Mutant } from '../scenarios/types.js';
 import { haMutants } from './ha.js';
+import { memSwitchMutants } from './memory.js';
 import { pingPongMutants } from './pingPong.js';
 
 export type { Mutant };
 
-export const mutants: readonly Mutant[] = [...haMutants, ...pingPongMutants];
+export const mutants: readonly Mutant[] = [...haMutants, ...pingPongMutants, ...memSwitchMutants];
 
 export function findMutant(name: string, field = '--mutant'): Mutant {
   const m = mutants.find((x) => x.name === name);

@@ -8,6 +8,7 @@ import type { MachineSource } from '../testgen/emit.js';
 import type { TestgenConfig, TestgenRun, TestgenSources } from '../testgen/sources.js';
 import { haFailoverScenario, haMixedScenario, haPartitionScenario } from './ha.js';
 import { loadScenario, scenarioMachines } from './load.js';
+import { memSwitchScenario } from './memSwitch.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
 import { type CheckConfig, defaultCheck, type Scenario } from './types.js';
@@ -40,6 +41,12 @@ const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string,
   [haMixedScenario, { dropRate: '0.2', lateRate: '0.1', vms: '3', plainVms: '1' }, 1],
   [haMixedScenario, { dropRate: '0.3', lateRate: '0.3', lateUs: '3000' }, 1],
   [haMixedScenario, { dropRate: '0.3', lateRate: '0.3', lateUs: '3000' }, 2],
+  // Page moves and a guest that halts: the memory guest's later states, past the bound of the graph walk.
+  [
+    memSwitchScenario,
+    { processes: '2', pagesPerProcess: '4', slices: '6', accessesPerSlice: '16', remapEvery: '2' },
+    1,
+  ],
 ];
 
 /** Transition key (as in src/testgen/machineTests.ts) → why no shipped assembly can take it. */
@@ -64,10 +71,15 @@ export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
  */
 export function shippedTestgenSources(): TestgenSources {
   return {
-    assemblies: [haMixedScenario, pingPongScenario, relayRingScenario].map(atDefaultCheck),
-    observed: [haMixedScenario, haFailoverScenario, haPartitionScenario, pingPongScenario, relayRingScenario].map(
-      atDefaultCheck,
-    ),
+    assemblies: [haMixedScenario, pingPongScenario, relayRingScenario, memSwitchScenario].map(atDefaultCheck),
+    observed: [
+      haMixedScenario,
+      haFailoverScenario,
+      haPartitionScenario,
+      pingPongScenario,
+      relayRingScenario,
+      memSwitchScenario,
+    ].map(atDefaultCheck),
     runs: FAULTY_RUNS.map(([scenario, params, seed]) => ({ scenario, params, seed, untilUs: FAULTY_RUN_US })),
     sampleEvents,
     unreachable: UNREACHABLE_REASONS,

@@ -23,6 +23,8 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
   ['ha-partition', 'cut', 3203, 3988],
   ['ha-failover', 'crash-for-good', 24105, 29986],
   ['ha-failover', 'crash-lossy', 52146, 67021],
+  ['mem-switch', 'tagged', 1824, 1829],
+  ['mem-switch', 'grouped', 16758, 16840],
 ];
 
 describe('explore', () => {

@@ -38,6 +38,10 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'rewind-on-repeat': 76,
   'accept-any-reply': 3,
   'no-timeout': 0,
+  'walk-skips-t-bit': 15,
+  'group-not-updated': 19,
+  'stale-element-made-current': 17,
+  'silent-empty-invalidation': 16,
 };
 
 describe('mutants', () => {

@@ -45,7 +45,7 @@ function imports(file: string): [string, string][] {
 
 const userLand = [
   ...readdirSync(join(ROOT, 'actors')).map((f) => `actors/${f}`),
-  ...['ha', 'haChecks', 'haMetrics', 'haParams', 'haSummary', 'pingPong', 'relayRing', 'format'].map(
+  ...['ha', 'haChecks', 'haMetrics', 'haParams', 'haSummary', 'pingPong', 'relayRing', 'memSwitch', 'format'].map(
     (f) => `src/scenarios/${f}.ts`,
   ),
   ...readdirSync(join(ROOT, 'src/specs')).map((f) => `src/specs/${f}`),
