@@ -7,7 +7,7 @@ import { type ActorEntry, closeContext, type KernelCore, notify, openContext, ty
 import { answerDraws, bootActor, deliverEvent } from './deliver.js';
 import { KernelError, LimitError } from './errors.js';
 import { applyFault, scheduleFault, validatePlan } from './faults.js';
-import { PERFECT_LINK } from './network.js';
+import { PERFECT_LINK, validateLinks } from './network.js';
 import { type AnyMonitor, type Deadline, type Monitor, MonitorIndex } from './observe.js';
 import { enabledIndices, insertPending, pairKey, pickDelivery } from './pending.js';
 import { StateHasher } from './stateHash.js';
@@ -331,8 +331,9 @@ export class Kernel implements KernelCore {
     let link = this.linkCache.get(key);
     if (link === undefined) {
       const links = this.config.links ?? {};
-      const [a, b] = fromGroup < toGroup ? [fromGroup, toGroup] : [toGroup, fromGroup];
-      link = { ...PERFECT_LINK, ...this.config.defaultLink, ...links[`${a}<->${b}`], ...links[key] };
+      // `a<->b` in either order (validateLinks refuses a pair given both ways), then the one-way `from->to`.
+      const both = links[`${fromGroup}<->${toGroup}`] ?? links[`${toGroup}<->${fromGroup}`];
+      link = { ...PERFECT_LINK, ...this.config.defaultLink, ...both, ...links[key] };
       this.linkCache.set(key, link);
     }
     return link;
@@ -378,6 +379,7 @@ export class Kernel implements KernelCore {
     this.hasher = new StateHasher(this.actors, sortedOrder);
     this.monitorIndex = new MonitorIndex(this.monitorList);
     for (const plan of this.config.faults ?? []) validatePlan(plan, this.groupIndexOf, this.groups);
+    validateLinks(this.config.links ?? {}, this.groupIndexOf, this.groups);
     for (const g of this.config.clocks?.groups ?? []) {
       if (!this.groupIndexOf.has(g)) throw new KernelError(`clocks name group '${g}', which has no actors`);
     }

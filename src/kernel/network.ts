@@ -3,6 +3,7 @@
 
 import type { AnyEventObject } from 'xstate';
 import { type ActorEntry, type KernelCore, notify, type StepContext } from './context.js';
+import { KernelError } from './errors.js';
 import type { SendFate } from './observe.js';
 import { insertPending, pairKey } from './pending.js';
 import type { BudgetUse, LinkConfig } from './types.js';
@@ -20,6 +21,30 @@ const FATE_OK = 0;
 const FATE_DROP = 1;
 const FATE_DUPLICATE = 2;
 const FATE_DELAY = 3;
+
+/**
+ * Every link key must be `a<->b` or `a->b` between groups that have actors, and a pair may be given only one way
+ * round: a typo (or `b<->a` beside `a<->b`) would otherwise leave a link silently perfect.
+ */
+export function validateLinks(
+  links: Readonly<Record<string, unknown>>,
+  groups: ReadonlyMap<string, number>,
+  names: readonly string[],
+): void {
+  for (const key of Object.keys(links)) {
+    const m = /^(.+?)(<->|->)(.+)$/.exec(key);
+    if (m === null) throw new KernelError(`links: key '${key}' is not 'a<->b' or 'a->b'`);
+    const [, a, arrow, b] = m as unknown as [string, string, string, string];
+    for (const g of [a, b]) {
+      if (!groups.has(g)) {
+        throw new KernelError(`links: '${key}' names group '${g}', which has no actors (groups: ${names.join(', ')})`);
+      }
+    }
+    if (arrow === '<->' && a !== b && Object.hasOwn(links, `${b}<->${a}`) && a > b) {
+      throw new KernelError(`links: '${key}' and '${b}<->${a}' name the same pair; keep one`);
+    }
+  }
+}
 
 /** Sends one message: decides its fate and arrival time, queues it, and tells the monitors what was sent. */
 export function sendMessage(core: KernelCore, ctx: StepContext, from: number, to: number, event: AnyEventObject): void {

@@ -181,6 +181,24 @@ describe('kernel', () => {
     expect(() => bad.initial(new SeededChooser(1))).toThrow(/fault plan names group 'hostZ'/);
   });
 
+  it('reads a two-way link key in either order: hostB<->hostA configures the same link as hostA<->hostB', () => {
+    for (const key of ['hostA<->hostB', 'hostB<->hostA']) {
+      const k = pair({ links: { [key]: { dropRate: 0.5 } } });
+      expect(k.link('hostA', 'hostB').dropRate, key).toBe(0.5);
+      expect(k.link('hostB', 'hostA').dropRate, key).toBe(0.5);
+    }
+  });
+
+  it('refuses link keys that name unknown groups, have no arrow, or give one pair both ways', () => {
+    const start = (links: KernelConfig['links']) => pair({ links }).initial(new SeededChooser(1));
+    expect(() => start({ 'hostA<->hostZ': { dropRate: 0.1 } })).toThrow(
+      new KernelError("links: 'hostA<->hostZ' names group 'hostZ', which has no actors (groups: hostA, hostB)"),
+    );
+    expect(() => start({ hostA: { dropRate: 0.1 } })).toThrow(/links: key 'hostA' is not 'a<->b' or 'a->b'/);
+    expect(() => start({ 'hostA<->hostB': {}, 'hostB<->hostA': {} })).toThrow(/name the same pair; keep one/);
+    expect(() => start({ 'hostA->hostB': { dropRate: 0.1 }, 'hostB->hostA': {} })).not.toThrow();
+  });
+
   it('offers only the earliest-due deliveries as choices', () => {
     const k = pair({});
     k.schedule('hostB/sink', { type: 'test.bump' }, 0);
