@@ -85,9 +85,16 @@ export interface Slice {
 
 /**
  * The accesses of one slice of process p: `count` accesses, 3 of 4 to the process's first half of pages (locality),
- * a quarter of them writes. Depends only on (seed, step, p), so every TLB mode sees the same workload.
+ * `writePercent` of them writes. Depends only on (seed, step, p), so every TLB mode sees the same workload.
  */
-export function sliceAccesses(seed: number, step: number, p: number, pages: number, count: number): Slice {
+export function sliceAccesses(
+  seed: number,
+  step: number,
+  p: number,
+  pages: number,
+  count: number,
+  writePercent = 25,
+): Slice {
   let r = xorshift32((seed ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(p + 1, 0x85ebca6b)) >>> 0);
   const hot = Math.max(1, pages >>> 1);
   const vaddrs: number[] = [];
@@ -97,7 +104,7 @@ export function sliceAccesses(seed: number, step: number, p: number, pages: numb
     const v = (r & 3) !== 0 ? (r >>> 2) % hot : (r >>> 2) % pages;
     r = xorshift32(r);
     vaddrs.push(vaddrOfPage(v) + ((r >>> 4) & 0x3ff) * 4);
-    writes.push((r & 3) === 0 ? (r >>> 8) & 0x7fff_ffff : -1);
+    writes.push(r % 100 < writePercent ? (r >>> 8) & 0x7fff_ffff : -1);
   }
   return { vaddrs, writes };
 }

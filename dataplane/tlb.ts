@@ -89,7 +89,8 @@ export function tlbLookup(t: Tlb, element: number, asid: number, vpn: number): n
   return -1;
 }
 
-/** Installs a translation in `element`, replacing an empty way or else the least recently used one. */
+/** Installs a translation in `element`, replacing an empty way or else the least recently used one. Callers fill
+ * only after a miss: a page already held would be held twice. */
 export function tlbFill(
   t: Tlb,
   element: number,

@@ -1,5 +1,9 @@
-// The messages of the memory hierarchy (M7, M8): a guest vCPU, its TLB and the nested-paging MMU, in one place,
-// so a rename cannot leave two machines disagreeing. Every batch carries a whole slice, never one access.
+// The messages of the memory hierarchy (M2, M3, M7, M8): guest vCPU, TLB, nested-paging MMU, cache, checkpointer
+// and the backup's collector, in one place so a rename cannot leave two machines disagreeing. Batches, never accesses.
+
+import type { CaptureVariant, Transfer } from '../dataplane/capture.js';
+
+export type { CaptureVariant, Transfer } from '../dataplane/capture.js';
 
 /** Guest vCPU: `<host>/vm<i>/guest`. */
 export type MemGuestEvent =
@@ -7,7 +11,9 @@ export type MemGuestEvent =
   | { type: 'guest.remapChosen'; value: number } // the kernel's answer: which (process, page) the kernel moves
   | { type: 'guest.stored' } // MMU: the stores are in memory and every TLB entry derived from them is gone
   | { type: 'guest.ran'; accesses: number; hits: number; misses: number; walkRefs: number } // MMU: the slice is done
-  | { type: 'guest.resume' }; // own timer: the slice's virtual time has passed, id 'guest.slice'
+  | { type: 'guest.resume' } // own timer: the slice's virtual time has passed, id 'guest.slice'
+  | { type: 'guest.stun' } // checkpointer: stop after the slice under way, for a capture
+  | { type: 'guest.unstun' }; // checkpointer: the capture is copied; run on
 
 /** TLB: `<host>/vm<i>/tlb`. */
 export type TlbEvent =
@@ -45,7 +51,51 @@ export type NestedMmuEvent =
       misses: number;
       walkRefs: number;
     }
-  | { type: 'nmmu.invalidated' }; // TLB: the invalidation asked for is done
+  | { type: 'nmmu.invalidated' } // TLB: the invalidation asked for is done
+  | {
+      type: 'nmmu.capture'; // cache, passing on the checkpointer's request with its image log (the VM is stunned)
+      epoch: number;
+      variant: CaptureVariant;
+      full: boolean;
+      holds: readonly number[];
+      lines: readonly number[];
+    }
+  | { type: 'nmmu.precopy'; epoch: number; holds: readonly number[] }; // checkpointer (m3): send the cold dirty pages
+
+/** Cache: `<host>/vm<i>/cache`. Host-physical byte addresses. */
+export type CacheEvent =
+  | {
+      type: 'cache.access'; // MMU: a slice's accesses as they reached memory, and the hypervisor's own writes
+      addrs: readonly number[];
+      writes: readonly number[]; // 1: a write by the guest (the backed-up VM), 0: a read
+      hvAddrs: readonly number[]; // writes by the hypervisor in privileged mode (NPT accessed/dirty bits)
+      owed: MemGuestEvent; // passed on to the guest once the slice has gone through the cache
+    }
+  | { type: 'cache.checkpoint'; epoch: number; variant: CaptureVariant; full: boolean; holds: readonly number[] };
+
+/** Checkpointer (the hypervisor's, primary host): `<host>/vm<i>/checkpointer`. */
+export type CheckpointerEvent =
+  | { type: 'ckpt.tick' } // own timer: an epoch is over, id 'ckpt.epoch'
+  | { type: 'ckpt.precopyTick' } // own timer (m3), id 'ckpt.precopy'
+  | { type: 'ckpt.retransmit' } // own timer, id 'ckpt.retransmit'
+  | { type: 'ckpt.copied' } // own timer: the stun-time copy is done, id 'ckpt.copy'
+  | { type: 'ckpt.stunned'; halted: boolean } // guest
+  | { type: 'ckpt.captured'; epoch: number; full: boolean; transfer: Transfer } // MMU
+  | { type: 'ckpt.precopied'; epoch: number; transfer: Transfer } // MMU
+  | { type: 'ckpt.partAcked'; epoch: number; seq: number } // collector
+  | { type: 'ckpt.committed'; epoch: number; holds: readonly number[] } // collector: epoch applied; pages it holds
+  | { type: 'ckpt.hello'; holds: readonly number[] }; // collector, at boot: what it holds (nothing)
+
+/** The backup's collector: `<backup>/vm<i>/collector`. */
+export type CollectorEvent = {
+  type: 'collector.part'; // checkpointer: part `seq` of epoch `epoch`; the final one says how many there are
+  epoch: number;
+  seq: number;
+  full: boolean;
+  final: boolean;
+  count: number;
+  transfer: Transfer;
+};
 
 /** How every memory machine emits a message: the kernel delivers `event` to `to`. */
 export interface MemSend<E> {

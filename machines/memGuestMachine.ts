@@ -13,7 +13,7 @@ import {
   sliceAccesses,
 } from '../dataplane/memWorkload.js';
 import { guestEntry, PTE_PRESENT, PTE_WRITABLE } from '../dataplane/paging.js';
-import type { MemGuestEvent, MemSend, NestedMmuEvent, TlbEvent } from './memEvents.js';
+import type { CheckpointerEvent, MemGuestEvent, MemSend, NestedMmuEvent, TlbEvent } from './memEvents.js';
 
 export interface MemGuestInput {
   readonly tlb: string;
@@ -22,12 +22,16 @@ export interface MemGuestInput {
   /** Slices to run in all, then the guest halts. */
   readonly slices: number;
   readonly accessesPerSlice: number;
+  /** Share of accesses that are writes (%). */
+  readonly writePercent: number;
   /** Every this many slices the guest kernel remaps one page (0: never). */
   readonly remapEvery: number;
   readonly seed: number;
   /** Virtual time of one access that hits, and of one memory reference of a page walk (ns). */
   readonly accessNs: number;
   readonly walkRefNs: number;
+  /** The hypervisor's checkpointer, which stuns the guest at epoch ends; none when nobody checkpoints it. */
+  readonly checkpointer?: string;
 }
 
 export interface MemGuestContext extends MemGuestInput {
@@ -39,11 +43,14 @@ export interface MemGuestContext extends MemGuestInput {
   /** Virtual ns the slices took: what misses and walks cost the guest. */
   readonly busyNs: number;
   readonly lastSliceUs: number;
+  /** A stun was asked for: the guest stops at the end of the slice under way. */
+  readonly stunRequested: boolean;
 }
 
 type Emitted =
   | MemSend<Extract<TlbEvent, { type: 'tlb.run' }>>
   | MemSend<Extract<NestedMmuEvent, { type: 'nmmu.store' }>>
+  | MemSend<Extract<CheckpointerEvent, { type: 'ckpt.stunned' }>>
   | { type: 'draw'; options: number; label: string; event: MemGuestEvent };
 
 export const GUEST_SLICE_TIMER_ID = 'guest.slice';
@@ -94,7 +101,14 @@ export const memGuestMachine = setup({
     runSlice: emit(({ context: c, event }) => {
       assertEvent(event, 'guest.scheduled');
       const p = event.value;
-      const { vaddrs, writes } = sliceAccesses(c.seed, c.slice, p, c.layout.pagesPerProcess, c.accessesPerSlice);
+      const { vaddrs, writes } = sliceAccesses(
+        c.seed,
+        c.slice,
+        p,
+        c.layout.pagesPerProcess,
+        c.accessesPerSlice,
+        c.writePercent,
+      );
       return {
         type: 'send' as const,
         to: c.tlb,
@@ -113,12 +127,21 @@ export const memGuestMachine = setup({
       const ns = event.accesses * context.accessNs + event.walkRefs * context.walkRefNs;
       const us = Math.max(1, Math.ceil(ns / 1000));
       enqueue.assign({ busyNs: context.busyNs + ns, lastSliceUs: us });
+      enqueue.cancel(GUEST_SLICE_TIMER_ID);
       enqueue.raise({ type: 'guest.resume' }, { id: GUEST_SLICE_TIMER_ID, delay: us });
     }),
     countSlice: assign({ slice: ({ context }) => context.slice + 1 }),
+    requestStun: assign({ stunRequested: true }),
+    clearStun: assign({ stunRequested: false }),
+    reportStunned: emit(({ context }) => ({
+      type: 'send' as const,
+      to: context.checkpointer ?? '',
+      event: { type: 'ckpt.stunned' as const, halted: context.slice >= context.slices },
+    })),
   },
   guards: {
     isFinished: ({ context }) => context.slice >= context.slices,
+    isStunRequested: ({ context }) => context.stunRequested,
     isRemapDue: ({ context }) => context.remapEvery > 0 && (context.slice + 1) % context.remapEvery === 0,
   },
 }).createMachine({
@@ -131,8 +154,13 @@ export const memGuestMachine = setup({
     remaps: 0,
     busyNs: 0,
     lastSliceUs: 0,
+    stunRequested: false,
   }),
   initial: 'booting',
+  on: {
+    // Wherever the guest is, it finishes what it is doing first: the stun is taken between slices.
+    'guest.stun': { actions: 'requestStun' },
+  },
   states: {
     booting: {
       entry: 'buildTables',
@@ -140,6 +168,7 @@ export const memGuestMachine = setup({
     },
     choosing: {
       always: [
+        { guard: 'isStunRequested', target: 'stunned', actions: 'reportStunned' },
         { guard: 'isFinished', target: 'halted' },
         { target: 'scheduling', actions: 'drawProcess' },
       ],
@@ -164,7 +193,13 @@ export const memGuestMachine = setup({
     storing: {
       on: { 'guest.stored': 'choosing' },
     },
-    halted: { type: 'final' },
+    stunned: {
+      on: { 'guest.unstun': { target: 'choosing', actions: 'clearStun' } },
+    },
+    // Not a final state: a halted guest is still checkpointed once more, and says so when stunned.
+    halted: {
+      on: { 'guest.stun': { actions: 'reportStunned' } },
+    },
   },
 });
 
@@ -175,4 +210,6 @@ export const memGuestSampleEvents: readonly MemGuestEvent[] = [
   { type: 'guest.ran', accesses: 4, hits: 3, misses: 1, walkRefs: 14 },
   { type: 'guest.resume' },
   { type: 'guest.remapChosen', value: 1 },
+  { type: 'guest.stun' },
+  { type: 'guest.unstun' },
 ];

@@ -95,8 +95,10 @@ export function switchSpace(c: TlbContext, tlb: Tlb, asid: number, clearReclaime
 /** Starts a slice: switches space when it changed, then translates as far as the TLB and no walk allows. */
 export function beginSlice(c: TlbContext, e: Run, clearReclaimed: boolean): Partial<TlbContext> {
   const tlb = cloneTlb(c.tlb);
-  const switched = e.asid !== c.asid;
-  const element = switched ? switchSpace(c, tlb, e.asid, clearReclaimed) : c.element;
+  const switching = e.asid !== c.asid;
+  const element = switching ? switchSpace(c, tlb, e.asid, clearReclaimed) : c.element;
+  // The first slice is a cold start, not a switch: M8's metric counts misses a switch causes.
+  const switched = switching && c.asid !== -1;
   const { run } = advanceRun(tlb, element, tagOf(c, e.asid), startRun(e.asid, e.cr3, e.vaddrs, e.writes), NO_WALKS);
   const stats = { ...c.stats, slices: c.stats.slices + 1, switches: c.stats.switches + (switched ? 1 : 0) };
   return { tlb, element, asid: e.asid, run, switched, walked: NO_WALKS, stats };
@@ -185,6 +187,10 @@ export const tlbMachine = setup({
       assertEvent(event, 'tlb.invalidate');
       return dropDerived(context, event.entries, true);
     }),
+    // The guest waits for each slice's answer; a second slice now would be lost, so it stops the run instead.
+    refuseOverlap: () => {
+      throw new Error('tlb: a slice arrived while the previous one was waiting for walks (its sender must wait)');
+    },
     ackInvalidate: emit(({ context }) => ({
       type: 'send' as const,
       to: context.mmu,
@@ -222,7 +228,10 @@ export const tlbMachine = setup({
       ],
     },
     walking: {
-      on: { 'tlb.walked': { target: 'translating', actions: 'takeWalks' } },
+      on: {
+        'tlb.walked': { target: 'translating', actions: 'takeWalks' },
+        'tlb.run': { actions: 'refuseOverlap' },
+      },
     },
   },
 });

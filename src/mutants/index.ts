@@ -4,12 +4,17 @@
 import { InputError } from '../kernel/errors.js';
 import type { Mutant } from '../scenarios/types.js';
 import { haMutants } from './ha.js';
-import { memSwitchMutants } from './memory.js';
+import { memCheckpointMutants, memSwitchMutants } from './memory.js';
 import { pingPongMutants } from './pingPong.js';
 
 export type { Mutant };
 
-export const mutants: readonly Mutant[] = [...haMutants, ...pingPongMutants, ...memSwitchMutants];
+export const mutants: readonly Mutant[] = [
+  ...haMutants,
+  ...pingPongMutants,
+  ...memSwitchMutants,
+  ...memCheckpointMutants,
+];
 
 export function findMutant(name: string, field = '--mutant'): Mutant {
   const m = mutants.find((x) => x.name === name);

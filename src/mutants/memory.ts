@@ -1,7 +1,12 @@
-// Planted bugs of the memory hierarchy (M7, M8): each is one plausible slip in the MMU or the TLB, and each is
-// caught by a spec of `mem-switch` in one of its check configurations.
+// Planted bugs of the memory hierarchy (M2, M3, M7, M8): each is one plausible slip in the MMU, TLB, cache, checkpointer
+// or collector, caught by a spec of `mem-switch` or `mem-checkpoint` in one of its check configurations.
 
 import { assign, enqueueActions } from 'xstate';
+import { precopyCold } from '../../dataplane/capture.js';
+import { NPT_DIRTY } from '../../dataplane/paging.js';
+import { CORRECT_RULES, cacheMachine, runSlice } from '../../machines/cacheMachine.js';
+import { memCheckpointerMachine } from '../../machines/memCheckpointerMachine.js';
+import { memCollectorMachine, takePart } from '../../machines/memCollectorMachine.js';
 import { nestedMmuMachine, walkPages } from '../../machines/nestedMmuMachine.js';
 import { beginSlice, dropDerived, tlbMachine } from '../../machines/tlbMachine.js';
 import type { Mutant } from '../scenarios/types.js';
@@ -21,8 +26,8 @@ export const memSwitchMutants: readonly Mutant[] = [
         actions: {
           walkPages: enqueueActions(({ context, event, enqueue }) => {
             if (event.type !== 'nmmu.walk') return;
-            const { npt, walked, stats } = walkPages(context, event.cr3, event.vpns, false);
-            enqueue.assign({ npt, stats });
+            const { npt, walked, stats, hvWrites } = walkPages(context, event.cr3, event.vpns, false);
+            enqueue.assign({ npt, stats, hvWrites });
             enqueue.emit({ type: 'send', to: context.tlb, event: walked });
           }),
         },
@@ -82,5 +87,101 @@ export const memSwitchMutants: readonly Mutant[] = [
         },
       }),
     }),
+  },
+];
+
+const CHECKPOINT = 'mem-checkpoint';
+
+export const memCheckpointMutants: readonly Mutant[] = [
+  {
+    name: 'flag-on-hypervisor-writes',
+    description: "The cache sets the image-modification flag on the walker's privileged NPT writes too (M2)",
+    machine: 'cache',
+    scenario: CHECKPOINT,
+    config: 'm2',
+    expectedSpec: 'image-log-guest-only',
+    overrides: () => ({
+      cache: cacheMachine.provide({
+        actions: {
+          runSlice: assign(({ context, event }) =>
+            event.type === 'cache.access'
+              ? runSlice(context, event, { ...CORRECT_RULES, flagHypervisorWrites: true })
+              : {},
+          ),
+        },
+      }),
+    }),
+  },
+  {
+    name: 'log-skipped-on-eviction',
+    description: 'A flagged line evicted before the checkpoint is dropped without its address reaching the log (M2)',
+    machine: 'cache',
+    scenario: CHECKPOINT,
+    config: 'm2',
+    expectedSpec: 'image-log-complete',
+    overrides: () => ({
+      cache: cacheMachine.provide({
+        actions: {
+          runSlice: assign(({ context, event }) =>
+            event.type === 'cache.access' ? runSlice(context, event, { ...CORRECT_RULES, logEvictions: false }) : {},
+          ),
+        },
+      }),
+    }),
+  },
+  {
+    name: 'precopy-clears-all-dirty',
+    description: 'A pre-copy clears the dirty bit of every page, hot ones it did not send included (M3)',
+    machine: 'nestedMmu',
+    scenario: CHECKPOINT,
+    config: 'm3',
+    expectedSpec: 'mem-replica-fidelity',
+    overrides: () => ({
+      nestedMmu: nestedMmuMachine.provide({
+        actions: {
+          precopy: enqueueActions(({ context: c, event, enqueue }) => {
+            if (event.type !== 'nmmu.precopy') return;
+            const npt = c.npt.slice();
+            const base = c.base.slice();
+            const touched = c.touched.slice();
+            const transfer = precopyCold(c.mem, npt, c.hostFrameOf, base, touched, event.holds);
+            for (let gfn = 0; gfn < npt.length; gfn++) npt[gfn] = ((npt[gfn] as number) & ~NPT_DIRTY) >>> 0;
+            enqueue.assign({ npt, base, touched });
+            const reply = { type: 'ckpt.precopied' as const, epoch: event.epoch, transfer };
+            enqueue.emit({ type: 'send', to: c.checkpointer ?? '', event: reply });
+          }),
+        },
+      }),
+    }),
+  },
+  {
+    name: 'commit-before-all-parts',
+    description:
+      'The backup applies an epoch when its final part arrives, though a pre-copied part is still missing (M3)',
+    machine: 'collector',
+    scenario: CHECKPOINT,
+    config: 'm3',
+    expectedSpec: 'mem-replica-fidelity',
+    overrides: () => ({
+      collector: memCollectorMachine.provide({
+        actions: {
+          takePart: enqueueActions(({ context, event, enqueue }) => {
+            if (event.type !== 'collector.part') return;
+            const { next, replies } = takePart(context, event, false);
+            enqueue.assign(next);
+            for (const r of replies) enqueue.emit(r);
+          }),
+        },
+      }),
+    }),
+  },
+  {
+    name: 'ignores-backup-restart',
+    description: 'The checkpointer ignores the restarted backup saying it holds nothing, and keeps sending diffs (M3)',
+    machine: 'checkpointer',
+    scenario: CHECKPOINT,
+    config: 'backup-crash',
+    expectedSpec: 'checkpoints-commit',
+    overrides: () => ({ checkpointer: memCheckpointerMachine.provide({ actions: { forgetBackup: assign({}) } }) }),
   },
 ];

@@ -3,12 +3,19 @@
 
 import { InputError } from '../kernel/errors.js';
 import { haScenarios } from './ha.js';
+import { memCheckpointScenario } from './memCheckpoint.js';
 import { memSwitchScenario } from './memSwitch.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
 import type { Scenario } from './types.js';
 
-export const scenarios: readonly Scenario[] = [...haScenarios, pingPongScenario, relayRingScenario, memSwitchScenario];
+export const scenarios: readonly Scenario[] = [
+  ...haScenarios,
+  pingPongScenario,
+  relayRingScenario,
+  memSwitchScenario,
+  memCheckpointScenario,
+];
 
 export function findScenario(name: string, field = 'scenario'): Scenario {
   const s = scenarios.find((x) => x.name === name);

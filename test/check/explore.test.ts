@@ -25,6 +25,8 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
   ['ha-failover', 'crash-lossy', 52146, 67021],
   ['mem-switch', 'tagged', 1824, 1829],
   ['mem-switch', 'grouped', 16758, 16840],
+  ['mem-checkpoint', 'm2', 1266, 1634],
+  ['mem-checkpoint', 'backup-crash', 6752, 8956],
 ];
 
 describe('explore', () => {

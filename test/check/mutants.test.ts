@@ -42,6 +42,11 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'group-not-updated': 19,
   'stale-element-made-current': 17,
   'silent-empty-invalidation': 16,
+  'flag-on-hypervisor-writes': 20,
+  'log-skipped-on-eviction': 20,
+  'precopy-clears-all-dirty': 56,
+  'commit-before-all-parts': 56,
+  'ignores-backup-restart': 90,
 };
 
 describe('mutants', () => {

@@ -45,9 +45,19 @@ function imports(file: string): [string, string][] {
 
 const userLand = [
   ...readdirSync(join(ROOT, 'actors')).map((f) => `actors/${f}`),
-  ...['ha', 'haChecks', 'haMetrics', 'haParams', 'haSummary', 'pingPong', 'relayRing', 'memSwitch', 'format'].map(
-    (f) => `src/scenarios/${f}.ts`,
-  ),
+  ...[
+    'ha',
+    'haChecks',
+    'haMetrics',
+    'haParams',
+    'haSummary',
+    'pingPong',
+    'relayRing',
+    'memSwitch',
+    'memCheckpoint',
+    'memParams',
+    'format',
+  ].map((f) => `src/scenarios/${f}.ts`),
   ...readdirSync(join(ROOT, 'src/specs')).map((f) => `src/specs/${f}`),
   ...readdirSync(join(ROOT, 'src/mutants')).map((f) => `src/mutants/${f}`),
 ];

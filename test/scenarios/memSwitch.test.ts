@@ -29,20 +29,20 @@ describe('mem-switch scenario', () => {
 
   it('Memory: mem-switch: misses after a switch fall from flush to tagged to grouped (M8, seed 1)', () => {
     const [flush, tagged, grouped] = [0, 1, 2].map((mode) => run(mode).m.switchMisses as number);
-    expect([flush, tagged, grouped]).toEqual([2226, 1038, 117]);
+    expect([flush, tagged, grouped]).toEqual([2202, 1014, 93]);
   });
 
   it('Memory: mem-switch: a grouped TLB with fewer groups than processes reclaims groups and stays coherent', () => {
     const { o, m } = run(2, { groups: '2' });
     expect(o.result.violation).toBeNull();
-    expect(m.switchMisses as number).toBeGreaterThan(117);
+    expect(m.switchMisses as number).toBeGreaterThan(93);
   });
 
   it('Memory: mem-switch: a host crash mid-run loses memory and TLB; the guest reboots and finishes (seeds 1-5)', () => {
     for (let seed = 1; seed <= 5; seed++) {
-      const params = { crashFromUs: '100', crashToUs: '400', restartAfterUs: '50' };
+      const params = { crashFromUs: '100', crashToUs: '400', crashRestartUs: '50' };
       const { o, m } = run(1, params, seed);
-      const flags = '--set crashFromUs=100 --set crashToUs=400 --set restartAfterUs=50 --set tlbMode=1';
+      const flags = '--set crashFromUs=100 --set crashToUs=400 --set crashRestartUs=50 --set tlbMode=1';
       expect(o.result.violation, `reproduce: npx statevisor run mem-switch --seed ${seed} ${flags}`).toBeNull();
       expect(o.result.faults.map((f) => f.fault.kind)).toEqual(['crash', 'restart']);
       expect(m.slices).toBe(120);
