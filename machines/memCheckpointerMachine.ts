@@ -1,7 +1,7 @@
 // The hypervisor's checkpointer for one VM (M2, M3): every epoch it stuns the guest, has the cache log and the MMU
 // capture, ships the parts to the backup's collector until each is acked, and resumes the guest after the copy.
 
-import { assertEvent, assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
+import { assertEvent, assign, cancel, emit, enqueueActions, setup } from 'xstate';
 import type { CaptureVariant, Transfer } from '../dataplane/capture.js';
 import type {
   CacheEvent,
@@ -40,6 +40,8 @@ export interface MemCheckpointerStats {
   readonly maxStunUs: number;
   readonly retransmits: number;
   readonly abandoned: number;
+  /** Times the retransmissions ran out (the backup counted as lost until its next hello). */
+  readonly gaveUp: number;
 }
 
 export interface MemCheckpointerContext extends MemCheckpointerInput {
@@ -90,7 +92,10 @@ export const memCheckpointerMachine = setup({
     emitted: {} as Emitted,
   },
   actions: {
-    armEpoch: raise({ type: 'ckpt.tick' }, { id: EPOCH_TIMER, delay: ({ context }) => context.epochUs }),
+    armEpoch: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(EPOCH_TIMER);
+      enqueue.raise({ type: 'ckpt.tick' }, { id: EPOCH_TIMER, delay: context.epochUs });
+    }),
     armPrecopy: enqueueActions(({ context, enqueue }) => {
       enqueue.cancel(PRECOPY_TIMER);
       if (context.variant === 'm3' && context.precopyUs > 0) {
@@ -140,6 +145,7 @@ export const memCheckpointerMachine = setup({
       };
       enqueue.assign({ seq: c.seq + 1, unacked: [...c.unacked, p], stats });
       enqueue.emit(sendTo(c.collector, p));
+      enqueue.cancel(RETRANSMIT_TIMER);
       enqueue.raise({ type: 'ckpt.retransmit' }, { id: RETRANSMIT_TIMER, delay: c.retransmitUs });
     }),
     // The capture's part goes out, and the guest stays stunned for the time its bytes take to copy.
@@ -160,6 +166,7 @@ export const memCheckpointerMachine = setup({
       // Shipped after any hello: this epoch's parts are the ones the restarted backup gets.
       enqueue.assign({ seq: c.seq + 1, unacked: [...c.unacked, p], stats, fullNow: p.full, lost: false });
       enqueue.emit(sendTo(c.collector, p));
+      enqueue.cancel(RETRANSMIT_TIMER);
       enqueue.raise({ type: 'ckpt.retransmit' }, { id: RETRANSMIT_TIMER, delay: c.retransmitUs });
       enqueue.raise({ type: 'ckpt.copied' }, { id: COPY_TIMER, delay: stunUs });
     }),
@@ -170,12 +177,18 @@ export const memCheckpointerMachine = setup({
       return { unacked, retries: unacked.length < context.unacked.length ? 0 : context.retries };
     }),
     retransmit: enqueueActions(({ context: c, enqueue }) => {
-      if (c.unacked.length === 0 || c.retries >= c.maxRetransmits) return;
+      if (c.unacked.length === 0) return;
+      if (c.retries >= c.maxRetransmits) {
+        // The backup counts as lost until it says hello again; the summary reports how often that happened.
+        enqueue.assign({ stats: { ...c.stats, gaveUp: c.stats.gaveUp + 1 } });
+        return;
+      }
       for (const p of c.unacked) enqueue.emit(sendTo(c.collector, p));
       enqueue.assign({
         retries: c.retries + 1,
         stats: { ...c.stats, retransmits: c.stats.retransmits + c.unacked.length },
       });
+      enqueue.cancel(RETRANSMIT_TIMER);
       enqueue.raise({ type: 'ckpt.retransmit' }, { id: RETRANSMIT_TIMER, delay: c.retransmitUs });
     }),
     // The commit can overtake the stun-time copy (the part left before the copy ended): note it in any state.
@@ -199,6 +212,13 @@ export const memCheckpointerMachine = setup({
       enqueue.cancel(RETRANSMIT_TIMER);
       enqueue.assign({ holds: event.holds, needFull: true, seq: 0, unacked: [], retries: 0, lost: true });
     }),
+    // The MMU answers in order, so a pre-copy answered after the capture found nothing dirty (the guest was
+    // stunned). One with data here would go out after the final part and be lost: stop rather than lose writes.
+    refuseLatePrecopy: ({ event }) => {
+      if (event.type === 'ckpt.precopied' && event.transfer.bytes > 0) {
+        throw new Error(`checkpointer: a pre-copy of epoch ${event.epoch} with data arrived after its final part`);
+      }
+    },
     abandonEpoch: assign(({ context: c }) => ({
       epoch: c.epoch + 1,
       seq: 0,
@@ -207,7 +227,9 @@ export const memCheckpointerMachine = setup({
     })),
   },
   guards: {
-    isCurrentCommit: ({ context, event }) => event.type === 'ckpt.committed' && event.epoch === context.epoch,
+    // After a hello, a commit of this epoch can only come from the backup that restarted: it no longer holds it.
+    isCurrentCommit: ({ context, event }) =>
+      event.type === 'ckpt.committed' && event.epoch === context.epoch && !context.lost,
     isCommitted: ({ context }) => context.committed === context.epoch,
     isStaleCapture: ({ context, event }) => event.type === 'ckpt.captured' && context.needFull && !event.full,
     isHalted: ({ context }) => context.halted,
@@ -238,6 +260,7 @@ export const memCheckpointerMachine = setup({
       maxStunUs: 0,
       retransmits: 0,
       abandoned: 0,
+      gaveUp: 0,
     },
   }),
   initial: 'running',
@@ -270,9 +293,13 @@ export const memCheckpointerMachine = setup({
       },
     },
     copying: {
-      on: { 'ckpt.copied': { target: 'committing', actions: 'unstunGuest' } },
+      on: {
+        'ckpt.copied': { target: 'committing', actions: 'unstunGuest' },
+        'ckpt.precopied': { actions: 'refuseLatePrecopy' },
+      },
     },
     committing: {
+      on: { 'ckpt.precopied': { actions: 'refuseLatePrecopy' } },
       always: [
         { guard: 'isLost', target: 'running', actions: 'abandonEpoch' },
         { guard: 'isCommitted', target: 'deciding', actions: 'nextEpoch' },

@@ -202,7 +202,7 @@ export const memCheckpointScenario: Scenario = defineScenario({
     const stunPer = s.checkpoints === 0 ? 0 : s.stunUs / s.checkpoints;
     const lines = [
       `ckpt     ${ck.variant}: ${s.checkpoints} committed (${s.fullCheckpoints} full), ${per} bytes per incremental checkpoint (${s.precopyBytes} pre-copied in all), stun ${stunPer.toFixed(1)} µs mean / ${s.maxStunUs} µs max`,
-      `link     ${s.retransmits} parts resent, ${s.abandoned} epochs abandoned for a backup restart`,
+      `link     ${s.retransmits} parts resent, ${s.gaveUp} times the retransmissions ran out, ${s.abandoned} epochs abandoned for a backup restart`,
       `cache    ${cache.stats.accesses} accesses, ${cache.stats.misses} misses, ${cache.stats.loggedOnEviction} lines logged on eviction, ${cache.stats.loggedAtCheckpoint} at checkpoints`,
       ...memSummaryLines(
         plan,
