@@ -27,6 +27,11 @@ export interface ReproduceOptions {
   readonly mutant?: string | undefined;
 }
 
+/** A word a POSIX shell reads back as itself: file paths with spaces or quotes are single-quoted. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]*$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 /**
  * The `statevisor run` command that repeats a run: every parameter that differs from its default, written in
  * the CLI's number grammar (so a value that came from a JSON file as 1e-7 reads back as 0.0000001).
@@ -35,7 +40,8 @@ export function reproduceCommand(scenario: Scenario, seed: number, params: Param
   const parts = ['npx statevisor run', scenario.name, `--seed ${seed}`];
   for (const [name, spec] of Object.entries(scenario.params)) {
     const v = params[name];
-    if (v !== spec.default) parts.push(`--set ${name}=${typeof v === 'number' ? decimalText(v) : String(v)}`);
+    if (v !== spec.default)
+      parts.push(`--set ${name}=${typeof v === 'number' ? decimalText(v) : shellWord(String(v))}`);
   }
   if (o.steps !== undefined) parts.push(`--steps ${o.steps}`);
   if (o.until !== undefined) parts.push(`--until ${o.until}`);

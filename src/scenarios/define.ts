@@ -53,9 +53,9 @@ export function defineSystem(def: SystemDefinition): Kernel {
   return kernel;
 }
 
-/** The value type of each declared parameter: numbers for 'int' and 'number', booleans for 'bool'. */
+/** The value type of each declared parameter: numbers for 'int' and 'number', booleans for 'bool', paths for 'file'. */
 export type ParamValues<P extends ParamSpecs> = {
-  readonly [K in keyof P]: P[K]['type'] extends 'bool' ? boolean : number;
+  readonly [K in keyof P]: P[K]['type'] extends 'bool' ? boolean : P[K]['type'] extends 'file' ? string : number;
 };
 
 /** A planted bug as a user writes it; `scenario` defaults to the scenario it is listed in. */
@@ -189,9 +189,9 @@ function checkParams(params: unknown, bad: (field: string, what: string) => neve
   for (const name of Object.keys(params as object)) {
     const p = (params as Record<string, Record<string, unknown>>)[name];
     const field = `params.${name}`;
-    if (p?.type !== 'int' && p?.type !== 'number' && p?.type !== 'bool')
-      bad(`${field}.type`, "expected 'int', 'number' or 'bool'");
-    const want = p.type === 'bool' ? 'boolean' : 'number';
+    if (p?.type !== 'int' && p?.type !== 'number' && p?.type !== 'bool' && p?.type !== 'file')
+      bad(`${field}.type`, "expected 'int', 'number', 'bool' or 'file'");
+    const want = p.type === 'bool' ? 'boolean' : p.type === 'file' ? 'string' : 'number';
     if (typeof p.default !== want) bad(`${field}.default`, `expected a ${want}`);
     if (typeof p.description !== 'string') bad(`${field}.description`, 'expected a string');
   }

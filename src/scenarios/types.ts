@@ -10,10 +10,11 @@ import type { RunResult } from '../kernel/run.js';
 import type { StepResult } from '../kernel/types.js';
 import type { Sometimes, Spec } from '../specs/spec.js';
 
-export type ParamValue = number | boolean;
+export type ParamValue = number | boolean | string;
 
 export interface ParamSpec {
-  readonly type: 'int' | 'number' | 'bool';
+  /** 'file': a path the scenario reads (a trace, say); '' means the scenario's own default input. */
+  readonly type: 'int' | 'number' | 'bool' | 'file';
   readonly default: ParamValue;
   readonly min?: number;
   readonly max?: number;
@@ -187,6 +188,7 @@ export function resolveParams(
  * fraction); a JSON number stays a number but must still be finite, in range, and whole for an int param.
  */
 function coerce(field: string, spec: ParamSpec, raw: unknown): ParamValue {
+  if (spec.type === 'file') return filePath(field, raw);
   if (spec.type === 'bool') {
     if (raw === true || raw === 'true') return true;
     if (raw === false || raw === 'false') return false;
@@ -210,7 +212,17 @@ function coerce(field: string, spec: ParamSpec, raw: unknown): ParamValue {
   return n;
 }
 
+/** A path as text: the file is read (and refused, one line) by the scenario that names it, when it builds. */
+function filePath(field: string, raw: unknown): string {
+  if (typeof raw !== 'string') throw new InputError(`${field}: expected a file path, got ${describeJson(raw)}`);
+  if (raw.length > 4096 || raw.includes('\0')) {
+    throw new InputError(`${field}: expected a file path (at most 4096 characters, no NUL)`);
+  }
+  return raw;
+}
+
 export function describeRange(spec: ParamSpec): string {
+  if (spec.type === 'file') return 'a file path';
   if (spec.type === 'bool') return 'true|false';
   return `in [${spec.min ?? '-inf'}, ${spec.max ?? 'inf'}]`;
 }
