@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayTraceText } from '../../src/cli/replay.js';
 import { RecordingChooser, SeededChooser } from '../../src/kernel/chooser.js';
-import { hashLines, parseTrace } from '../../src/kernel/trace.js';
+import { hashLines, parseTrace, recordJson } from '../../src/kernel/trace.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { resolveParams } from '../../src/scenarios/types.js';
 import { simulate } from '../../src/simulate.js';
@@ -89,5 +89,25 @@ describe('replay', () => {
     lines[i] = (lines[i] as string).replace('"status":"active"', '"status":"done"');
     const report = await replayTraceText(`${lines.join('\n')}\n`, 't.jsonl');
     expect(report.divergence).toMatchObject({ step: 7, line: i + 1 });
+  });
+});
+
+describe('recordJson', () => {
+  it('writes typed arrays and number arrays up to 1024 long whole, and longer ones as kind, length and digest', () => {
+    const short = new Uint32Array([1, 2, 3]);
+    const long = new Uint32Array(2048).fill(7);
+    const changed = long.slice();
+    changed[2047] = 8;
+    expect(recordJson({ short, list: [1, 2] })).toBe('{"short":[1,2,3],"list":[1,2]}');
+    const a = JSON.parse(recordJson({ long }));
+    expect(a.long).toMatchObject({ typedArray: 'Uint32Array', length: 2048 });
+    expect(a.long.fnv1a).toMatch(/^[0-9a-f]{8}$/);
+    // One word different, another digest: the trace still shows the moment memory changed.
+    expect(JSON.parse(recordJson({ long: changed })).long.fnv1a).not.toBe(a.long.fnv1a);
+    const list = JSON.parse(recordJson({ list: Array.from(long) })).list;
+    expect(list).toEqual({ typedArray: 'Array', length: 2048, fnv1a: a.long.fnv1a });
+    // An array that is not all numbers is data of another kind: written whole.
+    const mixed = [...Array.from(long), 'x'];
+    expect(JSON.parse(recordJson({ mixed })).mixed).toHaveLength(2049);
   });
 });
