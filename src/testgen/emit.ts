@@ -4,6 +4,7 @@
 import { relative } from 'node:path';
 import type { MachineTests } from './machineTests.js';
 import type { ProtocolTests } from './protocol.js';
+import { vectorJson } from './typedJson.js';
 import { unreachableReason } from './unreachable.js';
 
 /** The vectors and their coverage; each uncovered transition with its reason from `reasons` (the sources'). */
@@ -12,7 +13,13 @@ export function vectorsJson(t: MachineTests, reasons: Readonly<Record<string, st
     transition,
     reason: unreachableReason(transition, reasons),
   }));
-  return `${JSON.stringify({ machine: t.machine, inputs: t.inputs, coverage: { ...t.coverage, unreachable: uncovered }, vectors: t.vectors }, null, 2)}\n`;
+  const file = {
+    machine: t.machine,
+    inputs: t.inputs,
+    coverage: { ...t.coverage, unreachable: uncovered },
+    vectors: t.vectors,
+  };
+  return `${vectorJson(file, 2)}\n`;
 }
 
 /**
