@@ -311,3 +311,17 @@ export const memCheckpointerMachine = setup({
     done: {},
   },
 });
+
+/** Sample events for tests and test generation: one of each kind, with valid payloads. */
+export const memCheckpointerSampleEvents: readonly CheckpointerEvent[] = [
+  { type: 'ckpt.tick' },
+  { type: 'ckpt.stunned', halted: false },
+  { type: 'ckpt.captured', epoch: 1, full: true, transfer: { pages: [], pageData: [], pairs: [3, 7], bytes: 16 } },
+  { type: 'ckpt.copied' },
+  { type: 'ckpt.partAcked', epoch: 1, seq: 0 },
+  { type: 'ckpt.committed', epoch: 1, holds: [0, 1] },
+  { type: 'ckpt.precopyTick' },
+  { type: 'ckpt.precopied', epoch: 2, transfer: { pages: [], pageData: [], pairs: [5, 9], bytes: 16 } },
+  { type: 'ckpt.retransmit' },
+  { type: 'ckpt.hello', holds: [] },
+];

@@ -103,3 +103,19 @@ export interface MemSend<E> {
   readonly to: string;
   readonly event: E;
 }
+
+/** A vCPU replaying a memory trace: `<host>/cpu`. */
+export type TraceCpuEvent =
+  | { type: 'traceCpu.ran'; accesses: number; costNs: number } // cache hierarchy: the slice is done
+  | { type: 'traceCpu.resume' }; // own timer: the slice's virtual time has passed, id 'traceCpu.slice'
+
+/** The I1/D1/LL hierarchy under it: `<host>/caches`. Entries [from, from + kinds.length) of the trace. */
+export type CacheHierarchyEvent = {
+  type: 'hier.run';
+  from: number;
+  kinds: Uint8Array;
+  addrs: Float64Array;
+  sizes: Uint16Array;
+  /** The trace's last slice: the epoch under way ends with it. */
+  final: boolean;
+};

@@ -8,6 +8,9 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+export type { MemoryTrace } from '../dataplane/cachegrind.js';
+/** Memory traces in valgrind lackey's format, for scenarios that replay a real program (one-line errors, exit 2). */
+export { parseLackey, readLackeyFile } from './input/lackey.js';
 // The kernel: actors under addresses, links between groups, faults, virtual time.
 export { InputError, KernelError, LimitError } from './kernel/errors.js';
 export { replaceTimersOnRearm } from './kernel/fold.js';

@@ -3,10 +3,14 @@
 
 import type { AnyEventObject, AnyStateMachine } from 'xstate';
 import { appMachine, appSampleEvents } from '../machines/appMachine.js';
+import { cacheHierarchyMachine, cacheHierarchySampleEvents } from '../machines/cacheHierarchyMachine.js';
+import { cacheMachine, cacheSampleEvents } from '../machines/cacheMachine.js';
 import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
 import { checkpointCoordinatorSampleEvents } from '../machines/checkpointCoordinatorParts.js';
 import { diskMachine, diskSampleEvents } from '../machines/diskMachine.js';
 import { hypervisorMachine, hypervisorSampleEvents } from '../machines/hypervisorMachine.js';
+import { memCheckpointerMachine, memCheckpointerSampleEvents } from '../machines/memCheckpointerMachine.js';
+import { memCollectorMachine, memCollectorSampleEvents } from '../machines/memCollectorMachine.js';
 import { memGuestMachine, memGuestSampleEvents } from '../machines/memGuestMachine.js';
 import { mmuMachine, mmuSampleEvents } from '../machines/mmuMachine.js';
 import { nestedMmuMachine, nestedMmuSampleEvents } from '../machines/nestedMmuMachine.js';
@@ -17,6 +21,7 @@ import { relayMachine, relaySampleEvents } from '../machines/relayMachine.js';
 import { replicaMachine, replicaSampleEvents } from '../machines/replicaMachine.js';
 import { sriovNicMachine, sriovNicSampleEvents } from '../machines/sriovNicMachine.js';
 import { tlbMachine, tlbSampleEvents } from '../machines/tlbMachine.js';
+import { traceCpuMachine, traceCpuSampleEvents } from '../machines/traceCpuMachine.js';
 import { vcpuMachine, vcpuSampleEvents } from '../machines/vcpuMachine.js';
 import { witnessMachine, witnessSampleEvents } from '../machines/witnessMachine.js';
 import { InputError } from './kernel/errors.js';
@@ -38,6 +43,11 @@ export const machines: readonly AnyStateMachine[] = [
   memGuestMachine,
   tlbMachine,
   nestedMmuMachine,
+  cacheMachine,
+  memCheckpointerMachine,
+  memCollectorMachine,
+  traceCpuMachine,
+  cacheHierarchyMachine,
 ];
 
 export function findMachine(id: string, field = 'machine'): AnyStateMachine {
@@ -65,4 +75,9 @@ export const sampleEvents: Readonly<Record<string, readonly AnyEventObject[]>> =
   memGuest: memGuestSampleEvents,
   tlb: tlbSampleEvents,
   nestedMmu: nestedMmuSampleEvents,
+  cache: cacheSampleEvents,
+  checkpointer: memCheckpointerSampleEvents,
+  collector: memCollectorSampleEvents,
+  traceCpu: traceCpuSampleEvents,
+  cacheHierarchy: cacheHierarchySampleEvents,
 };

@@ -4,7 +4,7 @@
 import { InputError } from '../kernel/errors.js';
 import type { Mutant } from '../scenarios/types.js';
 import { haMutants } from './ha.js';
-import { memCheckpointMutants, memSwitchMutants } from './memory.js';
+import { memCheckpointMutants, memSwitchMutants, memTraceMutants } from './memory.js';
 import { pingPongMutants } from './pingPong.js';
 
 export type { Mutant };
@@ -14,6 +14,7 @@ export const mutants: readonly Mutant[] = [
   ...pingPongMutants,
   ...memSwitchMutants,
   ...memCheckpointMutants,
+  ...memTraceMutants,
 ];
 
 export function findMutant(name: string, field = '--mutant'): Mutant {

@@ -9,6 +9,7 @@ import { memCheckpointerMachine } from '../../machines/memCheckpointerMachine.js
 import { memCollectorMachine, takePart } from '../../machines/memCollectorMachine.js';
 import { nestedMmuMachine, walkPages } from '../../machines/nestedMmuMachine.js';
 import { beginSlice, dropDerived, tlbMachine } from '../../machines/tlbMachine.js';
+import { traceCpuMachine } from '../../machines/traceCpuMachine.js';
 import type { Mutant } from '../scenarios/types.js';
 
 const SCENARIO = 'mem-switch';
@@ -183,5 +184,36 @@ export const memCheckpointMutants: readonly Mutant[] = [
     config: 'backup-crash',
     expectedSpec: 'checkpoints-commit',
     overrides: () => ({ checkpointer: memCheckpointerMachine.provide({ actions: { forgetBackup: assign({}) } }) }),
+  },
+];
+
+const TRACE = 'mem-trace';
+
+export const memTraceMutants: readonly Mutant[] = [
+  {
+    name: 'slice-skips-an-entry',
+    description: 'The trace vCPU starts each next slice one entry past where the last one ended',
+    machine: 'traceCpu',
+    scenario: TRACE,
+    config: 'crash',
+    expectedSpec: 'trace-contiguous',
+    overrides: () => ({
+      traceCpu: traceCpuMachine.provide({
+        actions: { advance: assign({ pos: ({ context }) => context.pos + context.sliceAccesses + 1 }) },
+      }),
+    }),
+  },
+  {
+    name: 'last-slice-dropped',
+    description: 'The trace vCPU stops when less than a whole slice is left, so the tail of the trace is never run',
+    machine: 'traceCpu',
+    scenario: TRACE,
+    config: 'crash',
+    expectedSpec: 'trace-replayed',
+    overrides: () => ({
+      traceCpu: traceCpuMachine.provide({
+        guards: { hasMore: ({ context }) => context.pos + context.sliceAccesses <= context.trace.count },
+      }),
+    }),
   },
 ];

@@ -5,6 +5,7 @@ import { InputError } from '../kernel/errors.js';
 import { haScenarios } from './ha.js';
 import { memCheckpointScenario } from './memCheckpoint.js';
 import { memSwitchScenario } from './memSwitch.js';
+import { memTraceScenario } from './memTrace.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
 import type { Scenario } from './types.js';
@@ -15,6 +16,7 @@ export const scenarios: readonly Scenario[] = [
   relayRingScenario,
   memSwitchScenario,
   memCheckpointScenario,
+  memTraceScenario,
 ];
 
 export function findScenario(name: string, field = 'scenario'): Scenario {

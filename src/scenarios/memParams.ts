@@ -10,7 +10,7 @@ import { InputError } from '../kernel/errors.js';
 import type { FaultPlan } from '../kernel/types.js';
 import type { ParamSpec } from './types.js';
 
-type Values = Readonly<Record<string, number | boolean>>;
+type Values = Readonly<Record<string, number | boolean | string>>;
 
 export const US = { min: -1, max: 1_000_000_000 };
 

@@ -8,7 +8,9 @@ import type { MachineSource } from '../testgen/emit.js';
 import type { TestgenConfig, TestgenRun, TestgenSources } from '../testgen/sources.js';
 import { haFailoverScenario, haMixedScenario, haPartitionScenario } from './ha.js';
 import { loadScenario, scenarioMachines } from './load.js';
+import { memCheckpointScenario } from './memCheckpoint.js';
 import { memSwitchScenario } from './memSwitch.js';
+import { memTraceScenario } from './memTrace.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
 import { type CheckConfig, defaultCheck, type Scenario } from './types.js';
@@ -49,6 +51,16 @@ const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string,
   ],
 ];
 
+/**
+ * mem-trace with 300 trace entries in slices of 100: every transition of its two charts, and vectors that hold a
+ * few hundred entries rather than the tens of thousands a check configuration replays.
+ */
+const SHORT_TRACE: TestgenConfig = {
+  scenario: memTraceScenario,
+  params: { maxEntries: '300', sliceAccesses: '100' },
+  untilUs: memTraceScenario.untilUs,
+};
+
 /** Transition key (as in src/testgen/machineTests.ts) → why no shipped assembly can take it. */
 export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
   'checkpointCoordinator.epochs.booting --always--> checkpointCoordinator.epochs.idle':
@@ -71,7 +83,9 @@ export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
  */
 export function shippedTestgenSources(): TestgenSources {
   return {
-    assemblies: [haMixedScenario, pingPongScenario, relayRingScenario, memSwitchScenario].map(atDefaultCheck),
+    assemblies: [haMixedScenario, pingPongScenario, relayRingScenario, memSwitchScenario, memCheckpointScenario]
+      .map(atDefaultCheck)
+      .concat(SHORT_TRACE),
     observed: [
       haMixedScenario,
       haFailoverScenario,
@@ -79,7 +93,10 @@ export function shippedTestgenSources(): TestgenSources {
       pingPongScenario,
       relayRingScenario,
       memSwitchScenario,
-    ].map(atDefaultCheck),
+      memCheckpointScenario,
+    ]
+      .map(atDefaultCheck)
+      .concat(SHORT_TRACE),
     runs: FAULTY_RUNS.map(([scenario, params, seed]) => ({ scenario, params, seed, untilUs: FAULTY_RUN_US })),
     sampleEvents,
     unreachable: UNREACHABLE_REASONS,

@@ -27,6 +27,7 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
   ['mem-switch', 'grouped', 16758, 16840],
   ['mem-checkpoint', 'm2', 1266, 1634],
   ['mem-checkpoint', 'backup-crash', 6752, 8956],
+  ['mem-trace', 'crash', 238, 239],
 ];
 
 describe('explore', () => {

@@ -47,6 +47,8 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'precopy-clears-all-dirty': 56,
   'commit-before-all-parts': 56,
   'ignores-backup-restart': 90,
+  'slice-skips-an-entry': 3,
+  'last-slice-dropped': 10,
 };
 
 describe('mutants', () => {

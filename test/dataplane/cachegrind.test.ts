@@ -17,6 +17,8 @@ import {
   runCachegrind,
 } from '../../dataplane/cachegrind.js';
 import { readLackeyFile } from '../../src/input/lackey.js';
+import { findScenario } from '../../src/scenarios/index.js';
+import { simulate } from '../../src/simulate.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/c/', import.meta.url));
 const PROGRAMS = ['matrix', 'chase', 'strings'] as const;
@@ -157,6 +159,27 @@ describe('cachegrind', () => {
         expect(runCachegrind(sim, trace), `${key(p, g)} against ${valgrindVersion}`).toEqual(expected.get(key(p, g)));
       });
     }
+  }
+
+  // The path a user runs: `statevisor run mem-trace --set lackey=FILE --set D1Bytes=…`, through the vCPU and cache
+  // actors in slices, gives the same nine counters as cachegrind (one geometry per program keeps this quick).
+  for (const [i, p] of PROGRAMS.entries()) {
+    const g = GEOMETRIES[(i + 1) % GEOMETRIES.length] as Geometry;
+    it(`mem-trace's summary gives cachegrind's counters for ${p} (D1 ${g.D1}), replayed in slices by actors`, () => {
+      ready();
+      const params: Record<string, string> = { lackey: join(dir, `${p}.lackey`), sliceAccesses: '7777' };
+      for (const cache of ['I1', 'D1', 'LL'] as const) {
+        const { sizeBytes, assoc, lineBytes } = geometryOf(g[cache]);
+        Object.assign(params, { [`${cache}Bytes`]: String(sizeBytes), [`${cache}Assoc`]: String(assoc) });
+        params[`${cache}LineBytes`] = String(lineBytes);
+      }
+      const o = simulate({ scenario: findScenario('mem-trace'), seed: 1, params });
+      expect(o.result.violation).toBeNull();
+      const m = o.summary.metrics as Record<string, number>;
+      const counters = Object.fromEntries(CACHEGRIND_EVENTS.map((e) => [e, m[e]]));
+      expect(counters, `${key(p, g)} against ${valgrindVersion}`).toEqual(expected.get(key(p, g)));
+      expect(m.slices).toBe(Math.ceil((traces.get(p) as MemoryTrace).count / 7777));
+    });
   }
 
   it('is checked on traces with modifies, line-straddling accesses and accesses wider than 32 bytes', () => {

@@ -55,6 +55,7 @@ const userLand = [
     'relayRing',
     'memSwitch',
     'memCheckpoint',
+    'memTrace',
     'memParams',
     'format',
   ].map((f) => `src/scenarios/${f}.ts`),
