@@ -24,6 +24,7 @@ import type { SystemState } from '../src/kernel/types.js';
 import { benchCheck } from './check.js';
 import { benchHa, benchPriority } from './ha.js';
 import { benchInspector } from './inspector.js';
+import { benchMem } from './memory.js';
 import { benchSpin } from './spin.js';
 import { median, sig } from './stats.js';
 import { benchSweep } from './sweep.js';
@@ -408,7 +409,7 @@ async function main(): Promise<void> {
   const sections = {
     relay: benchRelay,
     transition: benchTransition,
-    memory: benchMemory,
+    actors: benchMemory,
     hash: benchHash,
     ha: () => benchHa(progress),
     priority: () => benchPriority(progress),
@@ -416,6 +417,7 @@ async function main(): Promise<void> {
     check: () => benchCheck(progress),
     inspector: () => benchInspector(progress),
     spin: () => benchSpin(progress),
+    memory: () => benchMem(progress),
   };
   for (const name of only ?? []) {
     if (!(name in sections)) {
