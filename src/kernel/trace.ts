@@ -55,7 +55,16 @@ export const TRACE_TYPED_ARRAY_MAX = 1024;
 
 /** JSON with typed arrays written as plain arrays (or, long ones, as a digest), so data-plane state reads naturally. */
 export function recordJson(rec: unknown): string {
+  // The header and the end record are the run's identity (its parameters, its choice list): never digested.
+  const type = (rec as { type?: unknown } | null)?.type;
+  if (type === '@statevisor.end' || type === '@statevisor.trace') return JSON.stringify(rec, wholeArrays);
   return JSON.stringify(rec, typedArrayReplacer);
+}
+
+function wholeArrays(_key: string, value: unknown): unknown {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView)
+    ? Array.from(value as unknown as ArrayLike<number>)
+    : value;
 }
 
 function typedArrayReplacer(_key: string, value: unknown): unknown {

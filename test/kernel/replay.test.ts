@@ -109,5 +109,8 @@ describe('recordJson', () => {
     // An array that is not all numbers is data of another kind: written whole.
     const mixed = [...Array.from(long), 'x'];
     expect(JSON.parse(recordJson({ mixed })).mixed).toHaveLength(2049);
+    // The end record's choice list is how a run replays: written whole however long it is.
+    const choices = Array.from({ length: 5000 }, (_, i) => i % 3);
+    expect(JSON.parse(recordJson({ type: '@statevisor.end', choices })).choices).toEqual(choices);
   });
 });
