@@ -78,14 +78,15 @@ export function takePart(c: MemCollectorContext, e: Part, waitForAllParts: boole
   }
   // A late part of an epoch the checkpointer gave up must not displace the one being staged.
   if (c.staged !== null && e.epoch < c.staged.epoch) return { next: duplicate, replies };
+  if (!e.full && !(c.synced && e.epoch === c.applied + 1)) {
+    // Part of a diff against an image this backup does not have: ask for everything instead, at every such part
+    // (the hello can be lost too, and the checkpointer's retransmissions bring the next chance to say it).
+    replies.push(send(c.checkpointer, { type: 'ckpt.hello', holds: [] }));
+    return { next: { stats: { ...c.stats, refused: c.stats.refused + 1 } }, replies };
+  }
   const staged = stage(c, e);
   const complete = waitForAllParts ? isComplete(staged) : staged.count >= 0;
   if (!complete) return { next: { staged }, replies };
-  if (!staged.full && !(c.synced && staged.epoch === c.applied + 1)) {
-    // A diff against an image this backup does not have: ask for everything instead.
-    replies.push(send(c.checkpointer, { type: 'ckpt.hello', holds: [] }));
-    return { next: { staged: null, stats: { ...c.stats, refused: c.stats.refused + 1 } }, replies };
-  }
   const stats = { ...c.stats, commits: c.stats.commits + 1 };
   const next = { image: applyStaged(c, staged), applied: staged.epoch, synced: true, staged: null, stats };
   replies.push(committed(c, staged.epoch));

@@ -26,7 +26,7 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
   ['mem-switch', 'tagged', 1824, 1829],
   ['mem-switch', 'grouped', 16758, 16840],
   ['mem-checkpoint', 'm2', 1266, 1634],
-  ['mem-checkpoint', 'backup-crash', 6752, 8956],
+  ['mem-checkpoint', 'backup-crash', 9829, 13098],
   ['mem-trace', 'crash', 238, 239],
 ];
 

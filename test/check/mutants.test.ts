@@ -46,7 +46,7 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'log-skipped-on-eviction': 20,
   'precopy-clears-all-dirty': 56,
   'commit-before-all-parts': 56,
-  'ignores-backup-restart': 90,
+  'ignores-backup-restart': 98,
   'slice-skips-an-entry': 3,
   'last-slice-dropped': 10,
 };

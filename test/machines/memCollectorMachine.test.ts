@@ -157,16 +157,16 @@ describe('memCollectorMachine', () => {
     expect(word(d, 5)).toBe(5);
   });
 
-  it('a late part of an older epoch is acked but does not displace the newer epoch being staged', () => {
+  it('answers every part it cannot apply with a hello, even before the epoch is complete, leaving the staged one', () => {
     const d = synced();
-    // Epoch 3 (full, after the checkpointer gave up on 2) is staged, its seq 0 still missing.
-    d.send(part(3, 1, pairs(4, 44), { full: true, count: 2 }));
-    const out = d.send(part(2, 0, pairs(4, 22)));
-    expect(sendsOf(out.actions)).toEqual([ack(2, 0)]);
-    expect(d.context.staged).toMatchObject({ epoch: 3, count: 2, full: true });
-    expect(d.context.stats.duplicates).toBe(1);
-    expect(sendsOf(d.send(part(3, 0, pairs(4, 33, 8, 88), { final: false })).actions)).toEqual([ack(3, 0), commit(3)]);
-    expect([word(d, 3), word(d, 4), word(d, 8), d.context.applied]).toEqual([0, 44, 88, 3]);
+    // Epoch 2 (next in line) is being staged, its final part still missing.
+    d.send(part(2, 0, pairs(4, 22), { final: false }));
+    // A pre-copied part of epoch 3, a diff on an image this backup does not have yet: hello at once (a lost hello
+    // gets another chance with the next such part the checkpointer retransmits).
+    expect(sendsOf(d.send(part(3, 0, pairs(4, 33), { final: false })).actions)).toEqual([ack(3, 0), HELLO]);
+    expect(d.context.staged).toMatchObject({ epoch: 2, count: -1 });
+    expect(sendsOf(d.send(part(2, 1, pairs(8, 88), { count: 2 })).actions)).toEqual([ack(2, 1), commit(2)]);
+    expect([word(d, 4), word(d, 8), d.context.applied, d.context.stats.refused]).toEqual([22, 88, 2, 1]);
   });
 
   it('a part of a newer epoch replaces an older epoch still being staged', () => {
