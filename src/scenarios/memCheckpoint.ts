@@ -105,6 +105,14 @@ export const memCheckpointScenario: Scenario = defineScenario({
     "A VM's memory checkpointed to a backup: whole dirty pages, M3's diffs and pre-copy, or M2's cache-logged lines",
   untilUs: 1_000_000_000,
   outputs: {},
+  // Swarm seeds: any variant, a clean or a harsh link, a backup that crashes or not.
+  swarm: {
+    variant: ['0', '1', '2'],
+    dropRate: ['0', '0.05', '0.2'],
+    delayRate: ['0', '0.1'],
+    backupFromUs: ['-1', '300'],
+    backupToUs: ['3000'],
+  },
   params: {
     variant: int(
       2,

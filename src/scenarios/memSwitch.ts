@@ -30,6 +30,13 @@ export const memSwitchScenario: Scenario = defineScenario({
     'Processes switch address spaces while the guest kernel moves their pages: three TLB designs, one coherence rule',
   untilUs: 1_000_000_000,
   outputs: {},
+  // Swarm seeds: any TLB design, groups enough or too few, a host crash or none.
+  swarm: {
+    tlbMode: ['0', '1', '2'],
+    groups: ['2', '4'],
+    crashFromUs: ['-1', '-1', '200'],
+    crashToUs: ['2000'],
+  },
   params: { ...MEM_PARAMS, ...crashParams('crash', 'host') },
   checks: [
     {

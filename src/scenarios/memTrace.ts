@@ -62,6 +62,7 @@ export const memTraceScenario: Scenario = defineScenario({
   title: "A vCPU replays a real program's memory trace through cachegrind's I1/D1/LL caches, counter for counter",
   untilUs: 1_000_000_000,
   outputs: {},
+  swarm: { crashFromUs: ['-1', '20'], crashToUs: ['120'], sliceAccesses: ['1000', '10000'] },
   params: {
     lackey: {
       type: 'file',

@@ -57,6 +57,9 @@ describe('cli', () => {
       'ha-mixed',
       'ping-pong',
       'relay-ring',
+      'mem-switch',
+      'mem-checkpoint',
+      'mem-trace',
     ]);
     expect(json.mutants.map((m) => m.name)).toContain('release-on-send');
   });
@@ -349,7 +352,7 @@ describe('cli', () => {
   it('rejects an unknown scenario', async () => {
     expectBadInput(
       await here('run', 'nope'),
-      /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring\)$/,
+      /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring, mem-switch, mem-checkpoint, mem-trace\)$/,
     );
   });
 
@@ -385,10 +388,11 @@ describe('cli', () => {
   it('soak walks swarm seeds of every scenario and reports each; bad stages and seed counts are refused', async () => {
     const r = await here('soak', '--only', 'swarm', '--seeds', '2', '--workers', '1');
     expect(r.code, r.err).toBe(0);
-    for (const name of ['ha-failover', 'ha-steady', 'ha-partition', 'ha-mixed', 'ping-pong', 'relay-ring']) {
+    const names = ['ha-failover', 'ha-steady', 'ha-partition', 'ha-mixed', 'ping-pong', 'relay-ring'];
+    for (const name of [...names, 'mem-switch', 'mem-checkpoint', 'mem-trace']) {
       expect(r.out).toMatch(new RegExp(`ok +swarm +${name} +held +2 seeds`));
     }
-    expect(r.out).toMatch(/statevisor soak: 6 of 6 passed in \d+ s/);
+    expect(r.out).toMatch(/statevisor soak: 9 of 9 passed in \d+ s/);
     expectBadInput(await here('soak', '--only', 'swarm,nope'), /^statevisor: --only: unknown stage 'nope'/);
     expectBadInput(await here('soak', '--seeds', '0'), /^statevisor: --seeds: 0 is out of range/);
   });
