@@ -315,4 +315,6 @@ export const nestedMmuSampleEvents: readonly NestedMmuEvent[] = [
     walkRefs: 14,
   },
   { type: 'nmmu.invalidated' },
+  { type: 'nmmu.capture', epoch: 1, variant: 'm3', full: false, holds: [0, 1], lines: [] },
+  { type: 'nmmu.precopy', epoch: 1, holds: [0, 1] },
 ];

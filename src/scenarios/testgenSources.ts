@@ -24,6 +24,21 @@ function atCheck(scenario: Scenario, check: CheckConfig | undefined): TestgenCon
   return { scenario, params: check?.params ?? {}, untilUs: check?.untilUs ?? scenario.untilUs };
 }
 
+/**
+ * mem-trace with 300 trace entries in slices of 100: every transition of its two charts, and vectors that hold a
+ * few hundred entries rather than the tens of thousands a check configuration replays.
+ */
+const SHORT_TRACE: TestgenConfig = {
+  scenario: memTraceScenario,
+  // Small caches too: a walk's every step compares the simulator's arrays, 16 384 LL lines at the defaults.
+  params: {
+    maxEntries: '300',
+    sliceAccesses: '100',
+    ...{ I1Bytes: '1024', I1Assoc: '2', D1Bytes: '1024', D1Assoc: '2', LLBytes: '8192', LLAssoc: '4' },
+  },
+  untilUs: memTraceScenario.untilUs,
+};
+
 /** Virtual time of each shipped run with faults: 80 ms holds every phase (failover, degraded mode, re-seeding). */
 const FAULTY_RUN_US = 80_000;
 
@@ -48,18 +63,9 @@ const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string,
     memSwitchScenario,
     { processes: '2', pagesPerProcess: '4', slices: '6', accessesPerSlice: '16', remapEvery: '2' },
     1,
-  ],
+  ], // A whole (short) trace replayed to its end: the trace vCPU's last transition.
+  [memTraceScenario, SHORT_TRACE.params, 1],
 ];
-
-/**
- * mem-trace with 300 trace entries in slices of 100: every transition of its two charts, and vectors that hold a
- * few hundred entries rather than the tens of thousands a check configuration replays.
- */
-const SHORT_TRACE: TestgenConfig = {
-  scenario: memTraceScenario,
-  params: { maxEntries: '300', sliceAccesses: '100' },
-  untilUs: memTraceScenario.untilUs,
-};
 
 /** Transition key (as in src/testgen/machineTests.ts) → why no shipped assembly can take it. */
 export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {

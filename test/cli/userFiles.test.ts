@@ -81,7 +81,7 @@ export default defineScenario({ name: 'throws', untilUs: 1000, build: () => ({ k
   {
     name: 'bad-param.ts',
     text: `export default { name: 'p', untilUs: 5, params: { n: { type: 'integer', default: 1, description: '' } }, build() {} };\n`,
-    error: /bad-param\.ts: scenario params\.n\.type: expected 'int', 'number' or 'bool'/,
+    error: /bad-param\.ts: scenario params\.n\.type: expected 'int', 'number', 'bool' or 'file'/,
   },
 ];
 

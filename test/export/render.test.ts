@@ -167,7 +167,7 @@ describe.skipIf(!browserPresent)('Mermaid renders every exported chart and the R
       name: `README chart ${i + 1}`,
       text: m[1] as string,
     }));
-    expect(blocks).toHaveLength(2);
+    expect(blocks).toHaveLength(3);
     expect(await failures(blocks, 'dagre')).toEqual([]);
   });
 });
