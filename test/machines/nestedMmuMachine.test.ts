@@ -272,6 +272,8 @@ describe('nestedMmuMachine', () => {
       'guest.stored',
       'tlb.walked',
       'guest.ran',
+      'ckpt.captured',
+      'ckpt.precopied',
       'tlb.invalidate',
       'guest.stored',
       'tlb.walked',
@@ -279,9 +281,9 @@ describe('nestedMmuMachine', () => {
       'tlb.walked',
       'guest.stored',
     ]);
-    expect(sent[5]?.event).toMatchObject({ type: 'tlb.walked', hfns: [2, 3], gfns: [2, 3] });
+    expect(sent[7]?.event).toMatchObject({ type: 'tlb.walked', hfns: [2, 3], gfns: [2, 3] });
     // After the store page 0x401 lives in frame 2 as well.
-    expect(sent[7]?.event).toMatchObject({ type: 'tlb.walked', hfns: [2], gfns: [2] });
+    expect(sent[9]?.event).toMatchObject({ type: 'tlb.walked', hfns: [2], gfns: [2] });
     expect(snapshot.value).toBe('ready');
   });
 });
