@@ -13,7 +13,12 @@ export function writtenWords(trace: MemoryTrace, from: number, to: number): Floa
     const last = Math.floor((addr + (trace.size[i] as number) - 1) / 4);
     for (let w = Math.floor(addr / 4); w <= last; w++) words.push(w);
   }
-  return unique(Float64Array.from(words).sort());
+  return sortedUnique(words);
+}
+
+/** The values sorted ascending, each once. */
+export function sortedUnique(values: readonly number[]): Float64Array {
+  return unique(Float64Array.from(values).sort());
 }
 
 function unique(sorted: Float64Array): Float64Array {
@@ -22,7 +27,7 @@ function unique(sorted: Float64Array): Float64Array {
   return sorted.slice(0, n);
 }
 
-/** The union of two sorted, duplicate-free word lists, sorted and duplicate-free. */
+/** The union of two sorted, duplicate-free lists (words, lines), sorted and duplicate-free. */
 export function mergeWords(a: Float64Array, b: Float64Array): Float64Array {
   const out = new Float64Array(a.length + b.length);
   let i = 0;

@@ -2,7 +2,9 @@
 // cache received them) and the image log a capture request carried (as the MMU received it). Shared, not a spec.
 
 import type { AnyEventObject } from 'xstate';
-import { payload } from './spec.js';
+import type { MemPlan } from '../../actors/memory.js';
+import { mergeWords, sortedUnique } from '../../dataplane/epochCost.js';
+import { type Fail, fail, type Monitor, payload } from './spec.js';
 
 /** Line-aligned host-physical addresses, sorted and duplicate-free: a monitor's own record, merged per slice. */
 export type LineSet = Float64Array;
@@ -27,21 +29,9 @@ export function addGuestWrites(lines: LineSet, event: AnyEventObject, lineBytes:
     if (writes[i] === 1) slice.push(Math.floor((addrs[i] as number) / lineBytes) * lineBytes);
   }
   if (slice.length === 0) return lines;
-  const sorted = Float64Array.from(slice).sort();
-  const out = new Float64Array(lines.length + sorted.length);
-  let i = 0;
-  let j = 0;
-  let n = 0;
-  while (i < lines.length || j < sorted.length) {
-    const x = i < lines.length ? (lines[i] as number) : Number.POSITIVE_INFINITY;
-    const y = j < sorted.length ? (sorted[j] as number) : Number.POSITIVE_INFINITY;
-    const v = Math.min(x, y);
-    while (i < lines.length && lines[i] === v) i++;
-    while (j < sorted.length && sorted[j] === v) j++;
-    out[n++] = v;
-  }
+  const merged = mergeWords(lines, sortedUnique(slice));
   // A slice that wrote only lines already recorded leaves the record as it was (same object, same fingerprint).
-  return n === lines.length ? lines : out.slice(0, n);
+  return merged.length === lines.length ? lines : merged;
 }
 
 /** Whether the sorted set holds `line` (binary search). */
@@ -62,6 +52,33 @@ export function hasLine(lines: LineSet, line: number): boolean {
 export function loggedLines(event: AnyEventObject): { epoch: number; lines: readonly number[] } {
   const { epoch, lines } = payload<CaptureRequest>(event);
   return { epoch, lines };
+}
+
+/**
+ * A monitor of the image log: it records the lines the VM writes as the cache receives them, and at each capture
+ * request the MMU receives, `judge` compares them with the log the request carries (a message, or null when fine);
+ * the record then starts afresh for the next epoch.
+ */
+export function imageLogMonitor(
+  plan: MemPlan,
+  lineBytes: number,
+  meta: Pick<Monitor<LineSet>, 'name' | 'specId' | 'description'>,
+  judge: (written: LineSet, epoch: number, logged: readonly number[]) => string | null,
+): Monitor<LineSet> {
+  return {
+    ...meta,
+    observesText: 'the slices the cache received (guest writes); the logs the MMU received with each capture request',
+    observes: { deliver: ['cache.access', 'nmmu.capture'] },
+    initial: () => NO_LINES,
+    on(written, obs): LineSet | Fail {
+      if (obs.kind !== 'deliver') return written;
+      if (obs.to === plan.cache) return addGuestWrites(written, obs.event, lineBytes);
+      if (obs.to !== plan.mmu) return written;
+      const { epoch, lines } = loggedLines(obs.event);
+      const wrong = judge(written, epoch, lines);
+      return wrong === null ? NO_LINES : fail(wrong);
+    },
+  };
 }
 
 export function hex(n: number): string {
