@@ -3,6 +3,12 @@
 
 import { NPT_DIRTY, PAGE_BYTES, PAGE_WORDS, takeDirtyFrames } from './paging.js';
 
+// Module-level copies: under tsx (how the CLI runs) an imported binding is read through a getter, and the loops
+// below run once per word of a page.
+const WORDS = PAGE_WORDS;
+const BYTES = PAGE_BYTES;
+const DIRTY = NPT_DIRTY;
+
 /** page: NPT dirty pages whole; m3: diffs and pre-copy (M3); m2: lines from the cache's image log (M2). */
 export type CaptureVariant = 'page' | 'm3' | 'm2';
 export const CAPTURE_VARIANTS: readonly CaptureVariant[] = ['page', 'm3', 'm2'];
@@ -28,10 +34,10 @@ export const EMPTY_TRANSFER: Transfer = { pages: [], pageData: [], pairs: [], by
 
 /** The guest-physical image of a VM from host memory through the NPT's map: what a backup must end up holding. */
 export function guestImage(mem: Uint32Array, hostFrameOf: readonly number[]): Uint32Array {
-  const image = new Uint32Array(hostFrameOf.length * PAGE_WORDS);
+  const image = new Uint32Array(hostFrameOf.length * WORDS);
   for (let gfn = 0; gfn < hostFrameOf.length; gfn++) {
-    const from = (hostFrameOf[gfn] as number) * PAGE_WORDS;
-    image.set(mem.subarray(from, from + PAGE_WORDS), gfn * PAGE_WORDS);
+    const from = (hostFrameOf[gfn] as number) * WORDS;
+    image.set(mem.subarray(from, from + WORDS), gfn * WORDS);
   }
   return image;
 }
@@ -51,20 +57,20 @@ export class TransferBuilder {
 
   /** The whole page. */
   page(gfn: number): void {
-    const from = (this.hostFrameOf[gfn] as number) * PAGE_WORDS;
-    for (let w = 0; w < PAGE_WORDS; w++) this.pageData.push(this.mem[from + w] as number);
-    this.base.set(this.mem.subarray(from, from + PAGE_WORDS), gfn * PAGE_WORDS);
+    const from = (this.hostFrameOf[gfn] as number) * WORDS;
+    for (let w = 0; w < WORDS; w++) this.pageData.push(this.mem[from + w] as number);
+    this.base.set(this.mem.subarray(from, from + WORDS), gfn * WORDS);
     this.pages.push(gfn);
-    this.bytes += ENTRY_HEADER_BYTES + PAGE_BYTES;
+    this.bytes += ENTRY_HEADER_BYTES + BYTES;
   }
 
   /** Only the words that differ from the backup's copy (M3's feedback says it holds one). */
   diff(gfn: number): void {
-    const from = (this.hostFrameOf[gfn] as number) * PAGE_WORDS;
+    const from = (this.hostFrameOf[gfn] as number) * WORDS;
     let changed = 0;
-    for (let w = 0; w < PAGE_WORDS; w++) {
+    for (let w = 0; w < WORDS; w++) {
       const value = this.mem[from + w] as number;
-      const at = gfn * PAGE_WORDS + w;
+      const at = gfn * WORDS + w;
       if (this.base[at] !== value) {
         this.pairs.push(at, value);
         this.base[at] = value;
@@ -78,8 +84,8 @@ export class TransferBuilder {
   line(gpa: number, lineBytes: number): void {
     const first = Math.floor(gpa / 4);
     for (let at = first; at < first + lineBytes / 4; at++) {
-      const gfn = Math.floor(at / PAGE_WORDS);
-      const value = this.mem[(this.hostFrameOf[gfn] as number) * PAGE_WORDS + (at % PAGE_WORDS)] as number;
+      const gfn = Math.floor(at / WORDS);
+      const value = this.mem[(this.hostFrameOf[gfn] as number) * WORDS + (at % WORDS)] as number;
       this.pairs.push(at, value);
       this.base[at] = value;
     }
@@ -95,7 +101,7 @@ export class TransferBuilder {
 export function applyTransfer(image: Uint32Array, t: Transfer): void {
   for (let i = 0; i < t.pages.length; i++) {
     const gfn = t.pages[i] as number;
-    for (let w = 0; w < PAGE_WORDS; w++) image[gfn * PAGE_WORDS + w] = t.pageData[i * PAGE_WORDS + w] as number;
+    for (let w = 0; w < WORDS; w++) image[gfn * WORDS + w] = t.pageData[i * WORDS + w] as number;
   }
   for (let i = 0; i + 1 < t.pairs.length; i += 2) image[t.pairs[i] as number] = t.pairs[i + 1] as number;
 }
@@ -129,9 +135,9 @@ export function captureEpoch(
   } else {
     const gfnOfHost = new Map(hostFrameOf.map((hfn, gfn) => [hfn, gfn]));
     for (const hpa of new Set(req.lines)) {
-      const gfn = gfnOfHost.get(Math.floor(hpa / PAGE_BYTES));
+      const gfn = gfnOfHost.get(Math.floor(hpa / BYTES));
       // A line outside the VM's frames (hypervisor memory) is not part of its image.
-      if (gfn !== undefined) b.line(gfn * PAGE_BYTES + (hpa % PAGE_BYTES), req.lineBytes);
+      if (gfn !== undefined) b.line(gfn * BYTES + (hpa % BYTES), req.lineBytes);
     }
   }
   return b.build();
@@ -152,10 +158,10 @@ export function precopyCold(
   const b = new TransferBuilder(mem, hostFrameOf, base);
   for (let gfn = 0; gfn < npt.length; gfn++) {
     const e = npt[gfn] as number;
-    if ((e & NPT_DIRTY) === 0 || touched[gfn] !== 0) continue;
+    if ((e & DIRTY) === 0 || touched[gfn] !== 0) continue;
     if (holds.includes(gfn)) b.diff(gfn);
     else b.page(gfn);
-    npt[gfn] = (e & ~NPT_DIRTY) >>> 0;
+    npt[gfn] = (e & ~DIRTY) >>> 0;
   }
   touched.fill(0);
   return b.build();

@@ -53,8 +53,10 @@ export function runSlice(c: CacheContext, e: Access, rules: SliceRules): Partial
   const log = c.log.slice();
   const before = { misses: cache.missCount, writebacks: cache.writebackCount };
   let evictedLogged = 0;
+  // A local binding: under tsx an imported function is read through a getter, and this runs per access.
+  const access = cacheAccess;
   const touch = (addr: number, write: boolean, markImage: boolean) => {
-    cacheAccess(cache, addr, write, markImage);
+    access(cache, addr, write, markImage);
     if (rules.logEvictions && cache.evictedAddr >= 0 && (cache.evictedFlags & LINE_IMAGE_MODIFIED) !== 0) {
       log.push(cache.evictedAddr);
       evictedLogged++;

@@ -59,6 +59,9 @@ export interface NestedMmuContext extends NestedMmuInput {
   readonly stats: NestedMmuStats;
 }
 
+/** A module-level copy: under tsx an imported binding is read through a getter, and this is used per access. */
+const PAGE = PAGE_BYTES;
+
 type Walked = Extract<TlbEvent, { type: 'tlb.walked' }>;
 type Emitted =
   | MemSend<Walked>
@@ -134,7 +137,7 @@ function applyStores(c: NestedMmuContext, stores: readonly number[]): Partial<Ne
   for (let i = 0; i + 1 < stores.length; i += 2) {
     const gpa = stores[i] as number;
     const hfn = c.hostFrameOf[gpa >>> 12];
-    if (hfn !== undefined) addrs.push(hfn * PAGE_BYTES + (gpa & (PAGE_BYTES - 1) & ~3));
+    if (hfn !== undefined) addrs.push(hfn * PAGE + (gpa & (PAGE - 1) & ~3));
   }
   const event = {
     type: 'cache.access' as const,
@@ -153,7 +156,7 @@ function cacheAccessOf(c: NestedMmuContext, e: Extract<NestedMmuEvent, { type: '
   for (let i = 0; i < e.vaddrs.length; i++) {
     const hfn = e.hfns[i] as number;
     if (hfn < 0) continue;
-    addrs.push(hfn * PAGE_BYTES + ((e.vaddrs[i] as number) & (PAGE_BYTES - 1)));
+    addrs.push(hfn * PAGE + ((e.vaddrs[i] as number) & (PAGE - 1)));
     writes.push((e.writes[i] as number) >= 0 ? 1 : 0);
   }
   return { type: 'cache.access' as const, addrs, writes, hvAddrs: c.hvWrites, owed };
