@@ -93,11 +93,18 @@ export function describeGeometry(g: CacheGeometry): string {
   return `${g.sizeBytes} B, ${g.lineBytes} B, ${ways}`;
 }
 
+/** What makes a geometry unusable here: cachegrind's rule it breaks, or more lines than the model holds; else null. */
+export function geometryProblem(geometry: CacheGeometry): string | null {
+  const lines = geometry.sizeBytes / geometry.lineBytes;
+  return (
+    checkGeometry(geometry) ?? (lines > CACHE_LINES_MAX ? `more than the model's ${CACHE_LINES_MAX} lines.` : null)
+  );
+}
+
 /** An empty cache (every line invalid). Throws RangeError naming the geometry and the broken rule. */
 export function createCache(geometry: CacheGeometry): Cache {
   const lines = geometry.sizeBytes / geometry.lineBytes;
-  const problem =
-    checkGeometry(geometry) ?? (lines > CACHE_LINES_MAX ? `more than the model's ${CACHE_LINES_MAX} lines.` : null);
+  const problem = geometryProblem(geometry);
   if (problem !== null) {
     const { sizeBytes, assoc, lineBytes } = geometry;
     throw new RangeError(`invalid cache geometry (size ${sizeBytes}, assoc ${assoc}, line ${lineBytes}): ${problem}`);

@@ -2,6 +2,7 @@
 // pages, by M3's diffs and pre-copy, or by M2's cache-logged lines; the backup's image must match at every commit.
 
 import { BACKUP_HOST, buildMemCheckpointSystem, memPlan } from '../../actors/memory.js';
+import { geometryProblem } from '../../dataplane/cache.js';
 import { CAPTURE_VARIANTS } from '../../dataplane/capture.js';
 import type { CacheContext } from '../../machines/cacheMachine.js';
 import type { MemCheckpointerContext } from '../../machines/memCheckpointerMachine.js';
@@ -148,8 +149,13 @@ export const memCheckpointScenario: Scenario = defineScenario({
     if ((p.linkMaxUs as number) < (p.linkMinUs as number)) {
       throw new InputError(`linkMaxUs: ${p.linkMaxUs} is below linkMinUs (${p.linkMinUs})`);
     }
-    const line = p.lineBytes as number;
-    if ((line & (line - 1)) !== 0) throw new InputError(`lineBytes: expected a power of two, got ${line}`);
+    const geometry = {
+      sizeBytes: p.cacheBytes as number,
+      assoc: p.cacheAssoc as number,
+      lineBytes: p.lineBytes as number,
+    };
+    const problem = geometryProblem(geometry);
+    if (problem !== null) throw new InputError(`cacheBytes/cacheAssoc/lineBytes: ${problem}`);
   },
   build(p) {
     const lineBytes = p.lineBytes as number;

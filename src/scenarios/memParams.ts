@@ -2,7 +2,7 @@
 // parameter values into an assembly's configuration, so mem-switch and mem-checkpoint cannot drift apart.
 
 import type { MemConfig, MemPlan } from '../../actors/memory.js';
-import type { MemLayout } from '../../dataplane/memWorkload.js';
+import { guestFrames, type MemLayout } from '../../dataplane/memWorkload.js';
 import type { MemGuestContext } from '../../machines/memGuestMachine.js';
 import type { NestedMmuContext } from '../../machines/nestedMmuMachine.js';
 import { TLB_MODES, type TlbContext } from '../../machines/tlbMachine.js';
@@ -61,9 +61,26 @@ export function crashPlan(p: Values, prefix: string, group: string): FaultPlan[]
   return [{ kind: 'crash', victims: [group], at, restartAfterUs: p[`${prefix}RestartUs`] as number }];
 }
 
+/** Limits that keep one VM's arrays bounded: 64 MiB of guest memory, a million TLB entries. */
+export const MEM_FRAMES_MAX = 16_384;
+export const TLB_ENTRIES_MAX = 1 << 20;
+
 export function validateMem(p: Values, crashPrefixes: readonly string[]): void {
   const sets = p.tlbSets as number;
   if ((sets & (sets - 1)) !== 0) throw new InputError(`tlbSets: expected a power of two, got ${sets}`);
+  const entries = sets * (p.tlbWays as number) * ((p.tlbMode as number) === 2 ? (p.groups as number) : 1);
+  if (entries > TLB_ENTRIES_MAX) {
+    throw new InputError(`tlbSets/tlbWays/groups: ${entries} TLB entries; at most ${TLB_ENTRIES_MAX}`);
+  }
+  const frames = guestFrames(layoutOf(p));
+  if (frames > MEM_FRAMES_MAX) {
+    throw new InputError(`processes/pagesPerProcess/spareFrames: ${frames} guest frames; at most ${MEM_FRAMES_MAX}`);
+  }
+  validateCrashWindows(p, crashPrefixes);
+}
+
+/** Each crash window ends no earlier than it starts. */
+export function validateCrashWindows(p: Values, crashPrefixes: readonly string[]): void {
   for (const prefix of crashPrefixes) {
     const from = p[`${prefix}FromUs`] as number;
     const to = p[`${prefix}ToUs`] as number;

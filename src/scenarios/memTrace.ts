@@ -2,6 +2,7 @@
 // model, counting exactly what cachegrind counts, and totals what each epoch's writes would cost a checkpoint.
 
 import { buildTraceSystem, DEFAULT_LACKEY, TRACE_HOST, tracePlan } from '../../actors/memTrace.js';
+import { geometryProblem } from '../../dataplane/cache.js';
 import {
   CACHEGRIND_EVENTS,
   type CachegrindConfig,
@@ -17,7 +18,7 @@ import { traceContiguous } from '../specs/traceContiguous.js';
 import { traceReplayed } from '../specs/traceReplayed.js';
 import { defineScenario } from './define.js';
 import { formatFaults } from './format.js';
-import { crashParams, crashPlan, US, validateMem } from './memParams.js';
+import { crashParams, crashPlan, US, validateCrashWindows } from './memParams.js';
 import type { Scenario } from './types.js';
 
 type Values = Readonly<Record<string, number | boolean | string>>;
@@ -97,11 +98,12 @@ export const memTraceScenario: Scenario = defineScenario({
     },
   ],
   validate(p) {
-    validateMem({ tlbSets: 1, ...p }, ['crash']);
-    const values: Values = p;
-    for (const n of ['I1', 'D1', 'LL']) {
-      const line = values[`${n}LineBytes`] as number;
-      if ((line & (line - 1)) !== 0) throw new InputError(`${n}LineBytes: expected a power of two, got ${line}`);
+    validateCrashWindows(p, ['crash']);
+    const caches = cachesOf(p);
+    for (const n of ['I1', 'D1', 'LL'] as const) {
+      // Cachegrind's own rules and words: every geometry `valgrind --tool=cachegrind --I1=…` accepts, and no other.
+      const problem = geometryProblem(caches[n]);
+      if (problem !== null) throw new InputError(`${n}Bytes/${n}Assoc/${n}LineBytes: ${problem}`);
     }
   },
   build(p) {

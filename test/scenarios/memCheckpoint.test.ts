@@ -2,7 +2,9 @@
 // under loss and a backup crash, and the variants differ in what an incremental checkpoint costs (M2, M3).
 
 import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/kernel/errors.js';
 import { findScenario } from '../../src/scenarios/index.js';
+import { resolveParams } from '../../src/scenarios/types.js';
 import { simulate } from '../../src/simulate.js';
 
 const scenario = findScenario('mem-checkpoint');
@@ -36,6 +38,12 @@ describe('mem-checkpoint scenario', () => {
   it('Memory: mem-checkpoint: an incremental checkpoint costs least as M3 diffs, then M2 lines, then whole pages (seed 1)', () => {
     const [page, m3, m2] = [0, 1, 2].map((v) => run(v).m.bytesPerIncremental as number);
     expect([page, m3, m2]).toEqual([415325, 18620, 122292]);
+  });
+
+  it('Memory: mem-checkpoint: a cache geometry it cannot build is one line naming the three parameters', () => {
+    expect(() => resolveParams(scenario, { cacheBytes: '24576' })).toThrow(
+      new InputError('cacheBytes/cacheAssoc/lineBytes: Cache set count is not a power of two.'),
+    );
   });
 
   it('Memory: mem-checkpoint: M3 pre-copies cold pages while the guest runs, shortening the stun (seed 1)', () => {

@@ -2,7 +2,9 @@
 // the misses a context switch costs (M8's metric); a crash of the host mid-run is survived and rebuilt.
 
 import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/kernel/errors.js';
 import { findScenario } from '../../src/scenarios/index.js';
+import { resolveParams } from '../../src/scenarios/types.js';
 import { simulate } from '../../src/simulate.js';
 
 const scenario = findScenario('mem-switch');
@@ -15,6 +17,18 @@ function run(tlbMode: number, extra: Readonly<Record<string, string>> = {}, seed
 }
 
 describe('mem-switch scenario', () => {
+  it('Memory: mem-switch: sizes past its limits are one line naming the parameters, before anything is allocated', () => {
+    expect(() => resolveParams(scenario, { processes: '256', pagesPerProcess: '1024' })).toThrow(
+      new InputError('processes/pagesPerProcess/spareFrames: 262660 guest frames; at most 16384'),
+    );
+    expect(() => resolveParams(scenario, { tlbSets: '4096', tlbWays: '64', groups: '64' })).toThrow(
+      new InputError('tlbSets/tlbWays/groups: 16777216 TLB entries; at most 1048576'),
+    );
+    expect(() => resolveParams(scenario, { tlbSets: '3' })).toThrow(
+      new InputError('tlbSets: expected a power of two, got 3'),
+    );
+  });
+
   it('Memory: mem-switch: every TLB design completes the same workload coherently (seed 1)', () => {
     const runs = [0, 1, 2].map((mode) => run(mode));
     for (const { o } of runs) {

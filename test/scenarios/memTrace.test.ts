@@ -33,6 +33,15 @@ describe('mem-trace scenario', () => {
     expect(() => resolveParams(scenario, { lackey: 7 })).toThrow(new InputError('lackey: expected a file path, got 7'));
   });
 
+  it('Memory: mem-trace: a cache geometry cachegrind would refuse is one line naming the cache, in its words', () => {
+    expect(() => resolveParams(scenario, { D1Bytes: '24576' })).toThrow(
+      new InputError('D1Bytes/D1Assoc/D1LineBytes: Cache set count is not a power of two.'),
+    );
+    expect(() => resolveParams(scenario, { LLBytes: '1073741824', LLLineBytes: '16' })).toThrow(
+      new InputError("LLBytes/LLAssoc/LLLineBytes: more than the model's 16777216 lines."),
+    );
+  });
+
   it('Memory: mem-trace: the reproduce command quotes a file path a shell would split', () => {
     const params = resolveParams(scenario, { lackey: "/tmp/my trace's.lackey" });
     const cmd = reproduceCommand(scenario, 1, params, {});
