@@ -137,6 +137,31 @@ describe('inspector server', () => {
     );
   });
 
+  it('serves a memory-checkpoint run with the charts of the memory hierarchy, long arrays as digests', async () => {
+    const o = simulate({ scenario: findScenario('mem-checkpoint'), seed: 1, params: { slices: '6' }, trace: true });
+    const path = join(mkdtempSync(join(tmpdir(), 'statevisor-mem-')), 'mem.jsonl');
+    writeFileSync(path, o.trace?.text() ?? '');
+    const mem = await startInspector({ trace: { path } });
+    try {
+      const charts = JSON.parse((await get(mem.port, '/api/charts')).body).charts;
+      expect(Object.keys(charts).sort()).toEqual([
+        'cache',
+        'checkpointer',
+        'collector',
+        'memGuest',
+        'nestedMmu',
+        'tlb',
+      ]);
+      const trace = JSON.parse((await get(mem.port, '/api/trace')).body) as {
+        records: { type: string; sessionId?: string; snapshot?: { context: Record<string, unknown> } }[];
+      };
+      const mmu = trace.records.find((r) => r.type === '@xstate.snapshot' && r.sessionId === 'host0/vm0/mmu');
+      expect(mmu?.snapshot?.context.mem).toMatchObject({ typedArray: 'Uint32Array', length: 108 * 1024 });
+    } finally {
+      await mem.close();
+    }
+  });
+
   it("serves the same records in @statelyai/inspect's event shape", async () => {
     const events = JSON.parse((await get(inspector.port, '/api/stately')).body) as {
       type: string;
