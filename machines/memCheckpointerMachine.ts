@@ -80,7 +80,8 @@ function part(c: MemCheckpointerContext, transfer: Transfer, final: boolean): Co
   return { type: 'collector.part', epoch: c.epoch, seq: c.seq, full, final, count: c.seq + 1, transfer };
 }
 
-function sendTo(to: string, event: CollectorPart) {
+/** A part addressed to the collector, emitted as every machine emits a message for the kernel to deliver. */
+function partTo(to: string, event: CollectorPart) {
   return { type: 'send' as const, to, event };
 }
 
@@ -144,7 +145,7 @@ export const memCheckpointerMachine = setup({
         precopyBytes: s.precopyBytes + event.transfer.bytes,
       };
       enqueue.assign({ seq: c.seq + 1, unacked: [...c.unacked, p], stats });
-      enqueue.emit(sendTo(c.collector, p));
+      enqueue.emit(partTo(c.collector, p));
       enqueue.cancel(RETRANSMIT_TIMER);
       enqueue.raise({ type: 'ckpt.retransmit' }, { id: RETRANSMIT_TIMER, delay: c.retransmitUs });
     }),
@@ -165,7 +166,7 @@ export const memCheckpointerMachine = setup({
       };
       // Shipped after any hello: this epoch's parts are the ones the restarted backup gets.
       enqueue.assign({ seq: c.seq + 1, unacked: [...c.unacked, p], stats, fullNow: p.full, lost: false });
-      enqueue.emit(sendTo(c.collector, p));
+      enqueue.emit(partTo(c.collector, p));
       enqueue.cancel(RETRANSMIT_TIMER);
       enqueue.raise({ type: 'ckpt.retransmit' }, { id: RETRANSMIT_TIMER, delay: c.retransmitUs });
       enqueue.raise({ type: 'ckpt.copied' }, { id: COPY_TIMER, delay: stunUs });
@@ -183,7 +184,7 @@ export const memCheckpointerMachine = setup({
         enqueue.assign({ stats: { ...c.stats, gaveUp: c.stats.gaveUp + 1 } });
         return;
       }
-      for (const p of c.unacked) enqueue.emit(sendTo(c.collector, p));
+      for (const p of c.unacked) enqueue.emit(partTo(c.collector, p));
       enqueue.assign({
         retries: c.retries + 1,
         stats: { ...c.stats, retransmits: c.stats.retransmits + c.unacked.length },
