@@ -4,7 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { SeededChooser } from '../../src/kernel/chooser.js';
-import { canonicalJson } from '../../src/kernel/hash.js';
 import { Xoshiro128 } from '../../src/kernel/prng.js';
 import { MachineStepper, publicStep, type StepOutput } from '../../src/kernel/stepper.js';
 import { machines, sampleEvents } from '../../src/machines.js';
@@ -24,11 +23,26 @@ function view(o: StepOutput) {
 }
 
 /**
- * The two steps agree: compared as canonical JSON first (a memory chart's context holds tens of thousands of words,
- * which a deep toEqual walks slowly), and only when that differs through toEqual, for a readable diff.
+ * The two steps agree: compared by `same` first (a memory chart's context holds tens of thousands of words, which
+ * a deep toEqual or a JSON text walks slowly), and only when that differs through toEqual, for a readable diff.
  */
 function expectSameStep(a: StepOutput, b: StepOutput, message: string) {
-  if (canonicalJson(view(a)) !== canonicalJson(view(b))) expect(view(a), message).toEqual(view(b));
+  if (!same(view(a), view(b))) expect(view(a), message).toEqual(view(b));
+}
+
+/** Deep equality of plain data as canonical JSON sees it, with typed arrays compared as bytes in one call. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.constructor !== b.constructor) return false;
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 const seen = { actions: new Set<string>(), values: new Set<string>(), transitions: new Set<string>() };
