@@ -81,14 +81,17 @@ function printTable(results: readonly MutantResult[], seconds: number, workers: 
   // Columns as wide as their longest entry plus two spaces, so no name runs into the next column.
   const nameWidth = Math.max(26, ...results.map((r) => r.mutant.length + 2));
   const machineWidth = Math.max(23, ...results.map((r) => r.machine.length + 2));
-  io.out(
-    `  ${'mutant'.padEnd(nameWidth)}${'machine'.padEnd(machineWidth)}${'caught by'.padEnd(21)}${'steps'.padStart(6)}${'states'.padStart(9)}${'s'.padStart(7)}  where`,
-  );
-  for (const r of results) {
-    const caught = r.caughtBy ?? `SURVIVED (${r.verdict})`;
+  const caughtTexts = results.map((r) => {
     const mark = r.caughtBy !== null && r.caughtBy !== r.expectedSpec ? ` (expected ${r.expectedSpec})` : '';
+    return (r.caughtBy ?? `SURVIVED (${r.verdict})`) + mark;
+  });
+  const caughtWidth = Math.max(21, ...caughtTexts.map((c) => c.length + 2));
+  io.out(
+    `  ${'mutant'.padEnd(nameWidth)}${'machine'.padEnd(machineWidth)}${'caught by'.padEnd(caughtWidth)}${'steps'.padStart(6)}${'states'.padStart(9)}${'s'.padStart(7)}  where`,
+  );
+  for (const [r, caught] of results.map((x, i) => [x, caughtTexts[i] as string] as const)) {
     io.out(
-      `  ${r.mutant.padEnd(nameWidth)}${r.machine.padEnd(machineWidth)}${(caught + mark).padEnd(21)}${String(r.steps ?? '-').padStart(6)}${String(r.states).padStart(9)}${r.seconds.toFixed(1).padStart(7)}  ${r.scenario}${r.config !== null ? ` --config ${r.config}` : ''}`,
+      `  ${r.mutant.padEnd(nameWidth)}${r.machine.padEnd(machineWidth)}${caught.padEnd(caughtWidth)}${String(r.steps ?? '-').padStart(6)}${String(r.states).padStart(9)}${r.seconds.toFixed(1).padStart(7)}  ${r.scenario}${r.config !== null ? ` --config ${r.config}` : ''}`,
     );
   }
 }
