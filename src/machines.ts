@@ -3,26 +3,40 @@
 
 import type { AnyEventObject, AnyStateMachine } from 'xstate';
 import { appMachine, appSampleEvents } from '../machines/appMachine.js';
+import { balloonBackupMachine, balloonBackupSampleEvents } from '../machines/balloonBackupMachine.js';
+import { balloonDriverMachine, balloonDriverSampleEvents } from '../machines/balloonDriverMachine.js';
+import { balloonGuestMachine, balloonGuestSampleEvents } from '../machines/balloonGuestMachine.js';
+import { balloonManagerMachine, balloonManagerSampleEvents } from '../machines/balloonManagerMachine.js';
 import { cacheHierarchyMachine, cacheHierarchySampleEvents } from '../machines/cacheHierarchyMachine.js';
 import { cacheMachine, cacheSampleEvents } from '../machines/cacheMachine.js';
 import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
 import { checkpointCoordinatorSampleEvents } from '../machines/checkpointCoordinatorParts.js';
 import { diskMachine, diskSampleEvents } from '../machines/diskMachine.js';
+import { diskWriterMachine, diskWriterSampleEvents } from '../machines/diskWriterMachine.js';
+import { guestSchedulerMachine, guestSchedulerSampleEvents } from '../machines/guestSchedulerMachine.js';
+import { hvPagerMachine, hvPagerSampleEvents } from '../machines/hvPagerMachine.js';
 import { hypervisorMachine, hypervisorSampleEvents } from '../machines/hypervisorMachine.js';
 import { memCheckpointerMachine, memCheckpointerSampleEvents } from '../machines/memCheckpointerMachine.js';
 import { memCollectorMachine, memCollectorSampleEvents } from '../machines/memCollectorMachine.js';
 import { memGuestMachine, memGuestSampleEvents } from '../machines/memGuestMachine.js';
 import { mmuMachine, mmuSampleEvents } from '../machines/mmuMachine.js';
 import { nestedMmuMachine, nestedMmuSampleEvents } from '../machines/nestedMmuMachine.js';
+import { pagePoolMachine, pagePoolSampleEvents } from '../machines/pagePoolMachine.js';
 import { pingerMachine, pingerSampleEvents } from '../machines/pingerMachine.js';
 import { pongerMachine, pongerSampleEvents } from '../machines/pongerMachine.js';
 import { receiverMachine, receiverSampleEvents } from '../machines/receiverMachine.js';
 import { relayMachine, relaySampleEvents } from '../machines/relayMachine.js';
 import { replicaMachine, replicaSampleEvents } from '../machines/replicaMachine.js';
+import { snapshotCopierMachine, snapshotCopierSampleEvents } from '../machines/snapshotCopierMachine.js';
+import { snapshotMachine, snapshotSampleEvents } from '../machines/snapshotMachine.js';
+import { snapshotStoreMachine, snapshotStoreSampleEvents } from '../machines/snapshotStoreMachine.js';
 import { sriovNicMachine, sriovNicSampleEvents } from '../machines/sriovNicMachine.js';
+import { swapDeviceMachine, swapDeviceSampleEvents } from '../machines/swapDeviceMachine.js';
 import { tlbMachine, tlbSampleEvents } from '../machines/tlbMachine.js';
 import { traceCpuMachine, traceCpuSampleEvents } from '../machines/traceCpuMachine.js';
 import { vcpuMachine, vcpuSampleEvents } from '../machines/vcpuMachine.js';
+import { vmMemoryMachine, vmMemorySampleEvents } from '../machines/vmMemoryMachine.js';
+import { volumeMachine, volumeSampleEvents } from '../machines/volumeMachine.js';
 import { witnessMachine, witnessSampleEvents } from '../machines/witnessMachine.js';
 import { InputError } from './kernel/errors.js';
 
@@ -48,6 +62,20 @@ export const machines: readonly AnyStateMachine[] = [
   memCollectorMachine,
   traceCpuMachine,
   cacheHierarchyMachine,
+  volumeMachine,
+  snapshotMachine,
+  snapshotCopierMachine,
+  snapshotStoreMachine,
+  diskWriterMachine,
+  balloonManagerMachine,
+  balloonDriverMachine,
+  vmMemoryMachine,
+  pagePoolMachine,
+  balloonGuestMachine,
+  balloonBackupMachine,
+  guestSchedulerMachine,
+  hvPagerMachine,
+  swapDeviceMachine,
 ];
 
 export function findMachine(id: string, field = 'machine'): AnyStateMachine {
@@ -80,4 +108,18 @@ export const sampleEvents: Readonly<Record<string, readonly AnyEventObject[]>> =
   collector: memCollectorSampleEvents,
   traceCpu: traceCpuSampleEvents,
   cacheHierarchy: cacheHierarchySampleEvents,
+  volume: volumeSampleEvents,
+  snapshot: snapshotSampleEvents,
+  snapshotCopier: snapshotCopierSampleEvents,
+  snapshotStore: snapshotStoreSampleEvents,
+  diskWriter: diskWriterSampleEvents,
+  balloonManager: balloonManagerSampleEvents,
+  balloonDriver: balloonDriverSampleEvents,
+  vmMemory: vmMemorySampleEvents,
+  pagePool: pagePoolSampleEvents,
+  balloonGuest: balloonGuestSampleEvents,
+  balloonBackup: balloonBackupSampleEvents,
+  guestScheduler: guestSchedulerSampleEvents,
+  hvPager: hvPagerSampleEvents,
+  swapDevice: swapDeviceSampleEvents,
 };

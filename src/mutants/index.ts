@@ -3,9 +3,12 @@
 
 import { InputError } from '../kernel/errors.js';
 import type { Mutant } from '../scenarios/types.js';
+import { balloonPressureMutants, balloonSweepMutants } from './balloon.js';
 import { haMutants } from './ha.js';
+import { latencyMutants } from './latency.js';
 import { memCheckpointMutants, memSwitchMutants, memTraceMutants } from './memory.js';
 import { pingPongMutants } from './pingPong.js';
+import { snapshotMutants } from './snapshot.js';
 
 export type { Mutant };
 
@@ -15,6 +18,10 @@ export const mutants: readonly Mutant[] = [
   ...memSwitchMutants,
   ...memCheckpointMutants,
   ...memTraceMutants,
+  ...snapshotMutants,
+  ...balloonSweepMutants,
+  ...balloonPressureMutants,
+  ...latencyMutants,
 ];
 
 export function findMutant(name: string, field = '--mutant'): Mutant {

@@ -2,12 +2,16 @@
 // New scenarios register here; the order is the order `list` prints.
 
 import { InputError } from '../kernel/errors.js';
+import { balloonPressureScenario } from './balloonPressure.js';
+import { balloonSweepScenario } from './balloonSweep.js';
 import { haScenarios } from './ha.js';
+import { latencyHidingScenario } from './latencyHiding.js';
 import { memCheckpointScenario } from './memCheckpoint.js';
 import { memSwitchScenario } from './memSwitch.js';
 import { memTraceScenario } from './memTrace.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
+import { snapshotLiveScenario } from './snapshotLive.js';
 import type { Scenario } from './types.js';
 
 export const scenarios: readonly Scenario[] = [
@@ -17,6 +21,10 @@ export const scenarios: readonly Scenario[] = [
   memSwitchScenario,
   memCheckpointScenario,
   memTraceScenario,
+  balloonSweepScenario,
+  balloonPressureScenario,
+  snapshotLiveScenario,
+  latencyHidingScenario,
 ];
 
 export function findScenario(name: string, field = 'scenario'): Scenario {

@@ -6,13 +6,17 @@ import { InputError } from '../kernel/errors.js';
 import { machines, sampleEvents } from '../machines.js';
 import type { MachineSource } from '../testgen/emit.js';
 import type { TestgenConfig, TestgenRun, TestgenSources } from '../testgen/sources.js';
+import { balloonPressureScenario } from './balloonPressure.js';
+import { BALLOON_SMALL, balloonSweepScenario } from './balloonSweep.js';
 import { haFailoverScenario, haMixedScenario, haPartitionScenario } from './ha.js';
+import { latencyHidingScenario } from './latencyHiding.js';
 import { loadScenario, scenarioMachines } from './load.js';
 import { memCheckpointScenario } from './memCheckpoint.js';
 import { memSwitchScenario } from './memSwitch.js';
 import { memTraceScenario } from './memTrace.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
+import { snapshotLiveScenario } from './snapshotLive.js';
 import { type CheckConfig, defaultCheck, type Scenario } from './types.js';
 
 /** A scenario at its first check configuration (the one tools start from), or at its defaults. */
@@ -37,6 +41,28 @@ const SHORT_TRACE: TestgenConfig = {
     ...{ I1Bytes: '1024', I1Assoc: '2', D1Bytes: '1024', D1Assoc: '2', LLBytes: '8192', LLAssoc: '4' },
   },
   untilUs: memTraceScenario.untilUs,
+};
+
+/** The parameters of a scenario's check configuration `name` (it must have one). */
+function checkOf(scenario: Scenario, name: string): CheckConfig {
+  const check = scenario.checks?.find((c) => c.name === name);
+  if (check === undefined) throw new Error(`${scenario.name} has no check configuration '${name}'`);
+  return check;
+}
+
+function checkParams(scenario: Scenario, name: string): Readonly<Record<string, string>> {
+  return checkOf(scenario, name).params;
+}
+
+/** balloon-sweep with checkpoints to a backup: the only configuration that assembles the backup's image. */
+function balloonCheckpointing(): TestgenConfig {
+  return atCheck(balloonSweepScenario, checkOf(balloonSweepScenario, 'checkpoint'));
+}
+
+/** snapshot-live's small world with half of all messages lost and one resend: retries run out (seeds 1, 2). */
+const HARSH_SNAPSHOT_LINK = {
+  ...checkParams(snapshotLiveScenario, 'lossy'),
+  ...{ dropRate: '0.5', maxDrops: '1000', maxRetries: '1' },
 };
 
 /** Virtual time of each shipped run with faults: 80 ms holds every phase (failover, degraded mode, re-seeding). */
@@ -65,6 +91,18 @@ const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string,
     1,
   ], // A whole (short) trace replayed to its end: the trace vCPU's last transition.
   [memTraceScenario, SHORT_TRACE.params, 1],
+  // Blocking mode, faults from the seeded pattern and from the kernel's draw: the pager's two ways into a stall.
+  [latencyHidingScenario, { mode: '0', workUnits: '300' }, 1],
+  [latencyHidingScenario, { mode: '0', faultSource: '1', workUnits: '300' }, 1],
+  // The small balloon world run until its guest halts; a snapshot whose host crashes under it (reported incomplete),
+  // and one over a link that loses most messages, so resends run out while copying and while sealing.
+  [balloonSweepScenario, { ...BALLOON_SMALL, ops: '40' }, 1],
+  [balloonSweepScenario, { ...BALLOON_SMALL, ops: '0' }, 1],
+  [snapshotLiveScenario, checkParams(snapshotLiveScenario, 'host-crash'), 1],
+  [snapshotLiveScenario, HARSH_SNAPSHOT_LINK, 1],
+  [snapshotLiveScenario, HARSH_SNAPSHOT_LINK, 2],
+  // Blocks the writer draws from the kernel (the check configurations use its seeded pattern); their 2-byte blocks.
+  [snapshotLiveScenario, { blocks: '16', blockBytes: '2', initialCopies: '2', drawBlocks: 'true', writes: '8' }, 1],
 ];
 
 /** Transition key (as in src/testgen/machineTests.ts) → why no shipped assembly can take it. */
@@ -81,6 +119,14 @@ export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
     'needs the backup lost again during a re-seed; the unit tests take it',
   'replica.suspecting --replica.confirmTimedOut--> replica.promoting':
     'guarded by isFencingRequired, which the shipped replica always satisfies; only the no-fencing mutant takes it',
+  'snapshot.beginning --snapshot.write--> snapshot.abandoning':
+    'needs more than 16 guest writes held at once; the shipped disk writer keeps one outstanding; the unit tests take it',
+  'snapshot.copying --snapshot.write--> snapshot.abandoning':
+    'needs more than 16 guest writes held at once; the shipped disk writer keeps one outstanding; the unit tests take it',
+  'snapshot.sealing --snapshot.retransmit--> snapshot.unreported':
+    'needs every copy acked and then every resend of the seal lost; the unit tests take it',
+  'balloonDriver.idle --balloon.inflate--> (self)':
+    'a target outside the VM, which every scenario refuses as bad input (targetPages); the unit tests take it',
 };
 
 /**
@@ -89,9 +135,19 @@ export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
  */
 export function shippedTestgenSources(): TestgenSources {
   return {
-    assemblies: [haMixedScenario, pingPongScenario, relayRingScenario, memSwitchScenario, memCheckpointScenario]
+    assemblies: [
+      haMixedScenario,
+      pingPongScenario,
+      relayRingScenario,
+      memSwitchScenario,
+      memCheckpointScenario,
+      latencyHidingScenario,
+      snapshotLiveScenario,
+      balloonSweepScenario,
+      balloonPressureScenario,
+    ]
       .map(atDefaultCheck)
-      .concat(SHORT_TRACE),
+      .concat(SHORT_TRACE, balloonCheckpointing()),
     observed: [
       haMixedScenario,
       haFailoverScenario,
@@ -100,9 +156,13 @@ export function shippedTestgenSources(): TestgenSources {
       relayRingScenario,
       memSwitchScenario,
       memCheckpointScenario,
+      latencyHidingScenario,
+      snapshotLiveScenario,
+      balloonSweepScenario,
+      balloonPressureScenario,
     ]
       .map(atDefaultCheck)
-      .concat(SHORT_TRACE),
+      .concat(SHORT_TRACE, balloonCheckpointing()),
     runs: FAULTY_RUNS.map(([scenario, params, seed]) => ({ scenario, params, seed, untilUs: FAULTY_RUN_US })),
     sampleEvents,
     unreachable: UNREACHABLE_REASONS,

@@ -28,6 +28,13 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
   ['mem-checkpoint', 'm2', 1266, 1634],
   ['mem-checkpoint', 'backup-crash', 9829, 13098],
   ['mem-trace', 'crash', 238, 239],
+  ['latency-hiding', 'lossy', 631, 691],
+  ['latency-hiding', 'storage-crash', 1923, 2116],
+  ['snapshot-live', 'lossy', 1676, 2321],
+  ['balloon-sweep', 'race', 1512, 2238],
+  ['balloon-sweep', 'keep', 1469, 2165],
+  ['balloon-sweep', 'checkpoint', 804, 1259],
+  ['balloon-pressure', 'pool', 2535, 4216],
 ];
 
 describe('explore', () => {

@@ -49,6 +49,19 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'ignores-backup-restart': 98,
   'slice-skips-an-entry': 3,
   'last-slice-dropped': 10,
+  'rescheduled-early': 5,
+  'deschedule-as-yield': 4,
+  'reschedule-dropped': 8,
+  'lost-request-never-resent': 7,
+  'write-without-copy': 21,
+  'copy-map-before-copy': 17,
+  'copier-no-resume': 16,
+  'reclaim-without-recheck': 18,
+  'super-page-with-nonzero-reclaimed': 13,
+  'fault-write-lost': 22,
+  'result-never-repeated': 35,
+  'checkpoint-sends-reclaimed': 13,
+  'waiter-frame-not-taken': 30,
 };
 
 describe('mutants', () => {

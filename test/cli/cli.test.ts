@@ -60,6 +60,10 @@ describe('cli', () => {
       'mem-switch',
       'mem-checkpoint',
       'mem-trace',
+      'balloon-sweep',
+      'balloon-pressure',
+      'snapshot-live',
+      'latency-hiding',
     ]);
     expect(json.mutants.map((m) => m.name)).toContain('release-on-send');
   });
@@ -352,7 +356,7 @@ describe('cli', () => {
   it('rejects an unknown scenario', async () => {
     expectBadInput(
       await here('run', 'nope'),
-      /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring, mem-switch, mem-checkpoint, mem-trace\)$/,
+      /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring, mem-switch, mem-checkpoint, mem-trace, balloon-sweep, balloon-pressure, snapshot-live, latency-hiding\)$/,
     );
   });
 
@@ -389,10 +393,11 @@ describe('cli', () => {
     const r = await here('soak', '--only', 'swarm', '--seeds', '2', '--workers', '1');
     expect(r.code, r.err).toBe(0);
     const names = ['ha-failover', 'ha-steady', 'ha-partition', 'ha-mixed', 'ping-pong', 'relay-ring'];
-    for (const name of [...names, 'mem-switch', 'mem-checkpoint', 'mem-trace']) {
+    const memory = ['mem-switch', 'mem-checkpoint', 'mem-trace', 'balloon-sweep', 'balloon-pressure', 'snapshot-live'];
+    for (const name of [...names, ...memory, 'latency-hiding']) {
       expect(r.out).toMatch(new RegExp(`ok +swarm +${name} +held +2 seeds`));
     }
-    expect(r.out).toMatch(/statevisor soak: 9 of 9 passed in \d+ s/);
+    expect(r.out).toMatch(/statevisor soak: 13 of 13 passed in \d+ s/);
     expectBadInput(await here('soak', '--only', 'swarm,nope'), /^statevisor: --only: unknown stage 'nope'/);
     expectBadInput(await here('soak', '--seeds', '0'), /^statevisor: --seeds: 0 is out of range/);
   });

@@ -168,6 +168,20 @@ const PINNED: Readonly<Record<string, { readonly values: number; readonly transi
   collector: { values: 1, transitions: 1 },
   traceCpu: { values: 3, transitions: 4 },
   cacheHierarchy: { values: 1, transitions: 1 },
+  guestScheduler: { values: 4, transitions: 8 },
+  hvPager: { values: 2, transitions: 6 },
+  swapDevice: { values: 2, transitions: 4 },
+  volume: { values: 1, transitions: 3 },
+  snapshot: { values: 6, transitions: 18 },
+  snapshotCopier: { values: 4, transitions: 10 },
+  snapshotStore: { values: 1, transitions: 3 },
+  diskWriter: { values: 3, transitions: 4 },
+  balloonManager: { values: 4, transitions: 6 },
+  balloonDriver: { values: 6, transitions: 12 },
+  vmMemory: { values: 11, transitions: 16 },
+  pagePool: { values: 1, transitions: 3 },
+  balloonGuest: { values: 4, transitions: 5 },
+  balloonBackup: { values: 1, transitions: 1 },
 };
 
 describe('stepper', () => {
