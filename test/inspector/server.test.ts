@@ -162,6 +162,29 @@ describe('inspector server', () => {
     }
   });
 
+  it('serves the balloon, snapshot and latency-hiding runs with the charts of their own machines', async () => {
+    const expected: Readonly<Record<string, readonly string[]>> = {
+      'balloon-sweep': ['balloonDriver', 'balloonGuest', 'balloonManager', 'pagePool', 'vmMemory'],
+      'balloon-pressure': ['balloonDriver', 'balloonGuest', 'balloonManager', 'pagePool', 'vmMemory'],
+      'snapshot-live': ['diskWriter', 'snapshot', 'snapshotCopier', 'snapshotStore', 'volume'],
+      'latency-hiding': ['guestScheduler', 'hvPager', 'swapDevice'],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'statevisor-m9-m11-'));
+    for (const [name, ids] of Object.entries(expected)) {
+      const scenario = findScenario(name);
+      const params = scenario.checks?.[0]?.params ?? {};
+      const path = join(dir, `${name}.jsonl`);
+      writeFileSync(path, simulate({ scenario, seed: 1, params, trace: true }).trace?.text() ?? '');
+      const served = await startInspector({ trace: { path } });
+      try {
+        const charts = JSON.parse((await get(served.port, '/api/charts')).body).charts;
+        expect(Object.keys(charts).sort(), name).toEqual(ids);
+      } finally {
+        await served.close();
+      }
+    }
+  });
+
   it("serves the same records in @statelyai/inspect's event shape", async () => {
     const events = JSON.parse((await get(inspector.port, '/api/stately')).body) as {
       type: string;
