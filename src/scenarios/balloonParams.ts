@@ -23,18 +23,9 @@ import { memoryFidelity } from '../specs/memoryFidelity.js';
 import { noNonZeroReclaimed } from '../specs/noNonZeroReclaimed.js';
 import type { Sometimes, Spec } from '../specs/spec.js';
 import { crashParams, crashPlan, US, validateCrashWindows } from './memParams.js';
-import type { ParamSpec } from './types.js';
+import { int, linkOf, linkParams, validateLink } from './paramKit.js';
 
 type Values = Readonly<Record<string, number | boolean | string>>;
-
-const int = (def: number, min: number, max: number, description: string): ParamSpec => ({
-  type: 'int',
-  default: def,
-  min,
-  max,
-  description,
-});
-const rate = (description: string): ParamSpec => ({ type: 'number', default: 0, min: 0, max: 1, description });
 
 /** Most bytes of guest memory over all VMs: 256 MiB keeps a run's typed arrays bounded. */
 export const BALLOON_BYTES_MAX = 256 * 1024 * 1024;
@@ -67,14 +58,7 @@ export const BALLOON_PARAMS = {
   maxRetransmits: int(5, 0, 1_000, 'most resends of each'),
   checkpoints: int(0, 0, 10_000, 'checkpoints of each VM to a backup host (M1; 0: none); reclaimed pages are not sent'),
   checkpointEveryUs: int(1_000, 1, US.max, 'virtual time between checkpoints (µs)'),
-  linkMinUs: int(20, 0, US.max, 'management–host latency, lower bound (µs)'),
-  linkMaxUs: int(60, 0, US.max, 'management–host latency, upper bound (µs)'),
-  linkStepUs: int(1, 1, US.max, 'granularity of latency draws (µs)'),
-  dropRate: rate('probability a management message is lost'),
-  maxDrops: int(1_000_000, 0, 1_000_000_000, 'losses per run (the fault budget)'),
-  delayRate: rate('probability a management message is late'),
-  delayUs: int(100, 0, US.max, 'extra latency of a late message (µs)'),
-  maxDelays: int(1_000_000, 0, 1_000_000_000, 'late messages per run'),
+  ...linkParams({ what: 'management–host', minUs: 20, maxUs: 60, dropRate: 0, delayUs: 100 }),
   deadlineUs: int(100_000_000, 1, US.max, 'every inflation must be reported by (µs of virtual time)'),
   ...crashParams('mgmtCrash', 'management host'),
   ...crashParams('hostCrash', 'VM host'),
@@ -94,9 +78,7 @@ export function validateBalloon(p: Values): void {
       `vms/supers/pagesPerSuper/pageBytes: ${bytes} bytes of guest memory; at most ${BALLOON_BYTES_MAX}`,
     );
   }
-  if ((p.linkMaxUs as number) < (p.linkMinUs as number)) {
-    throw new InputError(`linkMaxUs: ${p.linkMaxUs} is below linkMinUs (${p.linkMinUs})`);
-  }
+  validateLink(p);
   validateCrashWindows(p, ['mgmtCrash', 'hostCrash']);
 }
 
@@ -129,15 +111,7 @@ export function balloonConfigOf(p: Values): BalloonConfig {
     ...{ zeroWritePercent: p.zeroWritePercent as number, inflateAtUs: p.inflateAtUs as number },
     ...{ retransmitUs: p.retransmitUs as number, maxRetransmits: p.maxRetransmits as number },
     ...{ checkpoints: p.checkpoints as number, checkpointEveryUs: p.checkpointEveryUs as number },
-    link: {
-      latencyUs: { min: p.linkMinUs as number, max: p.linkMaxUs as number },
-      latencyStepUs: p.linkStepUs as number,
-      dropRate: p.dropRate as number,
-      duplicateRate: 0,
-      delayRate: p.delayRate as number,
-      delayUs: p.delayUs as number,
-      ordered: false,
-    },
+    link: linkOf(p),
     ...{ maxDrops: p.maxDrops as number, maxDelays: p.maxDelays as number },
     faults: [...crashPlan(p, 'mgmtCrash', MGMT_HOST), ...crashPlan(p, 'hostCrash', BALLOON_HOST)],
   };

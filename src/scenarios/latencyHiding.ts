@@ -24,10 +24,8 @@ import type { Sometimes } from '../specs/spec.js';
 import { defineScenario } from './define.js';
 import { formatFaults } from './format.js';
 import { crashParams, crashPlan, US, validateCrashWindows } from './memParams.js';
+import { int, linkOf, linkParams, validateLink } from './paramKit.js';
 import type { Assembly, CheckConfig, Params } from './types.js';
-
-const int = (def: number, min: number, max: number, description: string) =>
-  ({ type: 'int', default: def, min, max, description }) as const;
 
 const PARAMS = {
   mode: int(1, 0, 1, 'how the hypervisor handles a page-in: 0 blocks the vCPU, 1 de-schedules the process'),
@@ -42,14 +40,7 @@ const PARAMS = {
   serviceUs: int(500, 0, US.max, 'virtual time the swap device takes to read one page (µs)'),
   swapChannels: int(4, 1, 64, 'reads the swap device serves at once'),
   swapQueueMax: int(64, 1, 1_024, 'most requests waiting for a channel (past it, requests are dropped)'),
-  linkMinUs: int(20, 0, US.max, 'VM host–storage latency, lower bound (µs)'),
-  linkMaxUs: int(60, 0, US.max, 'VM host–storage latency, upper bound (µs)'),
-  linkStepUs: int(1, 1, US.max, 'granularity of latency draws (µs)'),
-  dropRate: { type: 'number', default: 0, min: 0, max: 1, description: 'probability a storage message is lost' },
-  maxDrops: int(1_000_000, 0, 1_000_000_000, 'losses per run (the fault budget)'),
-  delayRate: { type: 'number', default: 0, min: 0, max: 1, description: 'probability a storage message is late' },
-  delayUs: int(100, 0, US.max, 'extra latency of a late message (µs)'),
-  maxDelays: int(1_000_000, 0, 1_000_000_000, 'late messages per run'),
+  ...linkParams({ what: 'VM host–storage', minUs: 20, maxUs: 60, dropRate: 0, delayUs: 100 }),
   retransmitUs: int(100_000, 1, US.max, 'resend an unanswered page-in after (µs)'),
   maxRetransmits: int(8, 0, 1_000, 'resends of one page-in before the pager gives up'),
   rescheduleBoundUs: int(0, 0, US.max, 'a completed page-in re-schedules its process within (µs); 0: the tightest'),
@@ -141,9 +132,7 @@ function validate(p: Params): void {
   if ((p.runQueueMax as number) < n) {
     throw new InputError(`runQueueMax: ${p.runQueueMax} is smaller than processes (${n}); every process must fit`);
   }
-  if ((p.linkMaxUs as number) < (p.linkMinUs as number)) {
-    throw new InputError(`linkMaxUs: ${p.linkMaxUs} is below linkMinUs (${p.linkMinUs})`);
-  }
+  validateLink(p);
   const quanta = Math.ceil((p.workUnits as number) / (p.unitsPerQuantum as number));
   if (quanta > PAGE_STRIDE) {
     throw new InputError(
@@ -243,18 +232,6 @@ function observerOf(assembly: Assembly): LatencyObserver {
   const { observer } = assembly as Partial<LatencyAssembly>;
   if (!(observer instanceof LatencyObserver)) throw new Error('latency-hiding: an assembly its build did not make');
   return observer;
-}
-
-function linkOf(p: Params) {
-  return {
-    latencyUs: { min: p.linkMinUs as number, max: p.linkMaxUs as number },
-    latencyStepUs: p.linkStepUs as number,
-    dropRate: p.dropRate as number,
-    duplicateRate: 0,
-    delayRate: p.delayRate as number,
-    delayUs: p.delayUs as number,
-    ordered: false,
-  };
 }
 
 export const latencyHidingScenario = defineScenario({

@@ -27,10 +27,8 @@ import {
   US,
   validateMem,
 } from './memParams.js';
+import { bandwidthParam, int, linkOf, linkParams, validateLink } from './paramKit.js';
 import type { Scenario } from './types.js';
-
-const int = (def: number, min: number, max: number, description: string) =>
-  ({ type: 'int', default: def, min, max, description }) as const;
 
 /**
  * The small world every check configuration explores: one process of two pages (so the schedule is fixed and the
@@ -132,23 +130,14 @@ export const memCheckpointScenario: Scenario = defineScenario({
     cacheBytes: int(32_768, 1, 2 ** 30, 'cache size (bytes)'),
     cacheAssoc: int(8, 1, 1024, 'cache associativity'),
     lineBytes: int(64, 4, 4096, 'cache line size (bytes, a power of two)'),
-    linkMinUs: int(20, 0, US.max, 'primary–backup latency, lower bound (µs)'),
-    linkMaxUs: int(60, 0, US.max, 'primary–backup latency, upper bound (µs)'),
-    linkStepUs: int(1, 1, US.max, 'granularity of latency draws (µs)'),
-    bytesPerUs: int(1_250, 0, US.max, 'link bandwidth in bytes per µs (0: unlimited); 1 250 = 10 Gbit/s'),
-    dropRate: { type: 'number', default: 0.01, min: 0, max: 1, description: 'probability a message is lost' },
-    maxDrops: int(1_000_000, 0, 1_000_000_000, 'losses per run (the fault budget)'),
-    delayRate: { type: 'number', default: 0, min: 0, max: 1, description: 'probability a message is late' },
-    delayUs: int(40, 0, US.max, 'extra latency of a late message (µs)'),
-    maxDelays: int(1_000_000, 0, 1_000_000_000, 'late messages per run'),
+    ...linkParams({ what: 'primary–backup', minUs: 20, maxUs: 60, dropRate: 0.01, delayUs: 40 }),
+    ...bandwidthParam(1_250),
     ...crashParams('backup', 'backup host'),
   },
   checks: CHECKS,
   validate(p) {
     validateMem(p, ['backup']);
-    if ((p.linkMaxUs as number) < (p.linkMinUs as number)) {
-      throw new InputError(`linkMaxUs: ${p.linkMaxUs} is below linkMinUs (${p.linkMinUs})`);
-    }
+    validateLink(p);
     const geometry = {
       sizeBytes: p.cacheBytes as number,
       assoc: p.cacheAssoc as number,
@@ -168,16 +157,7 @@ export const memCheckpointScenario: Scenario = defineScenario({
       retransmitUs: p.retransmitUs as number,
       maxRetransmits: p.maxRetransmits as number,
       copyNsPerByte: p.copyNsPerByte as number,
-      link: {
-        latencyUs: { min: p.linkMinUs as number, max: p.linkMaxUs as number },
-        latencyStepUs: p.linkStepUs as number,
-        dropRate: p.dropRate as number,
-        duplicateRate: 0,
-        delayRate: p.delayRate as number,
-        delayUs: p.delayUs as number,
-        ordered: false,
-        bytesPerUs: p.bytesPerUs as number,
-      },
+      link: linkOf(p),
       maxDrops: p.maxDrops as number,
       maxDelays: p.maxDelays as number,
     });

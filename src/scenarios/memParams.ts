@@ -8,19 +8,12 @@ import type { NestedMmuContext } from '../../machines/nestedMmuMachine.js';
 import { TLB_MODES, type TlbContext } from '../../machines/tlbMachine.js';
 import { InputError } from '../kernel/errors.js';
 import type { FaultPlan } from '../kernel/types.js';
+import { int, US } from './paramKit.js';
 import type { ParamSpec } from './types.js';
 
 type Values = Readonly<Record<string, number | boolean | string>>;
 
-export const US = { min: -1, max: 1_000_000_000 };
-
-const int = (def: number, min: number, max: number, description: string): ParamSpec => ({
-  type: 'int',
-  default: def,
-  min,
-  max,
-  description,
-});
+export { US };
 
 /** The guest, its TLB and its timing: every memory scenario has these. */
 export const MEM_PARAMS = {

@@ -5,25 +5,9 @@ import type { SnapshotConfig } from '../../actors/snapshot.js';
 import { COPIER_GROUP, SNAP_HOST } from '../../actors/snapshot.js';
 import { InputError } from '../kernel/errors.js';
 import { crashParams, crashPlan, US, validateCrashWindows } from './memParams.js';
-import type { ParamSpec } from './types.js';
+import { bandwidthParam, int, linkOf, linkParams, num, validateLink } from './paramKit.js';
 
 type Values = Readonly<Record<string, number | boolean | string>>;
-
-const int = (def: number, min: number, max: number, description: string): ParamSpec => ({
-  type: 'int',
-  default: def,
-  min,
-  max,
-  description,
-});
-
-const num = (def: number, min: number, max: number, description: string): ParamSpec => ({
-  type: 'number',
-  default: def,
-  min,
-  max,
-  description,
-});
 
 /** At most this much volume in one run: 256 MiB of blocks, held as typed arrays. */
 export const VOLUME_BYTES_MAX = 256 * 1024 * 1024;
@@ -40,15 +24,8 @@ export const SNAPSHOT_PARAMS = {
   snapshotAtUs: int(1_000, 0, US.max, 'the operator starts the snapshot at (µs)'),
   retransmitUs: int(1_000, 1, US.max, 'resend unacked copies, seals and abandons after (µs)'),
   maxRetries: int(20, 0, 1_000_000, 'resends without progress before giving up (reported incomplete)'),
-  linkMinUs: int(50, 0, US.max, 'host–storage latency, lower bound (µs)'),
-  linkMaxUs: int(100, 0, US.max, 'host–storage latency, upper bound (µs)'),
-  linkStepUs: int(1, 1, US.max, 'granularity of latency draws (µs)'),
-  bytesPerUs: int(1_250, 0, US.max, 'link bandwidth in bytes per µs (0: unlimited); 1 250 = 10 Gbit/s'),
-  dropRate: num(0.01, 0, 1, 'probability a message to or from storage is lost'),
-  maxDrops: int(1_000_000, 0, 1_000_000_000, 'losses per run (the fault budget)'),
-  delayRate: num(0, 0, 1, 'probability a message to or from storage is late'),
-  delayUs: int(200, 0, US.max, 'extra latency of a late message (µs)'),
-  maxDelays: int(1_000_000, 0, 1_000_000_000, 'late messages per run'),
+  ...linkParams({ what: 'host–storage', minUs: 50, maxUs: 100, dropRate: 0.01, delayUs: 200 }),
+  ...bandwidthParam(1_250),
   settleUs: int(10_000_000, 1, US.max, 'a started snapshot must be reported within (µs)'),
   ...crashParams('copier', 'copier'),
   ...crashParams('host', 'VM host'),
@@ -63,9 +40,7 @@ export function validateSnapshot(p: Values): void {
   if (bytes > VOLUME_BYTES_MAX) {
     throw new InputError(`blocks/blockBytes: a ${bytes}-byte volume; at most ${VOLUME_BYTES_MAX}`);
   }
-  if ((p.linkMaxUs as number) < (p.linkMinUs as number)) {
-    throw new InputError(`linkMaxUs: ${p.linkMaxUs} is below linkMinUs (${p.linkMinUs})`);
-  }
+  validateLink(p);
   validateCrashWindows(p, ['copier', 'host']);
   const hostFrom = p.hostFromUs as number;
   if (hostFrom >= 0 && hostFrom <= (p.snapshotAtUs as number)) {
@@ -93,16 +68,7 @@ export function snapshotConfigOf(p: Values): SnapshotConfig {
     snapshotAtUs: p.snapshotAtUs as number,
     retransmitUs: p.retransmitUs as number,
     maxRetries: p.maxRetries as number,
-    link: {
-      latencyUs: { min: p.linkMinUs as number, max: p.linkMaxUs as number },
-      latencyStepUs: p.linkStepUs as number,
-      dropRate: p.dropRate as number,
-      duplicateRate: 0,
-      delayRate: p.delayRate as number,
-      delayUs: p.delayUs as number,
-      ordered: false,
-      bytesPerUs: p.bytesPerUs as number,
-    },
+    link: linkOf(p),
     maxDrops: p.maxDrops as number,
     maxDelays: p.maxDelays as number,
     faults: [...crashPlan(p, 'copier', COPIER_GROUP), ...crashPlan(p, 'host', SNAP_HOST)],

@@ -57,6 +57,7 @@ const userLand = [
     'memCheckpoint',
     'memTrace',
     'memParams',
+    'paramKit',
     'balloonParams',
     'balloonSweep',
     'balloonPressure',
