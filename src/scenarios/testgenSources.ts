@@ -134,35 +134,21 @@ export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
  * every HA machine, shared NIC included), events from every shipped scenario's first check configuration.
  */
 export function shippedTestgenSources(): TestgenSources {
+  // One assembly per system: every scenario but the HA ones ha-mixed already holds, and mem-trace (SHORT_TRACE).
+  const systems = [
+    pingPongScenario,
+    relayRingScenario,
+    memSwitchScenario,
+    memCheckpointScenario,
+    latencyHidingScenario,
+    snapshotLiveScenario,
+    balloonSweepScenario,
+    balloonPressureScenario,
+  ];
+  const extra = [SHORT_TRACE, balloonCheckpointing()];
   return {
-    assemblies: [
-      haMixedScenario,
-      pingPongScenario,
-      relayRingScenario,
-      memSwitchScenario,
-      memCheckpointScenario,
-      latencyHidingScenario,
-      snapshotLiveScenario,
-      balloonSweepScenario,
-      balloonPressureScenario,
-    ]
-      .map(atDefaultCheck)
-      .concat(SHORT_TRACE, balloonCheckpointing()),
-    observed: [
-      haMixedScenario,
-      haFailoverScenario,
-      haPartitionScenario,
-      pingPongScenario,
-      relayRingScenario,
-      memSwitchScenario,
-      memCheckpointScenario,
-      latencyHidingScenario,
-      snapshotLiveScenario,
-      balloonSweepScenario,
-      balloonPressureScenario,
-    ]
-      .map(atDefaultCheck)
-      .concat(SHORT_TRACE, balloonCheckpointing()),
+    assemblies: [haMixedScenario, ...systems].map(atDefaultCheck).concat(extra),
+    observed: [haMixedScenario, haFailoverScenario, haPartitionScenario, ...systems].map(atDefaultCheck).concat(extra),
     runs: FAULTY_RUNS.map(([scenario, params, seed]) => ({ scenario, params, seed, untilUs: FAULTY_RUN_US })),
     sampleEvents,
     unreachable: UNREACHABLE_REASONS,
