@@ -22,6 +22,7 @@ import { Kernel } from '../src/kernel/kernel.js';
 import { MachineStepper } from '../src/kernel/stepper.js';
 import type { SystemState } from '../src/kernel/types.js';
 import { benchCheck } from './check.js';
+import { benchCrypt } from './crypt.js';
 import { benchHa, benchPriority } from './ha.js';
 import { benchInspector } from './inspector.js';
 import { benchMem } from './memory.js';
@@ -418,6 +419,7 @@ async function main(): Promise<void> {
     inspector: () => benchInspector(progress),
     spin: () => benchSpin(progress),
     memory: () => benchMem(progress),
+    crypt: () => benchCrypt(progress),
   };
   for (const name of only ?? []) {
     if (!(name in sections)) {

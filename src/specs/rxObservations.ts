@@ -1,0 +1,76 @@
+// What the receive-path specs (M13) read off the wire: the packets each delivered chain carries, named by the flow
+// and sequence in their payload, and a per-flow ledger of packets the NIC took and has not yet delivered or dropped.
+
+import type { AnyEventObject } from 'xstate';
+import type { RxPlan } from '../../actors/rx.js';
+import { parsePacket } from '../../dataplane/packets.js';
+import type { Observation } from './spec.js';
+import { payload } from './spec.js';
+
+/** Per flow, flat pairs [seq, receivedAtUs, …] in the order the NIC took them. */
+export type Ledger = readonly (readonly number[])[];
+
+export function emptyLedger(plan: RxPlan): Ledger {
+  return Array.from({ length: plan.mix.flows }, () => []);
+}
+
+export interface Named {
+  readonly flow: number;
+  readonly seq: number;
+}
+
+/** The flow and sequence of each frame an event carries. */
+export function packetsOf(event: AnyEventObject): Named[] {
+  return payload<{ packets: readonly Uint8Array[] }>(event).packets.map((f) => {
+    const p = parsePacket(f);
+    return { flow: p.flow, seq: p.seq };
+  });
+}
+
+/** The ledger with `packets` appended as taken at `t`. */
+export function taken(ledger: Ledger, packets: readonly Named[], t: number): Ledger {
+  const out = ledger.map((l) => [...l]);
+  for (const p of packets) (out[p.flow] as number[]).push(p.seq, t);
+  return out;
+}
+
+/** Where `seq` first stands in flow `flow`'s entries (pair index), or -1. */
+export function positionOf(ledger: Ledger, flow: number, seq: number): number {
+  const l = ledger[flow] ?? [];
+  for (let i = 0; i < l.length; i += 2) if (l[i] === seq) return i / 2;
+  return -1;
+}
+
+/** The ledger without pair `at` of flow `flow`. */
+export function without(ledger: Ledger, flow: number, at: number): Ledger {
+  return ledger.map((l, f) => (f === flow ? [...l.slice(0, at * 2), ...l.slice(at * 2 + 2)] : l));
+}
+
+/** What an observation means for the ledger, or null if it is not about it. */
+export type RxObs =
+  | { readonly kind: 'reset' }
+  | { readonly kind: 'taken'; readonly packets: Named[] }
+  | { readonly kind: 'dropped'; readonly packets: Named[] }
+  | { readonly kind: 'delivered'; readonly queue: number; readonly packets: Named[] };
+
+export function classify(plan: RxPlan, obs: Observation): RxObs | null {
+  if (obs.kind === 'fault')
+    return obs.fault.kind === 'crash' && obs.fault.group === plan.nicHost ? { kind: 'reset' } : null;
+  if (obs.kind !== 'deliver') return null;
+  if (obs.event.type === 'rx.chain' && obs.to === plan.rx) return { kind: 'taken', packets: packetsOf(obs.event) };
+  const queue = plan.clients.indexOf(obs.to);
+  if (queue < 0) return null;
+  if (obs.event.type === 'rxc.overflow') return { kind: 'dropped', packets: packetsOf(obs.event) };
+  if (obs.event.type === 'rxc.packets') return { kind: 'delivered', queue, packets: packetsOf(obs.event) };
+  return null;
+}
+
+/** Removes each named packet's first entry (reported drops); packets not in the ledger are left to other specs. */
+export function removeAll(ledger: Ledger, packets: readonly Named[]): Ledger {
+  let out = ledger;
+  for (const p of packets) {
+    const at = positionOf(out, p.flow, p.seq);
+    if (at >= 0) out = without(out, p.flow, at);
+  }
+  return out;
+}
