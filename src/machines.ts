@@ -7,17 +7,30 @@ import { balloonBackupMachine, balloonBackupSampleEvents } from '../machines/bal
 import { balloonDriverMachine, balloonDriverSampleEvents } from '../machines/balloonDriverMachine.js';
 import { balloonGuestMachine, balloonGuestSampleEvents } from '../machines/balloonGuestMachine.js';
 import { balloonManagerMachine, balloonManagerSampleEvents } from '../machines/balloonManagerMachine.js';
+import { busBridgeMachine, busBridgeSampleEvents } from '../machines/busBridgeMachine.js';
 import { cacheHierarchyMachine, cacheHierarchySampleEvents } from '../machines/cacheHierarchyMachine.js';
 import { cacheMachine, cacheSampleEvents } from '../machines/cacheMachine.js';
 import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
 import { checkpointCoordinatorSampleEvents } from '../machines/checkpointCoordinatorParts.js';
+import { cryptGuestMachine, cryptGuestSampleEvents } from '../machines/cryptGuestMachine.js';
 import { diskMachine, diskSampleEvents } from '../machines/diskMachine.js';
 import { diskWriterMachine, diskWriterSampleEvents } from '../machines/diskWriterMachine.js';
+import { dmaDeviceMachine, dmaDeviceSampleEvents } from '../machines/dmaDeviceMachine.js';
+import { faultHandlerMachine, faultHandlerSampleEvents } from '../machines/faultHandlerMachine.js';
+import { faultMmuMachine, faultMmuSampleEvents } from '../machines/faultMmuMachine.js';
+import { fileGuestMachine, fileGuestSampleEvents } from '../machines/fileGuestMachine.js';
+import { fileProxyMachine, fileProxySampleEvents } from '../machines/fileProxyMachine.js';
+import { fileServerMachine, fileServerSampleEvents } from '../machines/fileServerMachine.js';
+import { grantPageMachine, grantPageSampleEvents } from '../machines/grantPageMachine.js';
 import { guestSchedulerMachine, guestSchedulerSampleEvents } from '../machines/guestSchedulerMachine.js';
 import { hvPagerMachine, hvPagerSampleEvents } from '../machines/hvPagerMachine.js';
 import { hypervisorMachine, hypervisorSampleEvents } from '../machines/hypervisorMachine.js';
+import { ioDeviceMachine, ioDeviceSampleEvents } from '../machines/ioDeviceMachine.js';
+import { ioGuestMachine, ioGuestSampleEvents } from '../machines/ioGuestMachine.js';
+import { keyValueStoreMachine, keyValueStoreSampleEvents } from '../machines/keyValueStoreMachine.js';
 import { memCheckpointerMachine, memCheckpointerSampleEvents } from '../machines/memCheckpointerMachine.js';
 import { memCollectorMachine, memCollectorSampleEvents } from '../machines/memCollectorMachine.js';
+import { memCryptMachine, memCryptSampleEvents } from '../machines/memCryptMachine.js';
 import { memGuestMachine, memGuestSampleEvents } from '../machines/memGuestMachine.js';
 import { mmuMachine, mmuSampleEvents } from '../machines/mmuMachine.js';
 import { nestedMmuMachine, nestedMmuSampleEvents } from '../machines/nestedMmuMachine.js';
@@ -27,6 +40,10 @@ import { pongerMachine, pongerSampleEvents } from '../machines/pongerMachine.js'
 import { receiverMachine, receiverSampleEvents } from '../machines/receiverMachine.js';
 import { relayMachine, relaySampleEvents } from '../machines/relayMachine.js';
 import { replicaMachine, replicaSampleEvents } from '../machines/replicaMachine.js';
+import { rxClientMachine, rxClientSampleEvents } from '../machines/rxClientMachine.js';
+import { rxPathMachine, rxPathSampleEvents } from '../machines/rxPathMachine.js';
+import { rxQueueMachine, rxQueueSampleEvents } from '../machines/rxQueueMachine.js';
+import { rxSourceMachine, rxSourceSampleEvents } from '../machines/rxSourceMachine.js';
 import { snapshotCopierMachine, snapshotCopierSampleEvents } from '../machines/snapshotCopierMachine.js';
 import { snapshotMachine, snapshotSampleEvents } from '../machines/snapshotMachine.js';
 import { snapshotStoreMachine, snapshotStoreSampleEvents } from '../machines/snapshotStoreMachine.js';
@@ -76,6 +93,23 @@ export const machines: readonly AnyStateMachine[] = [
   guestSchedulerMachine,
   hvPagerMachine,
   swapDeviceMachine,
+  keyValueStoreMachine,
+  fileProxyMachine,
+  fileServerMachine,
+  fileGuestMachine,
+  grantPageMachine,
+  rxSourceMachine,
+  rxPathMachine,
+  rxQueueMachine,
+  rxClientMachine,
+  memCryptMachine,
+  cryptGuestMachine,
+  dmaDeviceMachine,
+  busBridgeMachine,
+  faultMmuMachine,
+  faultHandlerMachine,
+  ioDeviceMachine,
+  ioGuestMachine,
 ];
 
 export function findMachine(id: string, field = 'machine'): AnyStateMachine {
@@ -122,4 +156,21 @@ export const sampleEvents: Readonly<Record<string, readonly AnyEventObject[]>> =
   guestScheduler: guestSchedulerSampleEvents,
   hvPager: hvPagerSampleEvents,
   swapDevice: swapDeviceSampleEvents,
+  keyValueStore: keyValueStoreSampleEvents,
+  fileProxy: fileProxySampleEvents,
+  fileServer: fileServerSampleEvents,
+  fileGuest: fileGuestSampleEvents,
+  grantPage: grantPageSampleEvents,
+  rxSource: rxSourceSampleEvents,
+  rxPath: rxPathSampleEvents,
+  rxQueue: rxQueueSampleEvents,
+  rxClient: rxClientSampleEvents,
+  memCrypt: memCryptSampleEvents,
+  cryptGuest: cryptGuestSampleEvents,
+  dmaDevice: dmaDeviceSampleEvents,
+  busBridge: busBridgeSampleEvents,
+  faultMmu: faultMmuSampleEvents,
+  faultHandler: faultHandlerSampleEvents,
+  ioDevice: ioDeviceSampleEvents,
+  ioGuest: ioGuestSampleEvents,
 };

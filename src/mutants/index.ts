@@ -4,10 +4,14 @@
 import { InputError } from '../kernel/errors.js';
 import type { Mutant } from '../scenarios/types.js';
 import { balloonPressureMutants, balloonSweepMutants } from './balloon.js';
+import { cryptMutants } from './crypt.js';
+import { faultyMutants } from './faulty.js';
+import { fileShareMutants } from './fileShare.js';
 import { haMutants } from './ha.js';
 import { latencyMutants } from './latency.js';
 import { memCheckpointMutants, memSwitchMutants, memTraceMutants } from './memory.js';
 import { pingPongMutants } from './pingPong.js';
+import { rxMutants } from './rx.js';
 import { snapshotMutants } from './snapshot.js';
 
 export type { Mutant };
@@ -22,6 +26,10 @@ export const mutants: readonly Mutant[] = [
   ...balloonSweepMutants,
   ...balloonPressureMutants,
   ...latencyMutants,
+  ...fileShareMutants,
+  ...rxMutants,
+  ...cryptMutants,
+  ...faultyMutants,
 ];
 
 export function findMutant(name: string, field = '--mutant'): Mutant {

@@ -4,6 +4,8 @@
 import { InputError } from '../kernel/errors.js';
 import { balloonPressureScenario } from './balloonPressure.js';
 import { balloonSweepScenario } from './balloonSweep.js';
+import { faultyDeviceScenario } from './faultyDevice.js';
+import { fileShareScenario } from './fileShare.js';
 import { haScenarios } from './ha.js';
 import { latencyHidingScenario } from './latencyHiding.js';
 import { memCheckpointScenario } from './memCheckpoint.js';
@@ -11,7 +13,9 @@ import { memSwitchScenario } from './memSwitch.js';
 import { memTraceScenario } from './memTrace.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
+import { rxChainsScenario } from './rxChains.js';
 import { snapshotLiveScenario } from './snapshotLive.js';
+import { taggedMemoryScenario } from './taggedMemory.js';
 import type { Scenario } from './types.js';
 
 export const scenarios: readonly Scenario[] = [
@@ -25,6 +29,10 @@ export const scenarios: readonly Scenario[] = [
   balloonPressureScenario,
   snapshotLiveScenario,
   latencyHidingScenario,
+  fileShareScenario,
+  rxChainsScenario,
+  taggedMemoryScenario,
+  faultyDeviceScenario,
 ];
 
 export function findScenario(name: string, field = 'scenario'): Scenario {

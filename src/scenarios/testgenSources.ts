@@ -8,6 +8,8 @@ import type { MachineSource } from '../testgen/emit.js';
 import type { TestgenConfig, TestgenRun, TestgenSources } from '../testgen/sources.js';
 import { balloonPressureScenario } from './balloonPressure.js';
 import { BALLOON_SMALL, balloonSweepScenario } from './balloonSweep.js';
+import { faultyDeviceScenario } from './faultyDevice.js';
+import { fileShareScenario } from './fileShare.js';
 import { haFailoverScenario, haMixedScenario, haPartitionScenario } from './ha.js';
 import { latencyHidingScenario } from './latencyHiding.js';
 import { loadScenario, scenarioMachines } from './load.js';
@@ -16,7 +18,9 @@ import { memSwitchScenario } from './memSwitch.js';
 import { memTraceScenario } from './memTrace.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
+import { rxChainsScenario } from './rxChains.js';
 import { snapshotLiveScenario } from './snapshotLive.js';
+import { taggedMemoryScenario } from './taggedMemory.js';
 import { type CheckConfig, defaultCheck, type Scenario } from './types.js';
 
 /** A scenario at its first check configuration (the one tools start from), or at its defaults. */
@@ -103,6 +107,12 @@ const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string,
   [snapshotLiveScenario, HARSH_SNAPSHOT_LINK, 2],
   // Blocks the writer draws from the kernel (the check configurations use its seeded pattern); their 2-byte blocks.
   [snapshotLiveScenario, { blocks: '16', blockBytes: '2', initialCopies: '2', drawBlocks: 'true', writes: '8' }, 1],
+  // A resource that breaks at a drawn instant, so the handler's diversion meets answers already under way.
+  [faultyDeviceScenario, checkParams(faultyDeviceScenario, 'fail-instant'), 1],
+  // A guest that writes a garbage producer index into the ring: the server's rejection path.
+  [fileShareScenario, checkParams(fileShareScenario, 'malicious'), 1],
+  // A guest with nothing to do halts at once.
+  [taggedMemoryScenario, { ...checkParams(taggedMemoryScenario, 'dma'), guestOps: '0' }, 1],
 ];
 
 /** Transition key (as in src/testgen/machineTests.ts) → why no shipped assembly can take it. */
@@ -125,6 +135,8 @@ export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
     'needs more than 16 guest writes held at once; the shipped disk writer keeps one outstanding; the unit tests take it',
   'snapshot.sealing --snapshot.retransmit--> snapshot.unreported':
     'needs every copy acked and then every resend of the seal lost; the unit tests take it',
+  'fileServer.checking --xs.denied--> fileServer.polling':
+    'the store refuses permissions only to guest domains and the server always asks as Dom0; defensive',
   'balloonDriver.idle --balloon.inflate--> (self)':
     'a target outside the VM, which every scenario refuses as bad input (targetPages); the unit tests take it',
 };
@@ -144,6 +156,10 @@ export function shippedTestgenSources(): TestgenSources {
     snapshotLiveScenario,
     balloonSweepScenario,
     balloonPressureScenario,
+    faultyDeviceScenario,
+    fileShareScenario,
+    rxChainsScenario,
+    taggedMemoryScenario,
   ];
   const extra = [SHORT_TRACE, balloonCheckpointing()];
   return {

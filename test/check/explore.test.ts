@@ -35,6 +35,12 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
   ['balloon-sweep', 'keep', 1469, 2165],
   ['balloon-sweep', 'checkpoint', 804, 1259],
   ['balloon-pressure', 'pool', 2535, 4216],
+  ['faulty-device', 'diversion-lossy', 1038, 1472],
+  ['faulty-device', 'faking-late', 632, 811],
+  ['file-share', 'ring', 2849, 3423],
+  ['file-share', 'malicious', 379, 487],
+  ['rx-chains', 'wire', 2313, 3968],
+  ['tagged-memory', 'dma', 679, 971],
 ];
 
 describe('explore', () => {

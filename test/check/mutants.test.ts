@@ -62,6 +62,20 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'result-never-repeated': 35,
   'checkpoint-sends-reclaimed': 13,
   'waiter-frame-not-taken': 30,
+  'trap-without-remap': 11,
+  'fake-flag-ignored-in-bridge': 11,
+  'held-released-as-error': 9,
+  'access-never-resent': 13,
+  'permission-wrong-domain': 64,
+  'unchecked-ring-index': 29,
+  'renotify-lost': 29,
+  'aggregate-across-destinations': 11,
+  'hash-wrong-fields': 13,
+  'flushed-chain-kept': 8,
+  'queue-drains-newest': 8,
+  'tag-ignored-on-dma': 5,
+  'read-counter-from-page-start': 6,
+  'single-block-write-unencrypted': 5,
 };
 
 describe('mutants', () => {

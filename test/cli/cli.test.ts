@@ -64,6 +64,10 @@ describe('cli', () => {
       'balloon-pressure',
       'snapshot-live',
       'latency-hiding',
+      'file-share',
+      'rx-chains',
+      'tagged-memory',
+      'faulty-device',
     ]);
     expect(json.mutants.map((m) => m.name)).toContain('release-on-send');
   });
@@ -356,7 +360,7 @@ describe('cli', () => {
   it('rejects an unknown scenario', async () => {
     expectBadInput(
       await here('run', 'nope'),
-      /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring, mem-switch, mem-checkpoint, mem-trace, balloon-sweep, balloon-pressure, snapshot-live, latency-hiding\)$/,
+      /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring, mem-switch, mem-checkpoint, mem-trace, balloon-sweep, balloon-pressure, snapshot-live, latency-hiding, file-share, rx-chains, tagged-memory, faulty-device\)$/,
     );
   });
 
@@ -394,10 +398,11 @@ describe('cli', () => {
     expect(r.code, r.err).toBe(0);
     const names = ['ha-failover', 'ha-steady', 'ha-partition', 'ha-mixed', 'ping-pong', 'relay-ring'];
     const memory = ['mem-switch', 'mem-checkpoint', 'mem-trace', 'balloon-sweep', 'balloon-pressure', 'snapshot-live'];
-    for (const name of [...names, ...memory, 'latency-hiding']) {
+    const devices = ['file-share', 'rx-chains', 'tagged-memory', 'faulty-device'];
+    for (const name of [...names, ...memory, 'latency-hiding', ...devices]) {
       expect(r.out).toMatch(new RegExp(`ok +swarm +${name} +held +2 seeds`));
     }
-    expect(r.out).toMatch(/statevisor soak: 13 of 13 passed in \d+ s/);
+    expect(r.out).toMatch(/statevisor soak: 17 of 17 passed in \d+ s/);
     expectBadInput(await here('soak', '--only', 'swarm,nope'), /^statevisor: --only: unknown stage 'nope'/);
     expectBadInput(await here('soak', '--seeds', '0'), /^statevisor: --seeds: 0 is out of range/);
   });

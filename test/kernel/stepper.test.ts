@@ -182,6 +182,23 @@ const PINNED: Readonly<Record<string, { readonly values: number; readonly transi
   pagePool: { values: 1, transitions: 3 },
   balloonGuest: { values: 4, transitions: 5 },
   balloonBackup: { values: 1, transitions: 1 },
+  keyValueStore: { values: 1, transitions: 6 },
+  fileProxy: { values: 3, transitions: 14 },
+  fileServer: { values: 7, transitions: 14 },
+  fileGuest: { values: 3, transitions: 4 },
+  grantPage: { values: 1, transitions: 1 },
+  rxSource: { values: 2, transitions: 2 },
+  rxPath: { values: 1, transitions: 1 },
+  rxQueue: { values: 2, transitions: 4 },
+  rxClient: { values: 1, transitions: 2 },
+  memCrypt: { values: 1, transitions: 4 },
+  cryptGuest: { values: 3, transitions: 4 },
+  dmaDevice: { values: 3, transitions: 6 },
+  busBridge: { values: 1, transitions: 2 },
+  faultMmu: { values: 1, transitions: 3 },
+  faultHandler: { values: 1, transitions: 1 },
+  ioDevice: { values: 1, transitions: 2 },
+  ioGuest: { values: 3, transitions: 5 },
 };
 
 describe('stepper', () => {
