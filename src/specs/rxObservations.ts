@@ -65,12 +65,23 @@ export function classify(plan: RxPlan, obs: Observation): RxObs | null {
   return null;
 }
 
-/** Removes each named packet's first entry (reported drops); packets not in the ledger are left to other specs. */
+/**
+ * Removes each named packet's last entry (reported drops). A queue drops at its tail, so of two copies of one
+ * packet (a link duplicate) the one dropped is the later one; removing the earlier would shift the flow's order.
+ * Packets not in the ledger are left to other specs.
+ */
 export function removeAll(ledger: Ledger, packets: readonly Named[]): Ledger {
   let out = ledger;
   for (const p of packets) {
-    const at = positionOf(out, p.flow, p.seq);
+    const at = lastPositionOf(out, p.flow, p.seq);
     if (at >= 0) out = without(out, p.flow, at);
   }
   return out;
+}
+
+/** Where `seq` last stands in flow `flow`'s entries (pair index), or -1. */
+function lastPositionOf(ledger: Ledger, flow: number, seq: number): number {
+  const l = ledger[flow] ?? [];
+  for (let i = l.length - 2; i >= 0; i -= 2) if (l[i] === seq) return i / 2;
+  return -1;
 }
