@@ -13,6 +13,7 @@ import { rxMutants } from '../mutants/rx.js';
 import { rxExactlyOnce } from '../specs/rxExactlyOnce.js';
 import { rxFlowOrder } from '../specs/rxFlowOrder.js';
 import { rxSameQueue } from '../specs/rxSameQueue.js';
+import type { Sometimes } from '../specs/spec.js';
 import { defineScenario } from './define.js';
 import { formatFaults } from './format.js';
 import { crashParams, crashPlan, US, validateCrashWindows } from './memParams.js';
@@ -110,6 +111,25 @@ export function rxMetrics(k: Kernel, s: SystemState, plan: RxPlan) {
   };
 }
 
+/** States a check must reach, or its verdict says little: chains aggregated, and every packet delivered. */
+function rxGoals(plan: RxPlan, packets: number): Sometimes[] {
+  const path = (k: Kernel, s: SystemState) => (k.snapshotOf(s, plan.rx).context as RxPathContext).stats;
+  const delivered = (k: Kernel, s: SystemState) =>
+    plan.queues.reduce((n, q) => n + (k.snapshotOf(s, q).context as RxQueueContext).stats.delivered, 0);
+  return [
+    {
+      name: 'aggregated',
+      description: 'the receive path sent a chain of more than one packet to a queue',
+      reached: (k, s) => path(k, s).chainsOut > 0 && path(k, s).packetsIn > path(k, s).chainsOut,
+    },
+    {
+      name: 'all-delivered',
+      description: 'every packet the sender sent reached its consumer',
+      reached: (k, s) => delivered(k, s) >= packets,
+    },
+  ];
+}
+
 /** The small world of the check configurations: 3 flows to 2 destinations, 6 packets in 2 chains of 3, 2 queues. */
 export const RX_SMALL = {
   queues: '2',
@@ -173,7 +193,11 @@ export const rxChainsScenario = defineScenario({
   validate: validateRx,
   build(p) {
     const { kernel, plan } = buildRxSystem(rxConfigOf(p));
-    return { kernel, specs: [rxExactlyOnce(plan, p.deadlineUs), rxFlowOrder(plan), rxSameQueue(plan)] };
+    return {
+      kernel,
+      specs: [rxExactlyOnce(plan, p.deadlineUs), rxFlowOrder(plan), rxSameQueue(plan)],
+      sometimes: rxGoals(plan, p.packets),
+    };
   },
   summarize({ kernel }, result, p) {
     const plan = buildPlanOf(p);
