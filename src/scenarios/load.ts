@@ -41,7 +41,9 @@ const loaded = new Map<string, Scenario>();
 export async function loadScenarioFile(file: string): Promise<Scenario> {
   const path = resolve(file);
   const cached = loaded.get(path);
-  if (cached !== undefined) return cached;
+  // Node keeps the first import of a module, so the code (and the sha256 it was loaded with) stays the first
+  // load's; the path is recorded as this caller spelled it, as a fresh process would record it.
+  if (cached !== undefined) return cached.source?.file === file ? cached : withFile(cached, file);
   if (!SCRIPT.test(file)) throw new InputError(`${file}: expected a .ts, .mts, .js or .mjs file exporting a scenario`);
   const text = readUserFile(file, SCENARIO_FILE_MAX_BYTES, `${file}: cannot read scenario file`);
   const sha256 = createHash('sha256').update(text).digest('hex');
@@ -150,4 +152,10 @@ function loadProblem(err: unknown): string {
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
   return text.split('\n').find((l) => l.trim() !== '') ?? text;
+}
+
+function withFile(scenario: Scenario, file: string): Scenario {
+  const source = scenario.source;
+  if (source === undefined) throw new Error(`${file}: a loaded scenario file has no recorded source`);
+  return { ...scenario, source: { ...source, file } };
 }
