@@ -8,21 +8,12 @@ import { InputError } from '../../src/kernel/errors.js';
 import { faultyMutants } from '../../src/mutants/faulty.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { resolveParams } from '../../src/scenarios/types.js';
-import { simulate } from '../../src/simulate.js';
+import { runScenario } from './runHelpers.js';
 
 const scenario = findScenario('faulty-device');
 
 function run(mode: number, extra: Readonly<Record<string, string>> = {}, seed = 1) {
-  const params = { accesses: '200', mode: String(mode), ...extra };
-  const o = simulate({ scenario, seed, params });
-  const flags = Object.entries(params)
-    .map(([k, v]) => `--set ${k}=${v}`)
-    .join(' ');
-  return {
-    o,
-    m: o.summary.metrics as Record<string, number>,
-    how: `npx statevisor run faulty-device --seed ${seed} ${flags}`,
-  };
+  return runScenario<Record<string, number>>(scenario, { accesses: '200', mode: String(mode), ...extra }, seed);
 }
 
 describe('faulty-device scenario', () => {

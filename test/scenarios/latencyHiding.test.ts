@@ -7,23 +7,14 @@ import { InputError } from '../../src/kernel/errors.js';
 import { latencyMutants } from '../../src/mutants/latency.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { resolveParams } from '../../src/scenarios/types.js';
-import { simulate } from '../../src/simulate.js';
+import { runScenario } from './runHelpers.js';
 
 const scenario = findScenario('latency-hiding');
 /** Fewer units than the defaults (5 000), same shape: 4 processes, a fault on 20% of quanta, 4 read channels. */
 const SHORT = { workUnits: '1000' };
 
 function run(mode: number, extra: Readonly<Record<string, string>> = {}, seed = 1) {
-  const params = { ...SHORT, mode: String(mode), ...extra };
-  const o = simulate({ scenario, seed, params });
-  const flags = Object.entries(params)
-    .map(([k, v]) => `--set ${k}=${v}`)
-    .join(' ');
-  return {
-    o,
-    m: o.summary.metrics as Record<string, number>,
-    how: `npx statevisor run latency-hiding --seed ${seed} ${flags}`,
-  };
+  return runScenario<Record<string, number>>(scenario, { ...SHORT, mode: String(mode), ...extra }, seed);
 }
 
 describe('latency-hiding scenario', () => {

@@ -11,24 +11,15 @@ import type { MonitorView, Observation } from '../../src/kernel/observe.js';
 import { Fail } from '../../src/kernel/observe.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { resolveParams } from '../../src/scenarios/types.js';
-import { simulate } from '../../src/simulate.js';
 import { type ExactState, snapshotExact } from '../../src/specs/snapshotExact.js';
+import { runScenario } from './runHelpers.js';
 
 const scenario = findScenario('snapshot-live');
 /** Smaller than the defaults (256 × 4 KiB), same shape: the hot region, 8 blocks copied at once, a lossy link. */
 const SMALL = { blocks: '64', blockBytes: '512', initialCopies: '8', writes: '120', writeRate: '8', dropRate: '0.05' };
 
 function run(extra: Readonly<Record<string, string>> = {}, seed = 1) {
-  const params = { ...SMALL, ...extra };
-  const o = simulate({ scenario, seed, params });
-  const flags = Object.entries(params)
-    .map(([k, v]) => `--set ${k}=${v}`)
-    .join(' ');
-  return {
-    o,
-    m: o.summary.metrics as Record<string, number | string>,
-    how: `npx statevisor run snapshot-live --seed ${seed} ${flags}`,
-  };
+  return runScenario(scenario, { ...SMALL, ...extra }, seed);
 }
 
 describe('snapshot-live scenario', () => {
