@@ -162,12 +162,16 @@ describe('inspector server', () => {
     }
   });
 
-  it('serves the balloon, snapshot and latency-hiding runs with the charts of their own machines', async () => {
+  it('serves the overcommit, snapshot, latency-hiding and device runs with the charts of their own machines', async () => {
     const expected: Readonly<Record<string, readonly string[]>> = {
       'balloon-sweep': ['balloonDriver', 'balloonGuest', 'balloonManager', 'pagePool', 'vmMemory'],
       'balloon-pressure': ['balloonDriver', 'balloonGuest', 'balloonManager', 'pagePool', 'vmMemory'],
       'snapshot-live': ['diskWriter', 'snapshot', 'snapshotCopier', 'snapshotStore', 'volume'],
       'latency-hiding': ['guestScheduler', 'hvPager', 'swapDevice'],
+      'file-share': ['fileGuest', 'fileProxy', 'fileServer', 'grantPage', 'keyValueStore'],
+      'rx-chains': ['rxClient', 'rxPath', 'rxQueue', 'rxSource'],
+      'tagged-memory': ['cryptGuest', 'dmaDevice', 'memCrypt'],
+      'faulty-device': ['busBridge', 'faultHandler', 'faultMmu', 'ioDevice', 'ioGuest'],
     };
     const dir = mkdtempSync(join(tmpdir(), 'statevisor-m9-m11-'));
     for (const [name, ids] of Object.entries(expected)) {
