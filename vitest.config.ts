@@ -14,6 +14,7 @@ export default defineConfig({
     // scenario): 53 s of collection instead of 100 s on 2 cores. The code's module-level state is memo caches of
     // pure functions (hashes, a user file's scenario by path), and tests that stub a global restore it.
     isolate: false,
+    setupFiles: ['test/setup.ts'],
     // Vitest leaves one core to its main process, which only waits: on CI's 2 cores that would run one file at a time.
     maxWorkers: availableParallelism(),
     reporters: ['default'],
