@@ -20,6 +20,21 @@ import { defineScenario } from './define.js';
 import { formatFaults } from './format.js';
 import type { Scenario } from './types.js';
 
+/** The small world of both check configurations: 2 VMs faulting in fresh pages from an empty pool; one loss. */
+const POOL = {
+  ...BALLOON_SMALL,
+  vms: '2',
+  unbackedSupers: '1',
+  targetPages: '2',
+  poolFrames: '0',
+  poolQueueMax: '1',
+  poolWaitUs: '30',
+  seed: '1',
+  ops: '3',
+  dropRate: '0.2',
+  maxDrops: '1',
+};
+
 export const balloonPressureScenario: Scenario = defineScenario({
   name: 'balloon-pressure',
   title: 'Several VMs compete for one host pool: demand-zero faults wait for frames their balloons give back',
@@ -44,36 +59,14 @@ export const balloonPressureScenario: Scenario = defineScenario({
   checks: [
     {
       name: 'pool',
-      params: {
-        ...BALLOON_SMALL,
-        vms: '2',
-        unbackedSupers: '1',
-        targetPages: '2',
-        poolFrames: '0',
-        poolQueueMax: '1',
-        poolWaitUs: '30',
-        seed: '1',
-        ops: '3',
-        dropRate: '0.2',
-        maxDrops: '1',
-      },
+      params: POOL,
       untilUs: 1_000,
       note: '2 VMs of 2×2 pages, the second super page of each unbacked, an empty pool with a queue of 1; one lost message',
     },
     {
       name: 'pool-crash',
       params: {
-        ...BALLOON_SMALL,
-        vms: '2',
-        unbackedSupers: '1',
-        targetPages: '2',
-        poolFrames: '0',
-        poolQueueMax: '1',
-        poolWaitUs: '30',
-        seed: '1',
-        ops: '3',
-        dropRate: '0.2',
-        maxDrops: '1',
+        ...POOL,
         hostCrashFromUs: '0',
         hostCrashToUs: '20',
         hostCrashStepUs: '10',
