@@ -4,7 +4,7 @@
 import type { AnyEventObject } from 'xstate';
 import type { BalloonPlan } from '../../actors/balloon.js';
 import { filledPage, initialPage, NO_PAGE } from '../../dataplane/balloon.js';
-import { payload } from './spec.js';
+import { type Observation, payload } from './spec.js';
 
 /**
  * Pages the guest has written since boot, by VM then guest frame (null: never written, so the plan's bytes). Only
@@ -54,4 +54,16 @@ export function applyWritten(plan: BalloonPlan, model: PageModel, from: string, 
   while (pages.length <= w.gfn) pages.push(null);
   pages[w.gfn] = page;
   return model.map((p, i) => (i === vm ? pages : p));
+}
+
+/**
+ * What the page specs all follow: a crash of the VM host boots every VM again with its planned contents (memory
+ * does not survive it), and a write the manager reports applied lands. Null: the observation is the spec's to judge.
+ */
+export function followPages(plan: BalloonPlan, model: PageModel, obs: Observation): PageModel | null {
+  if (obs.kind === 'fault')
+    return obs.fault.kind === 'crash' && obs.fault.group === plan.host ? bootModel(plan) : model;
+  if (obs.kind !== 'send') return model;
+  if (obs.event.type === 'bguest.written') return applyWritten(plan, model, obs.from, obs.event);
+  return null;
 }

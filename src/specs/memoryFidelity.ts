@@ -3,7 +3,7 @@
 
 import type { BalloonPlan } from '../../actors/balloon.js';
 import { samePage } from '../../dataplane/balloon.js';
-import { applyWritten, bootModel, expectedPage, type PageModel, vmOfMemory } from './balloonObservations.js';
+import { bootModel, expectedPage, followPages, type PageModel, vmOfMemory } from './balloonObservations.js';
 import { fail, type Monitor, payload } from './spec.js';
 
 interface ReadDone {
@@ -25,10 +25,8 @@ export function memoryFidelity(plan: BalloonPlan): Monitor<PageModel> {
     observes: { send: ['bguest.written', 'bguest.readDone'], faults: true },
     initial: () => bootModel(plan),
     on(model, obs) {
-      if (obs.kind === 'fault')
-        return obs.fault.kind === 'crash' && obs.fault.group === plan.host ? bootModel(plan) : model;
-      if (obs.kind !== 'send') return model;
-      if (obs.event.type === 'bguest.written') return applyWritten(plan, model, obs.from, obs.event);
+      const followed = followPages(plan, model, obs);
+      if (followed !== null || obs.kind !== 'send') return followed ?? model;
       const vm = vmOfMemory(plan, obs.from);
       const { gfn, bytes } = payload<ReadDone>(obs.event);
       const want = expectedPage(plan, model, vm, gfn);

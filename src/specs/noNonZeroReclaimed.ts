@@ -3,7 +3,7 @@
 
 import type { BalloonPlan } from '../../actors/balloon.js';
 import { firstNonZero } from '../../dataplane/balloon.js';
-import { applyWritten, bootModel, expectedPage, isWritten, type PageModel, vmOfMemory } from './balloonObservations.js';
+import { bootModel, expectedPage, followPages, isWritten, type PageModel, vmOfMemory } from './balloonObservations.js';
 import { fail, type Monitor, payload } from './spec.js';
 
 interface Release {
@@ -19,11 +19,8 @@ export function noNonZeroReclaimed(plan: BalloonPlan): Monitor<PageModel> {
     observes: { send: ['bguest.written', 'pool.release'], faults: true },
     initial: () => bootModel(plan),
     on(model, obs) {
-      // Memory does not survive a crash of its host: every VM boots again with its planned contents.
-      if (obs.kind === 'fault')
-        return obs.fault.kind === 'crash' && obs.fault.group === plan.host ? bootModel(plan) : model;
-      if (obs.kind !== 'send') return model;
-      if (obs.event.type === 'bguest.written') return applyWritten(plan, model, obs.from, obs.event);
+      const followed = followPages(plan, model, obs);
+      if (followed !== null || obs.kind !== 'send') return followed ?? model;
       const vm = vmOfMemory(plan, obs.from);
       for (const gfn of payload<Release>(obs.event).gfns) {
         const at = firstNonZero(expectedPage(plan, model, vm, gfn));
