@@ -12,18 +12,16 @@ function check(name: string, extra: Partial<Parameters<typeof runCheck>[0]> = {}
 }
 
 /**
- * The small configurations, explored to exhaustion in every test run. The larger ones (ha-steady lossy,
- * ha-failover crash, ha-partition isolate and degrade-then-isolate: 80–200 k states each; mem-switch grouped and
- * crash, mem-checkpoint m3: 17–53 k) are explored by `npm run soak`; the mutants test still exercises each of them
- * up to its counterexample.
+ * The small configurations, explored to exhaustion in every test run. The larger ones (ha-steady lossy, ha-failover
+ * crash, ha-partition isolate and degrade-then-isolate: 80–200 k states each; mem-switch grouped and crash,
+ * mem-checkpoint m3: 17–53 k; FULL_ONLY below) are explored by `npm run soak`; the mutants test still exercises most
+ * of them up to a counterexample.
  */
 const PINNED: [scenario: string, config: string | undefined, states: number, transitions: number][] = [
   ['relay-ring', undefined, 318, 615],
-  ['ping-pong', undefined, 40817, 123289],
   ['ha-mixed', 'shared-nic', 577, 1426],
   ['ha-partition', 'cut', 3203, 3988],
   ['ha-failover', 'crash-for-good', 24105, 29986],
-  ['ha-failover', 'crash-lossy', 52146, 67021],
   ['mem-switch', 'tagged', 1824, 1829],
   ['mem-checkpoint', 'm2', 1266, 1634],
   ['mem-checkpoint', 'backup-crash', 9829, 13098],
@@ -43,8 +41,17 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
   ['tagged-memory', 'dma', 679, 971],
 ];
 
+/** 40–52 k states, 6–9 s each: explored by `npm run soak`, and pinned here with STATEVISOR_FULL=1. */
+const FULL_ONLY: typeof PINNED = [
+  ['ping-pong', undefined, 40817, 123289],
+  ['ha-failover', 'crash-lossy', 52146, 67021],
+];
+
 describe('explore', () => {
-  for (const [name, config, states, transitions] of PINNED) {
+  for (const [name, config, states, transitions] of [
+    ...PINNED,
+    ...(process.env.STATEVISOR_FULL === '1' ? FULL_ONLY : []),
+  ]) {
     it(`Check: ${name}${config ? ` ${config}` : ''}: exhausted with ${states} distinct states, every goal reached`, () => {
       const r = check(name, config !== undefined ? { config } : {}).result;
       expect(r.verdict).toBe('holds');
