@@ -41,6 +41,10 @@ export function svg<K extends keyof SVGElementTagNameMap>(
   return el;
 }
 
+export function button(label: string | Node, testid: string, title: string): HTMLButtonElement {
+  return h('button', { type: 'button', 'data-testid': testid, title }, label);
+}
+
 /** JSON for a tooltip or a details pane, cut at `max` characters so a huge payload cannot stall the page. */
 export function shortJson(value: unknown, max = 4000, indent?: number): string {
   let text: string;

@@ -110,6 +110,13 @@ export function naturalCompare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** `arr[i]`, which the caller knows exists: a missing one is a bug in the index, reported as such, not read as undefined. */
+export function itemAt<T>(arr: readonly T[], i: number, what: string): T {
+  const v = arr[i];
+  if (v === undefined) throw new Error(`inspector: ${what} ${i} is missing (of ${arr.length})`);
+  return v;
+}
+
 /** Index of the last element of the sorted `arr` that is <= x, or -1. */
 export function lastAtOrBefore(arr: readonly number[], x: number): number {
   let lo = 0;

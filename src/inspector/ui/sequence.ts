@@ -1,35 +1,30 @@
 // The message sequence chart: one lane per actor, one row per delivery, drop, fault or lost message. Only the rows
-// near the viewport exist in the DOM (a virtual list over fixed-height rows), so a 100 000-record trace scrolls freely.
+// near the viewport exist in the DOM (a virtual list over fixed-height rows), so a 100 000-record trace scrolls freely;
+// rows of hidden event types take no place (each row keeps its own step number), and search matches are marked.
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 
-import { eventType, h, isSmall, shortJson, svg } from './dom.js';
-import { type ActorTrack, faultGroups, formatTime, type Row, type TraceModel } from './model.js';
+import { eventType, h } from './dom.js';
+import { type ActorTrack, faultGroups, itemAt, type Row, type TraceModel } from './model.js';
+import { rowType } from './query.js';
+import {
+  CHAR_PX,
+  CLOCK_PX,
+  GUTTER,
+  HEAD_H,
+  type LabelSpec,
+  LOOP_LABEL_DX,
+  markCurrent,
+  placeLabel,
+  ROW_H,
+  type RowContext,
+  rowElement,
+  rowLabel,
+} from './sequenceRows.js';
 
-const ROW_H = 24;
-const HEAD_H = 38;
-const GUTTER = 128;
 const LANE_MIN = 80;
 /** Rows kept rendered beyond each edge of the viewport. */
 const BUFFER = 40;
-/** Width of one character of a message label (10.5 px monospace, bold included): labels are placed by estimate. */
-const CHAR_PX = 6.6;
-/** Where a self-loop's label starts, right of its lane's centre; a timer's clock takes CLOCK_PX more. */
-const LOOP_LABEL_DX = 19;
-const CLOCK_PX = 13;
-
-/**
- * A label that moves with the horizontal scroll so a reader sees it: centred on the visible part of its arrow
- * (`middle`), or kept at the visible left edge of the lanes (`start`, for a fault's one line across the chart).
- * Coordinates are those of the lanes (x = 0 at the first lane's left edge).
- */
-interface LabelSpec {
-  readonly el: SVGTextElement;
-  readonly from: number;
-  readonly to: number;
-  readonly width: number;
-  readonly anchor: 'middle' | 'start';
-}
 
 /** The horizontal span a step's rows draw in (lane coordinates), and the part that matters most: the receiver. */
 interface Extent {
@@ -37,6 +32,18 @@ interface Extent {
   hi: number;
   focusLo: number;
   focusHi: number;
+}
+
+/** First index in the sorted `arr` whose value is >= x. */
+function lowerBound(arr: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (itemAt(arr, mid, 'index') < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface SequenceOptions {
@@ -56,14 +63,6 @@ function laneLabel(a: ActorTrack): HTMLElement {
   );
 }
 
-/** The current row's arrow takes the accent colour, head included (a violation row stays red). */
-function markCurrent(el: HTMLElement | undefined, on: boolean): void {
-  if (el === undefined) return;
-  el.classList.toggle('current', on);
-  if (el.classList.contains('violation')) return;
-  el.querySelector('.msg-line.delivery')?.setAttribute('marker-end', on ? 'url(#sv-msg-current)' : 'url(#sv-msg)');
-}
-
 export class SequenceView {
   readonly el: HTMLElement;
   private readonly scroller: HTMLElement;
@@ -71,9 +70,18 @@ export class SequenceView {
   private readonly canvas: HTMLElement;
   private readonly lanesBg: HTMLElement;
   private readonly selBg: HTMLElement;
+  /** Rendered rows by model row index (a row's place on screen is its position in `shown`). */
   private readonly rendered = new Map<number, HTMLElement>();
   /** Labels of the rendered rows that follow the horizontal scroll, by row index. */
   private readonly labels = new Map<number, LabelSpec>();
+  /** Model row indices the chart shows, in order: all rows but those of hidden event types. */
+  private shown: number[] = [];
+  /** How many of the model's rows `shown` has considered (live mode appends). */
+  private scanned = 0;
+  private hiddenTypes: ReadonlySet<string> = new Set();
+  /** Search matches by model row index (1 = match), or null without a search. */
+  private matches: Uint8Array | null = null;
+  private readonly rowContext: RowContext;
   private laneIndex = new Map<string, number>();
   private laneCount = 0;
   private laneW = LANE_MIN;
@@ -99,6 +107,25 @@ export class SequenceView {
     this.lanesBg = h('div', { class: 'seq-lanes' });
     this.selBg = h('div', { class: 'seq-lane-selected' });
     this.canvas = h('div', { class: 'seq-canvas' }, this.lanesBg, this.selBg);
+    const self = this;
+    this.rowContext = {
+      get lanes() {
+        return self.model.lanes;
+      },
+      get laneIndex() {
+        return self.laneIndex;
+      },
+      get laneW() {
+        return self.laneW;
+      },
+      get step() {
+        return self.step;
+      },
+      get violationStep() {
+        return self.model.violation?.step ?? null;
+      },
+      follow: (i, spec) => this.follow(i, spec),
+    };
     this.scroller = h('div', { class: 'seq-scroll' }, this.head, this.canvas);
     this.el = this.scroller;
     this.scroller.addEventListener('scroll', () => {
@@ -148,17 +175,52 @@ export class SequenceView {
     this.lanesBg.style.width = `${lanes.length * laneW}px`;
     this.lanesBg.style.backgroundSize = `${laneW}px 100%`;
     this.lanesBg.style.backgroundPosition = `${Math.floor(laneW / 2)}px 0`;
-    for (const el of this.rendered.values()) el.remove();
-    this.rendered.clear();
-    this.labels.clear();
+    this.clearRendered();
     this.markSelected(this.selected);
     this.grow();
   }
 
   /** Rows were appended (live mode): extend the canvas and fill the window. */
   grow(): void {
-    this.canvas.style.height = `${Math.max(1, this.model.rows.length) * ROW_H}px`;
+    const rows = this.model.rows;
+    for (; this.scanned < rows.length; this.scanned++) {
+      if (!this.hiddenTypes.has(rowType(itemAt(rows, this.scanned, 'row')))) this.shown.push(this.scanned);
+    }
+    this.canvas.style.height = `${Math.max(1, this.shown.length) * ROW_H}px`;
     this.renderWindow();
+  }
+
+  /** Hides the rows of these event types: the rows below move up, the current step is scrolled to again. */
+  setHiddenTypes(types: ReadonlySet<string>): void {
+    this.hiddenTypes = new Set(types);
+    this.shown = [];
+    this.scanned = 0;
+    this.clearRendered();
+    this.grow();
+    const step = this.step;
+    this.step = -1;
+    if (step >= 0) this.setStep(step);
+  }
+
+  /** Number of rows shown, of the model's. */
+  get shownCount(): number {
+    return this.shown.length;
+  }
+
+  /** Marks the rows of a search (flags by model row index), or none; O(rendered rows). */
+  setMatches(flags: Uint8Array | null): void {
+    this.matches = flags;
+    for (const [i, el] of this.rendered) el.classList.toggle('match', this.isMatch(i));
+  }
+
+  private isMatch(i: number): boolean {
+    return this.matches !== null && this.matches[i] === 1;
+  }
+
+  private clearRendered(): void {
+    for (const el of this.rendered.values()) el.remove();
+    this.rendered.clear();
+    this.labels.clear();
   }
 
   /** Marks the selected actor's lane and scrolls sideways until it is in view. */
@@ -190,7 +252,10 @@ export class SequenceView {
     const moved = step !== this.step;
     this.step = step;
     const [from, to] = this.model.rowsOfStep(step);
-    if (to > from) this.reveal(from, to);
+    // In display positions: a step whose rows are all hidden scrolls to where they would be.
+    const pFrom = lowerBound(this.shown, from);
+    const pTo = lowerBound(this.shown, to);
+    if (to > from) this.reveal(pFrom, pTo);
     else if (step === 0) this.scrollTo(0);
     // Sideways only when the step changes: a live run re-renders the same step, and the reader may have scrolled.
     const extent = moved ? this.stepExtent(from, to) : null;
@@ -215,7 +280,7 @@ export class SequenceView {
 
   /** The window is rendered for the new position at once; the DOM scrolls on the next frame, with its own layout. */
   private scrollTo(y: number): void {
-    const max = Math.max(0, this.model.rows.length * ROW_H + HEAD_H - (this.viewH || 600));
+    const max = Math.max(0, this.shown.length * ROW_H + HEAD_H - (this.viewH || 600));
     this.scrollY = Math.max(0, Math.min(max, y));
     this.flushScroll();
   }
@@ -261,7 +326,9 @@ export class SequenceView {
   private stepExtent(from: number, to: number): Extent | null {
     let out: Extent | null = null;
     for (let i = from; i < to; i++) {
-      const e = this.rowExtent(this.model.rows[i] as Row);
+      const row = itemAt(this.model.rows, i, 'row');
+      if (this.hiddenTypes.has(rowType(row))) continue;
+      const e = this.rowExtent(row);
       if (e === null) continue;
       if (out === null) out = e;
       else {
@@ -291,7 +358,7 @@ export class SequenceView {
     let focusHi = focusLo + this.laneW;
     if (s === t) {
       // A self-loop's label runs right of its lane.
-      const label = this.rowLabel(row, eventType(row.event)).length * CHAR_PX;
+      const label = rowLabel(row, eventType(row.event)).length * CHAR_PX;
       focusHi = Math.max(
         focusHi,
         focusLo + this.laneW / 2 + LOOP_LABEL_DX + (row.timer !== null ? CLOCK_PX : 0) + label,
@@ -316,20 +383,7 @@ export class SequenceView {
   }
 
   private placeLabel(spec: LabelSpec): void {
-    const v0 = this.scrollX;
-    const v1 = v0 + this.lanesViewW();
-    let x: number;
-    if (spec.anchor === 'start') x = Math.max(spec.from, v0 + 8);
-    else {
-      const lo = Math.max(spec.from, v0);
-      const hi = Math.min(spec.to, v1);
-      // Off-screen altogether: the midpoint, as drawn when the arrow is scrolled back into view.
-      x = lo <= hi ? (lo + hi) / 2 : (spec.from + spec.to) / 2;
-      const half = spec.width / 2 + 4;
-      if (lo <= hi) x = Math.max(v0 + half, Math.min(v1 - half, x));
-    }
-    const value = String(Math.round(x));
-    if (spec.el.getAttribute('x') !== value) spec.el.setAttribute('x', value);
+    placeLabel(spec, this.scrollX, this.scrollX + this.lanesViewW());
   }
 
   /** Registers a label that follows the horizontal scroll, and places it for the current position. */
@@ -339,178 +393,28 @@ export class SequenceView {
   }
 
   private renderWindow(): void {
-    const rows = this.model.rows;
+    const shown = this.shown;
     const st = this.scrollY;
     const viewH = this.viewH || 600;
     const first = Math.max(0, Math.floor(st / ROW_H) - BUFFER);
-    const last = Math.min(rows.length, Math.ceil((st + viewH) / ROW_H) + BUFFER);
+    const last = Math.min(shown.length, Math.ceil((st + viewH) / ROW_H) + BUFFER);
+    const lo = shown[first] ?? Number.POSITIVE_INFINITY;
+    const hi = last > 0 ? itemAt(shown, last - 1, 'shown row') : Number.NEGATIVE_INFINITY;
     for (const [i, el] of this.rendered) {
-      if (i < first || i >= last) {
+      if (i < lo || i > hi) {
         el.remove();
         this.rendered.delete(i);
         this.labels.delete(i);
       }
     }
     const fresh: HTMLElement[] = [];
-    for (let i = first; i < last; i++) {
+    for (let p = first; p < last; p++) {
+      const i = itemAt(shown, p, 'shown row');
       if (this.rendered.has(i)) continue;
-      const el = this.rowElement(i, rows[i] as Row);
+      const el = rowElement(this.rowContext, i, p, itemAt(this.model.rows, i, 'row'), this.isMatch(i));
       this.rendered.set(i, el);
       fresh.push(el);
     }
     if (fresh.length > 0) this.canvas.append(...fresh);
-  }
-
-  private laneX(address: string | null): number | null {
-    if (address === null) return null;
-    const i = this.laneIndex.get(address);
-    return i === undefined ? null : i * this.laneW + this.laneW / 2;
-  }
-
-  private rowElement(i: number, row: Row): HTMLElement {
-    const violation = this.model.violation;
-    const isViolation = violation !== null && violation.step === row.step && row.kind !== 'lost';
-    const cls = ['seq-row', row.kind];
-    if (isViolation) cls.push('violation');
-    if (row.step === this.step) cls.push('current');
-    const type = eventType(row.event);
-    const from = row.source ?? (row.timer !== null ? 'timer' : 'environment');
-    const el = h(
-      'div',
-      { class: cls.join(' '), 'data-step': row.step },
-      h('span', { class: 'seq-gutter' }, h('b', undefined, `#${row.step}`), ' ', formatTime(row.t)),
-    );
-    const tooltip = () =>
-      row.kind === 'fault'
-        ? `step ${row.step}: fault ${shortJson(row.event, 2000)}`
-        : `step ${row.step}: ${from} → ${row.target ?? '?'}${row.timer !== null ? ` (timer ${row.timer})` : ''}${
-            row.note !== null ? ` [${row.note}]` : ''
-          }\n${shortJson(row.event, 2000, 1)}`;
-    if (isSmall(row.event)) el.title = tooltip();
-    else {
-      // A large payload (a checkpoint's pages) is stringified on first hover only: most rows are never hovered.
-      el.title = `step ${row.step}: ${from} → ${row.target ?? '?'} ${type} (large payload)`;
-      el.addEventListener('pointerenter', () => (el.title = tooltip()), { once: true });
-    }
-    el.style.top = `${i * ROW_H}px`;
-    el.append(this.rowSvg(i, row, type, isViolation));
-    return el;
-  }
-
-  private rowSvg(i: number, row: Row, type: string, isViolation: boolean): SVGSVGElement {
-    const width = this.laneCount * this.laneW;
-    const s = svg('svg', { class: 'seq-svg', width, height: ROW_H });
-    s.style.left = `${GUTTER}px`;
-    if (row.kind === 'fault') {
-      this.faultSvg(i, s, row);
-      return s;
-    }
-    const tx = this.laneX(row.target);
-    const sx = this.laneX(row.source);
-    if (tx === null) {
-      const text = `${type} → ${row.target ?? '?'}`;
-      const el = svg('text', { class: 'msg-label', x: 8, y: ROW_H / 2 + 4 }, text);
-      s.append(el);
-      this.follow(i, { el, from: 8, to: width, width: text.length * CHAR_PX, anchor: 'start' });
-      return s;
-    }
-    const marker = isViolation
-      ? 'url(#sv-msg-violation)'
-      : row.step === this.step
-        ? 'url(#sv-msg-current)'
-        : 'url(#sv-msg)';
-    const label = this.rowLabel(row, type);
-    // Timers, the environment and self-sends start and end on the target's own lane.
-    if (sx === null || sx === tx) this.selfLoopSvg(s, row, tx, label, marker);
-    else this.arrowSvg(i, s, row, sx, tx, label, marker);
-    return s;
-  }
-
-  private rowLabel(row: Row, type: string): string {
-    if (row.kind === 'drop') return `${type} ✕ ${row.note ?? 'dropped'}`;
-    if (row.kind === 'lost') return `${type} ✕ ${row.note ?? 'lost'}`;
-    return row.source === null && row.timer === null ? `env: ${type}` : type;
-  }
-
-  /** A fault: a band over each lane of the hosts it hit, and one line that stays at the lanes' visible left edge. */
-  private faultSvg(i: number, s: SVGSVGElement, row: Row): void {
-    for (const g of faultGroups(row.event)) {
-      this.model.lanes.forEach((a, lane) => {
-        if (a.group !== g) return;
-        s.append(
-          svg('rect', {
-            class: 'fault-band',
-            x: lane * this.laneW + 2,
-            y: 3,
-            width: this.laneW - 4,
-            height: ROW_H - 6,
-            rx: 3,
-          }),
-        );
-      });
-    }
-    const text = `⚡ fault: ${row.note ?? ''}`;
-    const el = svg('text', { class: 'msg-label fault', x: 8, y: ROW_H / 2 + 4 }, text);
-    s.append(el);
-    this.follow(i, { el, from: 8, to: this.laneCount * this.laneW, width: text.length * CHAR_PX, anchor: 'start' });
-  }
-
-  private selfLoopSvg(s: SVGSVGElement, row: Row, tx: number, label: string, marker: string): void {
-    const y = ROW_H - 7;
-    const lineCls = `msg-line ${row.kind}`;
-    const d = `M${tx},${y - 9} h14 v9 h-12`;
-    s.append(
-      svg('path', { class: `${lineCls} self`, d, 'marker-end': row.kind === 'delivery' ? marker : null }),
-      svg('circle', { class: 'msg-dot', cx: tx, cy: y, r: 2.5 }),
-    );
-    let labelX = tx + LOOP_LABEL_DX;
-    if (row.timer !== null) {
-      // A timer firing: a small clock beside the loop.
-      const cx = tx + 25;
-      const cy = y - 7;
-      s.append(
-        svg('circle', { class: 'clock', cx, cy, r: 4.5 }),
-        svg('path', { class: 'clock-hand', d: `M${cx},${cy - 3} V${cy} H${cx + 2.5}` }),
-      );
-      labelX += CLOCK_PX;
-    }
-    s.append(svg('text', { class: `msg-label ${row.kind}`, x: labelX, y: y - 3 }, label));
-    if (row.kind !== 'delivery')
-      s.append(svg('text', { class: 'msg-x', x: tx, y: y + 4, 'text-anchor': 'middle' }, '✕'));
-  }
-
-  /** An arrow between two lanes; its label follows the horizontal scroll, so a long arrow's is never off-screen. */
-  private arrowSvg(i: number, s: SVGSVGElement, row: Row, sx: number, tx: number, label: string, marker: string): void {
-    const y = ROW_H - 7;
-    const lineCls = `msg-line ${row.kind}`;
-    const dir = tx > sx ? 1 : -1;
-    const end = row.kind === 'lost' ? sx + (tx - sx) / 2 : tx - dir * 3;
-    s.append(
-      svg('circle', { class: 'msg-dot', cx: sx, cy: y, r: 2.5 }),
-      svg('line', {
-        class: lineCls,
-        x1: sx,
-        y1: y,
-        x2: end,
-        y2: y,
-        'marker-end': row.kind === 'delivery' ? marker : null,
-      }),
-    );
-    if (row.kind !== 'delivery')
-      s.append(svg('text', { class: 'msg-x', x: end, y: y + 4, 'text-anchor': 'middle' }, '✕'));
-    const far = row.kind === 'lost' ? end : tx;
-    const el = svg(
-      'text',
-      { class: `msg-label ${row.kind}`, x: (sx + far) / 2, y: y - 4, 'text-anchor': 'middle' },
-      label,
-    );
-    s.append(el);
-    this.follow(i, {
-      el,
-      from: Math.min(sx, far),
-      to: Math.max(sx, far),
-      width: label.length * CHAR_PX,
-      anchor: 'middle',
-    });
   }
 }
