@@ -124,7 +124,12 @@ export class Inspector {
         this.chart.host,
       ),
       pane('context-pane', 'context', this.chart.contextTitle, this.chart.contextBody),
-      pane('sequence-pane', 'sequence', h('div', { class: 'pane-title' }, 'messages', this.rowsNote), this.sequence.el),
+      pane(
+        'sequence-pane',
+        'sequence',
+        h('div', { class: 'pane-title' }, 'messages', this.rowsNote, this.sequence.bar),
+        this.sequence.el,
+      ),
     );
     this.app.replaceChildren(markerDefs(), bar, this.finding.bar.el, this.banners, panes);
     this.banners.append(this.violationBanner);

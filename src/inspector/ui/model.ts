@@ -319,6 +319,7 @@ export class TraceModel {
       const fault = (f.event ?? {}) as Record<string, unknown>;
       const groups = faultGroups(f.event);
       if (fault.kind === 'crash' && groups[0] !== undefined) crashed.set(groups[0], f.step);
+      else if (fault.kind === 'restart' && groups[0] !== undefined) crashed.delete(groups[0]);
       else if ((fault.kind === 'partition' || fault.kind === 'heal') && groups.length === 2) {
         const [a, b] = groups as [string, string];
         link(a, b, fault.kind === 'partition');

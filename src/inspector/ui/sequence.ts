@@ -1,50 +1,30 @@
-// The message sequence chart: one lane per actor, one row per delivery, drop, fault or lost message. Only the rows
-// near the viewport exist in the DOM (a virtual list over fixed-height rows), so a 100 000-record trace scrolls freely;
-// rows of hidden event types take no place (each row keeps its own step number), and search matches are marked.
+// The message sequence chart: one lane per actor (or per folded host), one row per delivery, drop, fault or lost
+// message, optionally spaced by virtual time, with what is in flight after the step drawn beneath. Only the rows near
+// the viewport exist in the DOM, so a 100 000-record trace scrolls freely; hidden event types take no place.
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 
-import { eventType, h } from './dom.js';
-import { type ActorTrack, faultGroups, itemAt, type Row, type TraceModel } from './model.js';
+import { h } from './dom.js';
+import { FlightLayer } from './flightLayer.js';
+import type { LaneScene } from './lanePlan.js';
+import { itemAt, type TraceModel } from './model.js';
 import { rowType } from './query.js';
+import { type Extent, lowerBound, revealXTarget, stepExtent } from './seqGeometry.js';
+import { foldableHosts, SeqLanes, toggle } from './seqLanes.js';
 import {
-  CHAR_PX,
-  CLOCK_PX,
   GUTTER,
   HEAD_H,
   type LabelSpec,
-  LOOP_LABEL_DX,
   markCurrent,
   placeLabel,
   ROW_H,
   type RowContext,
   rowElement,
-  rowLabel,
 } from './sequenceRows.js';
+import { GAP_LABEL_PX, gapText, RowAxis } from './timeAxis.js';
 
-const LANE_MIN = 80;
 /** Rows kept rendered beyond each edge of the viewport. */
 const BUFFER = 40;
-
-/** The horizontal span a step's rows draw in (lane coordinates), and the part that matters most: the receiver. */
-interface Extent {
-  lo: number;
-  hi: number;
-  focusLo: number;
-  focusHi: number;
-}
-
-/** First index in the sorted `arr` whose value is >= x. */
-function lowerBound(arr: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (itemAt(arr, mid, 'index') < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 export interface SequenceOptions {
   /** A row was clicked: jump to its step. */
@@ -53,38 +33,28 @@ export interface SequenceOptions {
   readonly onSelect: (address: string) => void;
 }
 
-function laneLabel(a: ActorTrack): HTMLElement {
-  const rest = a.group !== '' && a.address.startsWith(`${a.group}/`) ? a.address.slice(a.group.length + 1) : a.address;
-  return h(
-    'div',
-    { class: 'seq-lane-head', 'data-lane': a.address, title: `${a.address}  (${a.machine})` },
-    h('span', { class: 'seq-lane-group' }, a.group),
-    h('span', { class: 'seq-lane-name' }, rest),
-  );
-}
-
 export class SequenceView {
   readonly el: HTMLElement;
+  /** The chart's own controls (lane filters, time axis, in-flight strip), for the pane's title bar. */
+  readonly bar: HTMLElement;
   private readonly scroller: HTMLElement;
-  private readonly head: HTMLElement;
   private readonly canvas: HTMLElement;
-  private readonly lanesBg: HTMLElement;
-  private readonly selBg: HTMLElement;
+  private readonly lanes: SeqLanes;
+  private readonly flights: FlightLayer;
   /** Rendered rows by model row index (a row's place on screen is its position in `shown`). */
   private readonly rendered = new Map<number, HTMLElement>();
   /** Labels of the rendered rows that follow the horizontal scroll, by row index. */
   private readonly labels = new Map<number, LabelSpec>();
   /** Model row indices the chart shows, in order: all rows but those of hidden event types. */
   private shown: number[] = [];
+  /** Where each shown row sits vertically. */
+  private axis = new RowAxis(false, ROW_H);
   /** How many of the model's rows `shown` has considered (live mode appends). */
   private scanned = 0;
   private hiddenTypes: ReadonlySet<string> = new Set();
   /** Search matches by model row index (1 = match), or null without a search. */
   private matches: Uint8Array | null = null;
   private readonly rowContext: RowContext;
-  private laneIndex = new Map<string, number>();
-  private laneCount = 0;
-  private laneW = LANE_MIN;
   private step = -1;
   private currentRows: number[] = [];
   private selected: string | null = null;
@@ -103,20 +73,22 @@ export class SequenceView {
     private readonly model: TraceModel,
     private readonly options: SequenceOptions,
   ) {
-    this.head = h('div', { class: 'seq-head' });
-    this.lanesBg = h('div', { class: 'seq-lanes' });
-    this.selBg = h('div', { class: 'seq-lane-selected' });
-    this.canvas = h('div', { class: 'seq-canvas' }, this.lanesBg, this.selBg);
+    this.lanes = new SeqLanes((a) => model.byAddress.get(a)?.machine ?? '', {
+      onSelect: (a) => options.onSelect(a),
+      onFold: () => this.refilter(),
+    });
+    this.flights = new FlightLayer(model, this.lanes);
+    this.canvas = h('div', { class: 'seq-canvas' }, this.lanes.lanesBg, this.lanes.selBg);
     const self = this;
     this.rowContext = {
       get lanes() {
-        return self.model.lanes;
+        return self.lanes.lanes;
       },
       get laneIndex() {
-        return self.laneIndex;
+        return self.lanes.laneIndex;
       },
       get laneW() {
-        return self.laneW;
+        return self.lanes.laneW;
       },
       get step() {
         return self.step;
@@ -126,8 +98,43 @@ export class SequenceView {
       },
       follow: (i, spec) => this.follow(i, spec),
     };
-    this.scroller = h('div', { class: 'seq-scroll' }, this.head, this.canvas);
+    this.scroller = h('div', { class: 'seq-scroll' }, this.lanes.head, this.canvas, this.flights.el);
     this.el = this.scroller;
+    this.bar = this.buildBar();
+    this.listen();
+    this.relayout(true);
+  }
+
+  private buildBar(): HTMLElement {
+    const f = this.lanes.filter;
+    return h(
+      'span',
+      { class: 'seq-bar', 'data-testid': 'lane-filters' },
+      toggle('in view', 'lanes-in-view', 'only the actors the rows in view send to or receive from', (on) => {
+        f.onlyWindow = on;
+        this.refilter();
+      }),
+      toggle('fold hosts', 'lanes-fold', 'one lane per host (click a host name to fold or unfold it alone)', (on) => {
+        f.folded.clear();
+        if (on) for (const g of foldableHosts(this.model.lanes)) f.folded.add(g);
+        this.refilter();
+      }),
+      toggle('hide crashed', 'lanes-hide-crashed', 'leave out hosts crashed at this step', (on) => {
+        f.hideCrashed = on;
+        this.refilter();
+      }),
+      toggle('time axis', 'time-axis', 'space rows by virtual time (long gaps compressed)', (on) => this.setTimed(on)),
+      toggle('in flight', 'show-inflight', 'draw the messages and timers pending after this step', (on) => {
+        this.flights.enabled = on;
+        this.flights.render(Math.max(0, this.step));
+      }),
+    );
+  }
+
+  private listen(): void {
+    const inflight = this.bar.querySelector('[data-testid="show-inflight"]');
+    if (!(inflight instanceof HTMLInputElement)) throw new Error('inspector: the in-flight toggle is missing');
+    inflight.checked = this.flights.enabled;
     this.scroller.addEventListener('scroll', () => {
       // While a scroll of ours is pending, the DOM position is stale.
       if (this.scrollFrame !== 0) return;
@@ -139,10 +146,6 @@ export class SequenceView {
       const row = (e.target as Element).closest<HTMLElement>('.seq-row');
       if (row?.dataset.step !== undefined) this.options.onPick(Number(row.dataset.step));
     });
-    this.head.addEventListener('click', (e) => {
-      const lane = (e.target as Element).closest<HTMLElement>('.seq-lane-head');
-      if (lane?.dataset.lane !== undefined) this.options.onSelect(lane.dataset.lane);
-    });
     new ResizeObserver((entries) => {
       const box = entries[entries.length - 1]?.contentRect;
       if (box !== undefined) {
@@ -150,56 +153,87 @@ export class SequenceView {
         this.viewW = box.width;
       }
       this.relayout(false);
-      this.renderWindow();
       // The visible part of every long arrow changed with the pane's width.
       this.placeLabels();
     }).observe(this.scroller);
-    this.relayout(true);
   }
 
-  /** Rebuilds lanes (an actor appeared, or the panel changed width) and redraws the visible rows. */
+  /** Re-plans the lanes (an actor appeared, the pane or the filters changed) and redraws the visible rows. */
   relayout(force: boolean): void {
-    const lanes = this.model.lanes;
-    const width = this.viewW || 900;
-    const laneW = Math.max(LANE_MIN, Math.floor((width - GUTTER - 12) / Math.max(1, lanes.length)));
-    if (!force && laneW === this.laneW && lanes.length === this.laneCount) return;
-    this.laneW = laneW;
-    this.laneCount = lanes.length;
-    this.laneIndex = new Map(lanes.map((a, i) => [a.address, i]));
-    const total = GUTTER + lanes.length * laneW;
-    this.head.style.width = `${total}px`;
-    this.head.replaceChildren(h('div', { class: 'seq-gutter-head' }, 'step · time'), ...lanes.map(laneLabel));
-    for (const c of this.head.querySelectorAll<HTMLElement>('.seq-lane-head')) c.style.width = `${laneW}px`;
-    this.canvas.style.width = `${total}px`;
-    this.lanesBg.style.left = `${GUTTER}px`;
-    this.lanesBg.style.width = `${lanes.length * laneW}px`;
-    this.lanesBg.style.backgroundSize = `${laneW}px 100%`;
-    this.lanesBg.style.backgroundPosition = `${Math.floor(laneW / 2)}px 0`;
-    this.clearRendered();
-    this.markSelected(this.selected);
+    const [first, last] = this.visibleRange();
+    if (this.replan(first, last, force)) this.clearRendered();
     this.grow();
+  }
+
+  /** A lane filter changed: re-plan, and bring the current step's lanes back into view. */
+  private refilter(): void {
+    this.relayout(false);
+    const step = this.step;
+    this.step = -1;
+    if (step >= 0) this.setStep(step);
+  }
+
+  /** Plans the lanes for the rows [first, last) in view and the current step; true when they changed. */
+  private replan(first: number, last: number, force: boolean): boolean {
+    if (!this.lanes.update(this.model.lanes, this.scene(first, last), this.viewW || 900, force)) return false;
+    this.canvas.style.width = `${this.lanes.total}px`;
+    this.lanes.markSelected(this.selected);
+    this.flights.render(Math.max(0, this.step));
+    return true;
+  }
+
+  /** What the filters need to know: the actors the rows in view involve, the hosts down now, the selection. */
+  private scene(first: number, last: number): LaneScene {
+    const involved = new Set<string>();
+    if (this.lanes.filter.onlyWindow) {
+      for (let p = first; p < last; p++) {
+        const row = itemAt(this.model.rows, itemAt(this.shown, p, 'shown row'), 'row');
+        if (row.source !== null) involved.add(row.source);
+        if (row.target !== null) involved.add(row.target);
+      }
+    }
+    const crashed = new Set<string>();
+    if (this.lanes.filter.hideCrashed) {
+      for (const [g, status] of this.model.groupStatus(Math.max(0, this.step)))
+        if (status.startsWith('crashed')) crashed.add(g);
+    }
+    return { involved, crashed, keep: this.selected };
   }
 
   /** Rows were appended (live mode): extend the canvas and fill the window. */
   grow(): void {
     const rows = this.model.rows;
     for (; this.scanned < rows.length; this.scanned++) {
-      if (!this.hiddenTypes.has(rowType(itemAt(rows, this.scanned, 'row')))) this.shown.push(this.scanned);
+      const row = itemAt(rows, this.scanned, 'row');
+      if (this.hiddenTypes.has(rowType(row))) continue;
+      this.shown.push(this.scanned);
+      this.axis.push(row.t);
     }
-    this.canvas.style.height = `${Math.max(1, this.shown.length) * ROW_H}px`;
+    this.canvas.style.height = `${Math.max(ROW_H, this.axis.height)}px`;
     this.renderWindow();
   }
 
-  /** Hides the rows of these event types: the rows below move up, the current step is scrolled to again. */
-  setHiddenTypes(types: ReadonlySet<string>): void {
-    this.hiddenTypes = new Set(types);
+  /** Rebuilds the shown rows and their places from the start: O(rows), on a filter or axis change only. */
+  private reshow(timed: boolean): void {
     this.shown = [];
+    this.axis = new RowAxis(timed, ROW_H);
     this.scanned = 0;
     this.clearRendered();
     this.grow();
     const step = this.step;
     this.step = -1;
     if (step >= 0) this.setStep(step);
+  }
+
+  /** Hides the rows of these event types: the rows below move up, the current step is scrolled to again. */
+  setHiddenTypes(types: ReadonlySet<string>): void {
+    this.hiddenTypes = new Set(types);
+    this.reshow(this.axis.timed);
+  }
+
+  /** Spaces rows by virtual time, or evenly. */
+  setTimed(timed: boolean): void {
+    if (timed !== this.axis.timed) this.reshow(timed);
   }
 
   /** Number of rows shown, of the model's. */
@@ -223,44 +257,41 @@ export class SequenceView {
     this.labels.clear();
   }
 
-  /** Marks the selected actor's lane and scrolls sideways until it is in view. */
+  /** Marks the selected actor's lane (kept whatever the filters) and scrolls sideways until it is in view. */
   select(address: string | null): void {
     this.selected = address;
-    this.markSelected(address);
-    const i = address === null ? undefined : this.laneIndex.get(address);
+    const [first, last] = this.visibleRange();
+    if (this.replan(first, last, false)) this.clearRendered();
+    this.renderWindow();
+    const i = this.lanes.markSelected(address);
     if (i !== undefined) {
-      const lo = i * this.laneW;
-      this.revealX({ lo, hi: lo + this.laneW, focusLo: lo, focusHi: lo + this.laneW });
+      const lo = i * this.lanes.laneW;
+      this.revealX({ lo, hi: lo + this.lanes.laneW, focusLo: lo, focusHi: lo + this.lanes.laneW });
     }
-  }
-
-  private markSelected(address: string | null): void {
-    for (const c of this.head.querySelectorAll('.seq-lane-head.selected')) c.classList.remove('selected');
-    const i = address === null ? undefined : this.laneIndex.get(address);
-    if (i === undefined) {
-      this.selBg.hidden = true;
-      return;
-    }
-    this.head.querySelector(`.seq-lane-head[data-lane="${CSS.escape(address as string)}"]`)?.classList.add('selected');
-    this.selBg.hidden = false;
-    this.selBg.style.left = `${GUTTER + i * this.laneW}px`;
-    this.selBg.style.width = `${this.laneW}px`;
   }
 
   /** Marks the current step's rows and scrolls them into view: O(window), whatever the trace length. */
   setStep(step: number): void {
     const moved = step !== this.step;
     this.step = step;
+    // First: the strip's height decides how much of the chart shows rows.
+    this.flights.render(step);
     const [from, to] = this.model.rowsOfStep(step);
     // In display positions: a step whose rows are all hidden scrolls to where they would be.
     const pFrom = lowerBound(this.shown, from);
     const pTo = lowerBound(this.shown, to);
     if (to > from) this.reveal(pFrom, pTo);
     else if (step === 0) this.scrollTo(0);
-    // Sideways only when the step changes: a live run re-renders the same step, and the reader may have scrolled.
-    const extent = moved ? this.stepExtent(from, to) : null;
-    if (extent !== null) this.revealX(extent);
+    // Hosts crashed at this step, or the rows now in view, may change the lanes before anything is placed on them.
+    if (this.lanes.filter.hideCrashed || this.lanes.filter.onlyWindow) {
+      const [first, last] = this.visibleRange();
+      if (this.replan(first, last, false)) this.clearRendered();
+    }
     this.renderWindow();
+    // Sideways only when the step changes: a live run re-renders the same step, and the reader may have scrolled.
+    const shown = (row: Parameters<typeof rowType>[0]) => !this.hiddenTypes.has(rowType(row));
+    const extent = moved ? stepExtent(this.lanes, this.model.rows, from, to, shown) : null;
+    if (extent !== null) this.revealX(extent);
     for (const i of this.currentRows) markCurrent(this.rendered.get(i), false);
     this.currentRows = [];
     for (let i = from; i < to; i++) {
@@ -269,10 +300,15 @@ export class SequenceView {
     }
   }
 
+  /** Height of the rows' visible part: under the lane heads, above the in-flight strip. */
+  private rowsViewH(): number {
+    return Math.max(ROW_H, (this.viewH || 600) - HEAD_H - this.flights.height);
+  }
+
   private reveal(from: number, to: number): void {
-    const viewH = Math.max(ROW_H * 3, (this.viewH || 600) - HEAD_H);
-    const top = from * ROW_H;
-    const bottom = to * ROW_H;
+    const viewH = Math.max(ROW_H * 3, this.rowsViewH());
+    const top = this.axis.top(from);
+    const bottom = this.axis.top(to - 1) + ROW_H;
     const margin = Math.min(ROW_H * 2, viewH / 4);
     const st = this.scrollY;
     if (top < st + margin || bottom > st + viewH - margin) this.scrollTo(Math.round((top + bottom) / 2 - viewH / 2));
@@ -280,13 +316,13 @@ export class SequenceView {
 
   /** The window is rendered for the new position at once; the DOM scrolls on the next frame, with its own layout. */
   private scrollTo(y: number): void {
-    const max = Math.max(0, this.shown.length * ROW_H + HEAD_H - (this.viewH || 600));
+    const max = Math.max(0, this.axis.height + HEAD_H + this.flights.height - (this.viewH || 600));
     this.scrollY = Math.max(0, Math.min(max, y));
     this.flushScroll();
   }
 
   private scrollToX(x: number): void {
-    const max = Math.max(0, GUTTER + this.laneCount * this.laneW - (this.viewW || 900));
+    const max = Math.max(0, this.lanes.total - (this.viewW || 900));
     this.scrollX = Math.round(Math.max(0, Math.min(max, x)));
     this.flushScroll();
   }
@@ -303,68 +339,12 @@ export class SequenceView {
 
   /** Width of the lanes' visible part: the step/time column stays over the left of the scroll box. */
   private lanesViewW(): number {
-    return Math.max(this.laneW, (this.viewW || 900) - GUTTER);
+    return Math.max(this.lanes.laneW, (this.viewW || 900) - GUTTER);
   }
 
-  /**
-   * Scrolls sideways as little as possible to show [lo, hi]; when that is wider than the pane, shows the focus
-   * with as much of the rest as fits (an arrow from far away comes in from the pane's edge).
-   */
   private revealX(e: Extent): void {
-    const w = this.lanesViewW();
-    const x0 = this.scrollX;
-    if (e.lo >= x0 && e.hi <= x0 + w) return;
-    let x: number;
-    if (e.hi - e.lo <= w) x = e.lo < x0 ? e.lo : e.hi - w;
-    else if (e.focusHi >= e.hi) x = e.focusHi - w;
-    else if (e.focusLo <= e.lo) x = e.focusLo;
-    else x = (e.focusLo + e.focusHi) / 2 - w / 2;
-    this.scrollToX(x);
-  }
-
-  /** What the rows [from, to) of one step draw, labels of self-loops included; null when they draw nothing. */
-  private stepExtent(from: number, to: number): Extent | null {
-    let out: Extent | null = null;
-    for (let i = from; i < to; i++) {
-      const row = itemAt(this.model.rows, i, 'row');
-      if (this.hiddenTypes.has(rowType(row))) continue;
-      const e = this.rowExtent(row);
-      if (e === null) continue;
-      if (out === null) out = e;
-      else {
-        out.lo = Math.min(out.lo, e.lo);
-        out.hi = Math.max(out.hi, e.hi);
-      }
-    }
-    return out;
-  }
-
-  private rowExtent(row: Row): Extent | null {
-    const lane = (address: string | null) => (address === null ? undefined : this.laneIndex.get(address));
-    if (row.kind === 'fault') {
-      const hit = new Set(faultGroups(row.event));
-      const lanes: number[] = [];
-      this.model.lanes.forEach((a, i) => {
-        if (hit.has(a.group)) lanes.push(i);
-      });
-      if (lanes.length === 0) return null;
-      const lo = Math.min(...lanes) * this.laneW;
-      return { lo, hi: (Math.max(...lanes) + 1) * this.laneW, focusLo: lo, focusHi: lo + this.laneW };
-    }
-    const t = lane(row.target);
-    if (t === undefined) return null;
-    const s = lane(row.source) ?? t;
-    const focusLo = t * this.laneW;
-    let focusHi = focusLo + this.laneW;
-    if (s === t) {
-      // A self-loop's label runs right of its lane.
-      const label = rowLabel(row, eventType(row.event)).length * CHAR_PX;
-      focusHi = Math.max(
-        focusHi,
-        focusLo + this.laneW / 2 + LOOP_LABEL_DX + (row.timer !== null ? CLOCK_PX : 0) + label,
-      );
-    }
-    return { lo: Math.min(focusLo, s * this.laneW), hi: Math.max(focusHi, (s + 1) * this.laneW), focusLo, focusHi };
+    const x = revealXTarget(e, this.scrollX, this.lanesViewW());
+    if (x !== null) this.scrollToX(x);
   }
 
   private schedule(): void {
@@ -392,12 +372,20 @@ export class SequenceView {
     this.placeLabel(spec);
   }
 
+  /** Display positions [first, last) of the rows in the viewport. */
+  private visibleRange(): [number, number] {
+    if (this.shown.length === 0) return [0, 0];
+    const first = this.axis.posAt(this.scrollY);
+    return [first, Math.min(this.shown.length, this.axis.posAt(this.scrollY + this.rowsViewH()) + 1)];
+  }
+
   private renderWindow(): void {
     const shown = this.shown;
-    const st = this.scrollY;
-    const viewH = this.viewH || 600;
-    const first = Math.max(0, Math.floor(st / ROW_H) - BUFFER);
-    const last = Math.min(shown.length, Math.ceil((st + viewH) / ROW_H) + BUFFER);
+    let [first, last] = this.visibleRange();
+    // With lanes for the rows in view only, scrolling may change the lanes: rows drawn on the old ones go.
+    if (this.lanes.filter.onlyWindow && this.replan(first, last, false)) this.clearRendered();
+    first = Math.max(0, first - BUFFER);
+    last = Math.min(shown.length, last + BUFFER);
     const lo = shown[first] ?? Number.POSITIVE_INFINITY;
     const hi = last > 0 ? itemAt(shown, last - 1, 'shown row') : Number.NEGATIVE_INFINITY;
     for (const [i, el] of this.rendered) {
@@ -411,10 +399,22 @@ export class SequenceView {
     for (let p = first; p < last; p++) {
       const i = itemAt(shown, p, 'shown row');
       if (this.rendered.has(i)) continue;
-      const el = rowElement(this.rowContext, i, p, itemAt(this.model.rows, i, 'row'), this.isMatch(i));
+      const el = rowElement(this.rowContext, i, this.axis.top(p), itemAt(this.model.rows, i, 'row'), this.isMatch(i));
+      this.markGap(el, p);
       this.rendered.set(i, el);
       fresh.push(el);
     }
     if (fresh.length > 0) this.canvas.append(...fresh);
+  }
+
+  /** On the time axis, a tall gap above a row says how long it is, in the step column. */
+  private markGap(el: HTMLElement, pos: number): void {
+    if (!this.axis.timed) return;
+    const gap = this.axis.gapAbove(pos);
+    if (gap.px < GAP_LABEL_PX) return;
+    // A zero-height sticky holder under the step column, so the label stays at the left edge like the column.
+    const label = h('span', { class: 'seq-gap', 'data-gap-us': gap.us }, `⋯ ${gapText(gap.us)}`);
+    label.style.top = `${-ROW_H - Math.round(gap.px / 2) - 7}px`;
+    el.append(h('span', { class: 'seq-gap-holder' }, label));
   }
 }

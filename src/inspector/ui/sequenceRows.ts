@@ -4,7 +4,8 @@
 /// <reference lib="dom.iterable" />
 
 import { eventType, h, isSmall, shortJson, svg } from './dom.js';
-import { type ActorTrack, faultGroups, formatTime, type Row } from './model.js';
+import type { Lane } from './lanePlan.js';
+import { faultGroups, formatTime, type Row } from './model.js';
 
 export const ROW_H = 24;
 export const HEAD_H = 38;
@@ -30,7 +31,7 @@ export interface LabelSpec {
 
 /** What drawing a row needs to know of the chart: the lanes, the current step, and where labels are registered. */
 export interface RowContext {
-  readonly lanes: readonly ActorTrack[];
+  readonly lanes: readonly Lane[];
   readonly laneIndex: ReadonlyMap<string, number>;
   readonly laneW: number;
   readonly step: number;
@@ -75,8 +76,8 @@ function laneX(ctx: RowContext, address: string | null): number | null {
   return i === undefined ? null : i * ctx.laneW + ctx.laneW / 2;
 }
 
-/** Row `i` of the model, drawn at display position `pos` (rows hidden by the type filter take no place). */
-export function rowElement(ctx: RowContext, i: number, pos: number, row: Row, match: boolean): HTMLElement {
+/** Row `i` of the model, drawn `top` px down the chart (rows hidden by the type filter take no place). */
+export function rowElement(ctx: RowContext, i: number, top: number, row: Row, match: boolean): HTMLElement {
   const isViolation = ctx.violationStep === row.step && row.kind !== 'lost';
   const cls = ['seq-row', row.kind];
   if (isViolation) cls.push('violation');
@@ -101,7 +102,7 @@ export function rowElement(ctx: RowContext, i: number, pos: number, row: Row, ma
     el.title = `step ${row.step}: ${from} → ${row.target ?? '?'} ${type} (large payload)`;
     el.addEventListener('pointerenter', () => (el.title = tooltip()), { once: true });
   }
-  el.style.top = `${pos * ROW_H}px`;
+  el.style.top = `${top}px`;
   el.append(rowSvg(ctx, i, row, type, isViolation));
   return el;
 }
