@@ -2,7 +2,10 @@
 // Machines stay in machines/, one per file; this index is the only place that lists them all.
 
 import type { AnyEventObject, AnyStateMachine } from 'xstate';
+import { appCheckpointStoreMachine, appCheckpointStoreSampleEvents } from '../machines/appCheckpointStoreMachine.js';
+import { appClientMachine, appClientSampleEvents } from '../machines/appClientMachine.js';
 import { appMachine, appSampleEvents } from '../machines/appMachine.js';
+import { appVmMachine, appVmSampleEvents } from '../machines/appVmMachine.js';
 import { balloonBackupMachine, balloonBackupSampleEvents } from '../machines/balloonBackupMachine.js';
 import { balloonDriverMachine, balloonDriverSampleEvents } from '../machines/balloonDriverMachine.js';
 import { balloonGuestMachine, balloonGuestSampleEvents } from '../machines/balloonGuestMachine.js';
@@ -28,6 +31,9 @@ import { hypervisorMachine, hypervisorSampleEvents } from '../machines/hyperviso
 import { ioDeviceMachine, ioDeviceSampleEvents } from '../machines/ioDeviceMachine.js';
 import { ioGuestMachine, ioGuestSampleEvents } from '../machines/ioGuestMachine.js';
 import { keyValueStoreMachine, keyValueStoreSampleEvents } from '../machines/keyValueStoreMachine.js';
+import { lockstepClientMachine, lockstepClientSampleEvents } from '../machines/lockstepClientMachine.js';
+import { lockstepPrimaryMachine, lockstepPrimarySampleEvents } from '../machines/lockstepPrimaryMachine.js';
+import { lockstepSecondaryMachine, lockstepSecondarySampleEvents } from '../machines/lockstepSecondaryMachine.js';
 import { memCheckpointerMachine, memCheckpointerSampleEvents } from '../machines/memCheckpointerMachine.js';
 import { memCollectorMachine, memCollectorSampleEvents } from '../machines/memCollectorMachine.js';
 import { memCryptMachine, memCryptSampleEvents } from '../machines/memCryptMachine.js';
@@ -38,7 +44,14 @@ import { pagePoolMachine, pagePoolSampleEvents } from '../machines/pagePoolMachi
 import { pingerMachine, pingerSampleEvents } from '../machines/pingerMachine.js';
 import { pongerMachine, pongerSampleEvents } from '../machines/pongerMachine.js';
 import { receiverMachine, receiverSampleEvents } from '../machines/receiverMachine.js';
+import { recoveryPolicyMachine, recoveryPolicySampleEvents } from '../machines/recoveryPolicyMachine.js';
 import { relayMachine, relaySampleEvents } from '../machines/relayMachine.js';
+import { replayAnalyserMachine, replayAnalyserSampleEvents } from '../machines/replayAnalyserMachine.js';
+import { replayerMachine, replayerSampleEvents } from '../machines/replayerMachine.js';
+import { replayInputSourceMachine, replayInputSourceSampleEvents } from '../machines/replayInputSourceMachine.js';
+import { replayLogStoreMachine, replayLogStoreSampleEvents } from '../machines/replayLogStoreMachine.js';
+import { replayRecorderMachine, replayRecorderSampleEvents } from '../machines/replayRecorderMachine.js';
+import { replayStateSaveMachine, replayStateSaveSampleEvents } from '../machines/replayStateSaveMachine.js';
 import { replicaMachine, replicaSampleEvents } from '../machines/replicaMachine.js';
 import { rxClientMachine, rxClientSampleEvents } from '../machines/rxClientMachine.js';
 import { rxPathMachine, rxPathSampleEvents } from '../machines/rxPathMachine.js';
@@ -110,6 +123,19 @@ export const machines: readonly AnyStateMachine[] = [
   faultHandlerMachine,
   ioDeviceMachine,
   ioGuestMachine,
+  lockstepPrimaryMachine,
+  lockstepSecondaryMachine,
+  lockstepClientMachine,
+  appVmMachine,
+  appCheckpointStoreMachine,
+  recoveryPolicyMachine,
+  appClientMachine,
+  replayInputSourceMachine,
+  replayRecorderMachine,
+  replayLogStoreMachine,
+  replayerMachine,
+  replayStateSaveMachine,
+  replayAnalyserMachine,
 ];
 
 export function findMachine(id: string, field = 'machine'): AnyStateMachine {
@@ -173,4 +199,17 @@ export const sampleEvents: Readonly<Record<string, readonly AnyEventObject[]>> =
   faultHandler: faultHandlerSampleEvents,
   ioDevice: ioDeviceSampleEvents,
   ioGuest: ioGuestSampleEvents,
+  lockstepPrimary: lockstepPrimarySampleEvents,
+  lockstepSecondary: lockstepSecondarySampleEvents,
+  lockstepClient: lockstepClientSampleEvents,
+  appVm: appVmSampleEvents,
+  appCheckpointStore: appCheckpointStoreSampleEvents,
+  recoveryPolicy: recoveryPolicySampleEvents,
+  appClient: appClientSampleEvents,
+  replayInputSource: replayInputSourceSampleEvents,
+  replayRecorder: replayRecorderSampleEvents,
+  replayLogStore: replayLogStoreSampleEvents,
+  replayer: replayerSampleEvents,
+  replayStateSave: replayStateSaveSampleEvents,
+  replayAnalyser: replayAnalyserSampleEvents,
 };

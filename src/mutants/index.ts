@@ -3,14 +3,17 @@
 
 import { InputError } from '../kernel/errors.js';
 import type { Mutant } from '../scenarios/types.js';
+import { appFailureMutants } from './appFailure.js';
 import { balloonPressureMutants, balloonSweepMutants } from './balloon.js';
 import { cryptMutants } from './crypt.js';
 import { faultyMutants } from './faulty.js';
 import { fileShareMutants } from './fileShare.js';
 import { haMutants } from './ha.js';
 import { latencyMutants } from './latency.js';
+import { lockstepDivergenceMutants, lockstepFailoverMutants, lockstepSteadyMutants } from './lockstep.js';
 import { memCheckpointMutants, memSwitchMutants, memTraceMutants } from './memory.js';
 import { pingPongMutants } from './pingPong.js';
+import { replayMutants } from './replay.js';
 import { rxMutants } from './rx.js';
 import { snapshotMutants } from './snapshot.js';
 
@@ -30,6 +33,11 @@ export const mutants: readonly Mutant[] = [
   ...rxMutants,
   ...cryptMutants,
   ...faultyMutants,
+  ...lockstepSteadyMutants,
+  ...lockstepDivergenceMutants,
+  ...lockstepFailoverMutants,
+  ...appFailureMutants,
+  ...replayMutants,
 ];
 
 export function findMutant(name: string, field = '--mutant'): Mutant {

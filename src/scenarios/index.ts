@@ -2,17 +2,20 @@
 // New scenarios register here; the order is the order `list` prints.
 
 import { InputError } from '../kernel/errors.js';
+import { appFailureScenario } from './appFailure.js';
 import { balloonPressureScenario } from './balloonPressure.js';
 import { balloonSweepScenario } from './balloonSweep.js';
 import { faultyDeviceScenario } from './faultyDevice.js';
 import { fileShareScenario } from './fileShare.js';
 import { haScenarios } from './ha.js';
 import { latencyHidingScenario } from './latencyHiding.js';
+import { lockstepScenarios } from './lockstep.js';
 import { memCheckpointScenario } from './memCheckpoint.js';
 import { memSwitchScenario } from './memSwitch.js';
 import { memTraceScenario } from './memTrace.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
+import { replayAnalysisScenario } from './replayAnalysis.js';
 import { rxChainsScenario } from './rxChains.js';
 import { snapshotLiveScenario } from './snapshotLive.js';
 import { taggedMemoryScenario } from './taggedMemory.js';
@@ -33,6 +36,9 @@ export const scenarios: readonly Scenario[] = [
   rxChainsScenario,
   taggedMemoryScenario,
   faultyDeviceScenario,
+  ...lockstepScenarios,
+  appFailureScenario,
+  replayAnalysisScenario,
 ];
 
 export function findScenario(name: string, field = 'scenario'): Scenario {

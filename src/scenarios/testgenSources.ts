@@ -6,6 +6,7 @@ import { InputError } from '../kernel/errors.js';
 import { machines, sampleEvents } from '../machines.js';
 import type { MachineSource } from '../testgen/emit.js';
 import type { TestgenConfig, TestgenRun, TestgenSources } from '../testgen/sources.js';
+import { appFailureScenario } from './appFailure.js';
 import { balloonPressureScenario } from './balloonPressure.js';
 import { BALLOON_SMALL, balloonSweepScenario } from './balloonSweep.js';
 import { faultyDeviceScenario } from './faultyDevice.js';
@@ -13,11 +14,13 @@ import { fileShareScenario } from './fileShare.js';
 import { haFailoverScenario, haMixedScenario, haPartitionScenario } from './ha.js';
 import { latencyHidingScenario } from './latencyHiding.js';
 import { loadScenario, scenarioMachines } from './load.js';
+import { lockstepDivergenceScenario, lockstepFailoverScenario, lockstepSteadyScenario } from './lockstep.js';
 import { memCheckpointScenario } from './memCheckpoint.js';
 import { memSwitchScenario } from './memSwitch.js';
 import { memTraceScenario } from './memTrace.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
+import { replayAnalysisScenario } from './replayAnalysis.js';
 import { rxChainsScenario } from './rxChains.js';
 import { snapshotLiveScenario } from './snapshotLive.js';
 import { taggedMemoryScenario } from './taggedMemory.js';
@@ -113,6 +116,26 @@ const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string,
   [fileShareScenario, checkParams(fileShareScenario, 'malicious'), 1],
   // A guest with nothing to do halts at once.
   [taggedMemoryScenario, { ...checkParams(taggedMemoryScenario, 'dma'), guestOps: '0' }, 1],
+  // Lockstep at the defaults: divergence with and without the T bit (resyncs), a failover with inputs after it,
+  // and the small world where a host crashes during a resync.
+  [lockstepDivergenceScenario, {}, 1],
+  [lockstepDivergenceScenario, { internalKind: '1', tBit: 'false', outputAtUs: '-1' }, 1],
+  [lockstepFailoverScenario, { crashVictim: '1' }, 1],
+  [lockstepFailoverScenario, {}, 1],
+  [lockstepDivergenceScenario, checkParams(lockstepDivergenceScenario, 'diverge-crash'), 1],
+  // Application failures at the defaults: a deterministic bug retried to the bound (the standby resumed again),
+  // a run with no failure that finishes, and a crash of the policy's and the store's hosts in the middle.
+  [appFailureScenario, { trigger: '4' }, 1],
+  [appFailureScenario, { trigger: '0' }, 1],
+  [appFailureScenario, checkParams(appFailureScenario, 'crash-window'), 1],
+  [appFailureScenario, checkParams(appFailureScenario, 'bug-crash'), 1],
+  // A replay whose host crashes mid-replay (resumed from the saved state), a recording cut short, a function host
+  // lost for good (functions skipped), and a link losing half its messages with one resend (recorder gives up).
+  [replayAnalysisScenario, checkParams(replayAnalysisScenario, 'replay-crash'), 1],
+  [replayAnalysisScenario, checkParams(replayAnalysisScenario, 'rec-crash'), 1],
+  [replayAnalysisScenario, checkParams(replayAnalysisScenario, 'analysis-crash'), 1],
+  [replayAnalysisScenario, { dropRate: '0.5', maxRetries: '1' }, 1],
+  [replayAnalysisScenario, { dropRate: '0.5', maxRetries: '1' }, 2],
 ];
 
 /** Transition key (as in src/testgen/machineTests.ts) → why no shipped assembly can take it. */
@@ -137,6 +160,12 @@ export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
     'needs every copy acked and then every resend of the seal lost; the unit tests take it',
   'fileServer.checking --xs.denied--> fileServer.polling':
     'the store refuses permissions only to guest domains and the server always asks as Dom0; defensive',
+  'appVm.finished --appVm.retransmit--> appVm.done':
+    "the copy's last report resent until its bound runs out unacked; scenario validation makes the bound outlast any allowed loss and outage",
+  'recoveryPolicy.gaveUp --policy.retransmit--> recoveryPolicy.done':
+    'the unrecoverable report resent until its bound runs out unacked; scenario validation makes the bound outlast any allowed loss and outage',
+  'replayRecorder.finishing --recorder.retransmit--> replayRecorder.gaveUp':
+    "every resend of the recording's sealing append lost; defensive, the same give-up the unit tests take while recording",
   'balloonDriver.idle --balloon.inflate--> (self)':
     'a target outside the VM, which every scenario refuses as bad input (targetPages); the unit tests take it',
 };
@@ -160,6 +189,11 @@ export function shippedTestgenSources(): TestgenSources {
     fileShareScenario,
     rxChainsScenario,
     taggedMemoryScenario,
+    lockstepSteadyScenario,
+    lockstepDivergenceScenario,
+    lockstepFailoverScenario,
+    appFailureScenario,
+    replayAnalysisScenario,
   ];
   const extra = [SHORT_TRACE, balloonCheckpointing()];
   return {

@@ -39,6 +39,13 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
   ['file-share', 'malicious', 379, 487],
   ['rx-chains', 'wire', 2313, 3968],
   ['tagged-memory', 'dma', 679, 971],
+  ['lockstep-steady', 'lossy', 2406, 4628],
+  ['lockstep-divergence', 'diverge', 1792, 2859],
+  ['lockstep-failover', 'crash', 1166, 1717],
+  ['app-failure', 'exhaustion', 2706, 3824],
+  ['app-failure', 'bug', 2287, 3912],
+  ['replay-analysis', 'lossy', 982, 1091],
+  ['replay-analysis', 'analysis-crash', 2267, 2628],
 ];
 
 /** 40–52 k states, 6–9 s each: explored by `npm run soak`, and pinned here with STATEVISOR_FULL=1. */

@@ -76,6 +76,20 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'tag-ignored-on-dma': 5,
   'read-counter-from-page-start': 6,
   'single-block-write-unencrypted': 5,
+  'secondary-dispatches-before-compare': 8,
+  'resync-skipped-on-mismatch': 49,
+  'log-entry-applied-twice': 6,
+  'failover-skips-agreed': 8,
+  'primary-releases-on-receipt': 6,
+  'recovery-same-environment': 16,
+  'unbounded-retries': 14,
+  'unrecoverable-said-once': 15,
+  'store-serves-latest': 10,
+  'stale-report-retried': 24,
+  'state-not-restored': 22,
+  'function-while-recording': 5,
+  'function-retried-forever': 33,
+  'restart-not-resumed': 14,
 };
 
 /**

@@ -162,7 +162,7 @@ describe('inspector server', () => {
     }
   });
 
-  it('serves the overcommit, snapshot, latency-hiding and device runs with the charts of their own machines', async () => {
+  it('serves the overcommit, snapshot, latency-hiding, device, lockstep, recovery and replay runs with the charts of their own machines', async () => {
     const expected: Readonly<Record<string, readonly string[]>> = {
       'balloon-sweep': ['balloonDriver', 'balloonGuest', 'balloonManager', 'pagePool', 'vmMemory'],
       'balloon-pressure': ['balloonDriver', 'balloonGuest', 'balloonManager', 'pagePool', 'vmMemory'],
@@ -172,6 +172,16 @@ describe('inspector server', () => {
       'rx-chains': ['rxClient', 'rxPath', 'rxQueue', 'rxSource'],
       'tagged-memory': ['cryptGuest', 'dmaDevice', 'memCrypt'],
       'faulty-device': ['busBridge', 'faultHandler', 'faultMmu', 'ioDevice', 'ioGuest'],
+      'lockstep-steady': ['lockstepClient', 'lockstepPrimary', 'lockstepSecondary'],
+      'app-failure': ['appCheckpointStore', 'appClient', 'appVm', 'recoveryPolicy'],
+      'replay-analysis': [
+        'replayAnalyser',
+        'replayInputSource',
+        'replayLogStore',
+        'replayRecorder',
+        'replayStateSave',
+        'replayer',
+      ],
     };
     const dir = mkdtempSync(join(tmpdir(), 'statevisor-m9-m11-'));
     for (const [name, ids] of Object.entries(expected)) {

@@ -69,12 +69,34 @@ function randomWalk(
     const event = variants[rng.nextBelow(variants.length)] as AnyEventObject;
     const sa: AnyMachineSnapshot = a.snapshot;
     const sb: AnyMachineSnapshot = b.snapshot;
-    a = fast.step(sa, event, true);
-    b = publicStep(machine, sb, event);
-    expectSameStep(a, b, `${machine.id}: step ${i} event ${event.type} (seed ${seed})`);
+    const fa = attempt(() => fast.step(sa, event, true));
+    const fb = attempt(() => publicStep(machine, sb, event));
+    const where = `${machine.id}: step ${i} event ${event.type} (seed ${seed})`;
+    // An event the machine asserts cannot happen here (an ack of more than was sent) throws on both paths alike;
+    // the walk then goes on from the state before it.
+    if (fa instanceof Error || fb instanceof Error) {
+      expect(errorText(fa), where).toBe(errorText(fb));
+      continue;
+    }
+    a = fa;
+    b = fb;
+    expectSameStep(a, b, where);
     note(a);
     if (a.snapshot.status !== 'active') break;
   }
+}
+
+function attempt(step: () => StepOutput): StepOutput | Error {
+  try {
+    return step();
+  } catch (e) {
+    if (e instanceof Error) return e;
+    throw e;
+  }
+}
+
+function errorText(o: StepOutput | Error): string {
+  return o instanceof Error ? o.message : 'no error';
 }
 
 /** Records what a step reached: its action types, its state value and every transition its microsteps took. */
@@ -199,6 +221,19 @@ const PINNED: Readonly<Record<string, { readonly values: number; readonly transi
   faultHandler: { values: 1, transitions: 1 },
   ioDevice: { values: 1, transitions: 2 },
   ioGuest: { values: 3, transitions: 5 },
+  lockstepPrimary: { values: 3, transitions: 7 },
+  lockstepSecondary: { values: 5, transitions: 11 },
+  lockstepClient: { values: 1, transitions: 2 },
+  appVm: { values: 6, transitions: 17 },
+  appCheckpointStore: { values: 1, transitions: 2 },
+  recoveryPolicy: { values: 5, transitions: 15 },
+  appClient: { values: 3, transitions: 4 },
+  replayInputSource: { values: 2, transitions: 3 },
+  replayRecorder: { values: 6, transitions: 15 },
+  replayLogStore: { values: 1, transitions: 6 },
+  replayer: { values: 9, transitions: 12 },
+  replayStateSave: { values: 1, transitions: 4 },
+  replayAnalyser: { values: 2, transitions: 2 },
 };
 
 describe('stepper', () => {
