@@ -15,6 +15,7 @@ Commands:
   run <scenario>           run a scenario (a name, or a file.ts of your own) under a seed; prints a summary and every spec's verdict
   replay <trace>           re-execute a saved trace from its recorded choices; byte-identical or not
   check <scenario>         explore every interleaving and fault point (or random/swarm walks); counterexamples
+  merge <result>...        combine the result files of a random/swarm check split with --shard into one report
   mutants [scenario]       check every planted bug and print the kill table; exit 1 if one survives
   soak                     the long verification: every check configuration, swarm seeds, every mutant
   export <machine|all|f>   write statecharts as Mermaid, JSON or Graphviz DOT
@@ -24,6 +25,19 @@ Commands:
 
 Every command takes --help; those that print data take --json. Exit codes: 0 success, 1 a spec
 was violated, a check found a counterexample or a replay diverged (or a run hit a limit), 2 bad input.`,
+  merge: `Usage: statevisor merge RESULT... [--trace FILE] [--no-shrink] [--max-time S] [--json]
+
+Combines the result files written by 'statevisor check --mode random|swarm --shard I/N' (one per shard,
+run on as many machines as you like) into the report one machine would have printed for the whole seed
+range: the same verdict and the same counterexample (the lowest failing seed, shrunk and re-executed),
+written as a trace and replayable with 'statevisor replay'. Every shard of the search must be there once,
+and every file must come from the same search (scenario, mode, mutant, configuration, parameters, seeds).
+
+Options:
+  --trace FILE       where to write the counterexample trace (default traces/<scenario>-counterexample.jsonl)
+  --no-shrink        report the counterexample as found, unshrunk
+  --max-time S       bound on shrinking in seconds (default 600)
+  --json             print the report as JSON`,
   mutants: `Usage: statevisor mutants [scenario] [--workers N] [--max-time S] [--json]
 
 Checks every registered mutant (a planted, plausible bug; 'statevisor list' shows them) with a BFS of the check
@@ -96,6 +110,9 @@ Options:
   --first-seed N     random/swarm: first seed (default 1)
   --workers N        random/swarm: worker threads (default: one per core)
   --no-shrink        random/swarm: report the counterexample as found, unshrunk
+  --shard I/N        random/swarm: walk only the I-th of N contiguous ranges of the seeds (N alone: I from
+                     JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it); writes a result file
+  --result FILE      with --shard: where the result file goes (default statevisor-shard-I-of-N.json)
   --trace FILE       where to write the counterexample trace (default traces/<scenario>-counterexample.jsonl)
   --json             print the report as JSON
 

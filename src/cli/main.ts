@@ -22,6 +22,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   check: async () => (await import('./check/command.js')).cmdCheck,
   mutants: async () => (await import('./mutants.js')).cmdMutants,
   soak: async () => (await import('./soak.js')).cmdSoak,
+  merge: async () => (await import('./merge.js')).cmdMerge,
   export: async () => (await import('./export.js')).cmdExport,
   'gen-tests': async () => (await import('./genTests.js')).cmdGenTests,
   inspect: async () => (await import('./inspect.js')).cmdInspect,
@@ -35,7 +36,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (load === undefined) {
       throw new InputError(
-        `unknown command '${command}' (commands: list, run, replay, check, mutants, soak, export, gen-tests, inspect, help)`,
+        `unknown command '${command}' (commands: list, run, replay, check, merge, mutants, soak, export, gen-tests, inspect, help)`,
       );
     }
     return await (await load())(rest, io);

@@ -35,6 +35,8 @@ const CHECK_FLAGS: FlagSpec = {
   'first-seed': { type: 'string' },
   workers: { type: 'string' },
   'no-shrink': { type: 'boolean' },
+  shard: { type: 'string' },
+  result: { type: 'string' },
   trace: { type: 'string' },
   json: { type: 'boolean' },
 };
@@ -45,6 +47,8 @@ export type CheckMode = (typeof MODES)[number];
 /** What both search modes share, validated before any work. */
 export interface CheckOptions {
   readonly scenario: Scenario;
+  /** The scenario as the command named it (a shipped name or a file path): what a shard's result file records. */
+  readonly scenarioArg: string;
   readonly mode: CheckMode;
   readonly mutant: string | undefined;
   /** Start from the scenario's full defaults instead of its small check configurations. */
@@ -73,8 +77,9 @@ export interface CheckOptions {
 export async function cmdCheck(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse('check', args, CHECK_FLAGS);
   if (values.help) return help('check', io);
-  const scenario = await loadScenario(onePositional('check', positionals, SCENARIO_MISSING));
-  const opts = checkOptions(scenario, values, io);
+  const scenarioArg = onePositional('check', positionals, SCENARIO_MISSING);
+  const scenario = await loadScenario(scenarioArg);
+  const opts = { ...checkOptions(scenario, values, io), scenarioArg };
   if (opts.mode === 'random' || opts.mode === 'swarm') {
     const walks = randomFlags(values, opts.mode);
     prepareOutput('--trace', opts.tracePath);
@@ -85,7 +90,7 @@ export async function cmdCheck(args: readonly string[], io: Io): Promise<number>
   return runExhaustive(opts, bounds, io);
 }
 
-function checkOptions(scenario: Scenario, values: FlagValues, io: Io): CheckOptions {
+function checkOptions(scenario: Scenario, values: FlagValues, io: Io): Omit<CheckOptions, 'scenarioArg'> {
   const mode = str(values, 'mode') ?? 'bfs';
   if (!(MODES as readonly string[]).includes(mode)) {
     throw new InputError(`--mode: expected bfs, dfs, random or swarm, got '${mode}'`);

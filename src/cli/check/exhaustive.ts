@@ -22,7 +22,7 @@ export interface ExhaustiveBounds {
 export function exhaustiveFlags(values: FlagValues, mode: CheckMode): ExhaustiveBounds {
   refuseFlags(
     values,
-    ['seeds', 'first-seed', 'workers', 'no-shrink'],
+    ['seeds', 'first-seed', 'workers', 'no-shrink', 'shard', 'result'],
     `only with --mode random or swarm; --mode ${mode} walks no seeds`,
   );
   return {

@@ -6,12 +6,14 @@ import { CHECK_DEFAULTS } from '../../check/check.js';
 import { type SearchResult, search } from '../../check/pool.js';
 import type { WalkFailure } from '../../check/random.js';
 import { type ShrinkResult, shrink } from '../../check/shrink.js';
+import { InputError } from '../../kernel/errors.js';
 import { simulate } from '../../simulate.js';
 import { bool, type FlagValues, intFlag, refuseFlags, str } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
 import { writeAtomic } from '../output.js';
 import type { CheckMode, CheckOptions } from './command.js';
 import { randomJson, randomText } from './randomReport.js';
+import { parseShard, type Shard, type ShardResult, shardRange, shardResultText } from './shard.js';
 
 /** How many walks, from which seed, on how many threads, and whether to shrink a failure. */
 export interface WalkPlan {
@@ -19,6 +21,17 @@ export interface WalkPlan {
   readonly first: number;
   readonly workers: number;
   readonly shrink: boolean;
+  /** This process's part of a search split across machines (--shard), and where its result file goes. */
+  readonly shard: Shard | null;
+  readonly resultPath: string | null;
+}
+
+/** What a counterexample is re-executed and written as: the scenario, its planted bug, horizon and trace path. */
+export interface ReproduceTarget {
+  readonly scenario: CheckOptions['scenario'];
+  readonly mutant: string | undefined;
+  readonly untilUs: number;
+  readonly tracePath: string;
 }
 
 /** What a failing walk became: its shrunk choices (unless --no-shrink) and the trace written for it. */
@@ -43,12 +56,19 @@ export function randomFlags(values: FlagValues, mode: CheckMode): WalkPlan {
     ['max-depth', 'max-states', 'max-memory'],
     `only with --mode bfs or dfs; --mode ${mode} runs independent walks, each to the horizon`,
   );
-  return {
+  const shard = parseShard(str(values, 'shard'), process.env);
+  const result = str(values, 'result');
+  if (result !== undefined && shard === null) throw new InputError('--result: only with --shard');
+  const plan = {
     seeds: intFlag('--seeds', str(values, 'seeds'), 1, 100_000_000) ?? 1000,
     first: intFlag('--first-seed', str(values, 'first-seed'), 0, Number.MAX_SAFE_INTEGER) ?? 1,
     workers: intFlag('--workers', str(values, 'workers'), 1, 256) ?? Math.max(1, availableParallelism()),
     shrink: !bool(values, 'no-shrink'),
+    shard,
+    resultPath: shard === null ? null : (result ?? `statevisor-shard-${shard.index}-of-${shard.count}.json`),
   };
+  if (shard !== null) shardRange(plan.first, plan.seeds, shard);
+  return plan;
 }
 
 export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Promise<number> {
@@ -56,36 +76,75 @@ export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Pro
   const maxTimeMs = opts.maxTimeS !== undefined ? opts.maxTimeS * 1000 : CHECK_DEFAULTS.maxTimeMs;
   // One deadline for the whole check: walks stop being dealt at it, and shrinking stops at it too.
   const deadline = Date.now() + maxTimeMs;
+  const range =
+    plan.shard === null ? { first: plan.first, count: plan.seeds } : shardRange(plan.first, plan.seeds, plan.shard);
+  const untilUs = opts.until !== undefined || !opts.full ? opts.untilUs : undefined;
+  const params = opts.full ? opts.sets : opts.rawParams;
   const result = await search({
     scenario: opts.scenario,
-    params: opts.full ? opts.sets : opts.rawParams,
+    params,
     swarm: opts.mode === 'swarm',
-    first: plan.first,
-    count: plan.seeds,
+    first: range.first,
+    count: range.count,
     workers: plan.workers,
     maxTimeMs,
     ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
-    ...(opts.until !== undefined || !opts.full ? { untilUs: opts.untilUs } : {}),
-    ...(opts.progress ? { onProgress: (n: number) => process.stderr.write(`\r  ${n}/${plan.seeds} walks   `) } : {}),
+    ...(untilUs !== undefined ? { untilUs } : {}),
+    ...(opts.progress ? { onProgress: (n: number) => process.stderr.write(`\r  ${n}/${range.count} walks   `) } : {}),
   });
   if (opts.progress) process.stderr.write('\r\x1b[K');
-  const reproduced = result.failure === null ? null : reproduce(opts, plan, result.failure, deadline);
+  if (plan.shard !== null && plan.resultPath !== null) {
+    writeAtomic(plan.resultPath, shardResultText(shardResult(opts, plan, plan.shard, range, params, untilUs, result)));
+  }
+  const target = {
+    scenario: opts.scenario,
+    mutant: opts.mutant,
+    untilUs: untilUs ?? opts.scenario.untilUs,
+    tracePath: opts.tracePath,
+  };
+  const reproduced = result.failure === null ? null : reproduce(target, plan.shrink, result.failure, deadline);
   const outcome: RandomOutcome = { search: result, reproduced, maxTimeMs, wallMs: performance.now() - started };
-  if (opts.json) io.out(randomJson(opts, plan, outcome));
-  else randomText(opts, plan, outcome, io);
+  const walked = { ...plan, first: range.first, seeds: range.count };
+  if (opts.json) io.out(randomJson(opts, walked, outcome));
+  else randomText(opts, walked, outcome, io);
   return result.failure === null ? EXIT_OK : EXIT_FAIL;
 }
 
+function shardResult(
+  opts: CheckOptions,
+  plan: WalkPlan,
+  shard: Shard,
+  range: { first: number; count: number },
+  params: CheckOptions['sets'],
+  untilUs: number | undefined,
+  result: SearchResult,
+): ShardResult {
+  return {
+    format: 'statevisor-shard-result',
+    version: 1,
+    scenario: opts.scenarioArg,
+    mode: opts.mode === 'swarm' ? 'swarm' : 'random',
+    mutant: opts.mutant ?? null,
+    configNote: opts.configNote,
+    params,
+    untilUs: untilUs ?? null,
+    seeds: { first: plan.first, count: plan.seeds },
+    shard: { index: shard.index, count: shard.count, first: range.first, seeds: range.count },
+    walks: result.walks,
+    timedOut: result.timedOut,
+    failure: result.failure,
+  };
+}
+
 /** Shrinks a failing walk (unless --no-shrink), re-executes it with tracing, and writes the trace. */
-function reproduce(opts: CheckOptions, plan: WalkPlan, f: WalkFailure, deadline: number): Reproduced {
-  const untilUs = opts.until !== undefined || !opts.full ? opts.untilUs : opts.scenario.untilUs;
-  const mutant = opts.mutant !== undefined ? { mutant: opts.mutant } : {};
-  const shrunk = plan.shrink
+export function reproduce(t: ReproduceTarget, shrinkOn: boolean, f: WalkFailure, deadline: number): Reproduced {
+  const mutant = t.mutant !== undefined ? { mutant: t.mutant } : {};
+  const shrunk = shrinkOn
     ? shrink({
-        scenario: opts.scenario,
+        scenario: t.scenario,
         params: f.params,
         ...mutant,
-        untilUs,
+        untilUs: t.untilUs,
         choices: f.choices,
         spec: f.violation.spec,
         budget: 400,
@@ -93,15 +152,15 @@ function reproduce(opts: CheckOptions, plan: WalkPlan, f: WalkFailure, deadline:
       })
     : null;
   const o = simulate({
-    scenario: opts.scenario,
+    scenario: t.scenario,
     seed: f.seed,
     params: f.params,
     choices: shrunk?.choices ?? f.choices,
-    untilUs,
+    untilUs: t.untilUs,
     trace: true,
     ...mutant,
   });
-  writeAtomic(opts.tracePath, o.trace?.text() ?? '');
+  writeAtomic(t.tracePath, o.trace?.text() ?? '');
   return {
     failure: f,
     shrunk,

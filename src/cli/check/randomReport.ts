@@ -5,12 +5,15 @@ import type { Io } from '../io.js';
 import type { CheckOptions } from './command.js';
 import type { RandomOutcome, WalkPlan } from './random.js';
 
+/** What the report names of the check: one run's options, or what `merge` read from the shards' result files. */
+export type ReportOpts = Pick<CheckOptions, 'scenario' | 'mode' | 'mutant' | 'configNote' | 'tracePath'>;
+
 function verdict(o: RandomOutcome): 'holds' | 'violated' | 'bound-hit' {
   if (o.search.failure !== null) return 'violated';
   return o.search.timedOut ? 'bound-hit' : 'holds';
 }
 
-export function randomJson(opts: CheckOptions, plan: WalkPlan, o: RandomOutcome): string {
+export function randomJson(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome): string {
   const r = o.reproduced;
   const f = r?.failure ?? null;
   return JSON.stringify(
@@ -24,6 +27,7 @@ export function randomJson(opts: CheckOptions, plan: WalkPlan, o: RandomOutcome)
       limits: { maxTimeMs: o.maxTimeMs },
       walks: o.search.walks,
       seeds: { first: plan.first, count: plan.seeds },
+      shard: plan.shard === null ? null : { ...plan.shard, result: plan.resultPath },
       workers: o.search.workers,
       wallMs: Math.round(o.wallMs),
       counterexample:
@@ -47,12 +51,17 @@ export function randomJson(opts: CheckOptions, plan: WalkPlan, o: RandomOutcome)
   );
 }
 
-export function randomText(opts: CheckOptions, plan: WalkPlan, o: RandomOutcome, io: Io): void {
+export function randomText(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome, io: Io): void {
   const mutant = opts.mutant ? `, MUTANT ${opts.mutant}` : '';
   io.out(`statevisor check ${opts.scenario.name}  (${opts.mode}${mutant}; ${opts.configNote})`);
   io.out(
     `  ${o.search.walks} walks from seed ${plan.first} on ${o.search.workers} worker(s) in ${(o.wallMs / 1000).toFixed(2)} s`,
   );
+  if (plan.shard !== null) {
+    io.out(
+      `  shard ${plan.shard.index}/${plan.shard.count}; result written to ${plan.resultPath} (statevisor merge combines the shards)`,
+    );
+  }
   const r = o.reproduced;
   if (r === null) {
     io.out(
