@@ -5,6 +5,7 @@ import { RecordingChooser, ReplayChooser, SeededChooser } from './kernel/chooser
 import { InputError } from './kernel/errors.js';
 import { type RunResult, runSteps, StepDivergence, type Violation } from './kernel/run.js';
 import { ComparingTraceWriter, type ParsedTrace, TraceMismatch, type TraceSink, TraceWriter } from './kernel/trace.js';
+import { firstDifference } from './kernel/traceDiff.js';
 import type { SystemState } from './kernel/types.js';
 import {
   type Assembly,
@@ -240,9 +241,8 @@ export function replayTrace(parsed: ParsedTrace, source: string, scenario: Scena
   }
   const replayed = (outcome.trace as TraceWriter).lines;
   const recorded = parsed.lines;
-  const n = Math.max(replayed.length, recorded.length);
-  for (let i = 0; i < n; i++) {
-    if (replayed[i] === recorded[i]) continue;
+  const i = firstDifference(replayed, recorded, (x, y) => x === y);
+  if (i >= 0) {
     const step = stepOf(recorded[i]) ?? stepOf(replayed[i]) ?? outcome.result.state.step;
     const bothEnd = i === recorded.length - 1 && i === replayed.length - 1;
     const replayEndedEarly = i === replayed.length - 1 && i < recorded.length - 1;

@@ -119,7 +119,8 @@ Options:
 A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
 visited, but not every reachable state was visited (random/swarm: not every seed was walked).
 Flags of the other search mode are refused rather than ignored.`,
-  inspect: `Usage: statevisor inspect [TRACE | FILE.ts [--seed N]] [--port N]
+  inspect: `Usage: statevisor inspect [TRACE | FILE.ts [--seed N]] [--compare TRACE_B] [--port N]
+       statevisor inspect [TRACE | FILE.ts [--seed N]] --html OUT.html [--step N] [--actor ADDRESS]
 
 Starts the offline inspector on 127.0.0.1 (a free port unless --port) and prints its address; it opens
 nothing by itself. The page shows every actor grouped by host, the selected actor's statechart drawn
@@ -127,6 +128,11 @@ from its machine with the active states highlighted, the message sequence chart,
 and time travel (step back and forth, jump, slider); for a counterexample, the violated spec and its
 step. Without TRACE it opens traces/ha-failover.jsonl (written by npm start). Given a scenario file, it
 runs it once (seed 1 unless --seed), writes traces/<scenario>-seed<N>.jsonl and opens that. Stop it with Ctrl-C.
+--compare TRACE_B opens a second run beside it (another seed, a mutant, the original): aligned by step, virtual
+time or draw, the first divergence marked (key d), and the selected actor's state diffed between the two.
+--html OUT.html writes the page as one self-contained file instead (bundle, styles, trace and charts inlined;
+no server, no network) that opens at --step (default: the violation's) with --actor selected; a served page
+takes the same as a link: http://127.0.0.1:PORT/?step=N&actor=ADDRESS.
 Live: 'statevisor run <scenario> --inspect' streams the run to the page over a WebSocket.`,
   'gen-tests': `Usage: statevisor gen-tests <machine|all|scenario> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
        statevisor gen-tests --protocol <scenario> [--config NAME] --out DIR [--json]

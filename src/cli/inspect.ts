@@ -1,19 +1,28 @@
 // `statevisor inspect [trace | scenario file]`: serves a saved trace in the offline inspector on 127.0.0.1 until
-// Ctrl-C; given a scenario file, runs it once (--seed) and serves that run. A bad trace is one line and exit 2.
+// Ctrl-C; given a scenario file, runs it once (--seed) and serves that run; --compare B serves a second trace
+// beside it. A bad trace (either one) is one line naming it and exit 2.
 
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { AnyStateMachine } from 'xstate';
+import { shareHtmlOf } from '../inspector/shareFile.js';
 import { InputError } from '../kernel/errors.js';
 import { isScriptPath, loadScenario, scenarioMachines } from '../scenarios/load.js';
 import { simulate } from '../simulate.js';
-import { intFlag, parse, str } from './args.js';
+import { type FlagValues, intFlag, parse, str } from './args.js';
 import { help } from './help.js';
 import { EXIT_INPUT, EXIT_OK, type Io, printError } from './io.js';
 import { prepareOutput, writeAtomic } from './output.js';
 import { serveInspector, waitForSignal } from './serve.js';
 
 export async function cmdInspect(args: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('inspect', args, { port: { type: 'string' }, seed: { type: 'string' } });
+  const { values, positionals } = parse('inspect', args, {
+    port: { type: 'string' },
+    seed: { type: 'string' },
+    compare: { type: 'string' },
+    html: { type: 'string' },
+    step: { type: 'string' },
+    actor: { type: 'string' },
+  });
   if (values.help) return help('inspect', io);
   if (positionals.length > 1) throw new InputError(`inspect: unexpected argument '${positionals[1]}'`);
   const port = intFlag('--port', str(values, 'port'), 0, 65_535);
@@ -21,15 +30,25 @@ export async function cmdInspect(args: readonly string[], io: Io): Promise<numbe
   const seed = intFlag('--seed', str(values, 'seed'), 0, Number.MAX_SAFE_INTEGER);
   if (!isScriptPath(given) && seed !== undefined)
     throw new InputError('--seed: only with a scenario file (a trace has its own)');
+  const html = shareTarget(values, port);
   const path = isScriptPath(given) ? await runForInspection(given, seed ?? 1, io) : given;
   const machines = await userMachines(path);
-  const inspector = await serveInspector({ trace: { path }, machines, ...(port !== undefined ? { port } : {}) });
+  if (html !== undefined) return writeShared(path, html, values, machines, io);
+  const comparePath = str(values, 'compare');
+  const inspector = await serveInspector({
+    trace: { path },
+    machines,
+    ...(port !== undefined ? { port } : {}),
+    ...(comparePath !== undefined ? { compare: { path: comparePath } } : {}),
+  });
   // A bad trace is one clear line here and a banner on the page; the server still runs to show it.
-  if (inspector.traceError !== null) printError(io, inspector.traceError);
-  io.out(`inspector: ${inspector.url} (trace ${path}); Ctrl-C to stop`);
+  const errors = [inspector.traceError, inspector.compareError].filter((e) => e !== null);
+  for (const e of errors) printError(io, e);
+  const also = comparePath !== undefined ? `, compared with ${comparePath}` : '';
+  io.out(`inspector: ${inspector.url} (trace ${path}${also}); Ctrl-C to stop`);
   await waitForSignal();
   await inspector.close();
-  return inspector.traceError === null ? EXIT_OK : EXIT_INPUT;
+  return errors.length === 0 ? EXIT_OK : EXIT_INPUT;
 }
 
 /**
@@ -71,4 +90,38 @@ async function runForInspection(file: string, seed: number, io: Io): Promise<str
     `ran ${file} (seed ${seed}): ${outcome.result.state.step} steps${v !== null ? `, VIOLATED ${v.spec}` : ''}; trace ${path}`,
   );
   return path;
+}
+
+/** The --html target, checked writable before any work; --step/--actor belong to it, --port/--compare do not. */
+function shareTarget(values: FlagValues, port: number | undefined): string | undefined {
+  const html = str(values, 'html');
+  if (html === undefined) {
+    for (const f of ['step', 'actor'] as const)
+      if (str(values, f) !== undefined) throw new InputError(`--${f}: only with --html (a served page takes ?${f}=)`);
+    return undefined;
+  }
+  if (port !== undefined) throw new InputError('--port: not with --html (the page needs no server)');
+  if (str(values, 'compare') !== undefined) throw new InputError('--compare: not with --html (one trace per page)');
+  prepareOutput('--html', html);
+  return html;
+}
+
+/** Writes the shared page (one file, atomically: a failure leaves no partial file) instead of serving the trace. */
+async function writeShared(
+  path: string,
+  out: string,
+  values: FlagValues,
+  machines: AnyStateMachine[],
+  io: Io,
+): Promise<number> {
+  const step = intFlag('--step', str(values, 'step'), 0, Number.MAX_SAFE_INTEGER);
+  const actor = str(values, 'actor');
+  const html = await shareHtmlOf(path, {
+    machines,
+    ...(step !== undefined ? { step } : {}),
+    ...(actor !== undefined ? { actor } : {}),
+  });
+  writeAtomic(out, html);
+  io.out(`wrote ${out} (${Math.round(Buffer.byteLength(html) / 1024)} KiB; opens from disk, no server): trace ${path}`);
+  return EXIT_OK;
 }

@@ -1,5 +1,5 @@
-// The offline inspector's web server: serves the bundled page, the trace given on the command line and the
-// charts of its machines, on 127.0.0.1 only, to its own pages only; nothing else is reachable (fixed routes, no
+// The offline inspector's web server: serves the bundled page, the trace given on the command line (and one to
+// compare it with) and the charts of its machines, on 127.0.0.1 only, to its own pages only; nothing else is reachable (fixed routes, no
 // file paths from URLs, no foreign Host or Origin, no framing). Large bodies are serialised and gzipped once.
 
 import { readFileSync } from 'node:fs';
@@ -28,6 +28,8 @@ export interface TracePayload {
   readonly source: string;
   readonly error: string | null;
   readonly live?: boolean;
+  /** The run given with --compare, served at /api/compare: its file as given (its own payload says if it is bad). */
+  readonly compare?: string;
   readonly header: TraceRecord | null;
   readonly records: readonly TraceRecord[];
   readonly end: TraceRecord | null;
@@ -57,7 +59,7 @@ export function loadTrace(path: string): TracePayload {
 }
 
 /** Charts of every machine the trace's actors use: the shipped ones, or those of the user's scenario given. */
-function chartsFor(records: readonly TraceRecord[], known: readonly AnyStateMachine[]): Record<string, unknown> {
+export function chartsFor(records: readonly TraceRecord[], known: readonly AnyStateMachine[]): Record<string, unknown> {
   const ids = new Set(records.filter((r) => r.type === '@xstate.actor').map((r) => r.machine));
   const out: Record<string, unknown> = {};
   for (const m of known) if (ids.has(m.id) && !Object.hasOwn(out, m.id)) out[m.id] = chartOf(m);
@@ -70,7 +72,7 @@ let bundleCache: Promise<Body> | null = null;
  * Bundles the page from npm packages and our sources with esbuild, once per process: no CDN, no build step.
  * Minified (3.5 MB down to 1.5 MB) and without a source map: the page is read in the inspector, not debugged.
  */
-function bundle(): Promise<Body> {
+export function bundle(): Promise<Body> {
   bundleCache ??= build({
     entryPoints: [`${UI_DIR}main.ts`],
     bundle: true,
@@ -147,6 +149,8 @@ export interface Inspector {
   readonly port: number;
   /** Why the trace given could not be shown (also on the page), or null. */
   readonly traceError: string | null;
+  /** Why the --compare trace could not be shown (also on the page), or null. */
+  readonly compareError: string | null;
   /** Live mode: true while a connected page holds a pause (see LiveChannel for the rule). */
   readonly paused: boolean;
   /** Live mode: append a record for every connected page (and any that connects later). */
@@ -158,6 +162,8 @@ export interface Inspector {
 export interface InspectorOptions {
   /** A trace file, or a live stream (records pushed while it runs). */
   readonly trace: { readonly path: string } | { readonly live: TraceRecord };
+  /** A second trace file to compare the first with (file mode only): served at /api/compare. */
+  readonly compare?: { readonly path: string };
   readonly port?: number;
   /** Machines whose charts the page may show (a user's scenario's); the shipped machines are always known. */
   readonly machines?: readonly AnyStateMachine[];
@@ -197,6 +203,8 @@ function sender(gate: Gate): Send {
 interface Served {
   readonly payload: TracePayload;
   readonly live: { readonly records: TraceRecord[]; end: TraceRecord | null } | null;
+  /** The --compare run, read and checked like the first; null without one (its route is then not found). */
+  readonly compare: TracePayload | null;
   readonly charts: Record<string, unknown>;
   readonly known: readonly AnyStateMachine[];
   /** The JSON routes' bodies, each serialised once (warm-up or first request); live mode empties it as it grows. */
@@ -209,6 +217,8 @@ function apiBody(path: string, served: Served): string | null {
   switch (path) {
     case '/api/trace':
       return JSON.stringify(live !== null ? { ...payload, records: live.records, end: live.end } : payload);
+    case '/api/compare':
+      return served.compare !== null ? JSON.stringify(served.compare) : null;
     case '/api/charts':
       return JSON.stringify({ charts: live !== null ? chartsFor(live.records, served.known) : served.charts });
     case '/api/stately':
@@ -237,7 +247,7 @@ function cachedApiBody(path: string, served: Served): Body | null {
  */
 function warmUp(served: Served): void {
   if (served.live !== null) return;
-  for (const path of ['/api/trace', '/api/charts']) {
+  for (const path of ['/api/trace', '/api/charts', '/api/compare']) {
     try {
       cachedApiBody(path, served)?.gzipped();
     } catch {
@@ -295,15 +305,20 @@ function requestHandler(gate: Gate, served: Served): (req: IncomingMessage, res:
 
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const liveHeader = 'live' in options.trace ? options.trace.live : null;
+  const compare = liveHeader === null && options.compare !== undefined ? loadTrace(options.compare.path) : null;
   const payload: TracePayload =
     liveHeader !== null
       ? { source: 'live', error: null, live: true, header: liveHeader, records: [], end: null }
-      : loadTrace((options.trace as { path: string }).path);
+      : {
+          ...loadTrace((options.trace as { path: string }).path),
+          ...(compare !== null ? { compare: compare.source } : {}),
+        };
   const known = [...(options.machines ?? []), ...machines];
   const liveTrace = liveHeader !== null ? { records: [] as TraceRecord[], end: null as TraceRecord | null } : null;
   const served: Served = {
     payload,
     live: liveTrace,
+    compare,
     charts: chartsFor(payload.records, known),
     known,
     bodies: new Map(),
@@ -341,6 +356,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     url: `http://127.0.0.1:${port}/`,
     port,
     traceError: payload.error,
+    compareError: compare?.error ?? null,
     get paused() {
       return channel.paused;
     },

@@ -59,21 +59,28 @@ export interface OpenInspector {
   /** Errors the page threw, for the tests to assert none. */
   readonly errors: string[];
   readonly records: TraceRecordJson[];
+  /** The trace file served. */
+  readonly path: string;
   close(): Promise<void>;
 }
 
-/** Makes the trace (`traceFile`), serves it, launches chromium and opens the page, ready. */
-export async function openInspector(scenario: string, req: Parameters<typeof traceFile>[1]): Promise<OpenInspector> {
+/** Makes the trace (`traceFile`), serves it, launches chromium and opens the page (at `query`, e.g. `?step=3`), ready. */
+export async function openInspector(
+  scenario: string,
+  req: Parameters<typeof traceFile>[1],
+  query = '',
+): Promise<OpenInspector> {
   const t = traceFile(scenario, req);
   const inspector = await startInspector({ trace: { path: t.path } });
   const browser = await launchChromium();
-  const { page, errors } = await openPage(browser, inspector.url);
+  const { page, errors } = await openPage(browser, `${inspector.url}${query}`);
   return {
     inspector,
     browser,
     page,
     errors,
     records: t.records,
+    path: t.path,
     close: async () => {
       await browser.close();
       await inspector.close();

@@ -21,6 +21,11 @@ export class ActorList {
     });
   }
 
+  /** Scrolls the actor's row into view (a `?actor=` link may name one far down a 64-actor list). */
+  reveal(address: string | null): void {
+    if (address !== null) this.rows.get(address)?.row.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }
+
   /** The list's structure: rebuilt only when actors appear; values are updated per step. */
   rebuild(): void {
     this.rows.clear();

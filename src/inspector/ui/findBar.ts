@@ -14,6 +14,8 @@ export const KEYS_HELP = [
   'n / N: next / previous search match',
   'f / F: next / previous fault or lost message',
   'c / C: next / previous state change of the selected actor',
+  'w: causal slice of this step (why it happened; again: off) · v: causal slice of the violation',
+  's / S: next / previous step of the causal slice · Esc: stop showing it',
 ].join('\n');
 
 const QUERY_HELP = [

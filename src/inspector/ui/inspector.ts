@@ -5,6 +5,7 @@
 
 import type { Chart } from '../../export/chart.js';
 import { ActorList } from './actorList.js';
+import { Causality } from './causality.js';
 import { ChartPane } from './chartPane.js';
 import { markerDefs } from './chartView.js';
 import { Controls } from './controls.js';
@@ -15,11 +16,14 @@ import type { OpenSet } from './jsonTree.js';
 import { connectLive } from './live.js';
 import { type ActorTrack, formatTime, TraceModel, type TraceRecord } from './model.js';
 import { SequenceView } from './sequence.js';
+import { shareButton } from './share.js';
 
 export interface TracePayload {
   readonly source?: string;
   readonly error?: string | null;
   readonly live?: boolean;
+  /** Set when the server has a second run to compare with (`--compare`), at /api/compare. */
+  readonly compare?: string;
   readonly header?: TraceRecord | null;
   readonly records?: TraceRecord[];
   readonly end?: TraceRecord | null;
@@ -33,8 +37,14 @@ export interface InspectorHandle {
   goto(step: number): void;
 }
 
+/** A view the page renders along with its panes, at the current step and selection. */
+export interface AttachedView {
+  readonly el: HTMLElement;
+  render(step: number, selected: string | null): void;
+}
+
 export class Inspector {
-  private readonly model: TraceModel;
+  readonly model: TraceModel;
   private readonly detailsOpen: OpenSet = new Set();
   private step = 0;
   private selected: string | null = null;
@@ -54,11 +64,14 @@ export class Inspector {
   private readonly sequence: SequenceView;
   private readonly rowsNote = h('span', { class: 'muted', 'data-testid': 'rows-note' });
   private readonly finding: Finding;
+  private readonly causality: Causality;
+  /** Views beside the panes (the compare view): shown under the banners, told of every render. */
+  private readonly attached: AttachedView[] = [];
 
   constructor(
     private readonly app: HTMLElement,
     private readonly trace: TracePayload,
-    charts: Record<string, Chart>,
+    private readonly charts: Record<string, Chart>,
   ) {
     this.live = trace.live === true;
     this.model = new TraceModel(trace.header ?? null, trace.records ?? [], trace.end ?? null);
@@ -81,6 +94,11 @@ export class Inspector {
       step: () => this.step,
       selected: () => this.selectedTrack(),
     });
+    this.causality = new Causality(this.model, {
+      goto: (s) => this.goto(s),
+      step: () => this.step,
+      show: (marks) => this.sequence.setSlice(marks),
+    });
     this.buildShell();
   }
 
@@ -97,7 +115,19 @@ export class Inspector {
       scenario !== '' ? h('span', { class: 'scenario' }, scenario) : null,
       h('span', { class: 'facts', title: source }, facts.join(' · ')),
     );
-    const bar = h('header', { class: 'bar' }, brand, this.controls.el);
+    const save = shareButton(() => ({
+      // The run as recorded so far (a live one included); a compared run stays behind (it needs the server).
+      trace: {
+        source: this.trace.source ?? '',
+        header: this.model.header,
+        records: this.model.records,
+        end: this.model.end,
+      },
+      charts: this.charts,
+      step: this.step,
+      actor: this.selected,
+    }));
+    const bar = h('header', { class: 'bar' }, brand, this.controls.el, save);
     const fit = h(
       'button',
       { type: 'button', class: 'small', 'data-testid': 'chart-fit', title: 'fit the chart' },
@@ -127,7 +157,7 @@ export class Inspector {
       pane(
         'sequence-pane',
         'sequence',
-        h('div', { class: 'pane-title' }, 'messages', this.rowsNote, this.sequence.bar),
+        h('div', { class: 'pane-title' }, 'messages', this.rowsNote, this.causality.el, this.sequence.bar),
         this.sequence.el,
       ),
     );
@@ -156,15 +186,18 @@ export class Inspector {
     else if (e.key === 'n' || e.key === 'N') f.goMatch(e.key === 'N');
     else if (e.key === 'f' || e.key === 'F') f.goFault(e.key === 'F');
     else if (e.key === 'c' || e.key === 'C') f.goChange(e.key === 'C');
-    else return;
+    else if (!this.causality.key(e.key)) return;
     e.preventDefault();
   }
 
-  /** First render: picks the step and the actor, lays out that actor's chart, then declares the page ready. */
-  async start(): Promise<void> {
+  /**
+   * First render: picks the step and the actor (the URL's `?step=&actor=`, else those a shared page stored), lays
+   * out that actor's chart, then declares the page ready.
+   */
+  async start(stored: { readonly step?: number | null; readonly actor?: string | null } = {}): Promise<void> {
     const params = new URLSearchParams(location.search);
-    const askedStep = params.get('step');
-    const askedActor = params.get('actor');
+    const askedStep = params.get('step') ?? (typeof stored.step === 'number' ? String(stored.step) : null);
+    const askedActor = params.get('actor') ?? stored.actor ?? null;
     this.actorList.rebuild();
     this.renderViolation();
     const v = this.model.violation;
@@ -180,6 +213,9 @@ export class Inspector {
     const track = this.selectedTrack();
     if (track !== null) await this.chart.ensureLayout(track.machine);
     this.render();
+    this.actorList.reveal(this.selected);
+    // A link's actor wins the message chart's sideways scroll over the step's lanes (rows still scroll to the step).
+    if (askedActor !== null) this.sequence.select(this.selected);
     this.ready = true;
     document.body.dataset.ready = 'true';
     if (this.live) this.connect();
@@ -213,7 +249,13 @@ export class Inspector {
     this.render();
   }
 
-  private select(address: string): void {
+  /** Adds a view under the banners; it renders with the page from now on. */
+  attach(view: AttachedView): void {
+    this.attached.push(view);
+    this.banners.after(view.el);
+  }
+
+  select(address: string): void {
     if (!this.model.byAddress.has(address) || address === this.selected) return;
     this.selected = address;
     this.sequence.select(address);
@@ -240,6 +282,7 @@ export class Inspector {
     this.sequence.setStep(step);
     this.finding.renderStep(step);
     this.detailsBody.replaceChildren(stepDetails(this.model, step, this.detailsOpen));
+    for (const v of this.attached) v.render(step, this.selected);
     this.scheduleUrl();
   }
 
@@ -262,6 +305,8 @@ export class Inspector {
       h('span', { class: 'v-message' }, v.message),
       ' ',
       go,
+      ' ',
+      this.causality.violationButton(),
     );
     this.violationBanner.hidden = false;
   }
@@ -315,6 +360,7 @@ export class Inspector {
           this.sequence.relayout(true);
         }
         this.finding.traceGrew();
+        this.causality.traceGrew();
         if (this.paused) this.render();
         else this.goto(this.model.lastStep);
       },

@@ -4,9 +4,11 @@
 /// <reference lib="dom.iterable" />
 
 import type { Chart } from '../../export/chart.js';
+import { CompareView } from './compareView.js';
 import { h } from './dom.js';
 import { Inspector, type InspectorHandle, type TracePayload } from './inspector.js';
 import { fetchJsonShowingProgress, LoadingView } from './loading.js';
+import { readShared } from './share.js';
 
 declare global {
   interface Window {
@@ -49,11 +51,16 @@ async function main(): Promise<void> {
   const loading = new LoadingView(app);
   let trace: TracePayload;
   let charts: Record<string, Chart>;
+  // A shared page (`inspect --html`) carries its trace and charts and has no server to ask.
+  const shared = readShared();
   try {
-    const [t, c] = await Promise.all([
-      fetchJsonShowingProgress<TracePayload>('/api/trace', loading),
-      getJson<{ charts?: Record<string, Chart> }>('/api/charts'),
-    ]);
+    const [t, c] =
+      shared !== null
+        ? [shared.trace, { charts: shared.charts }]
+        : await Promise.all([
+            fetchJsonShowingProgress<TracePayload>('/api/trace', loading),
+            getJson<{ charts?: Record<string, Chart> }>('/api/charts'),
+          ]);
     trace = t;
     charts = c.charts ?? {};
   } catch (err) {
@@ -66,8 +73,21 @@ async function main(): Promise<void> {
   }
   await loading.show(`laying out ${(trace.records ?? []).length} records…`);
   const inspector = new Inspector(app, trace, charts);
+  // A shared page has no server to ask for the second run.
+  if (shared === null && typeof trace.compare === 'string') await attachCompare(inspector, trace);
   window.__statevisor = inspector.handle();
-  await inspector.start();
+  await inspector.start(shared ?? {});
+}
+
+/** Loads the run to compare with (`--compare`) and puts the compare view on the page; a bad one is a line in it. */
+async function attachCompare(inspector: Inspector, trace: TracePayload): Promise<void> {
+  let other: TracePayload;
+  try {
+    other = await getJson<TracePayload>('/api/compare');
+  } catch (err) {
+    other = { error: `could not load it from the inspector server (${String(err)})` };
+  }
+  inspector.attach(new CompareView(inspector.model, trace, other, inspector));
 }
 
 void main();

@@ -4,6 +4,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 
+import { markSliceRow, type SliceMarks } from './causality.js';
 import { h } from './dom.js';
 import { FlightLayer } from './flightLayer.js';
 import type { LaneScene } from './lanePlan.js';
@@ -54,6 +55,8 @@ export class SequenceView {
   private hiddenTypes: ReadonlySet<string> = new Set();
   /** Search matches by model row index (1 = match), or null without a search. */
   private matches: Uint8Array | null = null;
+  /** The causal slice shown, or null: rows outside it are dimmed. */
+  private slice: SliceMarks | null = null;
   private readonly rowContext: RowContext;
   private step = -1;
   private currentRows: number[] = [];
@@ -247,6 +250,13 @@ export class SequenceView {
     for (const [i, el] of this.rendered) el.classList.toggle('match', this.isMatch(i));
   }
 
+  /** Shows a causal slice (its rows highlighted, the others dimmed), or none; O(rendered rows). */
+  setSlice(slice: SliceMarks | null): void {
+    this.slice = slice;
+    this.canvas.classList.toggle('slicing', slice !== null);
+    for (const [i, el] of this.rendered) markSliceRow(el, i, slice);
+  }
+
   private isMatch(i: number): boolean {
     return this.matches !== null && this.matches[i] === 1;
   }
@@ -401,6 +411,7 @@ export class SequenceView {
       if (this.rendered.has(i)) continue;
       const el = rowElement(this.rowContext, i, this.axis.top(p), itemAt(this.model.rows, i, 'row'), this.isMatch(i));
       this.markGap(el, p);
+      if (this.slice !== null) markSliceRow(el, i, this.slice);
       this.rendered.set(i, el);
       fresh.push(el);
     }
