@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shareHtmlOf } from '../../src/inspector/shareFile.js';
 import { CausalIndex, type Slice } from '../../src/inspector/ui/causal.js';
 import { TraceModel, type TraceRecord } from '../../src/inspector/ui/model.js';
-import { boxOf, browserPresent, frames, gotoStep, type OpenInspector, openInspector } from './pageHelpers.js';
+import {
+  boxOf,
+  browserPresent,
+  EVENTFUL_FAILOVER,
+  frames,
+  gotoStep,
+  type OpenInspector,
+  openInspector,
+} from './pageHelpers.js';
 
 let open: OpenInspector | undefined;
 let page: Page;
@@ -60,16 +68,7 @@ beforeAll(async () => {
     {
       mutant: 'accept-any-ack',
       maxSteps: 500,
-      params: {
-        crashPrimary: false,
-        crashBackup: true,
-        restartAfterUs: 3000,
-        crashFromUs: 6000,
-        crashToUs: 6000,
-        partitionFromUs: 2000,
-        partitionToUs: 2000,
-        partitionForUs: 2000,
-      },
+      params: EVENTFUL_FAILOVER,
     },
     `?step=${LINK_STEP}&actor=${LINK_ACTOR}`,
   );

@@ -5,7 +5,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../src/inspector/browser.js';
 import { type Inspector, startInspector } from '../../src/inspector/server.js';
-import { browserPresent, gotoStep, openPage, type TraceRecordJson, traceFile } from './pageHelpers.js';
+import {
+  browserPresent,
+  EVENTFUL_FAILOVER,
+  gotoStep,
+  openPage,
+  type TraceRecordJson,
+  traceFile,
+} from './pageHelpers.js';
 
 interface Rec extends TraceRecordJson {
   readonly t?: number;
@@ -15,16 +22,7 @@ const COORDINATOR = 'hostA/coordinator';
 // finding.test.ts's run, cut short: the mutant accepts an ack the original refuses (step 389, before its violation).
 const RUN = {
   maxSteps: 420,
-  params: {
-    crashPrimary: false,
-    crashBackup: true,
-    restartAfterUs: 3000,
-    crashFromUs: 6000,
-    crashToUs: 6000,
-    partitionFromUs: 2000,
-    partitionToUs: 2000,
-    partitionForUs: 2000,
-  },
+  params: EVENTFUL_FAILOVER,
 };
 
 let inspector: Inspector | undefined;

@@ -4,7 +4,14 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_PLANE_TYPES } from '../../src/inspector/ui/moments.js';
-import { browserPresent, gotoStep, type OpenInspector, openInspector, type TraceRecordJson } from './pageHelpers.js';
+import {
+  browserPresent,
+  EVENTFUL_FAILOVER,
+  gotoStep,
+  type OpenInspector,
+  openInspector,
+  type TraceRecordJson,
+} from './pageHelpers.js';
 
 /** What the tests read of a record beyond the shared shape. */
 interface Rec extends TraceRecordJson {
@@ -90,16 +97,7 @@ beforeAll(async () => {
   open = await openInspector('ha-failover', {
     mutant: 'accept-any-ack',
     maxSteps: 500,
-    params: {
-      crashPrimary: false,
-      crashBackup: true,
-      restartAfterUs: 3000,
-      crashFromUs: 6000,
-      crashToUs: 6000,
-      partitionFromUs: 2000,
-      partitionToUs: 2000,
-      partitionForUs: 2000,
-    },
+    params: EVENTFUL_FAILOVER,
   });
   ({ page, errors } = open);
   records = open.records as Rec[];
