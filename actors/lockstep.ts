@@ -4,7 +4,7 @@
 import type { DetProgram } from '../dataplane/detGuest.js';
 import { lockstepClientMachine } from '../machines/lockstepClientMachine.js';
 import type { InjectKind } from '../machines/lockstepEvents.js';
-import { lockstepPrimaryMachine } from '../machines/lockstepPrimaryMachine.js';
+import { type LockstepPrimaryInput, lockstepPrimaryMachine } from '../machines/lockstepPrimaryMachine.js';
 import { lockstepSecondaryMachine } from '../machines/lockstepSecondaryMachine.js';
 import type { Kernel } from '../src/kernel/kernel.js';
 import type { FaultPlan, LinkConfig } from '../src/kernel/types.js';
@@ -32,18 +32,8 @@ export interface Injection {
   readonly mask: number;
 }
 
-export interface LockstepConfig {
-  readonly prog: DetProgram;
-  readonly seed: number;
-  readonly sliceUs: number;
-  readonly sliceInstructions: number;
-  readonly slices: number;
-  readonly irqEverySlices: number;
-  readonly window: number;
-  readonly heldMax: number;
-  readonly inputQueueMax: number;
-  readonly resendSlices: number;
-  readonly peerTimeoutUs: number;
+/** What a scenario decides: the primary's input without the addresses (the plan's), then the world and the links. */
+export interface LockstepConfig extends Omit<LockstepPrimaryInput, 'self' | 'secondary' | 'client'> {
   readonly inputs: number;
   readonly inputStartUs: number;
   readonly inputEveryUs: number;
