@@ -10,6 +10,7 @@ import {
   EVENTFUL_FAILOVER,
   gotoStep,
   openPage,
+  screenshot,
   type TraceRecordJson,
   traceFile,
 } from './pageHelpers.js';
@@ -98,6 +99,7 @@ describe.skipIf(!browserPresent)('inspector: comparing two runs', () => {
     expect(summary).toMatch(/^context: \d+\+? field\(s\) differ — /);
     expect(await page.locator('[data-testid="compare-context-a"] .changed').count()).toBeGreaterThan(0);
     expect(await page.locator('[data-testid="compare-context-b"] .changed').count()).toBeGreaterThan(0);
+    await screenshot(page, 'inspector-compare.png');
     const differing = await page.locator('[data-actor-diff]').evaluateAll((els) => els.map((e) => e.textContent));
     expect(differing).toContain(COORDINATOR);
     // A differing actor's button selects it on the page.

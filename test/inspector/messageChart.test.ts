@@ -16,6 +16,7 @@ import {
   type OpenInspector,
   openInspector,
   openPage,
+  screenshot,
   scrollBox,
   scrollChartTo,
   type TraceRecordJson,
@@ -330,6 +331,8 @@ describe.skipIf(!browserPresent)('inspector message chart with 63 actors', () =>
     await setToggle(p, 'lanes-in-view', true);
     // The rows on screen involve a handful of the 63 actors.
     expect((await laneKeys(p)).length).toBeLessThan(32);
+    await setToggle(p, 'hide-data-plane', true);
+    await screenshot(p, 'inspector-63-actors-filtered.png');
     await setToggle(p, 'lanes-fold', true);
     await setToggle(p, 'time-axis', true);
     await frames(p);

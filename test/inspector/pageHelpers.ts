@@ -1,7 +1,7 @@
 // Shared steps of the inspector's browser tests: make a trace in-process, serve it, open the page and wait for it,
 // and measure what a reader can actually see in the message chart (its scroll box minus the sticky step column).
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -158,3 +158,11 @@ export const EVENTFUL_FAILOVER = {
   partitionToUs: 2000,
   partitionForUs: 2000,
 } as const;
+
+/** Where browser tests leave their screenshots; the README's pictures in docs/ are copied from there. */
+export const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, name) });
+}
