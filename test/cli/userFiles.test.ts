@@ -1,9 +1,9 @@
 // A user's scenario file wherever the CLI takes a scenario: run, check, replay (with the file's hash in the trace),
 // mutants, export, inspect; and every way such a file can be wrong is one line naming the file, exit 2.
 
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { startInspect } from './inspectProcess.js';
 
@@ -12,6 +12,8 @@ const ROOT = join(import.meta.dirname, '../..');
 mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
 const dir = mkdtempSync(join(ROOT, 'test-artifacts', 'user-files-'));
 const EXAMPLE = 'examples/alternating-bit.ts';
+// Each run's fixtures go when it ends: they were piling up in test-artifacts/, one directory per run.
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function here(...args: string[]) {
   const out: string[] = [];
