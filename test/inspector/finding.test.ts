@@ -1,8 +1,10 @@
 // Finding moments in a real browser, on a small failover run with a partition, a heal, a crash, a restart, lost
-// messages and a violation: the slider's markers, previous/next navigation, search and the event-type filter.
+// messages and a violation: the slider's markers, previous/next navigation, search, the event-type filter and the
+// chart's coverage overlay.
 
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { edgeKey } from '../../src/inspector/ui/layout.js';
 import { DATA_PLANE_TYPES } from '../../src/inspector/ui/moments.js';
 import {
   browserPresent,
@@ -20,6 +22,7 @@ interface Rec extends TraceRecordJson {
   readonly fate?: string;
   readonly fault?: { readonly kind: string; readonly group?: string };
   readonly event?: { readonly type?: string; readonly vm?: unknown };
+  readonly transitions?: readonly { readonly source: string; readonly targets?: readonly string[] }[];
 }
 
 /** A message-chart row as the page builds it (model.ts), rebuilt from the records to know what to expect. */
@@ -256,6 +259,48 @@ describe.skipIf(!browserPresent)('inspector: finding moments', () => {
     await expect(page.getByTestId('rows-note').textContent()).resolves.toBe('');
     await expect(page.getByTestId('hide-data-plane').isChecked()).resolves.toBe(false);
     await page.getByTestId('types-toggle').click();
+    expect(errors).toEqual([]);
+  });
+
+  it("overlays the whole run's coverage on the chart: counts per transition and state, the rest dimmed, N of M", async () => {
+    await page.locator(`[data-actor="${COORDINATOR}"]`).click();
+    const edges = page.locator('.chart-svg g.edge[data-edge]');
+    await edges.first().waitFor();
+    expect(await page.locator('.chart-svg .cov-never').count()).toBe(0);
+    await page.getByTestId('coverage-toggle').check();
+    // The counts the page should show, from the trace's microsteps, under the chart's own edge keys.
+    const counts = new Map<string, number>();
+    for (const r of records) {
+      if (r.type !== '@xstate.microstep' || r.sessionId !== COORDINATOR) continue;
+      for (const t of r.transitions ?? []) {
+        const key = edgeKey(t.source, t.targets ?? []);
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    const drawn = await edges.evaluateAll((els) =>
+      els.map((e) => ({
+        key: e.getAttribute('data-edge') ?? '',
+        cov: Number(e.getAttribute('data-cov')),
+        dim: e.classList.contains('cov-never'),
+      })),
+    );
+    for (const d of drawn) {
+      expect(d.cov).toBe(counts.get(d.key) ?? 0);
+      expect(d.dim).toBe(d.cov === 0);
+    }
+    const keys = new Set(drawn.map((d) => d.key));
+    const taken = [...keys].filter((k) => (counts.get(k) ?? 0) > 0).length;
+    expect(taken).toBeGreaterThan(0);
+    const note = `${taken} of ${keys.size} transitions taken, whole run`;
+    await expect(page.getByTestId('coverage-count').textContent()).resolves.toBe(note);
+    // The active states were entered, so none of them is dimmed; the overlay stays (whole run) across steps.
+    expect(await page.locator('.chart-svg .state.active[data-cov]').count()).toBeGreaterThan(0);
+    expect(await page.locator('.chart-svg .state.active.cov-never').count()).toBe(0);
+    await gotoStep(page, 200);
+    await expect(page.getByTestId('coverage-count').textContent()).resolves.toBe(note);
+    await page.getByTestId('coverage-toggle').uncheck();
+    expect(await page.locator('.chart-svg [data-cov]').count()).toBe(0);
+    await expect(page.getByTestId('coverage-count').textContent()).resolves.toBe('');
     expect(errors).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
 
 import type { Chart } from '../../export/chart.js';
 import { ChartView } from './chartView.js';
+import { type Coverage, countCoverage, coverageSummary } from './coverage.js';
 import { h } from './dom.js';
 import { jsonTree, type OpenSet } from './jsonTree.js';
 import { type ChartLayout, edgeKey, layoutChart } from './layout.js';
@@ -28,6 +29,22 @@ export class ChartPane {
   readonly title = h('div', { class: 'pane-title chart-title' });
   readonly host = h('div', { class: 'chart-host' });
   readonly view = new ChartView(this.host);
+  /** The coverage overlay's switch and its legend ("N of M transitions taken"), built once. */
+  readonly coverageBox = h('input', { type: 'checkbox', 'data-testid': 'coverage-toggle' });
+  readonly coverageNote = h('span', { class: 'coverage-note', 'data-testid': 'coverage-count' });
+  /** Sits in the pane head beside the title (not in it, so the state value keeps its room). */
+  readonly coverageBar = h(
+    'span',
+    { class: 'coverage-bar' },
+    h(
+      'label',
+      { title: 'colour states and transitions by how often the whole run took them; dim the ones never taken' },
+      this.coverageBox,
+      'coverage',
+    ),
+    this.coverageNote,
+  );
+  private coverageCache: { address: string; records: number; cov: Coverage } | null = null;
   readonly contextTitle = h('div', { class: 'pane-title' }, 'context');
   readonly contextBody = h('div', { class: 'pane-body context-body' });
   private readonly charts = new Map<string, Chart>();
@@ -44,6 +61,7 @@ export class ChartPane {
     charts: Record<string, Chart>,
   ) {
     for (const [id, c] of Object.entries(charts)) this.charts.set(id, c);
+    this.coverageBox.addEventListener('change', () => this.renderChart());
   }
 
   /** Lays out a machine's chart once; later calls reuse it (or its error). */
@@ -90,6 +108,7 @@ export class ChartPane {
         at === null ? 'not started' : valueText(at.snapshot.value),
       ),
     );
+    this.coverageNote.textContent = '';
     const layout = this.layouts.get(track.machine);
     if (layout === undefined) {
       if (!this.charts.has(track.machine)) {
@@ -114,6 +133,28 @@ export class ChartPane {
     }
     this.view.setActive(ids);
     this.view.setTaken(this.takenKeys(track.address));
+    this.showCoverage(track.address, layout);
+  }
+
+  /** The overlay over the whole run (not up to this step), counted once per actor and trace length. */
+  private showCoverage(address: string, layout: ChartLayout): void {
+    if (!this.coverageBox.checked) {
+      this.view.setCoverage(null);
+      return;
+    }
+    const n = this.model.records.length;
+    let c = this.coverageCache;
+    if (c === null || c.address !== address || c.records !== n) {
+      c = { address, records: n, cov: countCoverage(this.model.records, address) };
+      this.coverageCache = c;
+    }
+    const states = new Map<string, number>();
+    for (const [path, count] of c.cov.states)
+      states.set(layout.pathToId.get(path) ?? `${layout.rootId}.${path}`, count);
+    this.view.setCoverage({ states, edges: c.cov.edges });
+    const keys = layout.edges.filter((e) => !e.initial).map((e) => e.key);
+    const { taken, total } = coverageSummary(c.cov, keys);
+    this.coverageNote.textContent = `${taken} of ${total} transitions taken, whole run`;
   }
 
   /** Edges (and events) of the transitions the actor took at this step, from its microstep records. */

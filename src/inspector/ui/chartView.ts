@@ -3,6 +3,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 
+import { COVERAGE_CLASSES, heatClass } from './coverage.js';
 import { svg } from './dom.js';
 import {
   type ChartLayout,
@@ -225,6 +226,7 @@ export class ChartView {
   private current: Drawing | null = null;
   private active = new Set<string>();
   private taken: SVGGElement[] = [];
+  private covered: SVGGElement[] = [];
   private drag: { id: number; x: number; y: number; view: ViewBox } | null = null;
 
   constructor(private readonly host: HTMLElement) {
@@ -291,6 +293,31 @@ export class ChartView {
     }
   }
 
+  /** Heat-maps states (by chart id) and edges (by key) by count, dimming the zeros; `null` clears the overlay. */
+  setCoverage(cov: { states: ReadonlyMap<string, number>; edges: ReadonlyMap<string, number> } | null): void {
+    this.uncover();
+    const d = this.current;
+    if (d === null || cov === null) return;
+    const max = Math.max(1, ...cov.states.values(), ...cov.edges.values());
+    const mark = (g: SVGGElement, n: number) => {
+      g.classList.add(heatClass(n, max));
+      g.dataset.cov = String(n);
+      this.covered.push(g);
+    };
+    for (const [id, g] of d.states) if (id !== d.layout.rootId) mark(g, cov.states.get(id) ?? 0);
+    for (const [key, gs] of d.edges) for (const g of gs) mark(g, cov.edges.get(key) ?? 0);
+    d.root.classList.add('coverage');
+  }
+
+  private uncover(): void {
+    for (const g of this.covered) {
+      g.classList.remove(...COVERAGE_CLASSES);
+      delete g.dataset.cov;
+    }
+    this.covered = [];
+    this.current?.root.classList.remove('coverage');
+  }
+
   fit(): void {
     const d = this.current;
     if (d === null) return;
@@ -303,6 +330,7 @@ export class ChartView {
     if (d !== null) for (const id of this.active) d.states.get(id)?.classList.remove('active');
     this.active = new Set();
     this.untake();
+    this.uncover();
   }
 
   private untake(): void {

@@ -148,6 +148,7 @@ export class Inspector {
           'div',
           { class: 'pane-head' },
           this.chart.title,
+          this.chart.coverageBar,
           h('span', { class: 'hint' }, 'wheel: zoom · drag: pan'),
           fit,
         ),
