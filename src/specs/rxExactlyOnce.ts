@@ -2,7 +2,7 @@
 // wire reaches a consumer exactly once, or is reported dropped at a full ring, within a deadline of virtual time.
 
 import type { RxPlan } from '../../actors/rx.js';
-import { classify, emptyLedger, type Ledger, positionOf, removeAll, taken, without } from './rxObservations.js';
+import { emptyLedger, followLedger, type Ledger, positionOf, without } from './rxObservations.js';
 import { type Deadline, fail, type Monitor } from './spec.js';
 
 export function rxExactlyOnce(plan: RxPlan, withinUs: number): Monitor<Ledger> {
@@ -15,19 +15,12 @@ export function rxExactlyOnce(plan: RxPlan, withinUs: number): Monitor<Ledger> {
     observes: { deliver: ['rx.chain', 'rxc.packets', 'rxc.overflow'], faults: true },
     initial: () => emptyLedger(plan),
     on(ledger, obs) {
-      const o = classify(plan, obs);
-      if (o === null) return ledger;
-      if (o.kind === 'reset') return emptyLedger(plan);
-      if (o.kind === 'taken') return taken(ledger, o.packets, obs.t);
-      if (o.kind === 'dropped') return removeAll(ledger, o.packets);
-      let out = ledger;
-      for (const p of o.packets) {
+      return followLedger(plan, ledger, obs, (out, p, queue) => {
         const at = positionOf(out, p.flow, p.seq);
         if (at < 0)
-          return fail(`flow ${p.flow}: packet ${p.seq} reached client${o.queue} more often than the NIC received it`);
-        out = without(out, p.flow, at);
-      }
-      return out;
+          return fail(`flow ${p.flow}: packet ${p.seq} reached client${queue} more often than the NIC received it`);
+        return without(out, p.flow, at);
+      });
     },
     deadline(ledger): Deadline | null {
       let best: Deadline | null = null;

@@ -2,7 +2,7 @@
 // wire (drops the queue reported are skipped); judged from the chains delivered to the NIC and the queues' bursts.
 
 import type { RxPlan } from '../../actors/rx.js';
-import { classify, emptyLedger, type Ledger, positionOf, removeAll, taken, without } from './rxObservations.js';
+import { emptyLedger, followLedger, type Ledger, positionOf, without } from './rxObservations.js';
 import { fail, type Monitor } from './spec.js';
 
 export function rxFlowOrder(plan: RxPlan): Monitor<Ledger> {
@@ -15,23 +15,16 @@ export function rxFlowOrder(plan: RxPlan): Monitor<Ledger> {
     observes: { deliver: ['rx.chain', 'rxc.packets', 'rxc.overflow'], faults: true },
     initial: () => emptyLedger(plan),
     on(ledger, obs) {
-      const o = classify(plan, obs);
-      if (o === null) return ledger;
-      if (o.kind === 'reset') return emptyLedger(plan);
-      if (o.kind === 'taken') return taken(ledger, o.packets, obs.t);
-      if (o.kind === 'dropped') return removeAll(ledger, o.packets);
-      let out = ledger;
-      for (const p of o.packets) {
+      return followLedger(plan, ledger, obs, (out, p, queue) => {
         const at = positionOf(out, p.flow, p.seq);
         if (at > 0) {
           const first = (out[p.flow] as number[])[0];
           return fail(
-            `flow ${p.flow}: packet ${p.seq} reached client${o.queue} before packet ${first}, which the NIC took first`,
+            `flow ${p.flow}: packet ${p.seq} reached client${queue} before packet ${first}, which the NIC took first`,
           );
         }
-        if (at === 0) out = without(out, p.flow, 0);
-      }
-      return out;
+        return at === 0 ? without(out, p.flow, 0) : out;
+      });
     },
   };
 }

@@ -5,7 +5,7 @@ import type { AnyEventObject } from 'xstate';
 import type { RxPlan } from '../../actors/rx.js';
 import { parsePacket } from '../../dataplane/packets.js';
 import type { Observation } from './spec.js';
-import { payload } from './spec.js';
+import { Fail, payload } from './spec.js';
 
 /** Per flow, flat pairs [seq, receivedAtUs, …] in the order the NIC took them. */
 export type Ledger = readonly (readonly number[])[];
@@ -63,6 +63,30 @@ export function classify(plan: RxPlan, obs: Observation): RxObs | null {
   if (obs.event.type === 'rxc.overflow') return { kind: 'dropped', packets: packetsOf(obs.event) };
   if (obs.event.type === 'rxc.packets') return { kind: 'delivered', queue, packets: packetsOf(obs.event) };
   return null;
+}
+
+/**
+ * The ledger's bookkeeping both receive-path specs share: a NIC crash resets it, chains taken add to it, reported
+ * drops leave it; a burst delivered to a consumer is the spec's own to judge (`judge`), packet by packet.
+ */
+export function followLedger(
+  plan: RxPlan,
+  ledger: Ledger,
+  obs: Observation,
+  judge: (ledger: Ledger, packet: Named, queue: number) => Ledger | Fail,
+): Ledger | Fail {
+  const o = classify(plan, obs);
+  if (o === null) return ledger;
+  if (o.kind === 'reset') return emptyLedger(plan);
+  if (o.kind === 'taken') return taken(ledger, o.packets, obs.t);
+  if (o.kind === 'dropped') return removeAll(ledger, o.packets);
+  let out = ledger;
+  for (const p of o.packets) {
+    const next = judge(out, p, o.queue);
+    if (next instanceof Fail) return next;
+    out = next;
+  }
+  return out;
 }
 
 /**
