@@ -10,11 +10,13 @@ import { balloonBackupMachine, balloonBackupSampleEvents } from '../machines/bal
 import { balloonDriverMachine, balloonDriverSampleEvents } from '../machines/balloonDriverMachine.js';
 import { balloonGuestMachine, balloonGuestSampleEvents } from '../machines/balloonGuestMachine.js';
 import { balloonManagerMachine, balloonManagerSampleEvents } from '../machines/balloonManagerMachine.js';
+import { branchTraceMachine, branchTraceSampleEvents } from '../machines/branchTraceMachine.js';
 import { busBridgeMachine, busBridgeSampleEvents } from '../machines/busBridgeMachine.js';
 import { cacheHierarchyMachine, cacheHierarchySampleEvents } from '../machines/cacheHierarchyMachine.js';
 import { cacheMachine, cacheSampleEvents } from '../machines/cacheMachine.js';
 import { checkpointCoordinatorMachine } from '../machines/checkpointCoordinatorMachine.js';
 import { checkpointCoordinatorSampleEvents } from '../machines/checkpointCoordinatorParts.js';
+import { consoleMachine, consoleSampleEvents } from '../machines/consoleMachine.js';
 import { cryptGuestMachine, cryptGuestSampleEvents } from '../machines/cryptGuestMachine.js';
 import { diskMachine, diskSampleEvents } from '../machines/diskMachine.js';
 import { diskWriterMachine, diskWriterSampleEvents } from '../machines/diskWriterMachine.js';
@@ -64,6 +66,7 @@ import { sriovNicMachine, sriovNicSampleEvents } from '../machines/sriovNicMachi
 import { swapDeviceMachine, swapDeviceSampleEvents } from '../machines/swapDeviceMachine.js';
 import { tlbMachine, tlbSampleEvents } from '../machines/tlbMachine.js';
 import { traceCpuMachine, traceCpuSampleEvents } from '../machines/traceCpuMachine.js';
+import { translatorMachine, translatorSampleEvents } from '../machines/translatorMachine.js';
 import { vcpuMachine, vcpuSampleEvents } from '../machines/vcpuMachine.js';
 import { vmMemoryMachine, vmMemorySampleEvents } from '../machines/vmMemoryMachine.js';
 import { volumeMachine, volumeSampleEvents } from '../machines/volumeMachine.js';
@@ -136,6 +139,9 @@ export const machines: readonly AnyStateMachine[] = [
   replayerMachine,
   replayStateSaveMachine,
   replayAnalyserMachine,
+  translatorMachine,
+  consoleMachine,
+  branchTraceMachine,
 ];
 
 export function findMachine(id: string, field = 'machine'): AnyStateMachine {
@@ -212,4 +218,7 @@ export const sampleEvents: Readonly<Record<string, readonly AnyEventObject[]>> =
   replayer: replayerSampleEvents,
   replayStateSave: replayStateSaveSampleEvents,
   replayAnalyser: replayAnalyserSampleEvents,
+  translator: translatorSampleEvents,
+  console: consoleSampleEvents,
+  branchTrace: branchTraceSampleEvents,
 };

@@ -1,0 +1,136 @@
+// The terminal log of the RISC-V translator system (M17, M19) on `tty/console`: it keeps each process's output
+// records once and in order, acknowledges them cumulatively to the translator that sent them, and survives crashes.
+
+import { assertEvent, enqueueActions, setup } from 'xstate';
+import type { ConsoleEvent, TranslatorEvent } from './translatorEvents.js';
+
+export interface ConsoleInput {
+  /** Each translator's id on the console (the `tid` of its records) and the address its acks go to. */
+  readonly translators: Readonly<Record<string, string>>;
+}
+
+/** One process's output as the console took it: the text in record order, and its exit code once it has exited. */
+export interface ConsoleStream {
+  /** The next record number the console will take (records are numbered 1, 2, … per process). */
+  readonly next: number;
+  /** Latin1 text, one char per byte: the concatenation of the writes taken, in record order. */
+  readonly text: string;
+  readonly exitCode: number | null;
+}
+
+export interface ConsoleContext extends ConsoleInput {
+  /** Streams by tid, then by String(pid); built immutably, never iterated by the machine. */
+  readonly streams: Readonly<Record<string, Readonly<Record<string, ConsoleStream>>>>;
+  readonly stats: {
+    readonly writes: number;
+    readonly duplicates: number;
+    readonly early: number;
+    readonly bytes: number;
+    readonly overflows: number;
+  };
+}
+
+/** Most text one process's stream may hold: a write past it is refused (the log file's quota). */
+export const CONSOLE_STREAM_MAX_BYTES = 1 << 20;
+
+export type ConsoleEmitted = { readonly type: 'send'; readonly to: string; readonly event: TranslatorEvent };
+type ConsoleRecord = Extract<ConsoleEvent, { type: 'console.write' | 'console.exit' }>;
+
+const EMPTY: ConsoleStream = Object.freeze({ next: 1, text: '', exitCode: null });
+
+/** The text and exit code the console holds for process `pid` of translator `tid` (for summaries, not for specs). */
+export function streamOf(context: ConsoleContext, tid: string, pid: number): { text: string; exitCode: number | null } {
+  const s = context.streams[tid]?.[String(pid)] ?? EMPTY;
+  return { text: s.text, exitCode: s.exitCode };
+}
+
+function current(c: ConsoleContext, e: ConsoleRecord): ConsoleStream {
+  if (!Number.isInteger(e.pid) || !Number.isInteger(e.seq)) {
+    throw new Error(`console: a ${e.type} of unit ${e.tid} with pid ${e.pid} and seq ${e.seq} (integers expected)`);
+  }
+  return c.streams[e.tid]?.[String(e.pid)] ?? EMPTY;
+}
+
+/**
+ * What one record does to its stream: taken (the next expected of an open stream, within the quota), a duplicate
+ * (already held), early (past the next expected, or past a closed stream's exit: the sender resends in order), or
+ * refused for the quota. Returns the stream after it and the context fields that change.
+ */
+export function takeRecord(
+  c: ConsoleContext,
+  e: ConsoleRecord,
+): { stream: ConsoleStream; next: Partial<ConsoleContext> } {
+  const s = current(c, e);
+  const stats = c.stats;
+  if (e.seq < s.next) return { stream: s, next: { stats: { ...stats, duplicates: stats.duplicates + 1 } } };
+  if (e.seq > s.next || s.exitCode !== null)
+    return { stream: s, next: { stats: { ...stats, early: stats.early + 1 } } };
+  if (e.type === 'console.exit') {
+    const stream = { ...s, next: s.next + 1, exitCode: e.code };
+    return { stream, next: { streams: withStream(c, e, stream) } };
+  }
+  if (s.text.length + e.text.length > CONSOLE_STREAM_MAX_BYTES) {
+    return { stream: s, next: { stats: { ...stats, overflows: stats.overflows + 1 } } };
+  }
+  const stream = { ...s, next: s.next + 1, text: s.text + e.text };
+  const counted = { ...stats, writes: stats.writes + 1, bytes: stats.bytes + e.text.length };
+  return { stream, next: { streams: withStream(c, e, stream), stats: counted } };
+}
+
+function withStream(c: ConsoleContext, e: ConsoleRecord, stream: ConsoleStream): ConsoleContext['streams'] {
+  return { ...c.streams, [e.tid]: { ...c.streams[e.tid], [String(e.pid)]: stream } };
+}
+
+export const consoleMachine = setup({
+  types: {
+    context: {} as ConsoleContext,
+    events: {} as ConsoleEvent,
+    input: {} as ConsoleInput,
+    emitted: {} as ConsoleEmitted,
+  },
+  guards: {
+    // Records from a translator the assembly did not name have nowhere to be acknowledged to.
+    isKnownTranslator: ({ context, event }) =>
+      (event.type === 'console.write' || event.type === 'console.exit') &&
+      Object.hasOwn(context.translators, event.tid),
+  },
+  actions: {
+    // Every record is acknowledged, taken or not, so a sender whose ack was lost learns where the console stands.
+    takeRecord: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, ['console.write', 'console.exit']);
+      const { stream, next } = takeRecord(context, event);
+      enqueue.assign(next);
+      const to = context.translators[event.tid];
+      if (to === undefined) throw new Error(`console: no address for unit ${event.tid} past the guard`);
+      enqueue.emit({ type: 'send', to, event: { type: 'console.ack', pid: event.pid, upTo: stream.next - 1 } });
+    }),
+  },
+}).createMachine({
+  id: 'console',
+  context: ({ input }) => ({
+    ...input,
+    streams: {},
+    stats: { writes: 0, duplicates: 0, early: 0, bytes: 0, overflows: 0 },
+  }),
+  initial: 'logging',
+  states: {
+    // `host.restarted` needs no handler: the log is durable, so a restart finds it as it was.
+    logging: {
+      on: {
+        'console.write': { guard: 'isKnownTranslator', actions: 'takeRecord' },
+        'console.exit': { guard: 'isKnownTranslator', actions: 'takeRecord' },
+      },
+    },
+  },
+});
+
+/** Sample events for tests and test generation: in order, a duplicate, an early one, an exit, a restart. */
+export const consoleSampleEvents: readonly ConsoleEvent[] = [
+  { type: 'console.write', tid: 'a', pid: 1, seq: 1, fd: 1, text: 'hello ' },
+  { type: 'console.write', tid: 'a', pid: 1, seq: 1, fd: 1, text: 'hello ' },
+  { type: 'console.write', tid: 'a', pid: 1, seq: 3, fd: 1, text: '!' },
+  { type: 'console.write', tid: 'a', pid: 1, seq: 2, fd: 2, text: 'world\n' },
+  { type: 'console.write', tid: 'zz', pid: 1, seq: 1, fd: 1, text: 'nobody' },
+  { type: 'host.restarted' },
+  { type: 'console.exit', tid: 'a', pid: 1, seq: 3, code: 0 },
+];
