@@ -2,6 +2,8 @@
 // It replaces picolibc's bare-metal crt0 so the programs run as Linux user processes under qemu-riscv32 and the
 // translator alike; it is placed in .init so _start is the first instruction of every program's text.
 
+    // Names the file in .symtab: without it the assembler names its temporary file, and the ELF differs per build.
+    .file "start.S"
     .section .init, "ax", @progbits
     .globl _start
     .type _start, @function

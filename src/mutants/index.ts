@@ -16,6 +16,7 @@ import { pingPongMutants } from './pingPong.js';
 import { replayMutants } from './replay.js';
 import { rxMutants } from './rx.js';
 import { snapshotMutants } from './snapshot.js';
+import { translatorMutants } from './translator.js';
 
 export type { Mutant };
 
@@ -38,6 +39,7 @@ export const mutants: readonly Mutant[] = [
   ...lockstepFailoverMutants,
   ...appFailureMutants,
   ...replayMutants,
+  ...translatorMutants,
 ];
 
 export function findMutant(name: string, field = '--mutant'): Mutant {

@@ -19,6 +19,12 @@ import { replayAnalysisScenario } from './replayAnalysis.js';
 import { rxChainsScenario } from './rxChains.js';
 import { snapshotLiveScenario } from './snapshotLive.js';
 import { taggedMemoryScenario } from './taggedMemory.js';
+import {
+  translateBindScenario,
+  translateMultiprocessScenario,
+  translatePagesizeScenario,
+  translateRunScenario,
+} from './translate.js';
 import type { Scenario } from './types.js';
 
 export const scenarios: readonly Scenario[] = [
@@ -39,6 +45,10 @@ export const scenarios: readonly Scenario[] = [
   ...lockstepScenarios,
   appFailureScenario,
   replayAnalysisScenario,
+  translateRunScenario,
+  translateMultiprocessScenario,
+  translatePagesizeScenario,
+  translateBindScenario,
 ];
 
 export function findScenario(name: string, field = 'scenario'): Scenario {

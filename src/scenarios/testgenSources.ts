@@ -24,6 +24,7 @@ import { replayAnalysisScenario } from './replayAnalysis.js';
 import { rxChainsScenario } from './rxChains.js';
 import { snapshotLiveScenario } from './snapshotLive.js';
 import { taggedMemoryScenario } from './taggedMemory.js';
+import { translateBindScenario, translatePagesizeScenario, translateRunScenario } from './translate.js';
 import { type CheckConfig, defaultCheck, type Scenario } from './types.js';
 
 /** A scenario at its first check configuration (the one tools start from), or at its defaults. */
@@ -136,6 +137,16 @@ const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string,
   [replayAnalysisScenario, checkParams(replayAnalysisScenario, 'analysis-crash'), 1],
   [replayAnalysisScenario, { dropRate: '0.5', maxRetries: '1' }, 1],
   [replayAnalysisScenario, { dropRate: '0.5', maxRetries: '1' }, 2],
+  // The translator's host crashing (its processes run again), the console's host crashing (records resent), and a
+  // console link losing most messages with few resends allowed (records given up on).
+  [translateRunScenario, checkParams(translateRunScenario, 'cpu-crash'), 1],
+  [translateRunScenario, checkParams(translateRunScenario, 'tty-crash'), 1],
+  [translateRunScenario, { program: 'procA', dropRate: '0.6', maxResends: '2' }, 1],
+  // procB's 112 writes in one long slice: more than one stretch of writes per slice, room left in the window.
+  [translateRunScenario, { program: 'procB', sliceInstructions: '100000', window: '16' }, 1],
+  // A console 300 µs away: the exit record is still unacknowledged when the next slice is due, so the translator
+  // waits blocked and halts on the acknowledgement.
+  [translateRunScenario, { linkMinUs: '300', linkMaxUs: '300' }, 1],
 ];
 
 /** Transition key (as in src/testgen/machineTests.ts) → why no shipped assembly can take it. */
@@ -166,6 +177,8 @@ export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
     'the unrecoverable report resent until its bound runs out unacked; scenario validation makes the bound outlast any allowed loss and outage',
   'replayRecorder.finishing --recorder.retransmit--> replayRecorder.gaveUp':
     "every resend of the recording's sealing append lost; defensive, the same give-up the unit tests take while recording",
+  'translator.slice.decode --always--> translator.idle':
+    'a jump into a page that is not executable but lies between executable ones; every shipped guest has one contiguous text segment (a jump outside it is killed by the dispatcher before decode)',
   'balloonDriver.idle --balloon.inflate--> (self)':
     'a target outside the VM, which every scenario refuses as bad input (targetPages); the unit tests take it',
 };
@@ -194,6 +207,9 @@ export function shippedTestgenSources(): TestgenSources {
     lockstepFailoverScenario,
     appFailureScenario,
     replayAnalysisScenario,
+    translateRunScenario,
+    translatePagesizeScenario,
+    translateBindScenario,
   ];
   const extra = [SHORT_TRACE, balloonCheckpointing()];
   return {

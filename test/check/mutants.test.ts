@@ -90,6 +90,11 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'function-while-recording': 5,
   'function-retried-forever': 33,
   'restart-not-resumed': 14,
+  'load-sign-extension': 47,
+  'trampoline-patched-everywhere': 9,
+  'stale-fragment-kept': 7,
+  'native-strcmp-signed': 98,
+  'records-never-resent': 55,
 };
 
 /**

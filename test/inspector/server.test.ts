@@ -182,6 +182,7 @@ describe('inspector server', () => {
         'replayStateSave',
         'replayer',
       ],
+      'translate-run': ['branchTrace', 'console', 'translator'],
     };
     const dir = mkdtempSync(join(tmpdir(), 'statevisor-m9-m11-'));
     for (const [name, ids] of Object.entries(expected)) {

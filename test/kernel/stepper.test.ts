@@ -234,6 +234,9 @@ const PINNED: Readonly<Record<string, { readonly values: number; readonly transi
   replayer: { values: 9, transitions: 12 },
   replayStateSave: { values: 1, transitions: 4 },
   replayAnalyser: { values: 2, transitions: 2 },
+  translator: { values: 3, transitions: 19 },
+  console: { values: 1, transitions: 1 },
+  branchTrace: { values: 1, transitions: 1 },
 };
 
 describe('stepper', () => {

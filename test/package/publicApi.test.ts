@@ -74,6 +74,8 @@ const userLand = [
     'appFailure',
     'replayAnalysis',
     'replayParams',
+    'translate',
+    'translateParams',
     'format',
   ].map((f) => `src/scenarios/${f}.ts`),
   ...readdirSync(join(ROOT, 'src/specs')).map((f) => `src/specs/${f}`),
