@@ -29,6 +29,7 @@ import { benchMem } from './memory.js';
 import { benchSpin } from './spin.js';
 import { median, sig } from './stats.js';
 import { benchSweep } from './sweep.js';
+import { benchTranslator } from './translator.js';
 
 /** Untimed rounds before the recorded ones, so the JIT has settled and one-time allocations are done. */
 const WARMUP = 2;
@@ -420,6 +421,7 @@ async function main(): Promise<void> {
     spin: () => benchSpin(progress),
     memory: () => benchMem(progress),
     crypt: () => benchCrypt(progress),
+    translator: () => benchTranslator(progress),
   };
   for (const name of only ?? []) {
     if (!(name in sections)) {
