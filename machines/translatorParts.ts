@@ -39,6 +39,8 @@ export interface ProcState {
   /** Retransmissions since the console last acknowledged something new for this process. */
   readonly resends: number;
   readonly retired: number;
+  /** Why the process was killed (a fault it took, an instruction it could not run), or null. */
+  readonly killedBy: string | null;
 }
 
 export interface Loaded {
@@ -59,7 +61,8 @@ export function loadAll(programs: readonly ProgramInput[]): Loaded {
     regs[2] = loaded.sp;
     const proc: Proc = { pid: p.pid, regs, pc: loaded.pc, space: loaded.space, tramp: trampolinesFor(loaded.space) };
     const natives = image.symbols.filter((s) => Object.hasOwn(NATIVES, s.name)).map((s) => [s.addr, s.name] as const);
-    procs.push({ proc, status: 'running', exitCode: 0, natives, nextSeq: 1, unacked: [], resends: 0, retired: 0 });
+    const fresh = { nextSeq: 1, unacked: [], resends: 0, retired: 0, killedBy: null };
+    procs.push({ proc, status: 'running', exitCode: 0, natives, ...fresh });
   }
   return { procs, phys, heap: EMPTY_HEAP };
 }
@@ -111,6 +114,7 @@ export function afterSlice(p: ProcState, r: SliceResult): { next: ProcState; sen
     ...p,
     ...{ proc: r.proc, status, exitCode: exit ?? p.exitCode, nextSeq: p.nextSeq + sent.length },
     ...{ unacked: [...p.unacked, ...sent], retired: p.retired + r.retired },
+    killedBy: s.kind === 'killed' ? s.reason : p.killedBy,
   };
   return { next, sent };
 }

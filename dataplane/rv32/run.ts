@@ -67,7 +67,9 @@ function runInterpreted(loaded: ReturnType<typeof loadProcess>, max: number, sta
   cpu.regs[2] = loaded.sp;
   const out: Output[] = [];
   const r = interpret(cpu, new Mem(loaded.space, loaded.phys), max, out);
-  const exitCode = r.stop.kind === 'exit' ? r.stop.code : r.stop.kind === 'fault' ? 128 + 11 : -1;
+  // Killed by a signal, as a shell reports it: SIGILL (4) for an instruction it cannot run, SIGSEGV (11) otherwise.
+  const signal = r.stop.kind === 'fault' && r.stop.fault.access === 'illegal' ? 4 : 11;
+  const exitCode = r.stop.kind === 'exit' ? r.stop.code : r.stop.kind === 'fault' ? 128 + signal : -1;
   return { stdout: concat(out), exitCode, instructions: r.retired, stats };
 }
 

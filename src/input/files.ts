@@ -44,6 +44,11 @@ function errCode(err: unknown): string {
  * reports size 0 but never ends cannot make it read more.
  */
 export function readUserFile(path: string, maxBytes: number, context: string): string {
+  return readUserBytes(path, maxBytes, context).toString('utf8');
+}
+
+/** The bytes of a regular file of at most `maxBytes`, under the same checks as readUserFile (an ELF, say). */
+export function readUserBytes(path: string, maxBytes: number, context: string): Buffer {
   let fd: number;
   try {
     refuseIrregular(statSync(path), maxBytes, context);
@@ -68,7 +73,7 @@ function refuseIrregular(st: Stats, maxBytes: number, context: string): void {
   if (st.size > maxBytes) throw new InputError(`${context}: larger than the ${formatBytes(maxBytes)} limit`);
 }
 
-function readBounded(fd: number, maxBytes: number, context: string): string {
+function readBounded(fd: number, maxBytes: number, context: string): Buffer {
   const size = fstatSync(fd).size;
   let buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(size + 1, 64 * 1024)));
   let n = 0;
@@ -84,5 +89,5 @@ function readBounded(fd: number, maxBytes: number, context: string): string {
     n += got;
   }
   if (n > maxBytes) throw new InputError(`${context}: larger than the ${formatBytes(maxBytes)} limit`);
-  return buf.toString('utf8', 0, n);
+  return buf.subarray(0, n);
 }

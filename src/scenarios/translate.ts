@@ -118,6 +118,7 @@ function unitLines(plan: TranslatorPlan, con: ConsoleContext, units: readonly Tr
       lines.push(
         `  pid ${p.pid} ${p.program}: ${ps?.retired ?? 0} instructions, exit ${st.exitCode ?? 'none yet'}, ${st.text.length} bytes on the console — ${same ? 'equals' : 'DIFFERS from'} the reference run (exit ${p.reference.exitCode}, ${p.reference.text.length} bytes)`,
       );
+      if (ps?.killedBy) lines.push(`    killed: ${ps.killedBy}`);
     });
   });
   return lines;

@@ -1,13 +1,13 @@
 // Parameters of the translator scenarios (M17, M18, M19): which programs run, how the translator is tuned, the
 // cpu–tty link and the crash windows; resolving a program (a built-in guest or a user's ELF) and its reference run.
 
-import { readFileSync } from 'node:fs';
 import type { TranslatorTuning } from '../../actors/translator.js';
 import { CPU_HOST, type ProcessPlan, TTY_HOST } from '../../actors/translatorPlan.js';
 import { ElfError } from '../../dataplane/rv32/elf.js';
 import { LoadError } from '../../dataplane/rv32/loader.js';
 import { runElf } from '../../dataplane/rv32/run.js';
 import { ensureGuests, GUEST_NAMES, type GuestName } from '../guests/build.js';
+import { readUserBytes } from '../input/files.js';
 import { InputError } from '../kernel/errors.js';
 import type { FaultPlan } from '../kernel/types.js';
 import { crashParams, crashPlan, validateCrashWindows } from './memParams.js';
@@ -15,6 +15,9 @@ import { int, linkParams, US, validateLink } from './paramKit.js';
 import type { ParamSpec } from './types.js';
 
 type Values = Readonly<Record<string, number | boolean | string>>;
+
+/** Largest ELF file a program parameter may name: the subject address space is 8 MiB. */
+export const ELF_MAX_BYTES = 16 << 20;
 
 /** Most instructions a reference run may take before the program is refused as one that does not end. */
 export const REFERENCE_MAX_INSTRUCTIONS = 500_000_000;
@@ -65,11 +68,8 @@ export function programBytes(field: string, value: string): { name: string; elf:
   } catch (e) {
     throw new InputError(`${field}: ${(e as Error).message}`);
   }
-  try {
-    return { name: guest ? value : path, elf: new Uint8Array(readFileSync(path)) };
-  } catch (e) {
-    throw new InputError(`${field}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const elf = readUserBytes(path, ELF_MAX_BYTES, `${field}: cannot read ${path}`);
+  return { name: guest ? value : path, elf: new Uint8Array(elf.buffer, elf.byteOffset, elf.length) };
 }
 
 /** The reference run of a program: the plain interpreter, to its exit (memoised by content: it is a pure function). */
