@@ -3,23 +3,14 @@
 
 import { branchTraceMachine } from '../machines/branchTraceMachine.js';
 import { consoleMachine } from '../machines/consoleMachine.js';
-import { translatorMachine } from '../machines/translatorMachine.js';
+import { type TranslatorInput, translatorMachine } from '../machines/translatorMachine.js';
 import type { Kernel } from '../src/kernel/kernel.js';
 import type { FaultPlan, LinkConfig } from '../src/kernel/types.js';
 import { defineSystem } from '../src/scenarios/define.js';
 import type { TranslatorPlan } from './translatorPlan.js';
 
-/** How every translator of the system runs: the chart's knobs (see TranslatorInput). */
-export interface TranslatorTuning {
-  readonly faultThreshold: number;
-  readonly sliceInstructions: number;
-  readonly instrNs: number;
-  readonly translateUs: number;
-  readonly faultUs: number;
-  readonly window: number;
-  readonly retransmitUs: number;
-  readonly maxResends: number;
-}
+/** How every translator of the system runs: the chart's knobs, as its input names them (see TranslatorInput). */
+export type TranslatorTuning = Omit<TranslatorInput, 'tid' | 'console' | 'btrace' | 'programs' | 'bind'>;
 
 export interface TranslatorSystemConfig {
   readonly plan: TranslatorPlan;

@@ -3,8 +3,8 @@
 
 import type { TranslatorPlan } from '../../actors/translatorPlan.js';
 import { CONSOLE_STREAM_MAX_BYTES } from '../../machines/consoleMachine.js';
-import type { ConsoleEvent } from '../../machines/translatorEvents.js';
 import { type Fail, fail, type Monitor, payload } from './spec.js';
+import { type ConsoleRecord, hexByte } from './translatedOutputMatches.js';
 
 /** One process's stream of one translator as the console took it: neither side is a reference, so text is kept. */
 export interface BoundStream {
@@ -18,11 +18,7 @@ export interface BindingState {
   readonly streams: Readonly<Record<string, BoundStream>>;
 }
 
-type ConsoleRecord = Extract<ConsoleEvent, { type: 'console.write' | 'console.exit' }>;
-
 const START: BoundStream = { next: 1, text: '', exitCode: null };
-
-const hexByte = (s: string, i: number): string => `0x${(s.charCodeAt(i) & 0xff).toString(16).padStart(2, '0')}`;
 
 /** Checks the bytes `a` just appended from `from` against what `b` holds there; both were prefixes of each other. */
 function checkOverlap(pid: number, a: [string, BoundStream], b: [string, BoundStream], from: number): string | null {

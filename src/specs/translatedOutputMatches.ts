@@ -19,11 +19,13 @@ export interface OutputMatchesState {
   readonly streams: Readonly<Record<string, OutputStream>>;
 }
 
-type ConsoleRecord = Extract<ConsoleEvent, { type: 'console.write' | 'console.exit' }>;
+/** A console record as both output specs take it. */
+export type ConsoleRecord = Extract<ConsoleEvent, { type: 'console.write' | 'console.exit' }>;
 
 const START: OutputStream = { next: 1, at: 0, exitSeq: 0 };
 
-const hexByte = (s: string, i: number): string => `0x${(s.charCodeAt(i) & 0xff).toString(16).padStart(2, '0')}`;
+/** Byte `i` of latin1 text, in hex, as the output specs' messages show it. */
+export const hexByte = (s: string, i: number): string => `0x${(s.charCodeAt(i) & 0xff).toString(16).padStart(2, '0')}`;
 
 export function processPlanOf(plan: TranslatorPlan, tid: string, pid: number): ProcessPlan | undefined {
   return plan.units.find((u) => u.tid === tid)?.processes.find((p) => p.pid === pid);
