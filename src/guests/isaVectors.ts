@@ -1,60 +1,11 @@
 // Generator of RV32IM differential test programs: assembly that runs every RV32IM instruction on edge operands,
 // records each result in a memory area, dumps it with write(1, …) and exits 0, so QEMU and the translator compare.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { assertToolchain, BUILD_SCRIPT, compileInto, GUEST_BUILD_DIR, isaAssembleArgs, isStale } from './build.js';
-
-export const RV32IM_MNEMONICS = [
-  'lui',
-  'auipc',
-  'jal',
-  'jalr',
-  'beq',
-  'bne',
-  'blt',
-  'bge',
-  'bltu',
-  'bgeu',
-  'lb',
-  'lh',
-  'lw',
-  'lbu',
-  'lhu',
-  'sb',
-  'sh',
-  'sw',
-  'addi',
-  'slti',
-  'sltiu',
-  'xori',
-  'ori',
-  'andi',
-  'slli',
-  'srli',
-  'srai',
-  'add',
-  'sub',
-  'sll',
-  'slt',
-  'sltu',
-  'xor',
-  'srl',
-  'sra',
-  'or',
-  'and',
-  'fence',
-  'ecall',
-  'mul',
-  'mulh',
-  'mulhsu',
-  'mulhu',
-  'div',
-  'divu',
-  'rem',
-  'remu',
-] as const;
+/** Every RV32IM instruction, by mnemonic: the programs must cover them all. */
+export const RV32IM_MNEMONICS: readonly string[] = (
+  'lui auipc jal jalr beq bne blt bge bltu bgeu lb lh lw lbu lhu sb sh sw addi slti sltiu xori ori andi ' +
+  'slli srli srai add sub sll slt sltu xor srl sra or and fence ecall mul mulh mulhsu mulhu div divu rem remu'
+).split(' ');
 export type Rv32imMnemonic = (typeof RV32IM_MNEMONICS)[number];
 
 export interface IsaProgram {
@@ -472,31 +423,4 @@ export function describeDumpOffset(p: IsaProgram, offset: number): string {
   if (offset < p.prefixBytes) return `byte ${offset} of the mid-program write`;
   const word = Math.floor((offset - p.prefixBytes) / 4);
   return `dump word ${word}: ${p.words[word] ?? 'past the end of the dump'}`;
-}
-
-export const ISA_BUILD_DIR = join(GUEST_BUILD_DIR, 'isa');
-const THIS_FILE = fileURLToPath(import.meta.url);
-
-/** Writes a file through a temporary name and a rename, unless it already holds exactly this text. */
-function writeIfChanged(path: string, text: string): void {
-  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, text);
-  renameSync(temp, path);
-}
-
-/** Generates and assembles every ISA program into build/guests/isa/ when its source or this generator changed. */
-export function buildIsaPrograms(): Record<string, string> {
-  assertToolchain();
-  mkdirSync(ISA_BUILD_DIR, { recursive: true });
-  const built: Record<string, string> = {};
-  for (const p of isaPrograms()) {
-    const source = join(ISA_BUILD_DIR, `${p.name}.S`);
-    const output = join(ISA_BUILD_DIR, `${p.name}.elf`);
-    writeIfChanged(source, p.source);
-    if (isStale(output, [source, THIS_FILE, BUILD_SCRIPT]))
-      compileInto(output, (temp) => isaAssembleArgs(source, temp));
-    built[p.name] = output;
-  }
-  return built;
 }

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runElf } from '../../dataplane/rv32/run.js';
-import { buildIsaPrograms, describeDumpOffset, isaPrograms, RV32IM_MNEMONICS } from '../../src/guests/isaVectors.js';
+import { buildIsaPrograms } from '../../src/guests/isaBuild.js';
+import { describeDumpOffset, isaPrograms, RV32IM_MNEMONICS } from '../../src/guests/isaVectors.js';
 import { runQemu } from '../../src/guests/qemu.js';
 
 const programs = isaPrograms();
