@@ -10,6 +10,8 @@ export const VERSION: string = (
 
 export type { MemoryTrace } from '../dataplane/cachegrind.js';
 /** Memory traces in valgrind lackey's format, for scenarios that replay a real program (one-line errors, exit 2). */
+// Bounded reads of a user's regular file (a device, a FIFO or an oversized file is one line), for scenarios that take one.
+export { readUserBytes, readUserFile } from './input/files.js';
 export { parseLackey, readLackeyFile } from './input/lackey.js';
 // The kernel: actors under addresses, links between groups, faults, virtual time.
 export { InputError, KernelError, LimitError } from './kernel/errors.js';
