@@ -63,17 +63,24 @@ function unpatchOwnOnly(c: TranslatorContext): Partial<TranslatorContext> {
   return { heap, procs, stats, sliceCostUs: c.sliceCostUs + c.translateUs };
 }
 
-/** The translator with one action's context update replaced. */
-function withAssign(
-  action: 'patchTrampoline' | 'retranslateBlock' | 'resend',
-  f: (c: TranslatorContext) => Partial<TranslatorContext>,
-) {
-  const replaced = enqueueActions(
-    ({ context, enqueue }: { context: TranslatorContext; enqueue: { assign(v: Partial<TranslatorContext>): void } }) =>
-      enqueue.assign(f(context)),
-  );
-  return () => ({ translator: translatorMachine.provide({ actions: { [action]: replaced } as never }) });
-}
+/** The translator with one action's context update replaced: written out per action, so XState types each one. */
+const withAssign = {
+  patchTrampoline: (f: (c: TranslatorContext) => Partial<TranslatorContext>) => () => ({
+    translator: translatorMachine.provide({
+      actions: { patchTrampoline: enqueueActions(({ context, enqueue }) => enqueue.assign(f(context))) },
+    }),
+  }),
+  retranslateBlock: (f: (c: TranslatorContext) => Partial<TranslatorContext>) => () => ({
+    translator: translatorMachine.provide({
+      actions: { retranslateBlock: enqueueActions(({ context, enqueue }) => enqueue.assign(f(context))) },
+    }),
+  }),
+  resend: (f: (c: TranslatorContext) => Partial<TranslatorContext>) => () => ({
+    translator: translatorMachine.provide({
+      actions: { resend: enqueueActions(({ context, enqueue }) => enqueue.assign(f(context))) },
+    }),
+  }),
+};
 
 export const translatorMutants: readonly Mutant[] = [
   m(
@@ -92,7 +99,7 @@ export const translatorMutants: readonly Mutant[] = [
     'lossy',
     'own-mapping-only',
     "A resolved trampoline slot is patched in every process's trampoline memory, not only the faulting process's (M18)",
-    withAssign('patchTrampoline', patchEverywhere),
+    withAssign.patchTrampoline(patchEverywhere),
   ),
   m(
     'stale-fragment-kept',
@@ -101,7 +108,7 @@ export const translatorMutants: readonly Mutant[] = [
     'lossy',
     'retranslation-fresh',
     "A retranslation resets only the running process's trampoline slots, so the other processes keep running the discarded fragment (M17)",
-    withAssign('retranslateBlock', unpatchOwnOnly),
+    withAssign.retranslateBlock(unpatchOwnOnly),
   ),
   m(
     'native-strcmp-signed',
@@ -119,6 +126,6 @@ export const translatorMutants: readonly Mutant[] = [
     'lossy',
     'translated-output-live',
     'The translator never resends an unacknowledged console record, so one lost write stalls the process for good',
-    withAssign('resend', () => ({})),
+    withAssign.resend(() => ({})),
   ),
 ];

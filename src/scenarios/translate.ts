@@ -27,7 +27,7 @@ import {
   tuningOf,
   validateTranslator,
 } from './translateParams.js';
-import type { CheckConfig, ParamSpec, Scenario } from './types.js';
+import type { Assembly, CheckConfig, ParamSpec, Scenario } from './types.js';
 
 type Values = Readonly<Record<string, number | boolean | string>>;
 type Units = readonly Omit<UnitPlan, 'address'>[];
@@ -124,6 +124,17 @@ function unitLines(plan: TranslatorPlan, con: ConsoleContext, units: readonly Tr
   return lines;
 }
 
+/** The assembly of a translator scenario: the kernel and specs, and the plan its summary reads the units from. */
+interface TranslateAssembly extends Assembly {
+  readonly plan: TranslatorPlan;
+}
+
+function planOf(assembly: Assembly): TranslatorPlan {
+  const { plan } = assembly as Partial<TranslateAssembly>;
+  if (plan === undefined) throw new Error('translate: an assembly its build did not make');
+  return plan;
+}
+
 interface TranslateDefinition {
   readonly name: string;
   readonly title: string;
@@ -156,10 +167,16 @@ function translateScenario(d: TranslateDefinition): Scenario {
         ...{ plan, tuning: tuningOf(p), link: { ...linkOfTranslator(p), ordered: true }, faults: faultsOf(p) },
         ...{ maxDrops: p.maxDrops as number, maxDelays: p.maxDelays as number },
       });
-      return { kernel, specs: specsOf(plan, p, d.bound ?? false), sometimes: sometimes(plan), plan };
+      const assembly: TranslateAssembly = {
+        kernel,
+        specs: specsOf(plan, p, d.bound ?? false),
+        sometimes: sometimes(plan),
+        plan,
+      };
+      return assembly;
     },
     summarize(assembly, result, p) {
-      const plan = (assembly as unknown as { plan: TranslatorPlan }).plan;
+      const plan = planOf(assembly);
       const { console: con, units } = contexts(assembly.kernel, result.state, plan);
       const faults = formatFaults(result.faults);
       return {
