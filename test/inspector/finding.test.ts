@@ -159,6 +159,7 @@ describe.skipIf(!browserPresent)('inspector: finding moments', () => {
     await page.keyboard.press('Shift+C');
     expect(await stepNow()).toBe(changes[0]);
     await expect(page.getByTestId('keys-help').getAttribute('title')).resolves.toContain('f / F');
+    await expect(page.getByTestId('keys-help').getAttribute('title')).resolves.toContain('d: the first divergence');
     expect(errors).toEqual([]);
   });
 

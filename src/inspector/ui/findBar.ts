@@ -16,6 +16,7 @@ export const KEYS_HELP = [
   'c / C: next / previous state change of the selected actor',
   'w: causal slice of this step (why it happened; again: off) · v: causal slice of the violation',
   's / S: next / previous step of the causal slice · Esc: stop showing it',
+  'd: the first divergence, when comparing two runs (inspect A --compare B)',
 ].join('\n');
 
 const QUERY_HELP = [
