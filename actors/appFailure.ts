@@ -1,10 +1,9 @@
 // Assembly of application-failure recovery (M4): two VMs on two hosts each able to run a copy of the application, a
 // checkpoint store and the recovery policy on hosts of their own (state on disk), and the outside client.
 
-import type { GuestEnv, GuestProgram } from '../dataplane/appGuest.js';
 import { appCheckpointStoreMachine } from '../machines/appCheckpointStoreMachine.js';
 import { appClientMachine } from '../machines/appClientMachine.js';
-import { appVmMachine } from '../machines/appVmMachine.js';
+import { type AppVmInput, appVmMachine } from '../machines/appVmMachine.js';
 import { recoveryPolicyMachine } from '../machines/recoveryPolicyMachine.js';
 import type { Kernel } from '../src/kernel/kernel.js';
 import type { FaultPlan, LinkConfig } from '../src/kernel/types.js';
@@ -24,15 +23,8 @@ export interface AppFailurePlan {
   readonly client: string;
 }
 
-export interface AppFailureConfig {
-  readonly program: GuestProgram;
-  readonly env: GuestEnv;
-  readonly sliceInstr: number;
-  readonly sliceUs: number;
-  readonly checkpointEvery: number;
-  readonly watchdogUs: number;
-  readonly retransmitUs: number;
-  readonly maxRetransmits: number;
+/** A copy's input less what the assembly decides (addresses, which copy is active), plus the system's own knobs. */
+export interface AppFailureConfig extends Omit<AppVmInput, 'self' | 'store' | 'policy' | 'client' | 'active'> {
   readonly maxAttempts: number;
   readonly memGrowth: number;
   readonly keep: number;
