@@ -7,7 +7,7 @@ import type { Proc, SliceResult } from '../dataplane/rv32/engine.js';
 import { loadProcess } from '../dataplane/rv32/loader.js';
 import { EMPTY_PHYS, type Phys } from '../dataplane/rv32/memory.js';
 import { NATIVES } from '../dataplane/rv32/native.js';
-import type { Output } from '../dataplane/rv32/syscalls.js';
+import { type Output, outputText } from '../dataplane/rv32/syscalls.js';
 import type { ConsoleEvent, TraceEntry } from './translatorEvents.js';
 
 /** One program to run as a process: its pid, its ELF file, and a name for its contents (read-only pages shared). */
@@ -67,12 +67,6 @@ export function loadAll(programs: readonly ProgramInput[]): Loaded {
   return { procs, phys, heap: EMPTY_HEAP };
 }
 
-function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 4096) s += String.fromCharCode(...bytes.subarray(i, i + 4096));
-  return s;
-}
-
 /**
  * The records a slice's writes (and exit) make, numbered on from `nextSeq`: consecutive writes to one fd go as one
  * record, as a terminal's line discipline buffers them, so a chatty program costs a few messages per slice, not one
@@ -83,8 +77,8 @@ export function recordsOf(outputs: readonly Output[], exitCode: number | null, n
   for (const o of outputs) {
     const last = out[out.length - 1];
     if (last !== undefined && last.fd === o.fd)
-      out[out.length - 1] = { ...last, text: `${last.text}${latin1(o.bytes)}` };
-    else out.push({ seq: nextSeq + out.length, fd: o.fd, text: latin1(o.bytes), code: 0 });
+      out[out.length - 1] = { ...last, text: `${last.text}${outputText(o.bytes)}` };
+    else out.push({ seq: nextSeq + out.length, fd: o.fd, text: outputText(o.bytes), code: 0 });
   }
   if (exitCode !== null) out.push({ seq: nextSeq + out.length, fd: 0, text: null, code: exitCode });
   return out;

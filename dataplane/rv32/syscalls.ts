@@ -9,6 +9,13 @@ export interface Output {
   readonly bytes: Uint8Array;
 }
 
+/** Output bytes as latin1 text, one char per byte: how the console and the reference run carry them. */
+export function outputText(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 4096) s += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  return s;
+}
+
 const SYS_WRITE = 64;
 const SYS_EXIT = 93;
 const SYS_EXIT_GROUP = 94;

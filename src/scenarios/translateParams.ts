@@ -6,6 +6,7 @@ import { CPU_HOST, type ProcessPlan, TTY_HOST } from '../../actors/translatorPla
 import { ElfError } from '../../dataplane/rv32/elf.js';
 import { LoadError } from '../../dataplane/rv32/loader.js';
 import { runElf } from '../../dataplane/rv32/run.js';
+import { outputText } from '../../dataplane/rv32/syscalls.js';
 import { ensureGuests, GUEST_NAMES, type GuestName } from '../guests/build.js';
 import { readUserBytes } from '../input/files.js';
 import { InputError } from '../kernel/errors.js';
@@ -53,12 +54,6 @@ export const TRANSLATOR_PARAMS = {
 
 const references = new Map<string, ProcessPlan['reference']>();
 
-function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 4096) s += String.fromCharCode(...bytes.subarray(i, i + 4096));
-  return s;
-}
-
 /** The bytes of a program parameter's value: a built-in guest (built if need be) or the file at that path. */
 export function programBytes(field: string, value: string): { name: string; elf: Uint8Array } {
   const guest = (GUEST_NAMES as readonly string[]).includes(value);
@@ -81,7 +76,7 @@ export function referenceOf(field: string, name: string, elf: Uint8Array): Proce
     const r = runElf(elf, { mode: 'interpret', maxInstructions: REFERENCE_MAX_INSTRUCTIONS });
     if (r.exitCode < 0)
       throw new InputError(`${field}: ${name} did not exit within ${REFERENCE_MAX_INSTRUCTIONS} instructions`);
-    const ref = { text: latin1(r.stdout), exitCode: r.exitCode };
+    const ref = { text: outputText(r.stdout), exitCode: r.exitCode };
     references.set(key, ref);
     return ref;
   } catch (e) {
