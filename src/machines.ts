@@ -44,6 +44,11 @@ import { mmuMachine, mmuSampleEvents } from '../machines/mmuMachine.js';
 import { nestedMmuMachine, nestedMmuSampleEvents } from '../machines/nestedMmuMachine.js';
 import { pagePoolMachine, pagePoolSampleEvents } from '../machines/pagePoolMachine.js';
 import { pingerMachine, pingerSampleEvents } from '../machines/pingerMachine.js';
+import { plugBackupMachine, plugBackupSampleEvents } from '../machines/plugBackupMachine.js';
+import { plugBufferMachine, plugBufferSampleEvents } from '../machines/plugBufferMachine.js';
+import { plugClientMachine, plugClientSampleEvents } from '../machines/plugClientMachine.js';
+import { plugCoordinatorMachine, plugCoordinatorSampleEvents } from '../machines/plugCoordinatorMachine.js';
+import { plugGuestMachine, plugGuestSampleEvents } from '../machines/plugGuestMachine.js';
 import { pongerMachine, pongerSampleEvents } from '../machines/pongerMachine.js';
 import { receiverMachine, receiverSampleEvents } from '../machines/receiverMachine.js';
 import { recoveryPolicyMachine, recoveryPolicySampleEvents } from '../machines/recoveryPolicyMachine.js';
@@ -142,6 +147,11 @@ export const machines: readonly AnyStateMachine[] = [
   translatorMachine,
   consoleMachine,
   branchTraceMachine,
+  plugGuestMachine,
+  plugBufferMachine,
+  plugCoordinatorMachine,
+  plugBackupMachine,
+  plugClientMachine,
 ];
 
 export function findMachine(id: string, field = 'machine'): AnyStateMachine {
@@ -221,4 +231,9 @@ export const sampleEvents: Readonly<Record<string, readonly AnyEventObject[]>> =
   translator: translatorSampleEvents,
   console: consoleSampleEvents,
   branchTrace: branchTraceSampleEvents,
+  plugGuest: plugGuestSampleEvents,
+  plugBuffer: plugBufferSampleEvents,
+  plugCoordinator: plugCoordinatorSampleEvents,
+  plugBackup: plugBackupSampleEvents,
+  plugClient: plugClientSampleEvents,
 };

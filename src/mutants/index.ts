@@ -12,6 +12,7 @@ import { haMutants } from './ha.js';
 import { latencyMutants } from './latency.js';
 import { lockstepDivergenceMutants, lockstepFailoverMutants, lockstepSteadyMutants } from './lockstep.js';
 import { memCheckpointMutants, memSwitchMutants, memTraceMutants } from './memory.js';
+import { outputCommitMutants } from './outputCommit.js';
 import { pingPongMutants } from './pingPong.js';
 import { replayMutants } from './replay.js';
 import { rxMutants } from './rx.js';
@@ -40,6 +41,7 @@ export const mutants: readonly Mutant[] = [
   ...appFailureMutants,
   ...replayMutants,
   ...translatorMutants,
+  ...outputCommitMutants,
 ];
 
 export function findMutant(name: string, field = '--mutant'): Mutant {

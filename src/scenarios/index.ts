@@ -13,6 +13,7 @@ import { lockstepScenarios } from './lockstep.js';
 import { memCheckpointScenario } from './memCheckpoint.js';
 import { memSwitchScenario } from './memSwitch.js';
 import { memTraceScenario } from './memTrace.js';
+import { outputCommitScenario } from './outputCommit.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
 import { replayAnalysisScenario } from './replayAnalysis.js';
@@ -49,6 +50,7 @@ export const scenarios: readonly Scenario[] = [
   translateMultiprocessScenario,
   translatePagesizeScenario,
   translateBindScenario,
+  outputCommitScenario,
 ];
 
 export function findScenario(name: string, field = 'scenario'): Scenario {

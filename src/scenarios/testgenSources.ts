@@ -18,6 +18,7 @@ import { lockstepDivergenceScenario, lockstepFailoverScenario, lockstepSteadySce
 import { memCheckpointScenario } from './memCheckpoint.js';
 import { memSwitchScenario } from './memSwitch.js';
 import { memTraceScenario } from './memTrace.js';
+import { outputCommitScenario } from './outputCommit.js';
 import { pingPongScenario } from './pingPong.js';
 import { relayRingScenario } from './relayRing.js';
 import { replayAnalysisScenario } from './replayAnalysis.js';
@@ -147,6 +148,9 @@ const FAULTY_RUNS: readonly [scenario: Scenario, params: Readonly<Record<string,
   // A console 300 µs away: the exit record is still unacknowledged when the next slice is due, so the translator
   // waits blocked and halts on the acknowledgement.
   [translateRunScenario, { linkMinUs: '300', linkMaxUs: '300' }, 1],
+  // The output buffer's host crashing with output held, and the backup's crashing with saves in flight.
+  [outputCommitScenario, checkParams(outputCommitScenario, 'vm-crash'), 1],
+  [outputCommitScenario, checkParams(outputCommitScenario, 'backup-crash'), 1],
 ];
 
 /** Transition key (as in src/testgen/machineTests.ts) → why no shipped assembly can take it. */
@@ -210,6 +214,7 @@ export function shippedTestgenSources(): TestgenSources {
     translateRunScenario,
     translatePagesizeScenario,
     translateBindScenario,
+    outputCommitScenario,
   ];
   const extra = [SHORT_TRACE, balloonCheckpointing()];
   return {

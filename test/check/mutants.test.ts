@@ -94,6 +94,9 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'trampoline-patched-everywhere': 9,
   'stale-fragment-kept': 7,
   'native-strcmp-signed': 98,
+  'release-at-plug': 6,
+  'release-open-epoch': 13,
+  'release-forgets-last': 23,
   'records-never-resent': 55,
 };
 

@@ -77,6 +77,7 @@ describe('cli', () => {
       'translate-multiprocess',
       'translate-pagesize',
       'translate-bind',
+      'output-commit',
     ]);
     expect(json.mutants.map((m) => m.name)).toContain('release-on-send');
   });
@@ -369,7 +370,7 @@ describe('cli', () => {
   it('rejects an unknown scenario', async () => {
     expectBadInput(
       await here('run', 'nope'),
-      /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring, mem-switch, mem-checkpoint, mem-trace, balloon-sweep, balloon-pressure, snapshot-live, latency-hiding, file-share, rx-chains, tagged-memory, faulty-device, lockstep-steady, lockstep-divergence, lockstep-failover, app-failure, replay-analysis, translate-run, translate-multiprocess, translate-pagesize, translate-bind\)$/,
+      /^statevisor: scenario: unknown scenario 'nope' \(known: ha-failover, ha-steady, ha-partition, ha-mixed, ping-pong, relay-ring, mem-switch, mem-checkpoint, mem-trace, balloon-sweep, balloon-pressure, snapshot-live, latency-hiding, file-share, rx-chains, tagged-memory, faulty-device, lockstep-steady, lockstep-divergence, lockstep-failover, app-failure, replay-analysis, translate-run, translate-multiprocess, translate-pagesize, translate-bind, output-commit\)$/,
     );
   });
 
@@ -409,11 +410,17 @@ describe('cli', () => {
     const memory = ['mem-switch', 'mem-checkpoint', 'mem-trace', 'balloon-sweep', 'balloon-pressure', 'snapshot-live'];
     const devices = ['file-share', 'rx-chains', 'tagged-memory', 'faulty-device'];
     const replay = ['lockstep-steady', 'lockstep-divergence', 'lockstep-failover', 'app-failure', 'replay-analysis'];
-    const translate = ['translate-run', 'translate-multiprocess', 'translate-pagesize', 'translate-bind'];
+    const translate = [
+      'translate-run',
+      'translate-multiprocess',
+      'translate-pagesize',
+      'translate-bind',
+      'output-commit',
+    ];
     for (const name of [...names, ...memory, 'latency-hiding', ...devices, ...replay, ...translate]) {
       expect(r.out).toMatch(new RegExp(`ok +swarm +${name} +held +2 seeds`));
     }
-    expect(r.out).toMatch(/statevisor soak: 26 of 26 passed in \d+ s/);
+    expect(r.out).toMatch(/statevisor soak: 27 of 27 passed in \d+ s/);
     expectBadInput(await here('soak', '--only', 'swarm,nope'), /^statevisor: --only: unknown stage 'nope'/);
     expectBadInput(await here('soak', '--seeds', '0'), /^statevisor: --seeds: 0 is out of range/);
   });

@@ -183,6 +183,7 @@ describe('inspector server', () => {
         'replayer',
       ],
       'translate-run': ['branchTrace', 'console', 'translator'],
+      'output-commit': ['plugBackup', 'plugBuffer', 'plugClient', 'plugCoordinator', 'plugGuest'],
     };
     const dir = mkdtempSync(join(tmpdir(), 'statevisor-m9-m11-'));
     for (const [name, ids] of Object.entries(expected)) {

@@ -237,6 +237,11 @@ const PINNED: Readonly<Record<string, { readonly values: number; readonly transi
   translator: { values: 3, transitions: 19 },
   console: { values: 1, transitions: 1 },
   branchTrace: { values: 1, transitions: 1 },
+  plugGuest: { values: 2, transitions: 2 },
+  plugBuffer: { values: 2, transitions: 4 },
+  plugCoordinator: { values: 2, transitions: 4 },
+  plugBackup: { values: 1, transitions: 2 },
+  plugClient: { values: 1, transitions: 1 },
 };
 
 describe('stepper', () => {

@@ -1,0 +1,75 @@
+// Planted bugs of the plugged output buffer (M1): a release at the plug, a release that takes the open epoch too,
+// and a release that drops the last output it should send; each caught by a spec of `output-commit`.
+
+import { assertEvent, enqueueActions } from 'xstate';
+import { deliverSend, plugBufferMachine, releasableCount } from '../../machines/plugBufferMachine.js';
+import type { Mutant } from '../scenarios/types.js';
+import { m } from './define.js';
+
+const OC = 'output-commit';
+const BUFFER = 'plugBuffer';
+
+/** The plug that ends epoch e also lets epoch e out, before its checkpoint ever reached the backup. */
+const releaseAtPlug = plugBufferMachine.provide({
+  actions: {
+    openEpoch: enqueueActions(({ context: c, event, enqueue }) => {
+      assertEvent(event, 'buffer.plug');
+      const n = releasableCount(c.held, event.epoch - 1);
+      for (const h of c.held.slice(0, n)) enqueue.emit(deliverSend(c, h));
+      enqueue.assign({ openEpoch: event.epoch, held: c.held.slice(n) });
+    }),
+  },
+});
+
+/** A release lets out everything held, the open epoch's outputs included. */
+const releaseOpenEpoch = plugBufferMachine.provide({
+  actions: {
+    releaseHeld: enqueueActions(({ context: c, event, enqueue }) => {
+      assertEvent(event, 'buffer.release');
+      for (const h of c.held) enqueue.emit(deliverSend(c, h));
+      enqueue.assign({ held: [], releasedEpoch: event.epoch });
+    }),
+  },
+});
+
+/** An off-by-one: the release sends all but the last output of the released epochs, and forgets that one too. */
+const releaseForgetsLast = plugBufferMachine.provide({
+  actions: {
+    releaseHeld: enqueueActions(({ context: c, event, enqueue }) => {
+      assertEvent(event, 'buffer.release');
+      const n = releasableCount(c.held, event.epoch);
+      for (const h of c.held.slice(0, Math.max(0, n - 1))) enqueue.emit(deliverSend(c, h));
+      enqueue.assign({ held: c.held.slice(n), releasedEpoch: event.epoch });
+    }),
+  },
+});
+
+export const outputCommitMutants: readonly Mutant[] = [
+  m(
+    'release-at-plug',
+    BUFFER,
+    OC,
+    'lossy',
+    'released-only-committed',
+    'The buffer releases the epoch a plug ends as the plug arrives, before its checkpoint reached the backup',
+    () => ({ plugBuffer: releaseAtPlug }),
+  ),
+  m(
+    'release-open-epoch',
+    BUFFER,
+    OC,
+    'jitter',
+    'released-only-committed',
+    "A release also sends the open epoch's outputs, whose checkpoint has not even been taken",
+    () => ({ plugBuffer: releaseOpenEpoch }),
+  ),
+  m(
+    'release-forgets-last',
+    BUFFER,
+    OC,
+    'dup',
+    'released-once-in-order',
+    'A release sends all but the last held output of the released epochs and drops that one',
+    () => ({ plugBuffer: releaseForgetsLast }),
+  ),
+];
