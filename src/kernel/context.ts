@@ -5,6 +5,7 @@ import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate
 import type { Chooser } from './chooser.js';
 import { InputError, KernelError } from './errors.js';
 import { Fail, type MonitorIndex, type MonitorView, type Observation } from './observe.js';
+import type { StandIn } from './standIn.js';
 import type { MachineStepper } from './stepper.js';
 import type { TraceSink } from './trace.js';
 import type { Address, BudgetUse, KernelStats, LinkConfig, MonitorFailure, Pending, SystemState } from './types.js';
@@ -68,6 +69,8 @@ export interface StepContext {
   stats: KernelStats | null;
   failure: MonitorFailure | null;
   draws: DrawRequest[];
+  /** Real code playing some actors this step (the `--sut` runner), or null: every actor is its chart. */
+  standIn: StandIn | null;
   readonly view: MonitorView;
 }
 
@@ -97,6 +100,7 @@ export function openContext(
     stats,
     failure: null,
     draws: [],
+    standIn: null,
     view: undefined as unknown as MonitorView,
   };
   (ctx as { view: MonitorView }).view = new ContextView(core, ctx);

@@ -35,6 +35,7 @@ export function bootActor(core: KernelCore, ctx: StepContext, actor: ActorEntry)
   // Eventless transitions taken while starting (a `booting` choice) are part of the record too.
   recordMicrosteps(ctx, actor, { type: 'xstate.init' }, out.microsteps ?? null);
   foldActions(core, ctx, actor.index, out.actions, out.actions.length);
+  ctx.standIn?.flush(core, ctx, actor.index);
 }
 
 /** Delivers one event to an actor that is up: steps its machine, traces, observes, folds the actions. */
@@ -89,6 +90,7 @@ export function deliverEvent(
   }
   // Folding steps no machine (draws wait for answerDraws), so the stepper's reused buffer is still this step's.
   foldActions(core, ctx, actor.index, actor.stepper.actionBuffer, actor.stepper.actionCount);
+  ctx.standIn?.flush(core, ctx, actor.index);
 }
 
 /**

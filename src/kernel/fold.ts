@@ -51,7 +51,8 @@ function foldEmit(core: KernelCore, ctx: StepContext, from: number, ev: Record<s
         `actor '${addressOf(core, from)}' sent '${(inner as AnyEventObject).type}' to unknown address '${ev.to}'`,
       );
     }
-    sendMessage(core, ctx, from, to, inner as AnyEventObject);
+    if (ctx.standIn?.actors.has(from) === true) ctx.standIn.chartSent(core, ctx, from, inner as AnyEventObject, to);
+    else sendMessage(core, ctx, from, to, inner as AnyEventObject);
     return;
   }
   if (ev.type === 'clock' && hasEvent) {

@@ -10,6 +10,7 @@ import { applyFault, scheduleFault, validatePlan } from './faults.js';
 import { PERFECT_LINK, validateLinks } from './network.js';
 import { type AnyMonitor, type Deadline, type Monitor, MonitorIndex } from './observe.js';
 import { enabledIndices, insertPending, pairKey, pickDelivery } from './pending.js';
+import type { StandIn } from './standIn.js';
 import { StateHasher } from './stateHash.js';
 import { MachineStepper } from './stepper.js';
 import type { TraceSink } from './trace.js';
@@ -177,7 +178,7 @@ export class Kernel implements KernelCore {
   }
 
   /** The initial state: clocks drawn, every machine booted (entry actions folded), faults scheduled. */
-  initial(chooser: Chooser, sink?: TraceSink | null): SystemState {
+  initial(chooser: Chooser, sink?: TraceSink | null, standIn?: StandIn | null): SystemState {
     this.seal();
     const empty: SystemState = {
       time: 0,
@@ -193,6 +194,7 @@ export class Kernel implements KernelCore {
       used: [0, 0, 0],
     };
     const ctx = openContext(this, empty, chooser, sink ?? null, null);
+    ctx.standIn = standIn ?? null;
     ctx.drift = this.drawClocks(ctx);
     // Monitors start first: they observe the sends actors make while booting.
     ctx.monitors = this.monitorList.map((m) => m.initial(ctx.view));
@@ -214,11 +216,18 @@ export class Kernel implements KernelCore {
    * Delivers one pending item, chosen by the chooser among the enabled ones, and returns the next
    * state (or null when nothing is pending: the system is quiescent). `state` is never modified.
    */
-  step(state: SystemState, chooser: Chooser, sink?: TraceSink | null, stats?: KernelStats | null): StepResult | null {
+  step(
+    state: SystemState,
+    chooser: Chooser,
+    sink?: TraceSink | null,
+    stats?: KernelStats | null,
+    standIn?: StandIn | null,
+  ): StepResult | null {
     if (state.pending.length === 0) return null;
     const pick = pickDelivery(state.pending, chooser);
     const item = state.pending[pick] as Pending;
     const ctx = openContext(this, state, chooser, sink ?? null, stats ?? null);
+    ctx.standIn = standIn ?? null;
     ctx.pending.splice(pick, 1);
     ctx.time = Math.max(item.due, state.time);
     ctx.step = state.step + 1;
@@ -271,7 +280,20 @@ export class Kernel implements KernelCore {
     return null;
   }
 
-  private dropReason(ctx: StepContext, item: Pending, target: ActorEntry, source: ActorEntry | null): string | null {
+  /** Why the pending item at `index` would be dropped instead of delivered, or null (faults are never dropped). */
+  dropReasonAt(state: SystemState, index: number): string | null {
+    const item = state.pending[index] as Pending;
+    if (item.kind === 'fault') return null;
+    const source = item.from >= 0 ? (this.actors[item.from] as ActorEntry) : null;
+    return this.dropReason(state, item, this.actors[item.to] as ActorEntry, source);
+  }
+
+  private dropReason(
+    ctx: Pick<SystemState, 'down' | 'snapshots' | 'cut'>,
+    item: Pending,
+    target: ActorEntry,
+    source: ActorEntry | null,
+  ): string | null {
     if (ctx.down[target.groupIndex]) return 'target crashed';
     const snap = ctx.snapshots[item.to] as AnyMachineSnapshot;
     if (snap.status !== 'active') return `target ${snap.status}`;

@@ -25,7 +25,7 @@ export interface MicrostepRecord {
 export interface StepOutput {
   readonly snapshot: AnyMachineSnapshot;
   readonly actions: readonly FoldedAction[];
-  /** Present only when the caller asked for microsteps (tracing). */
+  /** Present only when the caller asked for microsteps (tracing). Each transition also carries candidateIndex(). */
   readonly microsteps?: readonly MicrostepRecord[];
 }
 
@@ -40,6 +40,27 @@ interface InspectionLike {
 }
 
 const noop = (): void => {};
+
+type TransitionLike = NonNullable<InspectionLike['_transitions']>[number];
+
+/**
+ * Which of its source's candidates for the event the transition was (`always` ones counted apart), kept as a
+ * non-enumerable `index` so traces stay byte-for-byte what they were: coverage needs it to tell apart two
+ * transitions with the same source, event and targets (`[guard] → x`, else `→ x`) and so a guard's two outcomes.
+ */
+function withCandidateIndex<T extends object>(record: T, t: TransitionLike): T {
+  const source = t.source as unknown as { transitions?: Map<string, unknown[]>; always?: unknown[] };
+  const list = t.eventType === '' ? source.always : source.transitions?.get(t.eventType);
+  const index = list?.indexOf(t) ?? -1;
+  Object.defineProperty(record, 'index', { value: index, enumerable: false });
+  return record;
+}
+
+/** The candidate index `withCandidateIndex` attached, or -1 for a record that has none (one read from a file). */
+export function candidateIndex(record: object): number {
+  const i = (record as { index?: unknown }).index;
+  return typeof i === 'number' ? i : -1;
+}
 
 /**
  * Pure stepping of one machine. Relies on `machine.transition(snapshot, event, scope)` and
@@ -62,11 +83,12 @@ export class MachineStepper {
       _sendInspectionEvent: (ev: InspectionLike) => {
         if (this.microsteps === null || ev.type !== '@xstate.microstep') return;
         this.microsteps.push({
-          transitions: (ev._transitions ?? []).map((t) => ({
-            source: t.source.id,
-            targets: (t.target ?? []).map((n) => n.id),
-            eventType: t.eventType,
-          })),
+          transitions: (ev._transitions ?? []).map((t) =>
+            withCandidateIndex(
+              { source: t.source.id, targets: (t.target ?? []).map((n) => n.id), eventType: t.eventType },
+              t,
+            ),
+          ),
           value: ev.snapshot?.value,
         });
       },
