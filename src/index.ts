@@ -98,5 +98,25 @@ export { type Inspector, type InspectorOptions, startInspector } from './inspect
 export { parseTrace, type TraceHeader, type TraceRecord } from './kernel/trace.js';
 // Running, replaying and checking.
 export { replayTrace, type SimulateOutcome, type SimulateRequest, simulate, traceScenarioRef } from './simulate.js';
+// Testing a real implementation against the model: an adapter, then generated tests judged by the specs and charts.
+export type { CoverageRun, MachineCoverage } from './sut/coverage.js';
+export type { SutTest } from './sut/generate.js';
+export type { SutOutcome, SutVerdict } from './sut/outcome.js';
+export {
+  type ImplementationReport,
+  type ImplementationVerdict,
+  SUT_DEFAULTS,
+  type TestImplementationOptions,
+  testImplementation,
+} from './sut/testImplementation.js';
+export {
+  defineSut,
+  type SutAdapter,
+  type SutDelivery,
+  type SutInstance,
+  type SutOutput,
+  type SutStartOptions,
+  type SutVariant,
+} from './sut/types.js';
 export { generateMachineTests, type MachineTests, replayVectors } from './testgen/machineTests.js';
 export { generateProtocolTests, type ProtocolTests } from './testgen/protocol.js';

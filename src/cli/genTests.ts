@@ -19,11 +19,14 @@ import type { TestgenSources } from '../testgen/sources.js';
 import { unreachableReason } from '../testgen/unreachable.js';
 import { bool, numberFlag, onePositional, parse, refuseFlags, str } from './args.js';
 import { genProtocol } from './genProtocol.js';
+import { genSut } from './genSut.js';
 import { help } from './help.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { prepareDir, writeAtomic } from './output.js';
 
 type Generated = ReturnType<typeof generateFor>;
+
+const SUT_ONLY = ['variant', 'generator', 'runs', 'seed', 'max-steps', 'html', 'replay', 'no-chart'];
 
 /** What the positional names: the machines to generate for, the sources, and where the tests find the machines. */
 interface Target {
@@ -40,8 +43,25 @@ export async function cmdGenTests(args: readonly string[], io: Io): Promise<numb
     config: { type: 'string' },
     paths: { type: 'string' },
     json: { type: 'boolean' },
+    sut: { type: 'string' },
+    variant: { type: 'string' },
+    generator: { type: 'string' },
+    runs: { type: 'string' },
+    seed: { type: 'string' },
+    'max-steps': { type: 'string' },
+    html: { type: 'string' },
+    replay: { type: 'string' },
+    'no-chart': { type: 'boolean' },
   });
   if (values.help) return help('gen-tests', io);
+  const sut = str(values, 'sut');
+  if (sut !== undefined) {
+    refuseFlags(values, ['paths', 'min-coverage', 'out', 'protocol'], 'has no effect with --sut');
+    if (positionals.length > 0) throw new InputError(`gen-tests: unexpected argument '${positionals[0]}' with --sut`);
+    const f = { file: sut, variant: str(values, 'variant'), config: str(values, 'config'), json: bool(values, 'json') };
+    return genSut({ ...f, values }, io);
+  }
+  refuseFlags(values, SUT_ONLY, 'applies only with --sut');
   const pathKind = str(values, 'paths') ?? 'shortest';
   if (pathKind !== 'shortest' && pathKind !== 'simple') {
     throw new InputError(`--paths: expected shortest or simple, got '${pathKind}'`);

@@ -67,13 +67,15 @@ export interface ProtocolOptions {
   /** A check configuration of the scenario (default: its first). */
   readonly config?: string;
   readonly mutant?: string;
+  /** Scenario params under the configuration's own (an implementation's adapter may set some). */
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 /** Explores a check configuration of the scenario and picks paths until every reachable pair is taken. */
 export function generateProtocolTests(scenario: Scenario, opts: ProtocolOptions = {}): ProtocolTests {
   const { mutant } = opts;
   const check = findCheck(scenario, opts.config);
-  const rawParams = { ...(check?.params ?? {}) };
+  const rawParams = { ...opts.params, ...(check?.params ?? {}) };
   const params = resolveParams(scenario, rawParams);
   const untilUs = check?.untilUs ?? scenario.untilUs;
   const { kernel } = assemble(scenario, params, mutantOverrides(scenario, mutant));

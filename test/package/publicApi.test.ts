@@ -76,10 +76,14 @@ const userLand = [
     'replayParams',
     'translate',
     'translateParams',
+    'outputCommit',
     'format',
   ].map((f) => `src/scenarios/${f}.ts`),
   ...readdirSync(join(ROOT, 'src/specs')).map((f) => `src/specs/${f}`),
   ...readdirSync(join(ROOT, 'src/mutants')).map((f) => `src/mutants/${f}`),
+  'impls/outputCommit/adapter.ts',
+  'impls/lease/adapter.ts',
+  'impls/lease/lateAdapter.ts',
 ];
 
 describe('the public API is enough for the shipped scenarios', () => {
@@ -96,6 +100,8 @@ describe('the public API is enough for the shipped scenarios', () => {
       'generateProtocolTests',
       'startInspector',
       'loadScenario',
+      'defineSut',
+      'testImplementation',
     ]) {
       expect(typeof (api as Record<string, unknown>)[f], f).toBe('function');
     }

@@ -1,0 +1,68 @@
+// Runs one generated test: a fresh assembly of the scenario and a fresh implementation, driven by a script of
+// choices; adapter trouble becomes a `flaky` or `error` outcome, never a spec verdict, and the code is always stopped.
+
+import type { AnyStateMachine } from 'xstate';
+import { assemble } from '../scenarios/types.js';
+import { AdapterFailed, AdapterFlaky, fenced, oneLine } from './call.js';
+import { WalkChooser } from './chooser.js';
+import { type CoverageRun, CoverageSink, newCoverageRun } from './coverage.js';
+import type { SutEnv, SutOutcome } from './outcome.js';
+import { Session } from './session.js';
+import type { SutInstance } from './types.js';
+
+/** The machines the adapter's actors run (one per machine id) and the scenario's spec names: what coverage counts. */
+export function coverageShape(env: SutEnv): { machines: AnyStateMachine[]; specs: string[] } {
+  const { kernel, specs } = assemble(env.scenario, env.params);
+  const machines = new Map<string, AnyStateMachine>();
+  for (const address of env.adapter.actors) {
+    const machine = kernel.actors[kernel.indexOf(address)]?.machine as AnyStateMachine;
+    if (!machines.has(machine.id)) machines.set(machine.id, machine);
+  }
+  return { machines: [...machines.values()], specs: specs.map((s) => s.name) };
+}
+
+/** `exact`: the script is a path's (or a recorded run's) answers; `draws`: a property-based walk's random draws. */
+export async function runCase(env: SutEnv, script: readonly number[], mode: 'exact' | 'draws'): Promise<SutOutcome> {
+  const assembly = assemble(env.scenario, env.params);
+  const kernel = assembly.kernel;
+  const shape = coverageShape(env);
+  const cov: CoverageRun = newCoverageRun(shape.machines, shape.specs);
+  const sink = new CoverageSink(
+    env.adapter.actors.map((address) => {
+      const machine = kernel.actors[kernel.indexOf(address)]?.machine as AnyStateMachine;
+      const at = shape.machines.findIndex((m) => m.id === machine.id);
+      return { address, machine, cov: cov.machines[at] as CoverageRun['machines'][number] };
+    }),
+  );
+  const walk = new WalkChooser(script, mode);
+  let instance: SutInstance;
+  try {
+    instance = await fenced(`${env.adapter.name}: start()`, env.settleMs, () =>
+      env.adapter.start({ ...(env.variant !== undefined ? { variant: env.variant } : {}), params: env.params }),
+    );
+  } catch (err) {
+    return trouble(err, cov, walk.answers);
+  }
+  const session = new Session(env, kernel, instance, walk, sink, cov);
+  try {
+    return await session.run();
+  } catch (err) {
+    return { ...trouble(err, cov, walk.answers), ...session.at, steps: session.lines };
+  } finally {
+    await fenced(`${env.adapter.name}: stop()`, env.settleMs, () => instance.stop()).catch(() => undefined);
+  }
+}
+
+function trouble(err: unknown, coverage: CoverageRun, answers: readonly number[]): SutOutcome {
+  if (!(err instanceof AdapterFlaky || err instanceof AdapterFailed)) throw err;
+  return {
+    verdict: err instanceof AdapterFlaky ? 'flaky' : 'error',
+    message: oneLine(err),
+    spec: null,
+    step: -1,
+    t: -1,
+    answers: [...answers],
+    steps: [],
+    coverage,
+  };
+}

@@ -1,0 +1,146 @@
+// `statevisor gen-tests --sut`: a real TCP proxy judged by generated tests through the CLI, a planted bug reported
+// with a replay line that reproduces it, a late adapter called flaky, coverage as HTML, and bad adapters refused.
+
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const PROXY = join(ROOT, 'impls/outputCommit/adapter.ts');
+const dir = mkdtempSync(join(tmpdir(), 'statevisor-sut-'));
+
+async function here(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), progress: false });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+function expectBadInput(r: { code: number; err: string }, pattern: RegExp): void {
+  expect(r.code, r.err).toBe(2);
+  expect(r.err.split('\n')).toHaveLength(1);
+  expect(r.err).toMatch(pattern);
+}
+
+describe('gen-tests --sut', () => {
+  it('passes the correct proxy under one configuration with both generators, and writes coverage as HTML', async () => {
+    const html = join(dir, 'coverage.html');
+    const r = await here('gen-tests', '--sut', PROXY, '--config', 'dup', '--runs', '8', '--html', html);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/dup +paths +\d+ tests +all pass/);
+    expect(r.out).toMatch(/dup +walks +8 tests +all pass/);
+    expect(r.out).toMatch(/coverage of plugBuffer: states 2\/3/);
+    expect(r.out).toMatch(/specs exercised: released-only-committed \(\d+ steps\)/);
+    expect(r.out).toMatch(/^verdict: PASS/m);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/<h2>plugBuffer<\/h2>/);
+    expect(page).not.toMatch(/<script/);
+  });
+
+  it('reports a planted bug with its spec, its steps and a replay line that reproduces it exactly', async () => {
+    const r = await here(
+      'gen-tests',
+      '--sut',
+      PROXY,
+      '--variant',
+      'release-at-plug',
+      '--config',
+      'lossy',
+      '--runs',
+      '5',
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/SPEC found by paths under lossy: spec released-only-committed violated at step \d+/);
+    expect(r.out).toMatch(/vm\/buffer released output #1 of epoch 1, but no checkpoint has reached backup\/replica/);
+    const replay = /replay: statevisor (gen-tests .*)$/m.exec(r.out)?.[1];
+    expect(replay).toBeDefined();
+    const args = (replay as string).split(' ');
+    const again = await here(...args);
+    expect(again.code).toBe(1);
+    expect(again.out).toMatch(/^SPEC at step \d+ under lossy: vm\/buffer released output/m);
+  });
+
+  it('judges by the specs alone with --no-chart, and still catches a release before the commit', async () => {
+    const r = await here(
+      'gen-tests',
+      '--sut',
+      PROXY,
+      '--variant',
+      'release-at-plug',
+      '--config',
+      'lossy',
+      '--runs',
+      '3',
+      '--no-chart',
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/spec released-only-committed violated/);
+  });
+
+  it('calls the late lease adapter flaky and concludes nothing about the code', async () => {
+    const late = join(ROOT, 'impls/lease/lateAdapter.ts');
+    const r = await here('gen-tests', '--sut', late, '--config', 'drift', '--runs', '2', '--generator', 'walks');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FLAKY found by walks under drift: the adapter was flaky at step 1/);
+    expect(r.out).toMatch(/coverage: not reported, the adapter misbehaved/);
+    expect(r.out).not.toMatch(/SPEC|REFERENCE/);
+  });
+
+  it('refuses bad adapters, flags and variants with one line naming the field', async () => {
+    const write = (name: string, text: string) => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    };
+    expectBadInput(
+      await here('gen-tests', '--sut', join(dir, 'missing.ts')),
+      /--sut: .*missing\.ts: cannot read adapter file/,
+    );
+    expectBadInput(
+      await here('gen-tests', '--sut', join(dir, 'x.txt')),
+      /--sut: .*x\.txt: expected a \.ts, \.mts, \.js or \.mjs adapter file/,
+    );
+    const noActors = write('a.mjs', "export default { name: 'a', scenario: 'ping-pong', actors: [], start() {} };");
+    expectBadInput(
+      await here('gen-tests', '--sut', noActors),
+      /a\.mjs: actors: expected a non-empty list of actor addresses/,
+    );
+    const inherited = write(
+      'b.mjs',
+      "export default Object.create({ name: 'b', scenario: 'ping-pong', actors: ['hostB/ponger'], start() {} });",
+    );
+    expectBadInput(await here('gen-tests', '--sut', inherited), /b\.mjs: name: expected a non-empty string/);
+    const stranger = write(
+      'c.mjs',
+      "export default { name: 'c', scenario: 'ping-pong', actors: ['hostZ/ponger'], start() {} };",
+    );
+    expectBadInput(await here('gen-tests', '--sut', stranger), /c: actors: 'hostZ\/ponger' is no actor of ping-pong/);
+    const unknown = write('d.mjs', "export default { name: 'd', scenario: 'nope', actors: ['x/y'], start() {} };");
+    expectBadInput(await here('gen-tests', '--sut', unknown), /scenario: unknown scenario 'nope'/);
+    expectBadInput(
+      await here('gen-tests', '--sut', PROXY, '--variant', 'nope'),
+      /--variant: 'nope' is not a variant of output-commit-proxy/,
+    );
+    expectBadInput(
+      await here('gen-tests', '--sut', PROXY, '--config', 'nope'),
+      /--config: 'nope' is not a check configuration/,
+    );
+    expectBadInput(await here('gen-tests', '--sut', PROXY, '--runs', '0'), /--runs: 0 is out of range/);
+    expectBadInput(
+      await here('gen-tests', '--sut', PROXY, '--replay', '1,x'),
+      /--replay: expected the comma-separated answers/,
+    );
+    expectBadInput(
+      await here('gen-tests', '--sut', PROXY, '--generator', 'both2'),
+      /--generator: expected paths, walks or both/,
+    );
+    expectBadInput(await here('gen-tests', '--sut', PROXY, '--out', dir), /--out: has no effect with --sut/);
+    expectBadInput(
+      await here('gen-tests', 'all', '--variant', 'x', '--out', dir),
+      /--variant: applies only with --sut/,
+    );
+    expect(existsSync(join(dir, 'coverage-bad.html'))).toBe(false);
+  });
+});
