@@ -333,6 +333,13 @@ export default defineScenario({
       untilUs: 40_000,
       note: 'clocks as in drift, latency 100 µs; node A crashes for good at 2, 4, … or 10 ms and B must take over',
     },
+    {
+      // Without it no configuration takes `deciding → asking` (gen-tests --sut's coverage showed it never taken).
+      name: 'lapse',
+      params: { renewAfterUs: '9000' },
+      untilUs: 40_000,
+      note: 'clocks as in drift; the holder would renew only after its lease lapsed by its own clock, so it asks afresh',
+    },
   ],
   build: (p) => {
     const nodeInput = {

@@ -43,6 +43,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
     configs: {
       drift: { states: 13832, verdict: 'holds' },
       'holder-crash': { states: 2380, verdict: 'holds' },
+      lapse: { states: 9244, verdict: 'holds' },
     },
     mutants: {
       'ignores-margin': { spec: 'single-leader', steps: 41 },
