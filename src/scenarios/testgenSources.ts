@@ -183,6 +183,8 @@ export const UNREACHABLE_REASONS: Readonly<Record<string, string>> = {
     "every resend of the recording's sealing append lost; defensive, the same give-up the unit tests take while recording",
   'translator.slice.decode --always--> translator.idle':
     'a jump into a page that is not executable but lies between executable ones; every shipped guest has one contiguous text segment (a jump outside it is killed by the dispatcher before decode)',
+  'plugBuffer.buffering --net.output--> plugBuffer.overflowed':
+    'needs more outputs held than maxHeld, which validation sets to at least two epochs of output; the unit tests take it',
   'balloonDriver.idle --balloon.inflate--> (self)':
     'a target outside the VM, which every scenario refuses as bad input (targetPages); the unit tests take it',
 };
