@@ -1,5 +1,5 @@
-// Planted bugs of the plugged output buffer (M1): a release at the plug, a release that takes the open epoch too,
-// and a release that drops the last output it should send; each caught by a spec of `output-commit`.
+// Planted bugs of the plugged output buffer (M1): a release at the plug, one that takes the open epoch too, one that
+// drops the last output it should send, and one an epoch late; each caught by a spec of `output-commit`.
 
 import { assertEvent, enqueueActions } from 'xstate';
 import { deliverSend, plugBufferMachine, releasableCount } from '../../machines/plugBufferMachine.js';
@@ -44,6 +44,21 @@ const releaseForgetsLast = plugBufferMachine.provide({
   },
 });
 
+/**
+ * An off-by-one the other way: a release of e lets out only epochs below e, so every output leaves one release late
+ * (still committed, once and in order) and the last epoch's never leaves: only the liveness spec can see it.
+ */
+const releaseLagsOneEpoch = plugBufferMachine.provide({
+  actions: {
+    releaseHeld: enqueueActions(({ context: c, event, enqueue }) => {
+      assertEvent(event, 'buffer.release');
+      const n = releasableCount(c.held, event.epoch - 1);
+      for (const h of c.held.slice(0, n)) enqueue.emit(deliverSend(c, h));
+      enqueue.assign({ held: c.held.slice(n), releasedEpoch: event.epoch });
+    }),
+  },
+});
+
 export const outputCommitMutants: readonly Mutant[] = [
   m(
     'release-at-plug',
@@ -71,5 +86,14 @@ export const outputCommitMutants: readonly Mutant[] = [
     'released-once-in-order',
     'A release sends all but the last held output of the released epochs and drops that one',
     () => ({ plugBuffer: releaseForgetsLast }),
+  ),
+  m(
+    'release-lags-one-epoch',
+    BUFFER,
+    OC,
+    'lossy',
+    'committed-output-released',
+    'A release lets out only the epochs before the one released: output leaves an epoch late, the last never',
+    () => ({ plugBuffer: releaseLagsOneEpoch }),
   ),
 ];

@@ -97,6 +97,7 @@ const LENGTHS: Readonly<Record<string, number>> = {
   'release-at-plug': 6,
   'release-open-epoch': 13,
   'release-forgets-last': 23,
+  'release-lags-one-epoch': 30,
   'records-never-resent': 55,
 };
 

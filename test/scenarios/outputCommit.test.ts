@@ -56,6 +56,10 @@ const KILLS: Readonly<Record<string, readonly [number, string]>> = {
     'vm/buffer released output #3 of epoch 2, but only checkpoints up to epoch 1 have reached backup/replica',
   ],
   'release-forgets-last': [23, 'vm/buffer released output #3 while #2, received before it, was never released'],
+  'release-lags-one-epoch': [
+    30,
+    'stalled: nothing is left to happen, but committed output #5 is still held by vm/buffer (owed by 0.840 ms)',
+  ],
 };
 
 describe('output-commit scenario', () => {
