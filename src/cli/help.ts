@@ -19,7 +19,7 @@ Commands:
   mutants [scenario]       check every planted bug and print the kill table; exit 1 if one survives
   soak                     the long verification: every check configuration, swarm seeds, every mutant
   export <machine|all|f>   write statecharts as Mermaid, JSON or Graphviz DOT
-  gen-tests <machine|all|s> generate model-based test vectors and vitest files from the charts, with coverage
+  gen-tests <machine|all|s> generate model-based test vectors from the charts, or (--sut) test a real implementation
   inspect [trace|f]        open a trace (or a run of a scenario file) in the offline inspector (web page on 127.0.0.1)
   help [command]           this text, or a command's
 
@@ -136,6 +136,8 @@ takes the same as a link: http://127.0.0.1:PORT/?step=N&actor=ADDRESS.
 Live: 'statevisor run <scenario> --inspect' streams the run to the page over a WebSocket.`,
   'gen-tests': `Usage: statevisor gen-tests <machine|all|scenario> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
        statevisor gen-tests --protocol <scenario> [--config NAME] --out DIR [--json]
+       statevisor gen-tests --sut ADAPTER [--variant NAME|all] [--config NAME] [--generator paths|walks|both]
+                            [--runs N] [--seed N] [--max-steps N] [--no-chart] [--html FILE] [--replay ANSWERS] [--json]
 
 Generates tests from each statechart: shortest paths from xstate/graph to every state value, extended by
 up to a few events over concrete states to cover every transition. For a shipped machine (or all), inputs
@@ -153,7 +155,20 @@ With --protocol, explores a check configuration of the scenario (a name or a fil
 first; see statevisor list) and writes <scenario>.protocol-vectors.json:
 system paths that together take every reachable (actor, transition) pair, each with its choices, its
 deliveries and the externally visible outputs (packets on the wire, acks, commits, restores) a real
-implementation's harness would compare.`,
+implementation's harness would compare.
+
+With --sut, tests a real implementation against the model. ADAPTER is a .ts/.js file whose default export is
+defineSut({ name, scenario, actors, start, variants? }): the implementation plays those actors, the kernel keeps
+the clock, the network and every other actor. Each check configuration of the scenario (or --config) gets
+graph paths (the explorer's paths that together take every transition of those actors) and --runs
+property-based walks (fast-check, seed --seed; a failing walk is shrunk). Every step is judged by the
+scenario's specs and by the actors' charts (the code must send what its chart sends; --no-chart: specs only).
+An adapter that answers late or not within 5 s is reported flaky, one that throws an error: neither is a
+verdict on the code. Prints each failure's steps and a --replay line that re-runs it exactly, then
+coverage of the actors' charts (states, transitions, both outcomes of each guard, transition pairs) and the
+specs exercised; --html writes it as a page. --variant all runs the correct code and every planted bug
+the adapter declares and tabulates which generator caught which. Exit 0 pass (or inconclusive: a step
+bound hit with an obligation open), 1 a bug, a flaky adapter or an adapter error, 2 bad input.`,
   export: `Usage: statevisor export <machine|all|FILE.ts> [--format mermaid|json|dot] [--out DIR] [--compact]
 
 Writes each statechart, generated from the machine definition: Mermaid stateDiagram-v2 (default),
