@@ -2,6 +2,7 @@
 // property-based walks, judged by the specs and the chart), with shrunk failures, a replay line and coverage.
 
 import { InputError } from '../kernel/errors.js';
+import { UNREACHABLE_REASONS } from '../scenarios/testgenSources.js';
 import type { SutTest } from '../sut/generate.js';
 import { loadAdapter } from '../sut/load.js';
 import { coverageHtml, coverageJson, coverageLines, notable, reportJson } from '../sut/report.js';
@@ -49,7 +50,7 @@ export async function genSut(f: SutFlags, io: Io): Promise<number> {
     onTest,
   });
   if (io.progress && !f.json) process.stderr.write('\r\x1b[K');
-  if (html !== undefined) writeAtomic(html, coverageHtml(report));
+  if (html !== undefined) writeAtomic(html, coverageHtml(report, UNREACHABLE_REASONS));
   if (f.json) io.out(JSON.stringify(reportJson(report), null, 2));
   else printReport(report, f, io);
   return report.verdict === 'pass' || report.verdict === 'inconclusive' ? EXIT_OK : EXIT_FAIL;
@@ -92,7 +93,7 @@ function printReport(report: ImplementationReport, f: SutFlags, io: Io): void {
   }
   const trouble = report.verdict === 'flaky' || report.verdict === 'error';
   if (trouble) io.out('  coverage: not reported, the adapter misbehaved');
-  else for (const line of coverageLines(report.coverage)) io.out(line);
+  else for (const line of coverageLines(report.coverage, UNREACHABLE_REASONS)) io.out(line);
   io.out(`verdict: ${report.verdict.toUpperCase()}: ${verdictText(report)}`);
 }
 

@@ -18,7 +18,13 @@ export async function loadAdapter(file: string): Promise<SutAdapter> {
     const text = err instanceof Error ? err.message : String(err);
     throw new InputError(`--sut: ${file}: cannot load: ${text.split('\n')[0]}`);
   }
-  return checkAdapter(file, Object.hasOwn(mod, 'default') ? mod.default : undefined);
+  try {
+    return checkAdapter(file, Object.hasOwn(mod, 'default') ? mod.default : undefined);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const text = err instanceof Error ? err.message : String(err);
+    throw new InputError(`--sut: ${file}: reading the adapter threw: ${text.split('\n')[0]}`);
+  }
 }
 
 /** The default export, checked field by field with own properties only (a prototype's keys are not the adapter's). */
@@ -54,5 +60,15 @@ export function checkAdapter(file: string, value: unknown): SutAdapter {
   if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) {
     bad('params', 'an object of name: value strings');
   }
-  return value as SutAdapter;
+  // A copy of what was checked, so nothing read later can run a getter or see a field change.
+  const start = own('start') as SutAdapter['start'];
+  return {
+    name: own('name') as string,
+    scenario: scenario as SutAdapter['scenario'],
+    actors: [...(actors as string[])],
+    start: (options) => start.call(value, options),
+    ...(params !== undefined ? { params: { ...(params as Record<string, string>) } } : {}),
+    ...(own('configs') !== undefined ? { configs: [...(own('configs') as string[])] } : {}),
+    ...(variants !== undefined ? { variants: [...(variants as SutAdapter['variants'] & object)] } : {}),
+  };
 }

@@ -33,13 +33,24 @@ export function notable(report: ImplementationReport): SutTest[] {
   return out.reverse();
 }
 
-export function coverageLines(cov: CoverageRun): string[] {
+/** Why an item was never covered, when test generation knows (`reasons` is keyed by transition, guard left out). */
+export type Reasons = Readonly<Record<string, string>>;
+
+function reasonFor(item: string, reasons: Reasons): string {
+  const transition = item.replace(/ \[[^\]]*\](: (true|false))?$/, '');
+  const why = Object.hasOwn(reasons, transition) ? reasons[transition] : undefined;
+  return why !== undefined ? ` — ${why}` : '';
+}
+
+export function coverageLines(cov: CoverageRun, reasons: Reasons = {}): string[] {
   const lines: string[] = [];
   for (const m of cov.machines) {
     const parts = KINDS.map((k) => `${k} ${m[k].covered.size}/${m[k].total.length} (${pct(m[k])})`);
     lines.push(`  coverage of ${m.machine}: ${parts.join(', ')}`);
     for (const k of ['states', 'transitions', 'guards'] as const) {
-      for (const item of uncovered(m, k)) lines.push(`    never ${k === 'guards' ? 'seen' : 'taken'}: ${item}`);
+      for (const item of uncovered(m, k)) {
+        lines.push(`    never ${k === 'guards' ? 'seen' : 'taken'}: ${item}${reasonFor(item, reasons)}`);
+      }
     }
   }
   const specs = [...cov.specs.entries()].map(([s, n]) => (n > 0 ? `${s} (${n} steps)` : `${s} (NEVER exercised)`));
@@ -98,7 +109,7 @@ const esc = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 /** One page, no scripts and no outside resources: the coverage tables and every uncovered item. */
-export function coverageHtml(report: ImplementationReport): string {
+export function coverageHtml(report: ImplementationReport, reasons: Reasons = {}): string {
   const body: string[] = [
     `<h1>${esc(report.adapter)} in ${esc(report.scenario)}: ${esc(report.verdict)}</h1>`,
     `<p>${report.tests.length} tests; actors played by the implementation: ${esc(report.actors.join(', '))}${report.variant !== null ? `; variant ${esc(report.variant)}` : ''}</p>`,
@@ -115,7 +126,7 @@ export function coverageHtml(report: ImplementationReport): string {
       const list = uncovered(m, k);
       if (list.length === 0) continue;
       body.push(`<details><summary>${list.length} ${esc(KIND_TITLES[k])} not covered</summary><ul>`);
-      for (const x of list) body.push(`<li><code>${esc(x)}</code></li>`);
+      for (const x of list) body.push(`<li><code>${esc(x)}</code>${esc(reasonFor(x, reasons))}</li>`);
       body.push('</ul></details>');
     }
   }

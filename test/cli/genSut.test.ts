@@ -117,6 +117,8 @@ describe('gen-tests --sut', () => {
       "export default { name: 'c', scenario: 'ping-pong', actors: ['hostZ/ponger'], start() {} };",
     );
     expectBadInput(await here('gen-tests', '--sut', stranger), /c: actors: 'hostZ\/ponger' is no actor of ping-pong/);
+    const getter = write('g.mjs', "export default { get name() { throw new Error('boom'); }, scenario: 'ping-pong' };");
+    expectBadInput(await here('gen-tests', '--sut', getter), /g\.mjs: reading the adapter threw: boom$/);
     const unknown = write('d.mjs', "export default { name: 'd', scenario: 'nope', actors: ['x/y'], start() {} };");
     expectBadInput(await here('gen-tests', '--sut', unknown), /scenario: unknown scenario 'nope'/);
     expectBadInput(

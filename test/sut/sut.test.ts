@@ -89,6 +89,24 @@ describe('testImplementation on a hand-written ponger', () => {
     expect(r.coverage.specs.get('reply-matches-ping')).toBeGreaterThan(0);
   });
 
+  it('calls an adapter that never answers flaky once its call has waited the settle bound', async () => {
+    const hung = {
+      ...ponger,
+      start: async () => ({ ...(await ponger.start({ params: {} })), send: () => new Promise<void>(() => {}) }),
+    };
+    const r = await testImplementation(hung, { ...WALKS, runs: 1, settleMs: 50 });
+    expect(r.verdict).toBe('flaky');
+    expect(r.tests[0]?.outcome.message).toMatch(
+      /^hand-ponger: send\(ping\.echo to 'hostB\/ponger'\) did not settle within 50 ms$/,
+    );
+  });
+
+  it('is inconclusive, not passed, when the step bound cuts a run with a liveness obligation open', async () => {
+    const r = await testImplementation(ponger, { ...WALKS, runs: 3, maxSteps: 2 });
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.tests[0]?.outcome.message).toMatch(/^step bound 2 reached with .* still pending$/);
+  });
+
   it('replays a seeded simulation step for step when the real code behaves as its chart', async () => {
     const scenario = findScenario('ping-pong');
     const params = scenario.checks?.find((c) => c.name === 'lossy')?.params ?? {};
