@@ -9,14 +9,23 @@ import { m } from './define.js';
 const OC = 'output-commit';
 const BUFFER = 'plugBuffer';
 
+/** Sends the held outputs of epochs up to `upTo`, in order, and returns what stays held. */
+function letOut(
+  c: Parameters<typeof deliverSend>[0],
+  upTo: number,
+  send: (s: ReturnType<typeof deliverSend>) => void,
+): Parameters<typeof deliverSend>[0]['held'] {
+  const n = releasableCount(c.held, upTo);
+  for (const h of c.held.slice(0, n)) send(deliverSend(c, h));
+  return c.held.slice(n);
+}
+
 /** The plug that ends epoch e also lets epoch e out, before its checkpoint ever reached the backup. */
 const releaseAtPlug = plugBufferMachine.provide({
   actions: {
     openEpoch: enqueueActions(({ context: c, event, enqueue }) => {
       assertEvent(event, 'buffer.plug');
-      const n = releasableCount(c.held, event.epoch - 1);
-      for (const h of c.held.slice(0, n)) enqueue.emit(deliverSend(c, h));
-      enqueue.assign({ openEpoch: event.epoch, held: c.held.slice(n) });
+      enqueue.assign({ openEpoch: event.epoch, held: letOut(c, event.epoch - 1, (s) => enqueue.emit(s)) });
     }),
   },
 });
@@ -52,9 +61,7 @@ const releaseLagsOneEpoch = plugBufferMachine.provide({
   actions: {
     releaseHeld: enqueueActions(({ context: c, event, enqueue }) => {
       assertEvent(event, 'buffer.release');
-      const n = releasableCount(c.held, event.epoch - 1);
-      for (const h of c.held.slice(0, n)) enqueue.emit(deliverSend(c, h));
-      enqueue.assign({ held: c.held.slice(n), releasedEpoch: event.epoch });
+      enqueue.assign({ held: letOut(c, event.epoch - 1, (s) => enqueue.emit(s)), releasedEpoch: event.epoch });
     }),
   },
 });

@@ -18,6 +18,19 @@ async function here(...args: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+/** The proxy with its release-at-plug bug, under the lossy configuration, with `runs` walks. */
+const releaseAtPlug = (runs: string): string[] => [
+  'gen-tests',
+  '--sut',
+  PROXY,
+  '--variant',
+  'release-at-plug',
+  '--config',
+  'lossy',
+  '--runs',
+  runs,
+];
+
 function expectBadInput(r: { code: number; err: string }, pattern: RegExp): void {
   expect(r.code, r.err).toBe(2);
   expect(r.err.split('\n')).toHaveLength(1);
@@ -40,17 +53,7 @@ describe('gen-tests --sut', () => {
   });
 
   it('reports a planted bug with its spec, its steps and a replay line that reproduces it exactly', async () => {
-    const r = await here(
-      'gen-tests',
-      '--sut',
-      PROXY,
-      '--variant',
-      'release-at-plug',
-      '--config',
-      'lossy',
-      '--runs',
-      '5',
-    );
+    const r = await here(...releaseAtPlug('5'));
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/SPEC found by paths under lossy: spec released-only-committed violated at step \d+/);
     expect(r.out).toMatch(/vm\/buffer released output #1 of epoch 1, but no checkpoint has reached backup\/replica/);
@@ -63,18 +66,7 @@ describe('gen-tests --sut', () => {
   });
 
   it('judges by the specs alone with --no-chart, and still catches a release before the commit', async () => {
-    const r = await here(
-      'gen-tests',
-      '--sut',
-      PROXY,
-      '--variant',
-      'release-at-plug',
-      '--config',
-      'lossy',
-      '--runs',
-      '3',
-      '--no-chart',
-    );
+    const r = await here(...releaseAtPlug('3'), '--no-chart');
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/spec released-only-committed violated/);
   });
