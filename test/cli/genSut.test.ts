@@ -65,6 +65,23 @@ describe('gen-tests --sut', () => {
     expect(again.out).toMatch(/^SPEC at step \d+ under lossy: vm\/buffer released output/m);
   });
 
+  it('prints the report as JSON with --json: verdict, failures with their answers, and coverage counts', async () => {
+    const r = await here(...releaseAtPlug('2'), '--generator', 'walks', '--json');
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.out);
+    expect([json.adapter, json.scenario, json.variant, json.verdict]).toEqual([
+      'output-commit-proxy',
+      'output-commit',
+      'release-at-plug',
+      'bug',
+    ]);
+    const shrunk = json.failures.find((f: { shrunk?: unknown }) => f.shrunk !== undefined);
+    expect(shrunk.spec).toBe('released-only-committed');
+    expect(shrunk.answers.every((a: unknown) => Number.isInteger(a))).toBe(true);
+    expect(json.coverage.machines[0].machine).toBe('plugBuffer');
+    expect(json.coverage.machines[0].states.total).toBe(3);
+  });
+
   it('judges by the specs alone with --no-chart, and still catches a release before the commit', async () => {
     const r = await here(...releaseAtPlug('3'), '--no-chart');
     expect(r.code).toBe(1);
