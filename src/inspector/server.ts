@@ -1,6 +1,7 @@
 // The offline inspector's web server: serves the bundled page, the trace given on the command line (and one to
-// compare it with) and the charts of its machines, on 127.0.0.1 only, to its own pages only; nothing else is reachable (fixed routes, no
-// file paths from URLs, no foreign Host or Origin, no framing). Large bodies are serialised and gzipped once.
+// compare it with, or a what-if fork of it) and the charts of its machines, on 127.0.0.1 only, to its own pages only;
+// nothing else is reachable (fixed routes, no file paths from URLs, no foreign Host or Origin, no framing). Large
+// bodies are serialised and gzipped once.
 
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,6 +18,7 @@ import { parseTrace, type TraceRecord } from '../kernel/trace.js';
 import { machines } from '../machines.js';
 import { acceptsGzip, Body, Gate, refuseUpgrade } from './http.js';
 import { toStatelyEvent } from './stately.js';
+import { WHATIF_BODY_MAX_BYTES, WhatIfRoutes } from './whatIf.js';
 
 const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
 
@@ -177,7 +179,7 @@ type Send = (req: IncomingMessage, res: ServerResponse, reply: Reply) => void;
  * counts decompressed bytes, so that length is what the page's progress is measured against.
  */
 function sender(gate: Gate): Send {
-  return (req, res, [status, type, body]) => {
+  return (req, res, [status, type, body, extra]) => {
     const zipped = body instanceof Body && acceptsGzip(req) ? body.gzipped() : null;
     const zip = zipped !== null;
     const bytes = zipped ?? (body instanceof Body ? body.raw : Buffer.from(body, 'utf8'));
@@ -186,6 +188,9 @@ function sender(gate: Gate): Send {
       'content-length': bytes.length,
       ...(zip ? { 'content-encoding': 'gzip' } : {}),
       ...(body instanceof Body ? { vary: 'Accept-Encoding', 'x-uncompressed-length': body.raw.length } : {}),
+      ...extra,
+      // A POST's body may be left unread (too large, refused): the connection goes with it.
+      ...(req.method === 'POST' ? { connection: 'close' } : {}),
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       // Framing would let another site clickjack the pause button; X-Frame-Options for browsers without CSP 2.
@@ -207,6 +212,8 @@ interface Served {
   readonly compare: TracePayload | null;
   readonly charts: Record<string, unknown>;
   readonly known: readonly AnyStateMachine[];
+  /** Forks of the trace with another choice (file mode; every route not found in live mode). */
+  readonly whatIf: WhatIfRoutes;
   /** The JSON routes' bodies, each serialised once (warm-up or first request); live mode empties it as it grows. */
   readonly bodies: Map<string, Body>;
 }
@@ -256,14 +263,17 @@ function warmUp(served: Served): void {
   }
 }
 
-type Reply = readonly [status: number, type: string, body: string | Body];
+type Reply = readonly [status: number, type: string, body: string | Body, headers?: Record<string, string>];
 
 /** One HTTP request: only these exact paths exist; the query string is ignored, so no URL can name a file. */
 function route(req: IncomingMessage, gate: Gate, served: Served): Reply | Promise<Reply> {
   // Checked before anything is read or served: a foreign Host is a rebound name, never this server's page.
   if (!gate.hostAllowed(req)) return [403, 'text/plain', 'forbidden: unknown Host\n'];
-  if (req.method !== 'GET' && req.method !== 'HEAD') return [405, 'text/plain', 'method not allowed\n'];
   const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (path === '/api/whatif' && req.method === 'POST') return postWhatIf(req, gate, served);
+  const whatIf = served.whatIf.route(req, path);
+  if (whatIf !== null) return whatIf;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return [405, 'text/plain', 'method not allowed\n'];
   switch (path) {
     case '/':
     case '/index.html':
@@ -280,6 +290,43 @@ function route(req: IncomingMessage, gate: Gate, served: Served): Reply | Promis
   }
   const body = cachedApiBody(path, served);
   return body !== null ? [200, 'application/json', body] : [404, 'text/plain', 'not found\n'];
+}
+
+/**
+ * A what-if fork's POST: only from the page's own origin (a browser sends Origin with every POST, so one without it
+ * is no page of this server's) and only a JSON body of at most 4 KiB; no such route in live mode.
+ */
+async function postWhatIf(req: IncomingMessage, gate: Gate, served: Served): Promise<Reply> {
+  if (served.live !== null) return [404, 'text/plain', 'not found (no what-if in live mode)\n'];
+  if (req.headers.origin === undefined || !gate.originAllowed(req)) {
+    return [403, 'text/plain', "forbidden: a what-if runs only from the inspector's own page (Origin)\n"];
+  }
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+    return [400, 'text/plain', 'body: content-type must be application/json\n'];
+  }
+  const body = await readBody(req, WHATIF_BODY_MAX_BYTES);
+  if (body === null) return [400, 'text/plain', `body: larger than ${WHATIF_BODY_MAX_BYTES} bytes\n`];
+  return served.whatIf.post(body);
+}
+
+/** The request's body, or null once it is larger than `max` bytes (the rest goes unread, with the connection). */
+function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size <= max) chunks.push(c);
+      else {
+        req.off('data', onData);
+        resolve(null);
+      }
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 /** Routes each request and sends its reply. */
@@ -321,6 +368,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     compare,
     charts: chartsFor(payload.records, known),
     known,
+    whatIf: new WhatIfRoutes(liveHeader === null ? payload : null),
     bodies: new Map(),
   };
   const channel = new LiveChannel();

@@ -52,12 +52,15 @@ export class CompareView implements AttachedView {
   private readonly differing = h('div', { class: 'compare-differing', 'data-testid': 'compare-differing' });
   private readonly openA: OpenSet = new Set();
   private readonly openB: OpenSet = new Set();
+  private readonly keyListener = (e: KeyboardEvent) => this.onKey(e);
 
   constructor(
     private readonly a: TraceModel,
     payloadA: TracePayload,
     payloadB: TracePayload,
     private readonly host: CompareHost,
+    /** What run B is, when not just another trace (a what-if fork of A). */
+    labelB?: string,
   ) {
     const title = h('span', { class: 'compare-title' }, 'compare');
     if (typeof payloadB.error === 'string' && payloadB.error !== '') {
@@ -80,7 +83,11 @@ export class CompareView implements AttachedView {
       h('b', undefined, 'A '),
       h('span', { title: payloadA.source ?? '' }, runFacts(payloadA.header)),
       h('b', undefined, '  B '),
-      h('span', { title: payloadB.source ?? '', 'data-testid': 'compare-b' }, runFacts(payloadB.header)),
+      h(
+        'span',
+        { title: payloadB.source ?? '', 'data-testid': 'compare-b' },
+        `${runFacts(payloadB.header)}${labelB !== undefined ? ` · ${labelB}` : ''}`,
+      ),
     );
     this.el.append(
       h('div', { class: 'compare-head' }, title, runs, this.alignControl(this.b), this.divergenceControl(), this.point),
@@ -92,7 +99,12 @@ export class CompareView implements AttachedView {
         h('div', { class: 'compare-col compare-state' }, this.differing, this.actor),
       ),
     );
-    document.addEventListener('keydown', (e) => this.onKey(e));
+    document.addEventListener('keydown', this.keyListener);
+  }
+
+  /** A replaced compare view must not keep answering `d` with its own divergence. */
+  dispose(): void {
+    document.removeEventListener('keydown', this.keyListener);
   }
 
   private alignControl(b: TraceModel): HTMLElement {

@@ -17,6 +17,7 @@ export const KEYS_HELP = [
   'w: causal slice of this step (why it happened; again: off) · v: causal slice of the violation',
   's / S: next / previous step of the causal slice · Esc: stop showing it',
   'd: the first divergence, when comparing two runs (inspect A --compare B)',
+  'i: what if… — fork the run at the next step with another choice (again: close)',
 ].join('\n');
 
 const QUERY_HELP = [

@@ -41,6 +41,8 @@ export interface InspectorHandle {
 export interface AttachedView {
   readonly el: HTMLElement;
   render(step: number, selected: string | null): void;
+  /** Lets go of what it holds outside its element (a document key listener) when it is taken off the page. */
+  dispose?(): void;
 }
 
 export class Inspector {
@@ -67,6 +69,8 @@ export class Inspector {
   private readonly causality: Causality;
   /** Views beside the panes (the compare view): shown under the banners, told of every render. */
   private readonly attached: AttachedView[] = [];
+  /** Buttons of attached views in the header bar (what if…), before the page's save button. */
+  private readonly tools = h('span', { class: 'tools' });
 
   constructor(
     private readonly app: HTMLElement,
@@ -127,7 +131,7 @@ export class Inspector {
       step: this.step,
       actor: this.selected,
     }));
-    const bar = h('header', { class: 'bar' }, brand, this.controls.el, save);
+    const bar = h('header', { class: 'bar' }, brand, this.controls.el, this.tools, save);
     const fit = h(
       'button',
       { type: 'button', class: 'small', 'data-testid': 'chart-fit', title: 'fit the chart' },
@@ -250,10 +254,25 @@ export class Inspector {
     this.render();
   }
 
-  /** Adds a view under the banners; it renders with the page from now on. */
+  /** Adds a view under the banners and the views before it; it renders with the page from now on. */
   attach(view: AttachedView): void {
+    (this.attached[this.attached.length - 1]?.el ?? this.banners).after(view.el);
     this.attached.push(view);
-    this.banners.after(view.el);
+    if (this.ready) view.render(this.step, this.selected);
+  }
+
+  /** Takes a view off the page (a compare view a new what-if replaces). */
+  detach(view: AttachedView): void {
+    const i = this.attached.indexOf(view);
+    if (i < 0) return;
+    this.attached.splice(i, 1);
+    view.el.remove();
+    view.dispose?.();
+  }
+
+  /** Puts a button in the header bar. */
+  addTool(el: HTMLElement): void {
+    this.tools.append(el);
   }
 
   select(address: string): void {

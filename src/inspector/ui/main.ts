@@ -9,6 +9,7 @@ import { h } from './dom.js';
 import { Inspector, type InspectorHandle, type TracePayload } from './inspector.js';
 import { fetchJsonShowingProgress, LoadingView } from './loading.js';
 import { readShared } from './share.js';
+import { WhatIfPanel } from './whatIf.js';
 
 declare global {
   interface Window {
@@ -73,21 +74,51 @@ async function main(): Promise<void> {
   }
   await loading.show(`laying out ${(trace.records ?? []).length} records…`);
   const inspector = new Inspector(app, trace, charts);
-  // A shared page has no server to ask for the second run.
-  if (shared === null && typeof trace.compare === 'string') await attachCompare(inspector, trace);
+  // A shared page has no server to ask for the second run or a fork; a live run is still being made.
+  if (shared === null) {
+    const compare = new CompareSlot(inspector, trace);
+    if (trace.live !== true) attachWhatIf(inspector, compare);
+    if (typeof trace.compare === 'string') await attachCompare(compare);
+  }
   window.__statevisor = inspector.handle();
   await inspector.start(shared ?? {});
 }
 
+/** The page's one compare view: run B is the --compare run or the latest what-if fork, which replaces it. */
+class CompareSlot {
+  private view: CompareView | null = null;
+
+  constructor(
+    private readonly inspector: Inspector,
+    private readonly trace: TracePayload,
+  ) {}
+
+  show(other: TracePayload, labelB?: string): void {
+    if (this.view !== null) this.inspector.detach(this.view);
+    this.view = new CompareView(this.inspector.model, this.trace, other, this.inspector, labelB);
+    this.inspector.attach(this.view);
+  }
+}
+
 /** Loads the run to compare with (`--compare`) and puts the compare view on the page; a bad one is a line in it. */
-async function attachCompare(inspector: Inspector, trace: TracePayload): Promise<void> {
+async function attachCompare(compare: CompareSlot): Promise<void> {
   let other: TracePayload;
   try {
     other = await getJson<TracePayload>('/api/compare');
   } catch (err) {
     other = { error: `could not load it from the inspector server (${String(err)})` };
   }
-  inspector.attach(new CompareView(inspector.model, trace, other, inspector));
+  compare.show(other);
+}
+
+/** The what-if control: its button in the bar, its panel above the compare view, its key in the keys help. */
+function attachWhatIf(inspector: Inspector, compare: CompareSlot): void {
+  const panel = new WhatIfPanel({
+    last: () => inspector.model.lastStep,
+    showFork: (payload, label) => compare.show(payload, label),
+  });
+  inspector.addTool(panel.button);
+  inspector.attach(panel);
 }
 
 void main();

@@ -1,0 +1,431 @@
+// The inspector's what-if: re-executes the served run with one choice of a step changed and keeps the forked trace,
+// for the page to show beside the original and for `statevisor replay` to re-run. Its routes live here too.
+
+import type { IncomingMessage } from 'node:http';
+import { type ChoiceLabel, type Chooser, ReplayChooser } from '../kernel/chooser.js';
+import { InputError, KernelError, LimitError, ReplayDivergence } from '../kernel/errors.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { runSystem } from '../kernel/run.js';
+import { parseTrace, type TraceHeader, type TraceRecord } from '../kernel/trace.js';
+import { emptyStats, type Pending, type SystemState } from '../kernel/types.js';
+import { loadScenario } from '../scenarios/load.js';
+import { type Assembly, assemble, findMutantFor, resolveParams } from '../scenarios/types.js';
+import { type SimulateRequest, simulate } from '../simulate.js';
+import { Body } from './http.js';
+import type { TracePayload } from './server.js';
+
+/** A what-if request that cannot be served: the HTTP status and one line saying why. */
+export class WhatIfError extends Error {
+  override name = 'WhatIfError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One question the run asked its chooser: what about, how many options, and which of them its weights allow. */
+interface Question {
+  readonly label: ChoiceLabel;
+  readonly options: number;
+  readonly allowed: readonly boolean[] | null;
+}
+
+function isAllowed(c: number, n: number, weights: readonly number[] | undefined): boolean {
+  return Number.isInteger(c) && c >= 0 && c < n && (weights === undefined || (weights[c] ?? 0) > 0);
+}
+
+function firstAllowed(n: number, weights: readonly number[] | undefined): number {
+  for (let i = 0; i < n; i++) if (isAllowed(i, n, weights)) return i;
+  throw new Error(`what-if: the kernel asked a question none of whose ${n} options is allowed`);
+}
+
+/** Answers like `inner`, noting the questions once `recording` is set: one step's slice is read off. */
+class QuestionLog implements Chooser {
+  recording = false;
+  readonly asked: Question[] = [];
+
+  constructor(readonly inner: ReplayChooser) {}
+
+  choose(n: number, label: ChoiceLabel, weights?: readonly number[]): number {
+    if (this.recording) {
+      const allowed = weights === undefined ? null : Array.from({ length: n }, (_, i) => (weights[i] ?? 0) > 0);
+      this.asked.push({ label, options: n, allowed });
+    }
+    return this.inner.choose(n, label, weights);
+  }
+}
+
+/**
+ * The forked run's chooser: the original answers before the fork, `value` at it, then the original answers that
+ * follow as far as they fit the questions now asked (an answer out of range wraps modulo the option count; one the
+ * weights rule out falls to the first allowed option), and the first allowed option once they run out. Its answers
+ * are the forked run's choice list, which a plain replay re-executes.
+ */
+export class ForkChooser implements Chooser {
+  readonly answers: number[] = [];
+
+  constructor(
+    private readonly original: readonly number[],
+    private readonly at: number,
+    private readonly value: number,
+    private readonly expected: Question,
+  ) {}
+
+  choose(n: number, label: ChoiceLabel, weights?: readonly number[]): number {
+    const i = this.answers.length;
+    let c: number;
+    if (i < this.at) {
+      // The run up to the fork is the original's, which `examine` has just re-executed: its answers fit.
+      c = this.original[i] as number;
+      if (!isAllowed(c, n, weights)) throw new Error(`what-if: recorded choice #${i} does not fit ${label}`);
+    } else if (i === this.at) {
+      if (label !== this.expected.label || n !== this.expected.options || !isAllowed(this.value, n, weights)) {
+        throw new Error(`what-if: choice #${i} is ${label} among ${n}, not the ${this.expected.label} examined`);
+      }
+      c = this.value;
+    } else {
+      const rec = this.original[i];
+      c = rec === undefined ? firstAllowed(n, weights) : rec % n;
+      if (!isAllowed(c, n, weights)) c = firstAllowed(n, weights);
+    }
+    this.answers.push(c);
+    return c;
+  }
+}
+
+/** What one enabled delivery would deliver: a readable line and its parts (`from` null: the environment). */
+export interface DeliveryOption {
+  readonly kind: Pending['kind'];
+  readonly to: string | null;
+  readonly from: string | null;
+  readonly event: string;
+  readonly text: string;
+}
+
+/** A step's choice for the page: its index in the whole list, the answer taken, the options allowed (null: all), */
+/** the options' names (a link fault's fates) and, for a 'deliver' choice, what each option would deliver. */
+export interface ChoiceInfo {
+  readonly index: number;
+  readonly label: string;
+  readonly options: number;
+  readonly value: number;
+  readonly allowed: readonly boolean[] | null;
+  readonly names: readonly string[] | null;
+  readonly deliveries: readonly DeliveryOption[] | null;
+}
+
+const FATES = ['deliver', 'drop', 'duplicate', 'delay'] as const;
+
+function describePending(kernel: Kernel, p: Pending): DeliveryOption {
+  const addr = (i: number) => (i >= 0 ? (kernel.actors[i]?.address ?? `#${i}`) : null);
+  const to = addr(p.to);
+  const from = addr(p.from);
+  const event = typeof p.event.type === 'string' ? p.event.type : '?';
+  const f = p.fault;
+  const text =
+    p.kind === 'fault' && f !== undefined
+      ? `fault: ${f.kind} ${'group' in f ? f.group : f.groups.join(' | ')}`
+      : p.kind === 'timer'
+        ? `timer ${p.timerId ?? '?'} → ${to ?? '?'} (${event})`
+        : `${event}: ${from ?? 'env'} → ${to ?? '?'}`;
+  return { kind: p.kind, to, from, event, text };
+}
+
+/** The run a trace describes, checked: how `simulate` re-runs it, its choices and its length. */
+interface RunSpec {
+  readonly request: SimulateRequest & { readonly maxSteps: number; readonly untilUs: number };
+  readonly choices: readonly number[];
+  readonly steps: number;
+}
+
+function limitOf(v: unknown, field: string): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
+  throw new InputError(`field "${field}" must be a non-negative integer`);
+}
+
+/** Where a fork changed the run: at choice `index` (a `label`) of step `at`, `value` instead of `was`. */
+export interface ForkPoint {
+  readonly step: number;
+  readonly at: number;
+  readonly index: number;
+  readonly label: string;
+  readonly value: number;
+  readonly was: number;
+}
+
+/** The kept fork: where it forked, its trace's text and end record, and the page's payload of it. */
+export interface Fork {
+  readonly point: ForkPoint;
+  readonly text: string;
+  readonly end: TraceRecord;
+  readonly payload: Body;
+  readonly fileName: string;
+}
+
+/** What examining the original run at a step gives: step+1's slice of questions and the state before it. */
+interface Examined {
+  readonly start: number;
+  readonly questions: readonly Question[];
+  readonly before: SystemState;
+  readonly kernel: Kernel;
+}
+
+/** A served trace's what-if: the choices of any step, and forks of it. */
+export class WhatIf {
+  private constructor(private readonly run: RunSpec) {}
+
+  /** Loads the trace's scenario and checks the trace can be re-executed; a WhatIfError (404) says why not. */
+  static async open(payload: TracePayload): Promise<WhatIf> {
+    const { header, end } = payload;
+    if (payload.error !== null || header === null || end === null) {
+      throw new WhatIfError(404, 'what-if: the trace could not be read, so it cannot be re-run');
+    }
+    // loadTrace validated both records (parseTrace); the end's choices are an array of non-negative integers.
+    const h = header as unknown as TraceHeader;
+    // As traceScenarioRef: a user's file when the trace names one, else a shipped scenario.
+    const ref = h.file ?? h.scenario;
+    try {
+      const scenario = await loadScenario(ref, 'field "scenario"');
+      if (scenario.name !== h.scenario) throw new InputError(`'${ref}' is scenario '${scenario.name}'`);
+      if (h.fileSha256 !== undefined && h.fileSha256 !== scenario.source?.sha256) {
+        throw new InputError(`${h.file} has changed since this trace was recorded: a fork would run different code`);
+      }
+      if (h.mutant !== undefined) findMutantFor(scenario, h.mutant, 'field "mutant"');
+      resolveParams(scenario, h.params, 'params.');
+      const { maxSteps, untilUs, maxQueue } = h.limits;
+      const queue = maxQueue === null || maxQueue === undefined ? undefined : limitOf(maxQueue, 'limits.maxQueue');
+      const request = {
+        scenario,
+        seed: h.seed,
+        params: h.params,
+        maxSteps: limitOf(maxSteps, 'limits.maxSteps'),
+        untilUs: limitOf(untilUs, 'limits.untilUs'),
+        ...(queue !== undefined ? { maxQueue: queue } : {}),
+        ...(h.mutant !== undefined ? { mutant: h.mutant } : {}),
+      };
+      return new WhatIf({ request, choices: end.choices as readonly number[], steps: limitOf(end.steps, 'steps') });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      throw new WhatIfError(404, `what-if is not available for this trace: ${err.message}`);
+    }
+  }
+
+  /** The choices asked in step `step + 1`, the step a reader at `step` sees next. */
+  choicesAt(step: number): { step: number; next: number; choices: ChoiceInfo[] } {
+    const ex = this.examine(step);
+    const choices = ex.questions.map(
+      (q, j): ChoiceInfo => ({
+        index: ex.start + j,
+        label: q.label,
+        options: q.options,
+        value: this.run.choices[ex.start + j] as number,
+        allowed: q.allowed,
+        names: q.label === 'link.fault' && q.options === FATES.length ? FATES : null,
+        deliveries: j === 0 && q.label === 'deliver' ? deliveries(ex, q.options) : null,
+      }),
+    );
+    return { step, next: step + 1, choices };
+  }
+
+  private assemble(): Assembly {
+    const { scenario, params, mutant, maxQueue } = this.run.request;
+    const overrides = mutant !== undefined ? findMutantFor(scenario, mutant).overrides() : undefined;
+    const assembly = assemble(scenario, resolveParams(scenario, params ?? {}), overrides);
+    if (maxQueue !== undefined) assembly.kernel.setMaxQueue(maxQueue);
+    return assembly;
+  }
+
+  /** Re-executes the original run through `step` with its recorded choices, noting the questions of step + 1. */
+  private examine(step: number): Examined {
+    const steps = this.run.steps;
+    if (!Number.isSafeInteger(step) || step < 0 || step >= steps) {
+      throw new WhatIfError(400, `step must be an integer in [0, ${steps}): the run has ${steps} steps`);
+    }
+    const assembly = this.assemble();
+    const kernel = assembly.kernel;
+    const log = new QuestionLog(new ReplayChooser(this.run.choices));
+    const stats = emptyStats();
+    const once = (state: SystemState, s: number): SystemState => {
+      const r = kernel.step(state, log, null, stats);
+      if (r === null) throw new WhatIfError(409, `the run re-executed is quiescent before step ${s}`);
+      assembly.onStep?.(r);
+      return r.state;
+    };
+    try {
+      let state = kernel.initial(log, null);
+      for (let s = 1; s <= step; s++) state = once(state, s);
+      const start = log.inner.consumed;
+      log.recording = true;
+      once(state, step + 1);
+      return { start, questions: log.asked, before: state, kernel };
+    } catch (err) {
+      if (err instanceof ReplayDivergence || err instanceof KernelError || err instanceof LimitError) {
+        throw new WhatIfError(409, `the trace does not re-execute: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Forks the run at choice `index` of step `step + 1` with `value`: runs it with a ForkChooser (within the original's
+   * limits), then through `simulate` with the answers it took: the trace `statevisor replay` re-executes exactly.
+   */
+  fork(step: number, index: number, value: number): Fork {
+    const ex = this.examine(step);
+    const q = ex.questions[index - ex.start];
+    if (q === undefined) {
+      const n = ex.questions.length;
+      const range = n === 0 ? 'asks no choices' : `asks choices ${ex.start}..${ex.start + n - 1}`;
+      throw new WhatIfError(400, `field "index": step ${step + 1} ${range}, not ${index}`);
+    }
+    if (value >= q.options || (q.allowed !== null && q.allowed[value] !== true)) {
+      const why = value >= q.options ? `has ${q.options} options (0..${q.options - 1})` : `rules out ${value} here`;
+      throw new WhatIfError(400, `field "value": ${q.label} #${index} ${why}`);
+    }
+    const { request } = this.run;
+    const chooser = new ForkChooser(this.run.choices, index, value, q);
+    try {
+      const assembly = this.assemble();
+      const { maxSteps, untilUs } = request;
+      runSystem(assembly.kernel, chooser, {
+        maxSteps,
+        untilUs,
+        ...(assembly.onStep ? { onStep: assembly.onStep } : {}),
+      });
+      const answers = chooser.answers;
+      const outcome = simulate({ ...request, choices: answers, trace: true });
+      if (outcome.choices.length !== answers.length || outcome.choices.some((c, i) => c !== answers[i])) {
+        throw new Error('what-if: the fork re-executed from its own choices took other choices');
+      }
+      const was = this.run.choices[index] as number;
+      return this.keep({ step, at: step + 1, index, label: q.label, value, was }, outcome.trace?.text() ?? '');
+    } catch (err) {
+      if (err instanceof InputError || err instanceof KernelError || err instanceof LimitError) {
+        throw new WhatIfError(422, `the forked run failed: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  private keep(point: ForkPoint, text: string): Fork {
+    const records = parseTrace(text, 'what-if').records;
+    const end = records[records.length - 1] as TraceRecord;
+    const { at, label, index, value, was } = point;
+    const payload: TracePayload & { whatIf: ForkPoint } = {
+      source: `what if: step ${at}, ${label} #${index} = ${value} (was ${was})`,
+      error: null,
+      header: records[0] as TraceRecord,
+      records: records.slice(1, -1),
+      end,
+      whatIf: point,
+    };
+    const name = this.run.request.scenario.name.replace(/[^\w.-]+/g, '_');
+    const fileName = `${name}-seed${this.run.request.seed}-whatif-step${at}.jsonl`;
+    return { point, text, end, payload: new Body(JSON.stringify(payload)), fileName };
+  }
+}
+
+/** The enabled deliveries in the order the kernel offers them; null should a user's draw be labelled 'deliver'. */
+function deliveries(ex: Examined, options: number): DeliveryOption[] | null {
+  const enabled = ex.kernel.enabled(ex.before);
+  if (enabled.length !== options) return null;
+  return enabled.map((i) => describePending(ex.kernel, ex.before.pending[i] as Pending));
+}
+
+/** A reply as the server sends it: status, type, body and extra headers (a download's name). */
+export type WhatIfReply = readonly [number, string, string | Body, Record<string, string>?];
+
+export const WHATIF_BODY_MAX_BYTES = 4096;
+const ROUTES = new Set(['/api/choices', '/api/whatif', '/api/whatif.jsonl']);
+const FIELDS = ['step', 'index', 'value'] as const;
+const BODY_FORM = 'expected {"step": n, "index": n, "value": n}';
+
+/** A POST body as {step, index, value}: a plain JSON object with exactly those fields, each a non-negative integer. */
+export function parseForkBody(text: string): { step: number; index: number; value: number } {
+  const bad = (why: string) => new WhatIfError(400, `body: ${why}; ${BODY_FORM}`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw bad('not JSON');
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('not a JSON object');
+  const o = v as Record<string, unknown>;
+  // Exactly these keys: `__proto__`, `constructor` and any other are refused by name, never merged.
+  const extra = Object.keys(o).find((k) => !(FIELDS as readonly string[]).includes(k));
+  if (extra !== undefined) throw bad(`unknown field ${JSON.stringify(extra.slice(0, 40))}`);
+  const out = { step: 0, index: 0, value: 0 };
+  for (const k of FIELDS) {
+    const x = o[k];
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0)
+      throw bad(`field "${k}" must be a non-negative integer`);
+    out[k] = x;
+  }
+  return out;
+}
+
+const text = (status: number, message: string): WhatIfReply => [status, 'text/plain; charset=utf-8', `${message}\n`];
+
+/**
+ * The what-if routes: GET /api/choices?step=N, POST /api/whatif (the server checks its origin and reads its body),
+ * GET /api/whatif (the fork as /api/compare serves a run) and GET /api/whatif.jsonl (its trace file). None in live
+ * mode (`payload` null). The scenario is loaded on first use; a new fork replaces the one kept.
+ */
+export class WhatIfRoutes {
+  private session: Promise<WhatIf> | null = null;
+  private kept: Fork | null = null;
+
+  constructor(private readonly payload: TracePayload | null) {}
+
+  /** The reply to a GET (or another method) of one of these routes; null for any other path. */
+  route(req: IncomingMessage, path: string): Promise<WhatIfReply> | null {
+    return ROUTES.has(path) ? this.guarded(() => this.get(req, path)) : null;
+  }
+
+  /** A fork's POST, its body read and its origin checked by the server. */
+  post(body: string): Promise<WhatIfReply> {
+    return this.guarded(() => this.fork(body));
+  }
+
+  private async guarded(reply: () => Promise<WhatIfReply>): Promise<WhatIfReply> {
+    if (this.payload === null) return text(404, 'not found (no what-if in live mode)');
+    try {
+      return await reply();
+    } catch (err) {
+      if (err instanceof WhatIfError) return text(err.status, err.message);
+      throw err;
+    }
+  }
+
+  private async get(req: IncomingMessage, path: string): Promise<WhatIfReply> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'method not allowed');
+    if (path === '/api/choices') {
+      const raw = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('step') ?? '';
+      if (!/^\d{1,15}$/.test(raw)) throw new WhatIfError(400, 'step: expected ?step=N, a non-negative integer');
+      return [200, 'application/json', JSON.stringify((await this.open()).choicesAt(Number(raw)))];
+    }
+    const fork = this.kept;
+    if (fork === null) return text(404, 'no what-if run yet (POST /api/whatif makes one)');
+    if (path === '/api/whatif') return [200, 'application/json', fork.payload];
+    const disposition = { 'content-disposition': `attachment; filename="${fork.fileName}"` };
+    return [200, 'application/x-ndjson; charset=utf-8', fork.text, disposition];
+  }
+
+  private open(): Promise<WhatIf> {
+    if (this.payload === null) throw new Error('what-if: no session in live mode');
+    // A failed load is kept too: the trace and the scenario do not change while the server runs.
+    this.session ??= WhatIf.open(this.payload);
+    return this.session;
+  }
+
+  private async fork(body: string): Promise<WhatIfReply> {
+    const { step, index, value } = parseForkBody(body);
+    const fork = (await this.open()).fork(step, index, value);
+    this.kept = fork;
+    const { steps, reason, violation, choices, traceHash } = fork.end;
+    const answer = { ok: true, ...fork.point, steps, reason, violation, choices, traceHash };
+    return [200, 'application/json', JSON.stringify(answer)];
+  }
+}
