@@ -17,6 +17,7 @@ import { InputError } from '../kernel/errors.js';
 import { parseTrace, type TraceRecord } from '../kernel/trace.js';
 import { machines } from '../machines.js';
 import { acceptsGzip, Body, Gate, refuseUpgrade } from './http.js';
+import { SometimesRoute } from './sometimes.js';
 import { toStatelyEvent } from './stately.js';
 import { WHATIF_BODY_MAX_BYTES, WhatIfRoutes } from './whatIf.js';
 
@@ -214,6 +215,8 @@ interface Served {
   readonly known: readonly AnyStateMachine[];
   /** Forks of the trace with another choice (file mode; every route not found in live mode). */
   readonly whatIf: WhatIfRoutes;
+  /** Where the run first reaches each `sometimes` goal of its scenario (file mode; not found in live mode). */
+  readonly sometimes: SometimesRoute;
   /** The JSON routes' bodies, each serialised once (warm-up or first request); live mode empties it as it grows. */
   readonly bodies: Map<string, Body>;
 }
@@ -273,6 +276,7 @@ function route(req: IncomingMessage, gate: Gate, served: Served): Reply | Promis
   if (path === '/api/whatif' && req.method === 'POST') return postWhatIf(req, gate, served);
   const whatIf = served.whatIf.route(req, path);
   if (whatIf !== null) return whatIf;
+  if (path === '/api/sometimes') return served.sometimes.get(req);
   if (req.method !== 'GET' && req.method !== 'HEAD') return [405, 'text/plain', 'method not allowed\n'];
   switch (path) {
     case '/':
@@ -369,6 +373,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     charts: chartsFor(payload.records, known),
     known,
     whatIf: new WhatIfRoutes(liveHeader === null ? payload : null),
+    sometimes: new SometimesRoute(liveHeader === null ? payload : null),
     bodies: new Map(),
   };
   const channel = new LiveChannel();

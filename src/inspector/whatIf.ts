@@ -134,7 +134,7 @@ function describePending(kernel: Kernel, p: Pending): DeliveryOption {
 }
 
 /** The run a trace describes, checked: how `simulate` re-runs it, its choices and its length. */
-interface RunSpec {
+export interface RunSpec {
   readonly request: SimulateRequest & { readonly maxSteps: number; readonly untilUs: number };
   readonly choices: readonly number[];
   readonly steps: number;
@@ -172,44 +172,83 @@ interface Examined {
   readonly kernel: Kernel;
 }
 
+/** Loads the trace's scenario and checks the trace can be re-executed; a WhatIfError (404) says why `feature` is not. */
+export async function openRun(payload: TracePayload, feature = 'what-if'): Promise<RunSpec> {
+  const { header, end } = payload;
+  if (payload.error !== null || header === null || end === null) {
+    throw new WhatIfError(404, `${feature}: the trace could not be read, so it cannot be re-run`);
+  }
+  // loadTrace validated both records (parseTrace); the end's choices are an array of non-negative integers.
+  const h = header as unknown as TraceHeader;
+  // As traceScenarioRef: a user's file when the trace names one, else a shipped scenario.
+  const ref = h.file ?? h.scenario;
+  try {
+    const scenario = await loadScenario(ref, 'field "scenario"');
+    if (scenario.name !== h.scenario) throw new InputError(`'${ref}' is scenario '${scenario.name}'`);
+    if (h.fileSha256 !== undefined && h.fileSha256 !== scenario.source?.sha256) {
+      throw new InputError(`${h.file} has changed since this trace was recorded: a fork would run different code`);
+    }
+    if (h.mutant !== undefined) findMutantFor(scenario, h.mutant, 'field "mutant"');
+    resolveParams(scenario, h.params, 'params.');
+    const { maxSteps, untilUs, maxQueue } = h.limits;
+    const queue = maxQueue === null || maxQueue === undefined ? undefined : limitOf(maxQueue, 'limits.maxQueue');
+    const request = {
+      scenario,
+      seed: h.seed,
+      params: h.params,
+      maxSteps: limitOf(maxSteps, 'limits.maxSteps'),
+      untilUs: limitOf(untilUs, 'limits.untilUs'),
+      ...(queue !== undefined ? { maxQueue: queue } : {}),
+      ...(h.mutant !== undefined ? { mutant: h.mutant } : {}),
+    };
+    return { request, choices: end.choices as readonly number[], steps: limitOf(end.steps, 'steps') };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    throw new WhatIfError(404, `${feature} is not available for this trace: ${err.message}`);
+  }
+}
+
+/** The run's system as its trace recorded it: scenario, parameters, mutant and queue bound. */
+export function assembleRun(run: RunSpec): Assembly {
+  const { scenario, params, mutant, maxQueue } = run.request;
+  const overrides = mutant !== undefined ? findMutantFor(scenario, mutant).overrides() : undefined;
+  const assembly = assemble(scenario, resolveParams(scenario, params ?? {}), overrides);
+  if (maxQueue !== undefined) assembly.kernel.setMaxQueue(maxQueue);
+  return assembly;
+}
+
+/** Sees the state after each step (0: the initial state) of a re-execution; false stops it there. */
+export type Visit = (state: SystemState, step: number, assembly: Assembly) => boolean;
+
+/** Re-executes the run's first `through` steps answering from `chooser`; a run that does not is a WhatIfError (409). */
+export function reExecute(run: RunSpec, chooser: Chooser, through: number, visit: Visit): void {
+  const assembly = assembleRun(run);
+  const stats = emptyStats();
+  try {
+    let state = assembly.kernel.initial(chooser, null);
+    if (!visit(state, 0, assembly)) return;
+    for (let s = 1; s <= through; s++) {
+      const r = assembly.kernel.step(state, chooser, null, stats);
+      if (r === null) throw new WhatIfError(409, `the run re-executed is quiescent before step ${s}`);
+      assembly.onStep?.(r);
+      state = r.state;
+      if (!visit(state, s, assembly)) return;
+    }
+  } catch (err) {
+    if (err instanceof ReplayDivergence || err instanceof KernelError || err instanceof LimitError) {
+      throw new WhatIfError(409, `the trace does not re-execute: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
 /** A served trace's what-if: the choices of any step, and forks of it. */
 export class WhatIf {
   private constructor(private readonly run: RunSpec) {}
 
   /** Loads the trace's scenario and checks the trace can be re-executed; a WhatIfError (404) says why not. */
   static async open(payload: TracePayload): Promise<WhatIf> {
-    const { header, end } = payload;
-    if (payload.error !== null || header === null || end === null) {
-      throw new WhatIfError(404, 'what-if: the trace could not be read, so it cannot be re-run');
-    }
-    // loadTrace validated both records (parseTrace); the end's choices are an array of non-negative integers.
-    const h = header as unknown as TraceHeader;
-    // As traceScenarioRef: a user's file when the trace names one, else a shipped scenario.
-    const ref = h.file ?? h.scenario;
-    try {
-      const scenario = await loadScenario(ref, 'field "scenario"');
-      if (scenario.name !== h.scenario) throw new InputError(`'${ref}' is scenario '${scenario.name}'`);
-      if (h.fileSha256 !== undefined && h.fileSha256 !== scenario.source?.sha256) {
-        throw new InputError(`${h.file} has changed since this trace was recorded: a fork would run different code`);
-      }
-      if (h.mutant !== undefined) findMutantFor(scenario, h.mutant, 'field "mutant"');
-      resolveParams(scenario, h.params, 'params.');
-      const { maxSteps, untilUs, maxQueue } = h.limits;
-      const queue = maxQueue === null || maxQueue === undefined ? undefined : limitOf(maxQueue, 'limits.maxQueue');
-      const request = {
-        scenario,
-        seed: h.seed,
-        params: h.params,
-        maxSteps: limitOf(maxSteps, 'limits.maxSteps'),
-        untilUs: limitOf(untilUs, 'limits.untilUs'),
-        ...(queue !== undefined ? { maxQueue: queue } : {}),
-        ...(h.mutant !== undefined ? { mutant: h.mutant } : {}),
-      };
-      return new WhatIf({ request, choices: end.choices as readonly number[], steps: limitOf(end.steps, 'steps') });
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      throw new WhatIfError(404, `what-if is not available for this trace: ${err.message}`);
-    }
+    return new WhatIf(await openRun(payload));
   }
 
   /** The choices asked in step `step + 1`, the step a reader at `step` sees next. */
@@ -229,43 +268,23 @@ export class WhatIf {
     return { step, next: step + 1, choices };
   }
 
-  private assemble(): Assembly {
-    const { scenario, params, mutant, maxQueue } = this.run.request;
-    const overrides = mutant !== undefined ? findMutantFor(scenario, mutant).overrides() : undefined;
-    const assembly = assemble(scenario, resolveParams(scenario, params ?? {}), overrides);
-    if (maxQueue !== undefined) assembly.kernel.setMaxQueue(maxQueue);
-    return assembly;
-  }
-
   /** Re-executes the original run through `step` with its recorded choices, noting the questions of step + 1. */
   private examine(step: number): Examined {
     const steps = this.run.steps;
     if (!Number.isSafeInteger(step) || step < 0 || step >= steps) {
       throw new WhatIfError(400, `step must be an integer in [0, ${steps}): the run has ${steps} steps`);
     }
-    const assembly = this.assemble();
-    const kernel = assembly.kernel;
     const log = new QuestionLog(new ReplayChooser(this.run.choices));
-    const stats = emptyStats();
-    const once = (state: SystemState, s: number): SystemState => {
-      const r = kernel.step(state, log, null, stats);
-      if (r === null) throw new WhatIfError(409, `the run re-executed is quiescent before step ${s}`);
-      assembly.onStep?.(r);
-      return r.state;
-    };
-    try {
-      let state = kernel.initial(log, null);
-      for (let s = 1; s <= step; s++) state = once(state, s);
-      const start = log.inner.consumed;
-      log.recording = true;
-      once(state, step + 1);
-      return { start, questions: log.asked, before: state, kernel };
-    } catch (err) {
-      if (err instanceof ReplayDivergence || err instanceof KernelError || err instanceof LimitError) {
-        throw new WhatIfError(409, `the trace does not re-execute: ${err.message}`);
+    let seen = null as Omit<Examined, 'questions'> | null;
+    reExecute(this.run, log, step + 1, (state, s, assembly) => {
+      if (s === step) {
+        seen = { start: log.inner.consumed, before: state, kernel: assembly.kernel };
+        log.recording = true;
       }
-      throw err;
-    }
+      return true;
+    });
+    if (seen === null) throw new Error(`what-if: re-executing the run never reached step ${step}`);
+    return { ...seen, questions: log.asked };
   }
 
   /**
@@ -287,7 +306,7 @@ export class WhatIf {
     const { request } = this.run;
     const chooser = new ForkChooser(this.run.choices, index, value, q);
     try {
-      const assembly = this.assemble();
+      const assembly = assembleRun(this.run);
       const { maxSteps, untilUs } = request;
       runSystem(assembly.kernel, chooser, {
         maxSteps,

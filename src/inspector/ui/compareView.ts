@@ -40,7 +40,8 @@ function runFacts(header: TracePayload['header']): string {
 export class CompareView implements AttachedView {
   readonly el = h('section', { class: 'compare', 'data-testid': 'compare' });
   private readonly b: TraceModel | null;
-  private readonly divergence: Divergence | null = null;
+  /** Where run B first differs from A (null: identical, or B could not be shown), for the slider's marker too. */
+  readonly divergence: Divergence | null = null;
   private mode: AlignMode = 'step';
   /** The page's step and selection at the last render, for re-rendering when the alignment changes. */
   private lastStep = 0;

@@ -1,5 +1,6 @@
 // Entry of the offline inspector page: loads the trace and the charts from the local server with the loading
-// phases on screen, then hands them to the Inspector, or shows one line saying why the trace cannot be shown.
+// phases on screen, then hands them to the Inspector, or shows one line saying why the trace cannot be shown. It
+// also puts on the slider what only the server knows: where the scenario's `sometimes` goals are first reached.
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 
@@ -8,7 +9,9 @@ import { CompareView } from './compareView.js';
 import { h } from './dom.js';
 import { Inspector, type InspectorHandle, type TracePayload } from './inspector.js';
 import { fetchJsonShowingProgress, LoadingView } from './loading.js';
+import { goalMarks } from './moments.js';
 import { readShared } from './share.js';
+import { Timeline } from './timeline.js';
 import { WhatIfPanel } from './whatIf.js';
 
 declare global {
@@ -76,27 +79,61 @@ async function main(): Promise<void> {
   const inspector = new Inspector(app, trace, charts);
   // A shared page has no server to ask for the second run or a fork; a live run is still being made.
   if (shared === null) {
-    const compare = new CompareSlot(inspector, trace);
-    if (trace.live !== true) attachWhatIf(inspector, compare);
+    const compare = new CompareSlot(inspector, trace, Timeline.in(app));
+    if (trace.live !== true) {
+      attachWhatIf(inspector, compare);
+      // Re-executing the run takes the server a while: the page is usable before the goals' markers arrive.
+      void markSometimes(inspector, Timeline.in(app));
+    }
     if (typeof trace.compare === 'string') await attachCompare(compare);
   }
   window.__statevisor = inspector.handle();
   await inspector.start(shared ?? {});
 }
 
-/** The page's one compare view: run B is the --compare run or the latest what-if fork, which replaces it. */
+/**
+ * The page's one compare view: run B is the --compare run or the latest what-if fork, which replaces it, and with
+ * it the slider's marker of the first divergence.
+ */
 class CompareSlot {
   private view: CompareView | null = null;
 
   constructor(
     private readonly inspector: Inspector,
     private readonly trace: TracePayload,
+    private readonly timeline: Timeline,
   ) {}
 
   show(other: TracePayload, labelB?: string): void {
     if (this.view !== null) this.inspector.detach(this.view);
-    this.view = new CompareView(this.inspector.model, this.trace, other, this.inspector, labelB);
-    this.inspector.attach(this.view);
+    const view = new CompareView(this.inspector.model, this.trace, other, this.inspector, labelB);
+    this.view = view;
+    this.inspector.attach(view);
+    const d = view.divergence;
+    const b = labelB !== undefined ? `run B (${labelB})` : 'run B';
+    this.timeline.set('divergence', d === null ? [] : [d.step], this.inspector.model.lastStep, () =>
+      d === null ? '' : `first divergence from ${b}: ${d.what}`,
+    );
+  }
+}
+
+/**
+ * Marks the steps where the scenario's `sometimes` goals first hold, which only a re-execution of the run can tell
+ * (the server's /api/sometimes); every goal, reached or not, or why there are no markers, goes in the legend's title.
+ */
+async function markSometimes(inspector: Inspector, timeline: Timeline): Promise<void> {
+  try {
+    const res = await fetch('/api/sometimes', { cache: 'no-store' });
+    if (!res.ok) {
+      timeline.note('sometimes', `no goals to mark: ${(await res.text()).trim()}`);
+      return;
+    }
+    const marks = goalMarks(await res.json());
+    timeline.set('sometimes', marks.steps, inspector.model.lastStep, marks.describe, true);
+    const legend = marks.legend.length === 0 ? ['this scenario has no sometimes goals'] : marks.legend;
+    timeline.note('sometimes', legend.join('\n'));
+  } catch (err) {
+    timeline.note('sometimes', `no goals to mark: ${String(err)}`);
   }
 }
 

@@ -1,5 +1,6 @@
 // The moments a reader looks for, indexed once: faults and lost messages, each actor's state changes, the rows of
-// each event type, and a search's matches. Pure (no DOM); each index grows with the trace instead of being rebuilt.
+// each event type, a search's matches, and where the scenario's `sometimes` goals are first reached. Pure (no DOM);
+// each index grows with the trace instead of being rebuilt.
 
 import { type ActorTrack, itemAt, lastAtOrBefore, type Row, type TraceModel, valueText } from './model.js';
 import { matchesRow, type Query, rowType } from './query.js';
@@ -131,4 +132,52 @@ export function findMatches(
     }
   }
   return set;
+}
+
+/** A `sometimes` goal of the run's scenario as the server reports it: its first step, null when never reached. */
+export interface GoalReached {
+  readonly name: string;
+  readonly description: string;
+  readonly step: number | null;
+}
+
+/** The slider's view of the goals: the steps to mark, a marker's title at a step, and every goal for the legend. */
+export interface GoalMarks {
+  readonly steps: readonly number[];
+  describe(step: number): string;
+  /**
+   * One line per goal, those reached by step and then those never reached ("not reached in this run"): nearby goals
+   * (a crash and the failover it causes) share a marker's pixels, so the legend names them all.
+   */
+  readonly legend: readonly string[];
+}
+
+/** Checks the server's answer (a page must not draw markers from a shape it does not know) and indexes it by step. */
+export function goalMarks(answer: unknown): GoalMarks {
+  if (!Array.isArray(answer)) throw new Error('sometimes: the server did not answer a list of goals');
+  const goals = answer.map((g: unknown): GoalReached => {
+    const o = (g ?? {}) as Record<string, unknown>;
+    const step = o.step;
+    if (typeof o.name !== 'string' || typeof o.description !== 'string') throw new Error('sometimes: a goal unnamed');
+    if (step !== null && !(typeof step === 'number' && Number.isSafeInteger(step) && step >= 0)) {
+      throw new Error(`sometimes: goal '${o.name}' has no step`);
+    }
+    return { name: o.name, description: o.description, step };
+  });
+  const reached: { goal: GoalReached; step: number }[] = [];
+  for (const goal of goals) if (goal.step !== null) reached.push({ goal, step: goal.step });
+  reached.sort((x, y) => x.step - y.step);
+  const never = goals.filter((g) => g.step === null);
+  return {
+    steps: [...new Set(reached.map((r) => r.step))],
+    describe: (step) =>
+      reached
+        .filter((r) => r.step === step)
+        .map(({ goal }) => `sometimes: ${goal.name} — ${goal.description}, first at step ${step}`)
+        .join('\n'),
+    legend: [
+      ...reached.map(({ goal, step }) => `${goal.name} — ${goal.description}: first at step ${step}`),
+      ...never.map((g) => `${g.name} — ${g.description}: not reached in this run`),
+    ],
+  };
 }
