@@ -174,6 +174,11 @@ export function traceScenarioRef(parsed: ParsedTrace): string {
  */
 export function replayTrace(parsed: ParsedTrace, source: string, scenario: Scenario): ReplayReport {
   const { header, end } = parsed;
+  if (header.sut !== undefined) {
+    throw new InputError(
+      `${source}:1: this trace records real code under test (${header.sut.adapter}), which replay cannot re-run: ${header.sut.replay}`,
+    );
+  }
   if (scenario.name !== header.scenario) {
     throw new InputError(
       `${source}:1: field "scenario" is '${header.scenario}' but the scenario loaded is '${scenario.name}'`,

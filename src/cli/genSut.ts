@@ -2,6 +2,7 @@
 // property-based walks, judged by the specs and the chart), with shrunk failures, a replay line and coverage.
 
 import { InputError } from '../kernel/errors.js';
+import { TraceWriter } from '../kernel/trace.js';
 import { UNREACHABLE_REASONS } from '../scenarios/testgenSources.js';
 import type { SutTest } from '../sut/generate.js';
 import { loadAdapter } from '../sut/load.js';
@@ -53,6 +54,8 @@ export async function genSut(f: SutFlags, io: Io): Promise<number> {
   if (html !== undefined) writeAtomic(html, coverageHtml(report, UNREACHABLE_REASONS));
   if (f.json) io.out(JSON.stringify(reportJson(report), null, 2));
   else printReport(report, f, io);
+  const trace = str(f.values, 'trace');
+  if (trace !== undefined) await traceFailure(adapter, f, report, { ...opts, file: trace }, io);
   return report.verdict === 'pass' || report.verdict === 'inconclusive' ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -132,9 +135,7 @@ function printFailure(t: SutTest, f: SutFlags, io: Io): void {
   );
   io.out(`    ${o.message}`);
   for (const line of o.steps.slice(-40)) io.out(`      ${line}`);
-  const variant = f.variant !== undefined ? ` --variant ${f.variant}` : '';
-  const config = t.config !== null ? ` --config ${t.config}` : '';
-  io.out(`    replay: statevisor gen-tests --sut ${f.file}${variant}${config} --replay ${o.answers.join(',')}`);
+  io.out(`    replay: ${replayCommand(f, t)}`);
 }
 
 /** Runs exactly the recorded answers once, printing every step: a failure as the report showed it. */
@@ -218,4 +219,53 @@ function printShrunk(r: ImplementationReport, io: Io): void {
     `${r.variant}: ${verdictLine(t)} under ${t.config}, shrunk (${t.shrunk?.shrinks} shrinks): ${t.outcome.message}`,
   );
   for (const line of t.outcome.steps.slice(-12)) io.out(`    ${line}`);
+}
+
+function replayCommand(f: SutFlags, t: SutTest): string {
+  const variant = f.variant !== undefined ? ` --variant ${f.variant}` : '';
+  const config = t.config !== null ? ` --config ${t.config}` : '';
+  return `statevisor gen-tests --sut ${f.file}${variant}${config} --replay ${t.outcome.answers.join(',')}`;
+}
+
+/**
+ * `--trace FILE`: the shortest failure, run once more with the kernel's trace on, for `statevisor inspect`. Its
+ * header names the adapter and the command that re-runs it: `replay` cannot (the code is not in the trace).
+ */
+async function traceFailure(
+  adapter: SutAdapter,
+  f: SutFlags,
+  report: ImplementationReport,
+  opts: { maxSteps: number; chartOracle: boolean; file: string },
+  io: Io,
+): Promise<void> {
+  const bugs = notable(report).filter((t) => t.outcome.verdict === 'spec' || t.outcome.verdict === 'reference');
+  const t = bugs.sort((a, b) => a.outcome.step - b.outcome.step)[0];
+  if (t === undefined) {
+    if (!f.json) io.out(`  no failure, so no trace written to ${opts.file}`);
+    return;
+  }
+  const env = await envOf(adapter, {
+    maxSteps: opts.maxSteps,
+    chartOracle: opts.chartOracle,
+    ...(t.config !== null ? { config: t.config } : {}),
+    ...(f.variant !== undefined ? { variant: f.variant } : {}),
+  });
+  const source = env.scenario.source;
+  const writer = new TraceWriter({
+    scenario: env.scenario.name,
+    seed: 0,
+    params: env.params,
+    limits: { maxSteps: env.maxSteps, untilUs: env.untilUs, maxQueue: null },
+    ...(source !== undefined ? { file: source.file, fileSha256: source.sha256 } : {}),
+    sut: { adapter: adapter.name, variant: f.variant ?? null, replay: replayCommand(f, t) },
+  });
+  const o = await runCase(env, t.outcome.answers, 'exact', writer);
+  if (o.verdict !== t.outcome.verdict || o.step !== t.outcome.step) {
+    throw new InputError(
+      `--trace: the failure did not recur when traced (${o.verdict} at step ${o.step}): not written`,
+    );
+  }
+  writeAtomic(opts.file, writer.text());
+  if (!f.json)
+    io.out(`  trace of the failure at step ${o.step} written to ${opts.file}: statevisor inspect ${opts.file}`);
 }

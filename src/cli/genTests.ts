@@ -26,7 +26,7 @@ import { prepareDir, writeAtomic } from './output.js';
 
 type Generated = ReturnType<typeof generateFor>;
 
-const SUT_ONLY = ['variant', 'generator', 'runs', 'seed', 'max-steps', 'html', 'replay', 'no-chart'];
+const SUT_ONLY = ['variant', 'generator', 'runs', 'seed', 'max-steps', 'html', 'replay', 'no-chart', 'trace'];
 
 /** What the positional names: the machines to generate for, the sources, and where the tests find the machines. */
 interface Target {
@@ -52,6 +52,7 @@ export async function cmdGenTests(args: readonly string[], io: Io): Promise<numb
     html: { type: 'string' },
     replay: { type: 'string' },
     'no-chart': { type: 'boolean' },
+    trace: { type: 'string' },
   });
   if (values.help) return help('gen-tests', io);
   const sut = str(values, 'sut');

@@ -137,7 +137,7 @@ Live: 'statevisor run <scenario> --inspect' streams the run to the page over a W
   'gen-tests': `Usage: statevisor gen-tests <machine|all|scenario> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
        statevisor gen-tests --protocol <scenario> [--config NAME] --out DIR [--json]
        statevisor gen-tests --sut ADAPTER [--variant NAME|all] [--config NAME] [--generator paths|walks|both]
-                            [--runs N] [--seed N] [--max-steps N] [--no-chart] [--html FILE] [--replay ANSWERS] [--json]
+                            [--runs N] [--seed N] [--max-steps N] [--no-chart] [--html FILE] [--trace FILE] [--replay ANSWERS] [--json]
 
 Generates tests from each statechart: shortest paths from xstate/graph to every state value, extended by
 up to a few events over concrete states to cover every transition. For a shipped machine (or all), inputs
@@ -166,7 +166,7 @@ scenario's specs and by the actors' charts (the code must send what its chart se
 An adapter that answers late or not within 5 s is reported flaky, one that throws an error: neither is a
 verdict on the code. Prints each failure's steps and a --replay line that re-runs it exactly, then
 coverage of the actors' charts (states, transitions, both outcomes of each guard, transition pairs) and the
-specs exercised; --html writes it as a page. --variant all runs the correct code and every planted bug
+specs exercised; --html writes it as a page, --trace the shortest failure as a trace for 'inspect'. --variant all runs the correct code and every planted bug
 the adapter declares and tabulates which generator caught which. Exit 0 pass (or inconclusive: a step
 bound hit with an obligation open), 1 a bug, a flaky adapter or an adapter error, 2 bad input.`,
   export: `Usage: statevisor export <machine|all|FILE.ts> [--format mermaid|json|dot] [--out DIR] [--compact]

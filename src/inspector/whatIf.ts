@@ -104,8 +104,7 @@ export interface DeliveryOption {
   readonly text: string;
 }
 
-/** A step's choice for the page: its index in the whole list, the answer taken, the options allowed (null: all), */
-/** the options' names (a link fault's fates) and, for a 'deliver' choice, what each option would deliver. */
+/** A step's choice: index in the whole list, answer taken, options allowed (null: all), names, what each delivers. */
 export interface ChoiceInfo {
   readonly index: number;
   readonly label: string;
@@ -183,6 +182,8 @@ export async function openRun(payload: TracePayload, feature = 'what-if'): Promi
   // As traceScenarioRef: a user's file when the trace names one, else a shipped scenario.
   const ref = h.file ?? h.scenario;
   try {
+    if (h.sut !== undefined)
+      throw new InputError('it records real code under test, which only gen-tests --sut re-runs');
     const scenario = await loadScenario(ref, 'field "scenario"');
     if (scenario.name !== h.scenario) throw new InputError(`'${ref}' is scenario '${scenario.name}'`);
     if (h.fileSha256 !== undefined && h.fileSha256 !== scenario.source?.sha256) {

@@ -31,6 +31,8 @@ export interface TraceHeader {
   /** For a scenario from a user's file: the path as given, and the sha256 of its bytes when the run was made. */
   readonly file?: string;
   readonly fileSha256?: string;
+  /** A run of real code under test (`gen-tests --sut`): which adapter, and the command that re-runs it. */
+  readonly sut?: { readonly adapter: string; readonly variant: string | null; readonly replay: string };
 }
 
 /** Last line: how the run ended, its choices, and the hash of every line before this one. */
@@ -248,6 +250,10 @@ export function parseTrace(text: string, source = 'trace'): ParsedTrace {
   }
   if (header.mutant !== undefined && typeof header.mutant !== 'string') {
     throw new InputError(`${source}:1: field "mutant" must be a mutant name`);
+  }
+  const sut = header.sut as Record<string, unknown> | undefined;
+  if (sut !== undefined && (sut === null || typeof sut.adapter !== 'string' || typeof sut.replay !== 'string')) {
+    throw new InputError(`${source}:1: field "sut" must name the adapter and the command that re-runs it`);
   }
   if (header.file !== undefined && (typeof header.file !== 'string' || header.file.length === 0)) {
     throw new InputError(`${source}:1: field "file" must be the path of a scenario file`);

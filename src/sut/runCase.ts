@@ -2,6 +2,7 @@
 // choices; adapter trouble becomes a `flaky` or `error` outcome, never a spec verdict, and the code is always stopped.
 
 import type { AnyStateMachine } from 'xstate';
+import type { TraceWriter } from '../kernel/trace.js';
 import { assemble } from '../scenarios/types.js';
 import { AdapterFailed, AdapterFlaky, fenced, oneLine } from './call.js';
 import { WalkChooser } from './chooser.js';
@@ -22,7 +23,12 @@ export function coverageShape(env: SutEnv): { machines: AnyStateMachine[]; specs
 }
 
 /** `exact`: the script is a path's (or a recorded run's) answers; `draws`: a property-based walk's random draws. */
-export async function runCase(env: SutEnv, script: readonly number[], mode: 'exact' | 'draws'): Promise<SutOutcome> {
+export async function runCase(
+  env: SutEnv,
+  script: readonly number[],
+  mode: 'exact' | 'draws',
+  trace: TraceWriter | null = null,
+): Promise<SutOutcome> {
   const assembly = assemble(env.scenario, env.params);
   const kernel = assembly.kernel;
   const shape = coverageShape(env);
@@ -43,9 +49,11 @@ export async function runCase(env: SutEnv, script: readonly number[], mode: 'exa
   } catch (err) {
     return trouble(err, cov, walk.answers);
   }
-  const session = new Session(env, kernel, instance, walk, sink, cov);
+  const session = new Session(env, kernel, instance, walk, sink, cov, trace);
   try {
-    return await session.run();
+    const outcome = await session.run();
+    if (trace !== null) endTrace(trace, outcome, session.last === null ? '' : kernel.hashState(session.last));
+    return outcome;
   } catch (err) {
     return { ...trouble(err, cov, walk.answers), ...session.at, steps: session.lines };
   } finally {
@@ -65,4 +73,13 @@ function trouble(err: unknown, coverage: CoverageRun, answers: readonly number[]
     steps: [],
     coverage,
   };
+}
+
+/** Ends a trace of one test: its end record says how the test ended, its answers re-run it (with the adapter). */
+function endTrace(trace: TraceWriter, o: SutOutcome, stateHash: string): void {
+  const violation =
+    o.verdict === 'spec' || o.verdict === 'reference'
+      ? { spec: o.spec ?? 'chart', message: o.message, step: o.step }
+      : null;
+  trace.end({ steps: o.step, t: o.t, reason: o.verdict, stateHash, violation, choices: o.answers });
 }

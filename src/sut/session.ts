@@ -25,6 +25,8 @@ export class Session {
   private readonly stoodSet: ReadonlySet<number>;
   private readonly sink: TraceSink;
   private wire: string[] = [];
+  /** The state an outcome was judged in (for the end of a trace of this test). */
+  last: SystemState | null = null;
   /** The step being run or judged, and its virtual time: where adapter trouble is reported. */
   at = { step: 0, t: 0 };
 
@@ -35,6 +37,7 @@ export class Session {
     private readonly walk: WalkChooser,
     coverage: CoverageSink,
     private readonly cov: CoverageRun,
+    private readonly trace: TraceSink | null = null,
   ) {
     const stood = new Map<number, Address>();
     for (const address of env.adapter.actors) stood.set(kernel.indexOf(address), address);
@@ -199,6 +202,7 @@ export class Session {
   }
 
   outcome(verdict: SutVerdict, message: string, state: SystemState, spec: string | null): SutOutcome {
+    this.last = state;
     return {
       verdict,
       message,
@@ -217,6 +221,7 @@ export class Session {
 
   private record(rec: TraceRecord, coverage: CoverageSink): void {
     coverage.record(rec);
+    this.trace?.record(rec);
     if (rec.type !== '@statevisor.send' || rec.fate === 'ok') return;
     const ev = rec.event as AnyEventObject;
     this.wire.push(`    ${String(rec.fate)}: ${String(rec.sourceId)} → ${String(rec.targetId)} ${ev.type}`);

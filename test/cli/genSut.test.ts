@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
+import { loadTrace } from '../../src/inspector/server.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const PROXY = join(ROOT, 'impls/outputCommit/adapter.ts');
@@ -80,6 +81,37 @@ describe('gen-tests --sut', () => {
     expect(shrunk.answers.every((a: unknown) => Number.isInteger(a))).toBe(true);
     expect(json.coverage.machines[0].machine).toBe('plugBuffer');
     expect(json.coverage.machines[0].states.total).toBe(3);
+  });
+
+  it('writes the shortest failure as a trace the inspector reads and replay refuses, naming the command that re-runs it', async () => {
+    const file = join(dir, 'failure.jsonl');
+    const r = await here(...releaseAtPlug('2'), '--trace', file);
+    expect(r.out).toMatch(/trace of the failure at step 6 written to .*failure\.jsonl: statevisor inspect/);
+    const served = loadTrace(file);
+    expect(served.error).toBeNull();
+    expect(served.records.some((rec) => rec.type === '@xstate.event' && rec.sessionId === 'vm/buffer')).toBe(true);
+    expect((served.end as { violation: { spec: string } }).violation.spec).toBe('released-only-committed');
+    const replay = await here('replay', file);
+    expectBadInput(
+      replay,
+      /this trace records real code under test \(output-commit-proxy\), which replay cannot re-run: statevisor gen-tests --sut .* --replay 1$/,
+    );
+    const forged = join(dir, 'forged.jsonl');
+    writeFileSync(forged, readFileSync(file, 'utf8').replace(/"sut":\{[^}]*\}/, '"sut":null'));
+    expectBadInput(await here('replay', forged), /forged\.jsonl:1: field "sut" must name the adapter/);
+    const quiet = await here(
+      'gen-tests',
+      '--sut',
+      PROXY,
+      '--config',
+      'dup',
+      '--runs',
+      '1',
+      '--trace',
+      join(dir, 'none.jsonl'),
+    );
+    expect(quiet.out).toMatch(/no failure, so no trace written/);
+    expect(existsSync(join(dir, 'none.jsonl'))).toBe(false);
   });
 
   it('judges by the specs alone with --no-chart, and still catches a release before the commit', async () => {
