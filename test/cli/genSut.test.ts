@@ -90,7 +90,7 @@ describe('gen-tests --sut', () => {
     const served = loadTrace(file);
     expect(served.error).toBeNull();
     expect(served.records.some((rec) => rec.type === '@xstate.event' && rec.sessionId === 'vm/buffer')).toBe(true);
-    expect((served.end as { violation: { spec: string } }).violation.spec).toBe('released-only-committed');
+    expect((served.end as unknown as { violation: { spec: string } }).violation.spec).toBe('released-only-committed');
     const replay = await here('replay', file);
     expectBadInput(
       replay,
