@@ -8,7 +8,7 @@ import { runCase } from '../../src/sut/runCase.js';
 import { envOf, testImplementation } from '../../src/sut/testImplementation.js';
 import type { SutAdapter } from '../../src/sut/types.js';
 
-const WALKS = { generators: ['walks'] as const, runs: 10, graceMs: 2 };
+const WALKS = { generators: ['walks'] as const, runs: 5, graceMs: 2 };
 
 /** How each bug is caught with the default oracles (the chart and the specs): the verdict and, for specs, which. */
 const EXPECTED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
