@@ -19,7 +19,7 @@ import { machines } from '../machines.js';
 import { acceptsGzip, Body, Gate, refuseUpgrade } from './http.js';
 import { SometimesRoute } from './sometimes.js';
 import { toStatelyEvent } from './stately.js';
-import { WHATIF_BODY_MAX_BYTES, WhatIfRoutes } from './whatIf.js';
+import { WHATIF_BODY_MAX_BYTES, WhatIfRoutes } from './whatIfRoutes.js';
 
 const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
 

@@ -5,7 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import { ReplayChooser } from '../kernel/chooser.js';
 import type { Sometimes } from '../specs/spec.js';
 import type { TracePayload } from './server.js';
-import { openRun, reExecute, WhatIfError, type WhatIfReply } from './whatIf.js';
+import { openRun, reExecute, WhatIfError } from './whatIf.js';
+import type { WhatIfReply } from './whatIfRoutes.js';
 
 /** One goal as the page marks it: the first step (0: the initial state) where it holds, null if never in this run. */
 export interface GoalReached {
