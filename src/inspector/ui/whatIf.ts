@@ -3,6 +3,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 
+import type { ChoiceInfo } from '../whatIf.js';
 import { button, h } from './dom.js';
 import type { AttachedView, TracePayload } from './inspector.js';
 
@@ -14,16 +15,8 @@ const MAX_LISTED = 64;
  */
 const SETTLE_MS = 150;
 
-/** One choice of step N+1 as /api/choices lists it (see src/inspector/whatIf.ts). */
-interface ChoiceJson {
-  readonly index: number;
-  readonly label: string;
-  readonly options: number;
-  readonly value: number;
-  readonly allowed: readonly boolean[] | null;
-  readonly names: readonly string[] | null;
-  readonly deliveries: readonly { readonly text: string }[] | null;
-}
+/** One choice of step N+1 as /api/choices lists it: the server's own type (erased from the bundle). */
+type ChoiceJson = ChoiceInfo;
 
 interface ForkAnswer {
   readonly steps: number;
