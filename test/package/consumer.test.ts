@@ -67,6 +67,35 @@ const report: CheckReport = runCheck({ scenario, mode: 'bfs', now: () => 0 });
 console.log(JSON.stringify({ version: VERSION, verdict: report.result.verdict, states: report.result.states }));
 `;
 
+/** The user's real server (no XState: an echo) behind an adapter, tested against its chart with gen-tests --sut. */
+const ADAPTER = `import { defineSut, type SutOutput } from 'statevisor';
+import scenario from './system.ts';
+
+export default defineSut({
+  name: 'echo-server',
+  scenario,
+  actors: ['b/server'],
+  variants: [{ name: 'off-by-one', description: 'answers n + 1' }],
+  async start({ variant }) {
+    let outbox: SutOutput[] = [];
+    return {
+      async boot() {},
+      async send(d) {
+        const n = (d.event as unknown as { n: number }).n;
+        const reply = { type: 'rpc.reply', n: variant === 'off-by-one' ? n + 1 : n };
+        outbox.push({ from: 'b/server', to: 'a/client', event: reply });
+      },
+      async observe() {
+        const out = outbox;
+        outbox = [];
+        return out;
+      },
+      async stop() {},
+    };
+  },
+});
+`;
+
 const TSCONFIG = {
   compilerOptions: {
     target: 'ES2022',
@@ -109,6 +138,7 @@ function install(): void {
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
   writeFileSync(join(dir, 'system.ts'), SYSTEM);
   writeFileSync(join(dir, 'check.ts'), CHECK);
+  writeFileSync(join(dir, 'adapter.ts'), ADAPTER);
 }
 
 describe('a consumer project', () => {
@@ -144,5 +174,21 @@ describe('a consumer project', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/held\s+answers-match \(user, safety\)/);
     expect(r.status).toBe(0);
+  });
+
+  it('tests its own server implementation against its chart with the installed command, and catches a planted bug', () => {
+    const bin = join(modules, '.bin', 'statevisor');
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [bin, 'gen-tests', '--sut', './adapter.ts', '--runs', '3', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+    const ok = run();
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toMatch(/^verdict: PASS/m);
+    expect(ok.status).toBe(0);
+    const bug = run('--variant', 'off-by-one');
+    expect(bug.stdout).toMatch(/spec answers-match violated|departed from its chart/);
+    expect(bug.status).toBe(1);
   });
 });
