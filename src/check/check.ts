@@ -2,6 +2,7 @@
 // The counterexample is re-executed through the same simulate() path as `run`, so replay means the same thing.
 
 import { InputError } from '../kernel/errors.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { isLiveness } from '../kernel/observe.js';
 import {
   assemble,
@@ -13,6 +14,7 @@ import {
   type Scenario,
 } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
+import type { StepObserver } from './coverage.js';
 import { type Bound, type ExploreProgress, type ExploreResult, explore } from './explore.js';
 
 export interface CheckRequest {
@@ -34,6 +36,8 @@ export interface CheckRequest {
   readonly maxMemoryBytes?: number;
   readonly now: () => number;
   readonly onProgress?: (p: ExploreProgress) => void;
+  /** Makes an observer of every explored step for the kernel about to be explored (coverage). */
+  readonly observe?: (kernel: Kernel) => StepObserver;
 }
 
 export interface CheckReport {
@@ -81,6 +85,7 @@ export function runCheck(req: CheckRequest): CheckReport {
     ...(req.reduce !== undefined ? { reduce: req.reduce } : {}),
     now: req.now,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+    ...(req.observe !== undefined ? { observer: req.observe(assembly.kernel) } : {}),
   });
   let trace: CheckReport['trace'] = null;
   const cex = result.counterexample;

@@ -3,8 +3,10 @@
 
 import { type Violation, violationAtEnd, violationOfStep } from '../kernel/judge.js';
 import type { Kernel } from '../kernel/kernel.js';
-import type { MonitorFailure, SystemState } from '../kernel/types.js';
+import type { TraceSink } from '../kernel/trace.js';
+import type { MonitorFailure, StepResult, SystemState } from '../kernel/types.js';
 import type { Sometimes } from '../specs/spec.js';
+import type { StepObserver } from './coverage.js';
 import { forEachInitial, forEachSuccessor } from './successors.js';
 
 export interface ExploreOptions {
@@ -23,6 +25,8 @@ export interface ExploreOptions {
   readonly now: () => number;
   readonly onProgress?: (p: ExploreProgress) => void;
   readonly progressEveryStates?: number;
+  /** Sees every explored step's records (coverage); the kernel records only when given a sink, so this costs. */
+  readonly observer?: StepObserver;
 }
 
 export interface ExploreProgress {
@@ -200,11 +204,14 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       boundsHit.add('depth');
       continue;
     }
-    forEachSuccessor(kernel, state, (result, choices) => {
+    const observer = options.observer;
+    const onStep = (result: StepResult, choices: readonly number[], sink: TraceSink | null): boolean => {
       transitions++;
+      if (observer !== undefined && sink !== null) observer.observe(state, sink);
       go = admit(state, result.state, node, choices, depth + 1, result.failure);
       return go && counterexample === null;
-    });
+    };
+    forEachSuccessor(kernel, state, onStep, observer !== undefined ? () => observer.sink() : undefined);
   }
 
   const elapsedMs = options.now() - start;

@@ -114,12 +114,14 @@ Options:
                      JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it); writes a result file
   --result FILE      with --shard: where the result file goes (default statevisor-shard-I-of-N.json)
   --trace FILE       where to write the counterexample trace (default traces/<scenario>-counterexample.jsonl)
+  --coverage FILE    bfs/dfs, one configuration: write how often the explored steps took each transition and
+                     entered each state, per machine (slower: every step is recorded); 'inspect --coverage' shows it
   --json             print the report as JSON
 
 A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
 visited, but not every reachable state was visited (random/swarm: not every seed was walked).
 Flags of the other search mode are refused rather than ignored.`,
-  inspect: `Usage: statevisor inspect [TRACE | FILE.ts [--seed N]] [--compare TRACE_B] [--port N]
+  inspect: `Usage: statevisor inspect [TRACE | FILE.ts [--seed N]] [--compare TRACE_B] [--coverage FILE] [--port N]
        statevisor inspect [TRACE | FILE.ts [--seed N]] --html OUT.html [--step N] [--actor ADDRESS]
 
 Starts the offline inspector on 127.0.0.1 (a free port unless --port) and prints its address; it opens
@@ -133,6 +135,8 @@ time or draw, the first divergence marked (key d), and the selected actor's stat
 --html OUT.html writes the page as one self-contained file instead (bundle, styles, trace and charts inlined;
 no server, no network) that opens at --step (default: the violation's) with --actor selected; a served page
 takes the same as a link: http://127.0.0.1:PORT/?step=N&actor=ADDRESS.
+--coverage FILE (from 'check --coverage') lets the chart's coverage overlay switch from this run's counts to the
+exploration's, for the selected actor's machine.
 Live: 'statevisor run <scenario> --inspect' streams the run to the page over a WebSocket.`,
   'gen-tests': `Usage: statevisor gen-tests <machine|all|scenario> --out DIR [--paths shortest|simple] [--min-coverage PERCENT] [--json]
        statevisor gen-tests --protocol <scenario> [--config NAME] --out DIR [--json]

@@ -4,6 +4,7 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { AnyStateMachine } from 'xstate';
+import { readCoverageFile } from '../inspector/coverageFile.js';
 import { shareHtmlOf } from '../inspector/shareFile.js';
 import { InputError } from '../kernel/errors.js';
 import { isScriptPath, loadScenario, scenarioMachines } from '../scenarios/load.js';
@@ -22,6 +23,7 @@ export async function cmdInspect(args: readonly string[], io: Io): Promise<numbe
     html: { type: 'string' },
     step: { type: 'string' },
     actor: { type: 'string' },
+    coverage: { type: 'string' },
   });
   if (values.help) return help('inspect', io);
   if (positionals.length > 1) throw new InputError(`inspect: unexpected argument '${positionals[1]}'`);
@@ -35,9 +37,12 @@ export async function cmdInspect(args: readonly string[], io: Io): Promise<numbe
   const machines = await userMachines(path);
   if (html !== undefined) return writeShared(path, html, values, machines, io);
   const comparePath = str(values, 'compare');
+  const coveragePath = str(values, 'coverage');
+  const coverage = coveragePath !== undefined ? readCoverageFile(coveragePath) : undefined;
   const inspector = await serveInspector({
     trace: { path },
     machines,
+    ...(coverage !== undefined ? { coverage } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(comparePath !== undefined ? { compare: { path: comparePath } } : {}),
   });
@@ -102,6 +107,7 @@ function shareTarget(values: FlagValues, port: number | undefined): string | und
   }
   if (port !== undefined) throw new InputError('--port: not with --html (the page needs no server)');
   if (str(values, 'compare') !== undefined) throw new InputError('--compare: not with --html (one trace per page)');
+  if (str(values, 'coverage') !== undefined) throw new InputError('--coverage: not with --html (served pages only)');
   prepareOutput('--html', html);
   return html;
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AnyStateMachine } from 'xstate';
+import type { CoverageFile } from '../check/coverage.js';
 import { chartOf } from '../export/chart.js';
 import { readUserFile, TRACE_FILE_MAX_BYTES } from '../input/files.js';
 import { assertJsonDepth } from '../input/json.js';
@@ -170,6 +171,8 @@ export interface InspectorOptions {
   readonly port?: number;
   /** Machines whose charts the page may show (a user's scenario's); the shipped machines are always known. */
   readonly machines?: readonly AnyStateMachine[];
+  /** An exploration's coverage (`check --coverage`, read by coverageFile.ts): served at /api/coverage. */
+  readonly coverage?: CoverageFile;
 }
 
 type Send = (req: IncomingMessage, res: ServerResponse, reply: Reply) => void;
@@ -217,6 +220,7 @@ interface Served {
   readonly whatIf: WhatIfRoutes;
   /** Where the run first reaches each `sometimes` goal of its scenario (file mode; not found in live mode). */
   readonly sometimes: SometimesRoute;
+  readonly coverage: CoverageFile | null;
   /** The JSON routes' bodies, each serialised once (warm-up or first request); live mode empties it as it grows. */
   readonly bodies: Map<string, Body>;
 }
@@ -231,6 +235,8 @@ function apiBody(path: string, served: Served): string | null {
       return served.compare !== null ? JSON.stringify(served.compare) : null;
     case '/api/charts':
       return JSON.stringify({ charts: live !== null ? chartsFor(live.records, served.known) : served.charts });
+    case '/api/coverage':
+      return served.coverage !== null ? JSON.stringify(served.coverage) : null;
     case '/api/stately':
       // The same records in @statelyai/inspect's event shape, for the Stately inspector.
       return JSON.stringify((live?.records ?? payload.records).map(toStatelyEvent).filter((e) => e !== null));
@@ -374,6 +380,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     known,
     whatIf: new WhatIfRoutes(liveHeader === null ? payload : null),
     sometimes: new SometimesRoute(liveHeader === null ? payload : null),
+    coverage: options.coverage ?? null,
     bodies: new Map(),
   };
   const channel = new LiveChannel();

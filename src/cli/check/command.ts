@@ -11,7 +11,17 @@ import {
   resolveParams,
   type Scenario,
 } from '../../scenarios/types.js';
-import { bool, type FlagSpec, type FlagValues, intFlag, onePositional, parse, SCENARIO_MISSING, str } from '../args.js';
+import {
+  bool,
+  type FlagSpec,
+  type FlagValues,
+  intFlag,
+  onePositional,
+  parse,
+  refuseFlags,
+  SCENARIO_MISSING,
+  str,
+} from '../args.js';
 import { help } from '../help.js';
 import type { Io } from '../io.js';
 import { prepareOutput } from '../output.js';
@@ -38,6 +48,7 @@ const CHECK_FLAGS: FlagSpec = {
   shard: { type: 'string' },
   result: { type: 'string' },
   trace: { type: 'string' },
+  coverage: { type: 'string' },
   json: { type: 'boolean' },
 };
 
@@ -81,12 +92,22 @@ export async function cmdCheck(args: readonly string[], io: Io): Promise<number>
   const scenario = await loadScenario(scenarioArg);
   const opts = { ...checkOptions(scenario, values, io), scenarioArg };
   if (opts.mode === 'random' || opts.mode === 'swarm') {
+    refuseFlags(values, ['coverage'], `only with --mode bfs or dfs; --mode ${opts.mode} explores no state space`);
     const walks = randomFlags(values, opts.mode);
     prepareOutput('--trace', opts.tracePath);
     return await runRandom(opts, walks, io);
   }
   const bounds = exhaustiveFlags(values, opts.mode);
   prepareOutput('--trace', opts.tracePath);
+  if (bounds.coveragePath !== undefined) {
+    if (opts.configs.length > 1) {
+      const names = opts.configs.map((c) => c?.name ?? 'full').join(', ');
+      throw new InputError(
+        `--coverage: counts one configuration; name one with --config (this scenario has: ${names})`,
+      );
+    }
+    prepareOutput('--coverage', bounds.coveragePath);
+  }
   return runExhaustive(opts, bounds, io);
 }
 

@@ -2,7 +2,9 @@
 // counterexample trace, and fails on a violation or a vacuous verdict (a `sometimes` never reached, a spec unfed).
 
 import { type CheckReport, checkPassed, expectationMet, runCheck } from '../../check/check.js';
+import { CoverageCounter, type StepObserver } from '../../check/coverage.js';
 import type { ExploreProgress } from '../../check/explore.js';
+import type { Kernel } from '../../kernel/kernel.js';
 import type { CheckConfig } from '../../scenarios/types.js';
 import { type FlagValues, intFlag, refuseFlags, str } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
@@ -16,6 +18,8 @@ export interface ExhaustiveBounds {
   readonly maxDepth: number | undefined;
   readonly maxStates: number | undefined;
   readonly maxMemoryMb: number | undefined;
+  /** --coverage: where the exploration's per-machine transition and state counts go (one configuration only). */
+  readonly coveragePath: string | undefined;
 }
 
 /** Reads the bfs/dfs bounds and refuses the random/swarm flags, which would do nothing here. */
@@ -29,6 +33,7 @@ export function exhaustiveFlags(values: FlagValues, mode: CheckMode): Exhaustive
     maxDepth: intFlag('--max-depth', str(values, 'max-depth'), 0, Number.MAX_SAFE_INTEGER),
     maxStates: intFlag('--max-states', str(values, 'max-states'), 1, Number.MAX_SAFE_INTEGER),
     maxMemoryMb: intFlag('--max-memory', str(values, 'max-memory'), 16, 1_048_576),
+    coveragePath: str(values, 'coverage'),
   };
 }
 
@@ -48,7 +53,17 @@ export interface ConfigOutcome {
 export function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): number {
   const outcomes: ConfigOutcome[] = [];
   for (const config of opts.configs) {
-    const report = explore(opts, config, bounds);
+    let counter: CoverageCounter | null = null;
+    const observe =
+      bounds.coveragePath === undefined
+        ? undefined
+        : (kernel: Kernel) => {
+            counter = new CoverageCounter(kernel);
+            counter.countInitial();
+            return counter;
+          };
+    const report = explore(opts, config, bounds, observe);
+    if (bounds.coveragePath !== undefined) writeCoverage(bounds.coveragePath, counter, opts, config, report);
     const tracePath = opts.traceFlag ?? counterexamplePath(opts.scenario, config, opts.configs.length, opts.mutant);
     if (report.trace !== null) writeAtomic(tracePath, report.trace.text);
     const cex = report.result.counterexample;
@@ -56,6 +71,9 @@ export function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: 
     const outcome = { config, report, tracePath, actors };
     outcomes.push(outcome);
     if (!opts.json) exhaustiveText(opts, outcome, io);
+    if (!opts.json && bounds.coveragePath !== undefined) {
+      io.out(`  coverage of the ${report.result.states} explored states written to ${bounds.coveragePath}`);
+    }
     // A configuration's known counterexample, found as expected, does not stop the others.
     if (cex !== null && expectationMet(report) !== true) break;
   }
@@ -78,7 +96,29 @@ export function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: 
   return failed.length === 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-function explore(opts: CheckOptions, config: CheckConfig | null, bounds: ExhaustiveBounds): CheckReport {
+/** Writes the coverage file (atomically) for the configuration just explored. */
+function writeCoverage(
+  path: string,
+  counter: CoverageCounter | null,
+  opts: CheckOptions,
+  config: CheckConfig | null,
+  report: CheckReport,
+): void {
+  if (counter === null) throw new Error('coverage: the exploration never made its counter');
+  const file = counter.toFile({
+    scenario: opts.scenario.name,
+    config: config?.name ?? null,
+    states: report.result.states,
+  });
+  writeAtomic(path, `${JSON.stringify(file, null, 1)}\n`);
+}
+
+function explore(
+  opts: CheckOptions,
+  config: CheckConfig | null,
+  bounds: ExhaustiveBounds,
+  observe: ((kernel: Kernel) => StepObserver) | undefined,
+): CheckReport {
   const { maxDepth, maxStates, maxMemoryMb } = bounds;
   const untilUs = opts.until ?? config?.untilUs ?? opts.scenario.untilUs;
   const report = runCheck({
@@ -94,6 +134,7 @@ function explore(opts: CheckOptions, config: CheckConfig | null, bounds: Exhaust
     ...(opts.maxTimeS !== undefined ? { maxTimeMs: opts.maxTimeS * 1000 } : {}),
     ...(maxMemoryMb !== undefined ? { maxMemoryBytes: maxMemoryMb * 1024 * 1024 } : {}),
     now: () => performance.now(),
+    ...(observe !== undefined ? { observe } : {}),
     ...(opts.progress
       ? {
           onProgress: (p: ExploreProgress) =>

@@ -5,7 +5,7 @@
 
 import type { Chart } from '../../export/chart.js';
 import { ChartView } from './chartView.js';
-import { type Coverage, countCoverage, coverageSummary } from './coverage.js';
+import { type Coverage, countCoverage, coverageSummary, exploration } from './coverage.js';
 import { h } from './dom.js';
 import { jsonTree, type OpenSet } from './jsonTree.js';
 import { type ChartLayout, edgeKey, layoutChart } from './layout.js';
@@ -32,6 +32,17 @@ export class ChartPane {
   /** The coverage overlay's switch and its legend ("N of M transitions taken"), built once. */
   readonly coverageBox = h('input', { type: 'checkbox', 'data-testid': 'coverage-toggle' });
   readonly coverageNote = h('span', { class: 'coverage-note', 'data-testid': 'coverage-count' });
+  /** Whose counts the overlay shows: this run's, or (when the server has one) an exhaustive exploration's. */
+  readonly coverageSource = h(
+    'select',
+    {
+      'data-testid': 'coverage-source',
+      title: "this run: the trace's own steps; exploration: every step `statevisor check --coverage` explored",
+      hidden: '',
+    },
+    h('option', { value: 'run' }, 'this run'),
+    h('option', { value: 'exploration' }, 'exploration'),
+  );
   /** Sits in the pane head beside the title (not in it, so the state value keeps its room). */
   readonly coverageBar = h(
     'span',
@@ -42,6 +53,7 @@ export class ChartPane {
       this.coverageBox,
       'coverage',
     ),
+    this.coverageSource,
     this.coverageNote,
   );
   private coverageCache: { address: string; records: number; cov: Coverage } | null = null;
@@ -62,6 +74,13 @@ export class ChartPane {
   ) {
     for (const [id, c] of Object.entries(charts)) this.charts.set(id, c);
     this.coverageBox.addEventListener('change', () => this.renderChart());
+    this.coverageSource.addEventListener('change', () => this.renderChart());
+    const showSource = () => {
+      this.coverageSource.hidden = exploration.available === null;
+      this.renderChart();
+    };
+    exploration.onChange(showSource);
+    if (exploration.available !== null) this.coverageSource.hidden = false;
   }
 
   /** Lays out a machine's chart once; later calls reuse it (or its error). */
@@ -133,28 +152,41 @@ export class ChartPane {
     }
     this.view.setActive(ids);
     this.view.setTaken(this.takenKeys(track.address));
-    this.showCoverage(track.address, layout);
+    this.showCoverage(track, layout);
   }
 
-  /** The overlay over the whole run (not up to this step), counted once per actor and trace length. */
-  private showCoverage(address: string, layout: ChartLayout): void {
+  /**
+   * The overlay over the whole run (not up to this step), counted once per actor and trace length; or, with the
+   * source switched to the exploration, its counts for the actor's machine (every actor of that machine merged).
+   */
+  private showCoverage(track: ActorTrack, layout: ChartLayout): void {
     if (!this.coverageBox.checked) {
       this.view.setCoverage(null);
       return;
     }
+    const explored = this.coverageSource.value === 'exploration' ? exploration.of(track.machine) : null;
+    const cov = explored ?? this.runCoverage(track.address);
+    const states = new Map<string, number>();
+    for (const [path, count] of cov.states) states.set(layout.pathToId.get(path) ?? `${layout.rootId}.${path}`, count);
+    this.view.setCoverage({ states, edges: cov.edges });
+    const keys = layout.edges.filter((e) => !e.initial).map((e) => e.key);
+    const { taken, total } = coverageSummary(cov, keys);
+    const data = exploration.available;
+    const whose =
+      explored !== null && data !== null
+        ? `exploration of ${data.states} states (machine ${track.machine})`
+        : 'whole run';
+    this.coverageNote.textContent = `${taken} of ${total} transitions taken, ${whose}`;
+  }
+
+  private runCoverage(address: string): Coverage {
     const n = this.model.records.length;
     let c = this.coverageCache;
     if (c === null || c.address !== address || c.records !== n) {
       c = { address, records: n, cov: countCoverage(this.model.records, address) };
       this.coverageCache = c;
     }
-    const states = new Map<string, number>();
-    for (const [path, count] of c.cov.states)
-      states.set(layout.pathToId.get(path) ?? `${layout.rootId}.${path}`, count);
-    this.view.setCoverage({ states, edges: c.cov.edges });
-    const keys = layout.edges.filter((e) => !e.initial).map((e) => e.key);
-    const { taken, total } = coverageSummary(c.cov, keys);
-    this.coverageNote.textContent = `${taken} of ${total} transitions taken, whole run`;
+    return c.cov;
   }
 
   /** Edges (and events) of the transitions the actor took at this step, from its microstep records. */

@@ -59,3 +59,46 @@ export function heatClass(count: number, max: number): string {
 }
 
 export const COVERAGE_CLASSES = ['cov-never', 'cov-cool', 'cov-warm', 'cov-hot'] as const;
+
+/** An exploration's counts as /api/coverage serves them (`check --coverage`): per machine id, already keyed. */
+export interface ExplorationCoverage {
+  readonly scenario: string;
+  readonly config: string | null;
+  readonly states: number;
+  readonly machines: Readonly<Record<string, { edges: Record<string, number>; states: Record<string, number> }>>;
+}
+
+/**
+ * The exploration's coverage for the chart pane, set once by the page's entry when the server has one; the pane
+ * listens, since it is built (inside the Inspector) before the fetch returns.
+ */
+export class ExplorationSource {
+  private data: ExplorationCoverage | null = null;
+  private readonly listeners: (() => void)[] = [];
+
+  get available(): ExplorationCoverage | null {
+    return this.data;
+  }
+
+  set(data: ExplorationCoverage): void {
+    this.data = data;
+    for (const fn of this.listeners) fn();
+  }
+
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** One machine's counts as a Coverage (empty when the exploration never ran that machine), or null without data. */
+  of(machine: string): Coverage | null {
+    if (this.data === null) return null;
+    const m = Object.hasOwn(this.data.machines, machine) ? this.data.machines[machine] : undefined;
+    return {
+      edges: new Map(Object.entries(m?.edges ?? {})),
+      states: new Map(Object.entries(m?.states ?? {})),
+    };
+  }
+}
+
+/** The page's one exploration source (the page shows one trace and at most one exploration). */
+export const exploration = new ExplorationSource();

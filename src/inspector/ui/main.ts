@@ -6,6 +6,7 @@
 
 import type { Chart } from '../../export/chart.js';
 import { CompareView } from './compareView.js';
+import { type ExplorationCoverage, exploration } from './coverage.js';
 import { h } from './dom.js';
 import { Inspector, type InspectorHandle, type TracePayload } from './inspector.js';
 import { fetchJsonShowingProgress, LoadingView } from './loading.js';
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
       attachWhatIf(inspector, compare);
       // Re-executing the run takes the server a while: the page is usable before the goals' markers arrive.
       void markSometimes(inspector, Timeline.in(app));
+      void loadExploration();
     }
     if (typeof trace.compare === 'string') await attachCompare(compare);
   }
@@ -134,6 +136,16 @@ async function markSometimes(inspector: Inspector, timeline: Timeline): Promise<
     timeline.note('sometimes', legend.join('\n'));
   } catch (err) {
     timeline.note('sometimes', `no goals to mark: ${String(err)}`);
+  }
+}
+
+/** The exploration's coverage when the server was given one (`inspect --coverage`); none is a 404, not an error. */
+async function loadExploration(): Promise<void> {
+  try {
+    const res = await fetch('/api/coverage', { cache: 'no-store' });
+    if (res.ok) exploration.set((await res.json()) as ExplorationCoverage);
+  } catch {
+    // The run's own coverage still works; the switch just stays hidden.
   }
 }
 
