@@ -53,7 +53,37 @@ function candidates(chart: Chart): Map<string, ChartTransition> {
 
 /** What a chart offers to cover; pairs are (t1, t2) where t2 leaves a state t1 enters or one of its ancestors. */
 export function emptyCoverage(machine: AnyStateMachine): MachineCoverage {
-  const chart = chartOf(machine);
+  const t = analysis(machine).totals;
+  const fresh = (total: readonly string[]): Item => ({ total, covered: new Set() });
+  return {
+    machine: machine.id,
+    states: fresh(t.states),
+    transitions: fresh(t.transitions),
+    guards: fresh(t.guards),
+    pairs: fresh(t.pairs),
+  };
+}
+
+/** What a machine's chart offers, worked out once per machine: every test of a run asks again. */
+interface Analysis {
+  readonly chart: Chart;
+  readonly byCandidate: Map<string, ChartTransition>;
+  readonly totals: Readonly<Record<'states' | 'transitions' | 'guards' | 'pairs', readonly string[]>>;
+}
+
+const analysed = new WeakMap<AnyStateMachine, Analysis>();
+
+function analysis(machine: AnyStateMachine): Analysis {
+  let a = analysed.get(machine);
+  if (a === undefined) {
+    const chart = chartOf(machine);
+    a = { chart, byCandidate: candidates(chart), totals: totalsOf(chart) };
+    analysed.set(machine, a);
+  }
+  return a;
+}
+
+function totalsOf(chart: Chart): Analysis['totals'] {
   const byId = indexStates(chart.root);
   const keys = [...new Set(chart.transitions.map(keyOf))].sort();
   const guards = chart.transitions
@@ -65,11 +95,10 @@ export function emptyCoverage(machine: AnyStateMachine): MachineCoverage {
     for (const t2 of chart.transitions) if (after.has(t2.source)) pairs.push(`${keyOf(t1)} ⇒ ${keyOf(t2)}`);
   }
   return {
-    machine: machine.id,
-    states: { total: [...byId.keys()].sort(), covered: new Set() },
-    transitions: { total: keys, covered: new Set() },
-    guards: { total: [...new Set(guards)].sort(), covered: new Set() },
-    pairs: { total: [...new Set(pairs)].sort(), covered: new Set() },
+    states: [...byId.keys()].sort(),
+    transitions: keys,
+    guards: [...new Set(guards)].sort(),
+    pairs: [...new Set(pairs)].sort(),
   };
 }
 
@@ -122,10 +151,10 @@ export class CoverageSink implements TraceSink {
 
   constructor(actors: readonly { address: string; machine: AnyStateMachine; cov: MachineCoverage }[]) {
     for (const { address, machine, cov } of actors) {
-      const chart = chartOf(machine);
+      const { chart, byCandidate } = analysis(machine);
       this.actors.set(address, {
         chart,
-        byCandidate: candidates(chart),
+        byCandidate,
         cov,
         active: [],
         event: null,

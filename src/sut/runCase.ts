@@ -3,7 +3,7 @@
 
 import type { AnyStateMachine } from 'xstate';
 import type { TraceWriter } from '../kernel/trace.js';
-import { assemble } from '../scenarios/types.js';
+import { type Assembly, assemble } from '../scenarios/types.js';
 import { AdapterFailed, AdapterFlaky, fenced, oneLine } from './call.js';
 import { WalkChooser } from './chooser.js';
 import { type CoverageRun, CoverageSink, newCoverageRun } from './coverage.js';
@@ -11,15 +11,25 @@ import type { SutEnv, SutOutcome } from './outcome.js';
 import { Session } from './session.js';
 import type { SutInstance } from './types.js';
 
-/** The machines the adapter's actors run (one per machine id) and the scenario's spec names: what coverage counts. */
-export function coverageShape(env: SutEnv): { machines: AnyStateMachine[]; specs: string[] } {
-  const { kernel, specs } = assemble(env.scenario, env.params);
+type Shape = { readonly machines: AnyStateMachine[]; readonly specs: string[] };
+const shapes = new WeakMap<SutEnv, Shape>();
+
+/**
+ * The machines the adapter's actors run (one per machine id) and the scenario's spec names: what coverage counts.
+ * The same for every test under one environment, so worked out once (from `assembly` when the caller has one).
+ */
+export function coverageShape(env: SutEnv, assembly?: Assembly): Shape {
+  const cached = shapes.get(env);
+  if (cached !== undefined) return cached;
+  const { kernel, specs } = assembly ?? assemble(env.scenario, env.params);
   const machines = new Map<string, AnyStateMachine>();
   for (const address of env.adapter.actors) {
     const machine = kernel.actors[kernel.indexOf(address)]?.machine as AnyStateMachine;
     if (!machines.has(machine.id)) machines.set(machine.id, machine);
   }
-  return { machines: [...machines.values()], specs: specs.map((s) => s.name) };
+  const shape = { machines: [...machines.values()], specs: specs.map((s) => s.name) };
+  shapes.set(env, shape);
+  return shape;
 }
 
 /** `exact`: the script is a path's (or a recorded run's) answers; `draws`: a property-based walk's random draws. */
@@ -31,7 +41,7 @@ export async function runCase(
 ): Promise<SutOutcome> {
   const assembly = assemble(env.scenario, env.params);
   const kernel = assembly.kernel;
-  const shape = coverageShape(env);
+  const shape = coverageShape(env, assembly);
   const cov: CoverageRun = newCoverageRun(shape.machines, shape.specs);
   const sink = new CoverageSink(
     env.adapter.actors.map((address) => {

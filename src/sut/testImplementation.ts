@@ -66,7 +66,8 @@ export async function testImplementation(
   let coverage: CoverageRun | null = null;
   for (const [i, config] of configs.entries()) {
     const env = envFor(adapter, scenario, config, o);
-    coverage ??= newCoverageRun(coverageShape(env).machines, coverageShape(env).specs);
+    const shape = coverageShape(env);
+    coverage ??= newCoverageRun(shape.machines, shape.specs);
     const onTest = (t: SutTest): void => {
       mergeCoverage(coverage as CoverageRun, t.outcome.coverage);
       options.onTest?.(t);
