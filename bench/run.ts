@@ -28,6 +28,7 @@ import { benchInspector } from './inspector.js';
 import { benchMem } from './memory.js';
 import { benchSpin } from './spin.js';
 import { median, sig } from './stats.js';
+import { benchSut } from './sut.js';
 import { benchSweep } from './sweep.js';
 import { benchTranslator } from './translator.js';
 
@@ -422,6 +423,7 @@ async function main(): Promise<void> {
     memory: () => benchMem(progress),
     crypt: () => benchCrypt(progress),
     translator: () => benchTranslator(progress),
+    sut: () => benchSut(progress),
   };
   for (const name of only ?? []) {
     if (!(name in sections)) {
