@@ -22,7 +22,11 @@ export function benchCheckConfig(name: string): { scenario: Scenario; check: Che
  * `statevisor check` has them (commutation merging on); a violation or an unexhausted search is an error,
  * since a rate measured on either would not be the rate of checking the model.
  */
-export function timedExplore(scenario: Scenario, check: CheckConfig): { result: ExploreResult; ms: number } {
+export function timedExplore(
+  scenario: Scenario,
+  check: CheckConfig,
+  measureHeap = false,
+): { result: ExploreResult; ms: number } {
   const a = assemble(scenario, resolveParams(scenario, check.params));
   const t0 = performance.now();
   const result = explore(a.kernel, {
@@ -33,6 +37,7 @@ export function timedExplore(scenario: Scenario, check: CheckConfig): { result: 
     maxTimeMs: 1e9,
     maxMemoryBytes: 1e12,
     now: () => performance.now(),
+    measureHeap,
   });
   const ms = performance.now() - t0;
   if (result.counterexample !== null) {

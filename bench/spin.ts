@@ -275,8 +275,10 @@ export function benchSpin(progress: (line: string) => void) {
       states: shape.states,
       transitions: shape.transitions,
       maxDepth: shape.maxDepth,
-      // The explorer's own figure: heap growth over the search per state, garbage not yet collected included.
-      heapBytesPerState: shape.heapBytesPerState,
+      // Memory the search retains per state (full collections at each doubling; an untimed run of its own), and
+      // the timed runs' heap growth, which counts garbage not yet collected.
+      retainedBytesPerState: timedExplore(scenario, check, true).result.heapBytesPerState,
+      heapGrowthBytesPerState: shape.heapBytesPerState,
       statesPerSec: Math.round(svStatesPerSec),
       reps: { statesPerSec: sv.map((r) => Math.round(r.statesPerSec)), exploreMs: sv.map((r) => Math.round(r.ms)) },
     },

@@ -38,6 +38,8 @@ export interface CheckRequest {
   readonly onProgress?: (p: ExploreProgress) => void;
   /** Makes an observer of every explored step for the kernel about to be explored (coverage). */
   readonly observe?: (kernel: Kernel) => StepObserver;
+  /** Report the memory retained per state, measured after full collections (see ExploreOptions.measureHeap). */
+  readonly measureHeap?: boolean;
 }
 
 export interface CheckReport {
@@ -86,6 +88,7 @@ export function runCheck(req: CheckRequest): CheckReport {
     now: req.now,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     ...(req.observe !== undefined ? { observer: req.observe(assembly.kernel) } : {}),
+    ...(req.measureHeap === true ? { measureHeap: true } : {}),
   });
   let trace: CheckReport['trace'] = null;
   const cex = result.counterexample;

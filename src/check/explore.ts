@@ -7,6 +7,9 @@ import type { TraceSink } from '../kernel/trace.js';
 import type { MonitorFailure, StepResult, SystemState } from '../kernel/types.js';
 import type { Sometimes } from '../specs/spec.js';
 import type { StepObserver } from './coverage.js';
+import { FingerprintSet } from './fingerprintSet.js';
+import { HeapGauge } from './heap.js';
+import { NodeStore } from './nodeStore.js';
 import { forEachInitial, forEachSuccessor } from './successors.js';
 
 export interface ExploreOptions {
@@ -27,6 +30,12 @@ export interface ExploreOptions {
   readonly progressEveryStates?: number;
   /** Sees every explored step's records (coverage); the kernel records only when given a sink, so this costs. */
   readonly observer?: StepObserver;
+  /**
+   * Measure the memory the search retains with a full garbage collection at every doubling of the visited count
+   * (and at the end), instead of the heap's growth, which counts garbage not yet collected. The CLI and the bench
+   * set it; tests leave it off, since each collection costs milliseconds.
+   */
+  readonly measureHeap?: boolean;
 }
 
 export interface ExploreProgress {
@@ -73,17 +82,14 @@ export interface ExploreResult {
   readonly terminalStates: number;
   readonly maxDepth: number;
   readonly elapsedMs: number;
+  /** Memory per visited state: JS heap plus typed arrays' backing stores (the visited set, the search tree). */
   readonly heapBytesPerState: number;
+  /** 'retained': measured after full collections (measureHeap); 'growth': peak growth, uncollected garbage included. */
+  readonly heapMeasure: 'retained' | 'growth';
   readonly counterexample: Counterexample | null;
   readonly sometimes: readonly SometimesResult[];
   /** Specs that were handed no observation in the whole exploration: their "held" says nothing (verdict vacuous). */
   readonly unobserved: readonly string[];
-}
-
-interface Node {
-  readonly parent: number;
-  readonly choices: readonly number[];
-  readonly depth: number;
 }
 
 /** How often the wall clock is read: often enough that no bound overshoots by much, rarely enough to cost nothing. */
@@ -92,15 +98,14 @@ const CLOCK_EVERY_STATES = 256;
 /** Explores from every initial state; stops at the first violation (BFS: a shortest one). */
 export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult {
   const start = options.now();
-  const heapBase = process.memoryUsage().heapUsed;
-  const visited = new Map<number, number>();
-  const nodes: Node[] = [];
+  const gauge = new HeapGauge(options.measureHeap === true);
+  const visited = new FingerprintSet();
+  const nodes = new NodeStore();
   const boundsHit = new Set<Bound>();
   let transitions = 0;
   let terminalStates = 0;
   let maxDepth = 0;
   let counterexample: Counterexample | null = null;
-  let heapBytes = 0;
   // BFS reads from the front (an index into the array), DFS pops from the back.
   const frontier: { state: SystemState; node: number }[] = [];
   let head = 0;
@@ -112,11 +117,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     choices: null as number[] | null,
   }));
 
-  const pathOf = (node: number): number[] => {
-    const parts: (readonly number[])[] = [];
-    for (let n = node; n >= 0; n = (nodes[n] as Node).parent) parts.push((nodes[n] as Node).choices);
-    return parts.reverse().flat();
-  };
+  const pathOf = (node: number): number[] => nodes.path(node);
 
   const found = (violation: Violation | null, state: SystemState, node: number): boolean => {
     if (violation === null) return false;
@@ -133,9 +134,10 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       boundsHit.add('time');
       return false;
     }
+    gauge.atStates(n);
     if (n % every !== 0) return true;
-    const used = process.memoryUsage().heapUsed;
-    heapBytes = Math.max(heapBytes, used - heapBase);
+    const used = gauge.sample();
+    const heapBytes = gauge.peak;
     options.onProgress?.({ states: n, transitions, depth, frontier: frontier.length - head, elapsedMs, heapBytes });
     if (used > options.maxMemoryBytes) {
       boundsHit.add('memory');
@@ -162,9 +164,8 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       boundsHit.add('states');
       return false;
     }
-    const node = nodes.length;
-    nodes.push({ parent, choices, depth });
-    if (!visited.has(hash)) visited.set(hash, node);
+    const node = nodes.add(parent, choices, depth);
+    visited.add(hash);
     if (depth > maxDepth) maxDepth = depth;
     if (found(violation, state, node)) return false;
     for (const r of sometimes) {
@@ -192,7 +193,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       head = 0;
     }
     const { state, node } = item;
-    const depth = (nodes[node] as Node).depth;
+    const depth = nodes.depth(node);
     const next = state.pending[0];
     if (next === undefined || next.due > options.untilUs) {
       terminalStates++;
@@ -215,7 +216,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   }
 
   const elapsedMs = options.now() - start;
-  heapBytes = Math.max(heapBytes, process.memoryUsage().heapUsed - heapBase, 0);
+  gauge.finish();
   const states = visited.size;
   const cex = counterexample as Counterexample | null;
   const exhausted = cex === null && boundsHit.size === 0;
@@ -233,7 +234,8 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     terminalStates,
     maxDepth,
     elapsedMs,
-    heapBytesPerState: states > 0 ? Math.round(heapBytes / states) : 0,
+    heapBytesPerState: states > 0 ? Math.round(gauge.peak / states) : 0,
+    heapMeasure: gauge.measure,
     counterexample: cex,
     sometimes: sometimes.map((r) => ({
       name: r.s.name,

@@ -134,6 +134,7 @@ function explore(
     ...(opts.maxTimeS !== undefined ? { maxTimeMs: opts.maxTimeS * 1000 } : {}),
     ...(maxMemoryMb !== undefined ? { maxMemoryBytes: maxMemoryMb * 1024 * 1024 } : {}),
     now: () => performance.now(),
+    measureHeap: true,
     ...(observe !== undefined ? { observe } : {}),
     ...(opts.progress
       ? {

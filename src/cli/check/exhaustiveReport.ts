@@ -72,6 +72,7 @@ function configJson(o: ConfigOutcome): Record<string, unknown> {
     elapsedMs: Math.round(r.elapsedMs),
     statesPerSec: statesPerSec(report),
     heapBytesPerState: r.heapBytesPerState,
+    heapMeasure: r.heapMeasure,
     sometimes: r.sometimes.map((x) => ({ name: x.name, description: x.description, reachedAtStep: x.reachedAtStep })),
     unobservedSpecs: r.unobserved,
     specs: report.specs.map((s) => ({ ...s, verdict: specVerdict(report, s.name) })),
@@ -101,7 +102,7 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
   const mutant = opts.mutant ? `, MUTANT ${opts.mutant}` : '';
   io.out(`statevisor check ${opts.scenario.name}  (${opts.mode}${mutant}; ${configNote(o.config)})`);
   io.out(
-    `  ${r.states} distinct states, ${r.transitions} transitions, depth ${r.maxDepth}, ${r.terminalStates} terminal; ${(r.elapsedMs / 1000).toFixed(2)} s (${statesPerSec(report)} states/s, ~${r.heapBytesPerState} heap bytes/state)`,
+    `  ${r.states} distinct states, ${r.transitions} transitions, depth ${r.maxDepth}, ${r.terminalStates} terminal; ${(r.elapsedMs / 1000).toFixed(2)} s (${statesPerSec(report)} states/s, ${heapNote(r)})`,
   );
   if (cex === null) {
     io.out(
@@ -165,4 +166,11 @@ function sometimesText(report: CheckReport, io: Io): void {
           : 'not reached';
     io.out(`    ${where}: ${x.name} (${x.description})`);
   }
+}
+
+/** Memory per state, saying which figure it is: retained after a full collection, or growth with garbage. */
+function heapNote(r: CheckReport['result']): string {
+  return r.heapMeasure === 'retained'
+    ? `${r.heapBytesPerState} bytes/state retained`
+    : `~${r.heapBytesPerState} heap bytes/state`;
 }
