@@ -14,6 +14,7 @@ import {
   type Scenario,
 } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
+import type { Sometimes } from '../specs/spec.js';
 import type { StepObserver } from './coverage.js';
 import { type Bound, type ExploreProgress, type ExploreResult, explore } from './explore.js';
 
@@ -65,7 +66,20 @@ export const CHECK_DEFAULTS = {
   maxMemoryBytes: 8 * 1024 ** 3,
 };
 
-export function runCheck(req: CheckRequest): CheckReport {
+/** What a check explores: its configuration resolved, the system assembled, the goals it must reach. */
+export interface PreparedCheck {
+  readonly config: CheckConfig | null;
+  readonly rawParams: RawParams;
+  readonly params: Params;
+  readonly untilUs: number;
+  readonly mutant: string | null;
+  readonly assembly: ReturnType<typeof assemble>;
+  readonly sometimes: readonly Sometimes[];
+  readonly limits: CheckReport['limits'];
+}
+
+/** Resolves a request into what to explore (also run by each parallel worker, so all build the same system). */
+export function prepareCheck(req: Omit<CheckRequest, 'mode' | 'now'>): PreparedCheck {
   const scenario = req.scenario;
   const config = req.full ? null : findCheck(scenario, req.config);
   const rawParams = { ...(config?.params ?? {}), ...(req.params ?? {}) };
@@ -79,30 +93,41 @@ export function runCheck(req: CheckRequest): CheckReport {
     maxTimeMs: req.maxTimeMs ?? CHECK_DEFAULTS.maxTimeMs,
     maxMemoryBytes: req.maxMemoryBytes ?? CHECK_DEFAULTS.maxMemoryBytes,
   };
-  const result = explore(assembly.kernel, {
+  const sometimes = (assembly.sometimes ?? []).filter((g) => config?.reach?.includes(g.name) ?? true);
+  return { config, rawParams, params, untilUs, mutant, assembly, sometimes, limits };
+}
+
+export function runCheck(req: CheckRequest): CheckReport {
+  const p = prepareCheck(req);
+  const result = explore(p.assembly.kernel, {
     mode: req.mode,
-    untilUs,
-    ...limits,
-    sometimes: (assembly.sometimes ?? []).filter((g) => config?.reach?.includes(g.name) ?? true),
+    untilUs: p.untilUs,
+    ...p.limits,
+    sometimes: p.sometimes,
     ...(req.reduce !== undefined ? { reduce: req.reduce } : {}),
     now: req.now,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
-    ...(req.observe !== undefined ? { observer: req.observe(assembly.kernel) } : {}),
+    ...(req.observe !== undefined ? { observer: req.observe(p.assembly.kernel) } : {}),
     ...(req.measureHeap === true ? { measureHeap: true } : {}),
   });
+  return checkReport(req, p, result);
+}
+
+/** The report of an exploration, its counterexample re-executed with tracing, ready to write and replay. */
+export function checkReport(req: CheckRequest, p: PreparedCheck, result: ExploreResult): CheckReport {
   let trace: CheckReport['trace'] = null;
   const cex = result.counterexample;
   if (cex !== null) {
     // Re-execute the path with tracing; stopping at its last step reproduces the violation there.
     const o = simulate({
-      scenario,
+      scenario: req.scenario,
       seed: 0,
-      params: rawParams,
+      params: p.rawParams,
       choices: cex.choices,
       maxSteps: cex.steps,
-      untilUs,
+      untilUs: p.untilUs,
       trace: true,
-      ...(mutant !== null ? { mutant } : {}),
+      ...(p.mutant !== null ? { mutant: p.mutant } : {}),
     });
     trace = {
       text: o.trace?.text() ?? '',
@@ -112,16 +137,20 @@ export function runCheck(req: CheckRequest): CheckReport {
     };
   }
   return {
-    scenario: scenario.name,
-    config,
-    mutant,
+    scenario: req.scenario.name,
+    config: p.config,
+    mutant: p.mutant,
     mode: req.mode,
-    params,
-    rawParams,
-    untilUs,
-    limits,
+    params: p.params,
+    rawParams: p.rawParams,
+    untilUs: p.untilUs,
+    limits: p.limits,
     result,
-    specs: assembly.specs.map((s) => ({ name: s.name, specId: s.specId, kind: isLiveness(s) ? 'liveness' : 'safety' })),
+    specs: p.assembly.specs.map((s) => ({
+      name: s.name,
+      specId: s.specId,
+      kind: isLiveness(s) ? 'liveness' : 'safety',
+    })),
     trace,
   };
 }

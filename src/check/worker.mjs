@@ -4,4 +4,5 @@ import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 register();
-await import(workerData?.entry === 'mutants' ? './mutantWorker.ts' : './walkWorker.ts');
+const entries = { mutants: './mutantWorker.ts', bfs: './parallel/bfsWorker.ts' };
+await import(entries[workerData?.entry] ?? './walkWorker.ts');

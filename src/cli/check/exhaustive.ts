@@ -1,9 +1,11 @@
 // `statevisor check --mode bfs|dfs`: explores each check configuration to exhaustion (or a bound), writes the
 // counterexample trace, and fails on a violation or a vacuous verdict (a `sometimes` never reached, a spec unfed).
 
-import { type CheckReport, checkPassed, expectationMet, runCheck } from '../../check/check.js';
+import { type CheckReport, checkPassed, expectationMet } from '../../check/check.js';
 import { CoverageCounter, type StepObserver } from '../../check/coverage.js';
 import type { ExploreProgress } from '../../check/explore.js';
+import { runCheckWorkers } from '../../check/parallel/run.js';
+import { InputError } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { CheckConfig } from '../../scenarios/types.js';
 import { type FlagValues, intFlag, refuseFlags, str } from '../args.js';
@@ -20,16 +22,25 @@ export interface ExhaustiveBounds {
   readonly maxMemoryMb: number | undefined;
   /** --coverage: where the exploration's per-machine transition and state counts go (one configuration only). */
   readonly coveragePath: string | undefined;
+  /** --workers: BFS threads over one shared visited set (1: the one-thread explorer, with retained-memory figures). */
+  readonly workers: number;
 }
 
 /** Reads the bfs/dfs bounds and refuses the random/swarm flags, which would do nothing here. */
 export function exhaustiveFlags(values: FlagValues, mode: CheckMode): ExhaustiveBounds {
   refuseFlags(
     values,
-    ['seeds', 'first-seed', 'workers', 'no-shrink', 'shard', 'result'],
+    ['seeds', 'first-seed', 'no-shrink', 'shard', 'result'],
     `only with --mode random or swarm; --mode ${mode} walks no seeds`,
   );
+  const workers = intFlag('--workers', str(values, 'workers'), 1, 64) ?? 1;
+  if (workers > 1 && mode === 'dfs')
+    throw new InputError('--workers: only BFS runs on several threads; drop --mode dfs');
+  if (workers > 1 && str(values, 'coverage') !== undefined) {
+    throw new InputError('--workers: coverage is counted by one thread; drop --workers or --coverage');
+  }
   return {
+    workers,
     maxDepth: intFlag('--max-depth', str(values, 'max-depth'), 0, Number.MAX_SAFE_INTEGER),
     maxStates: intFlag('--max-states', str(values, 'max-states'), 1, Number.MAX_SAFE_INTEGER),
     maxMemoryMb: intFlag('--max-memory', str(values, 'max-memory'), 16, 1_048_576),
@@ -50,7 +61,7 @@ export interface ConfigOutcome {
  * library's: `vacuous` (an exhausted search that never reached a `sometimes` it must reach) fails like a
  * violation, because the specs were never really exercised; a bound hit is reported, not failed.
  */
-export function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): number {
+export async function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): Promise<number> {
   const outcomes: ConfigOutcome[] = [];
   for (const config of opts.configs) {
     let counter: CoverageCounter | null = null;
@@ -62,7 +73,7 @@ export function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: 
             counter.countInitial();
             return counter;
           };
-    const report = explore(opts, config, bounds, observe);
+    const report = await explore(opts, config, bounds, observe);
     if (bounds.coveragePath !== undefined) writeCoverage(bounds.coveragePath, counter, opts, config, report);
     const tracePath = opts.traceFlag ?? counterexamplePath(opts.scenario, config, opts.configs.length, opts.mutant);
     if (report.trace !== null) writeAtomic(tracePath, report.trace.text);
@@ -113,15 +124,16 @@ function writeCoverage(
   writeAtomic(path, `${JSON.stringify(file, null, 1)}\n`);
 }
 
-function explore(
+async function explore(
   opts: CheckOptions,
   config: CheckConfig | null,
   bounds: ExhaustiveBounds,
   observe: ((kernel: Kernel) => StepObserver) | undefined,
-): CheckReport {
+): Promise<CheckReport> {
   const { maxDepth, maxStates, maxMemoryMb } = bounds;
   const untilUs = opts.until ?? config?.untilUs ?? opts.scenario.untilUs;
-  const report = runCheck({
+  const report = await runCheckWorkers({
+    workers: bounds.workers,
     scenario: opts.scenario,
     params: opts.sets,
     full: opts.full,
