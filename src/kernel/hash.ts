@@ -214,8 +214,58 @@ function fold(a: number, b: number): number {
   return (avalanche(a) % FP_HI_BITS) * TWO_32 + avalanche(b);
 }
 
+/** Entries up to which a flat object or array is hashed directly: cheaper than a memo lookup, and no memo entry. */
+const SMALL = 4;
+const NOT_SMALL = -1;
+
+/**
+ * The fingerprint of an array or plain object of at most SMALL primitive entries, computed directly, exactly as
+ * the memoised path computes it; NOT_SMALL for anything else. Most objects in model state are such leaves (empty
+ * lists, {vm, seq} records), and a WeakMap entry for each would cost more than hashing it, in time and in GC.
+ */
+function smallFingerprint(value: object): number {
+  if (Array.isArray(value)) {
+    if (value.length > SMALL) return NOT_SMALL;
+    let a = mix32(0x2545f491, 9 + value.length);
+    let b = mix32(0x9e3779b9, ~(9 + value.length));
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      if (typeof v === 'object' && v !== null) return NOT_SMALL;
+      const x = fingerprintValue(v);
+      a = laneA(a, x);
+      b = laneB(b, x);
+    }
+    return fold(a, b);
+  }
+  if (ArrayBuffer.isView(value)) return NOT_SMALL;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return NOT_SMALL;
+  const obj = value as Record<string, unknown>;
+  let lo = 0;
+  let hi = 0;
+  let n = 0;
+  for (const k in obj) {
+    if (++n > SMALL) return NOT_SMALL;
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (typeof v === 'object' && v !== null) return NOT_SMALL;
+    const kf = stringFingerprint(k);
+    const vf = fingerprintValue(v);
+    lo = (lo + entryLo(kf, vf)) >>> 0;
+    hi = (hi + entryHi(kf, vf)) >>> 0;
+  }
+  return fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
+}
+
 // Allocation-free on purpose: this runs for every new snapshot context the explorer meets.
 function objectFingerprint(value: object): number {
+  const small = smallFingerprint(value);
+  if (small !== NOT_SMALL) return small;
+  return memoisedFingerprint(value);
+}
+
+/** The memoised path alone (exported so a test can hold the direct path for small leaves to the same values). */
+export function memoisedFingerprint(value: object): number {
   const hit = fpMemo.get(value);
   if (hit !== undefined) return hit;
   let h: number;
