@@ -26,6 +26,7 @@ import { benchCrypt } from './crypt.js';
 import { benchHa, benchPriority } from './ha.js';
 import { benchInspector } from './inspector.js';
 import { benchMem } from './memory.js';
+import { benchParallel } from './parallel.js';
 import { benchSpin } from './spin.js';
 import { median, sig } from './stats.js';
 import { benchSut } from './sut.js';
@@ -418,6 +419,7 @@ async function main(): Promise<void> {
     priority: () => benchPriority(progress),
     sweep: () => benchSweep(progress),
     check: () => benchCheck(progress),
+    parallel: () => benchParallel(progress),
     inspector: () => benchInspector(progress),
     spin: () => benchSpin(progress),
     memory: () => benchMem(progress),
