@@ -214,24 +214,38 @@ function fold(a: number, b: number): number {
   return (avalanche(a) % FP_HI_BITS) * TWO_32 + avalanche(b);
 }
 
-/** Entries up to which a flat object or array is hashed directly: cheaper than a memo lookup, and no memo entry. */
-const SMALL = 4;
+/**
+ * Entries (counted through nested arrays and objects) up to which a leaf structure is hashed directly: cheaper than
+ * a memo lookup, and no memo entry, whose WeakMap upkeep costs the collector too.
+ */
+const SMALL = 8;
 const NOT_SMALL = -1;
+/** Entries the structure being hashed directly may still use; module state, as the hashing is synchronous. */
+let budget = 0;
 
 /**
- * The fingerprint of an array or plain object of at most SMALL primitive entries, computed directly, exactly as
- * the memoised path computes it; NOT_SMALL for anything else. Most objects in model state are such leaves (empty
- * lists, {vm, seq} records), and a WeakMap entry for each would cost more than hashing it, in time and in GC.
+ * The fingerprint of an array or plain object of at most SMALL entries in all (nested ones included), computed
+ * directly, exactly as the memoised path computes it; NOT_SMALL for anything else. Most objects in model state are
+ * such leaves (empty lists, {vm, seq} records, short lists of them).
  */
 function smallFingerprint(value: object): number {
+  budget = SMALL;
+  return smallNode(value);
+}
+
+function smallValue(v: unknown): number {
+  return typeof v === 'object' && v !== null ? smallNode(v) : fingerprintValue(v);
+}
+
+function smallNode(value: object): number {
   if (Array.isArray(value)) {
-    if (value.length > SMALL) return NOT_SMALL;
+    budget -= value.length;
+    if (budget < 0) return NOT_SMALL;
     let a = mix32(0x2545f491, 9 + value.length);
     let b = mix32(0x9e3779b9, ~(9 + value.length));
     for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      if (typeof v === 'object' && v !== null) return NOT_SMALL;
-      const x = fingerprintValue(v);
+      const x = smallValue(value[i]);
+      if (x === NOT_SMALL) return NOT_SMALL;
       a = laneA(a, x);
       b = laneB(b, x);
     }
@@ -243,14 +257,13 @@ function smallFingerprint(value: object): number {
   const obj = value as Record<string, unknown>;
   let lo = 0;
   let hi = 0;
-  let n = 0;
   for (const k in obj) {
-    if (++n > SMALL) return NOT_SMALL;
+    if (--budget < 0) return NOT_SMALL;
     const v = obj[k];
     if (v === undefined) continue;
-    if (typeof v === 'object' && v !== null) return NOT_SMALL;
+    const vf = smallValue(v);
+    if (vf === NOT_SMALL) return NOT_SMALL;
     const kf = stringFingerprint(k);
-    const vf = fingerprintValue(v);
     lo = (lo + entryLo(kf, vf)) >>> 0;
     hi = (hi + entryHi(kf, vf)) >>> 0;
   }

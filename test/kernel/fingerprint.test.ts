@@ -1,4 +1,4 @@
-// State fingerprints: small flat leaves hashed directly must get exactly the values the memoised path gives, since
+// State fingerprints: small leaf structures hashed directly must get exactly the values the memoised path gives, since
 // traces record state hashes and a changed value would make every replay of an older trace diverge.
 
 import fc from 'fast-check';
@@ -15,9 +15,17 @@ const leaf = fc.oneof(
 );
 
 describe('fingerprints', () => {
-  it('Kernel: a flat array or object of up to 8 entries hashes as the memoised path hashes it (500 of each)', () => {
+  it('Kernel: arrays and objects of up to 12 entries, nested or flat, hash as the memoised path hashes them (500 of each)', () => {
+    const record = fc.dictionary(fc.string({ maxLength: 3 }), leaf, { maxKeys: 3 });
     fc.assert(
-      fc.property(fc.array(leaf, { maxLength: 8 }), (a) => fingerprintValue(a) === memoisedFingerprint([...a])),
+      fc.property(fc.array(fc.oneof(leaf, record, fc.array(leaf, { maxLength: 3 })), { maxLength: 4 }), (a) => {
+        const copy = JSON.parse(JSON.stringify(a, (_k, v) => (v === undefined ? null : v)));
+        return fingerprintValue(copy) === memoisedFingerprint(structuredClone(copy));
+      }),
+      { numRuns: 500, seed: 3 },
+    );
+    fc.assert(
+      fc.property(fc.array(leaf, { maxLength: 12 }), (a) => fingerprintValue(a) === memoisedFingerprint([...a])),
       { numRuns: 500, seed: 1 },
     );
     fc.assert(
