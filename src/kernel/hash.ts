@@ -310,8 +310,28 @@ export function memoisedFingerprint(value: object): number {
 
 /** The lane sums of each plain object fingerprinted, so an object derived from it can be fingerprinted by difference. */
 const objectSums = new WeakMap<object, { lo: number; hi: number }>();
-/** next → the object it was derived from (a machine's next context → its previous one), noted by the kernel. */
-const derivedFrom = new WeakMap<object, object>();
+/**
+ * The last few derivations the kernel noted (a machine's next context → its previous one), as a ring: a context is
+ * fingerprinted within the step that made it, so a few slots suffice, and an overwritten one only costs a full hash.
+ * Not a WeakMap: deleting each link after use left V8's table full of deleted entries, and after a full collection
+ * every later lookup probed through them (an exploration ran 8× slower after a previous one in the same process).
+ */
+const RING = 16;
+const ringNext: (object | null)[] = new Array(RING).fill(null);
+const ringPrev: (object | null)[] = new Array(RING).fill(null);
+let ringAt = 0;
+
+/** The object `next` was noted as derived from, taken out of the ring; undefined when none is noted. */
+function takeDerived(next: object): object | undefined {
+  for (let i = 0; i < RING; i++) {
+    if (ringNext[i] !== next) continue;
+    const prev = ringPrev[i] as object;
+    ringNext[i] = null;
+    ringPrev[i] = null;
+    return prev;
+  }
+  return undefined;
+}
 
 /**
  * Notes that `next` was made from `prev` by changing some of its keys (an XState assign): its fingerprint can then
@@ -322,7 +342,10 @@ export function noteDerived(next: object, prev: object): void {
   // Only a fingerprinted `prev` helps (its sums are the starting point), and linking only those keeps the links one
   // deep: a chain next → prev → prev's prev … would keep every earlier context of a run alive (a 100-slice memory
   // run held 63 MB of old memory copies that way).
-  if (next !== prev && objectSums.has(prev)) derivedFrom.set(next, prev);
+  if (next === prev || !objectSums.has(prev)) return;
+  ringNext[ringAt] = next;
+  ringPrev[ringAt] = prev;
+  ringAt = (ringAt + 1) % RING;
 }
 
 function entryLo(kf: number, vf: number): number {
@@ -337,7 +360,7 @@ function entryHi(kf: number, vf: number): number {
 function plainObjectFingerprint(obj: Record<string, unknown>): number {
   const proto = Object.getPrototypeOf(obj);
   if (proto !== Object.prototype && proto !== null) canonicalJson(obj);
-  const prev = derivedFrom.get(obj);
+  const prev = takeDerived(obj);
   const base = prev === undefined ? undefined : objectSums.get(prev);
   let lo = 0;
   let hi = 0;
@@ -379,8 +402,6 @@ function plainObjectFingerprint(obj: Record<string, unknown>): number {
     }
   }
   objectSums.set(obj, { lo, hi });
-  // Its fingerprint is known now: the link to what it was derived from has done its work.
-  if (prev !== undefined) derivedFrom.delete(obj);
   return fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
 }
 

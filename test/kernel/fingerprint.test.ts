@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fingerprintValue, memoisedFingerprint } from '../../src/kernel/hash.js';
+import { fingerprintValue, memoisedFingerprint, noteDerived } from '../../src/kernel/hash.js';
 
 const leaf = fc.oneof(
   fc.integer(),
@@ -64,5 +64,27 @@ describe('fingerprints', () => {
     expect(fingerprintValue([1, 2])).not.toBe(fingerprintValue([2, 1]));
     expect(() => fingerprintValue([() => 1])).toThrow(/cannot fingerprint a function/);
     expect(() => fingerprintValue({ m: new Map() })).toThrow(/cannot hash a Map/);
+  });
+
+  it('Kernel: a context hashed by difference from the one it was derived from hashes as from scratch, 40 at a time', () => {
+    const base = { a: 1, b: 'x', list: [1, 2, 3, 4, 5, 6, 7, 8, 9], rec: { p: 1, q: 2 }, n: 0, m: 0, k: 0, z: 0 };
+    let prev: Record<string, unknown> = base;
+    fingerprintValue(prev);
+    // More derivations noted than the ring holds before any is hashed: the overwritten ones hash in full.
+    const derived: Record<string, unknown>[] = [];
+    for (let i = 0; i < 40; i++) {
+      const next: Record<string, unknown> = {
+        ...prev,
+        n: i,
+        list: i % 2 === 0 ? prev.list : [i, ...(prev.list as number[])],
+      };
+      if (i % 3 === 0) delete next.b;
+      noteDerived(next, prev);
+      derived.push(next);
+      if (i % 10 === 9)
+        for (const d of derived.splice(0)) expect(fingerprintValue(d)).toBe(memoisedFingerprint(structuredClone(d)));
+      prev = next;
+      fingerprintValue(prev);
+    }
   });
 });
