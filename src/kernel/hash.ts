@@ -255,6 +255,9 @@ function smallNode(value: object): number {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return NOT_SMALL;
   const obj = value as Record<string, unknown>;
+  // Count the keys before hashing any: a big object (a context, met again on every memo hit) costs only this.
+  let keys = 0;
+  for (const _k in obj) if (++keys > budget) return NOT_SMALL;
   let lo = 0;
   let hi = 0;
   for (const k in obj) {
