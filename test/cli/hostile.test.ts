@@ -318,11 +318,16 @@ const rows: Row[] = [
     args: ['run', 'ping-pong', '--set', 'pings=1', '--set', 'pings=2'],
     error: /^--set: pings given more than once/,
   },
-  ...(['--seeds 10', '--first-seed 3', '--workers 2', '--no-shrink'] as const).map((flag) => ({
+  ...(['--seeds 10', '--first-seed 3', '--no-shrink'] as const).map((flag) => ({
     name: `${flag} in bfs mode`,
     args: ['check', 'ping-pong', ...flag.split(' ')],
     error: new RegExp(`^${flag.split(' ')[0]}: only with --mode random or swarm; --mode bfs`),
   })),
+  {
+    name: '--workers 2 in dfs mode (only BFS runs on several threads)',
+    args: ['check', 'ping-pong', '--mode', 'dfs', '--workers', '2'],
+    error: /^--workers: only BFS runs on several threads; drop --mode dfs/,
+  },
   {
     name: '--seeds in dfs mode',
     args: ['check', 'ping-pong', '--mode', 'dfs', '--seeds', '10'],
