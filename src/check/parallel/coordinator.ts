@@ -9,7 +9,7 @@ import type { Sometimes } from '../../specs/spec.js';
 import type { Bound, ExploreProgress, ExploreResult } from '../explore.js';
 import { forEachInitial, forEachSuccessor } from '../successors.js';
 import type { BfsRequest, BfsWorkerInput } from './bfsWorker.js';
-import type { ExpandReport, SettleReport } from './expander.js';
+import type { ExpandReport, FoundViolation, SettleReport } from './expander.js';
 import { mergeKeys, outcomesByRank, settleLevel } from './levels.js';
 import { SharedTable, slotsFor } from './table.js';
 
@@ -145,6 +145,7 @@ class LevelRun {
       true,
     );
     this.admitInitial(merged.keys, settled);
+    if (this.boundsHit.size > 0) return;
     let redundant = true;
     let wasRedundant = true;
     for (let level = 0; this.stop === null; level++) {
@@ -197,7 +198,7 @@ class LevelRun {
     settled: readonly SettleReport[],
     newKeys: Float64Array,
   ): boolean {
-    let least: (typeof expanded)[number]['violation'] & { isNew: boolean } = null as never;
+    let least: (FoundViolation & { readonly isNew: boolean }) | null = null;
     for (const [w, r] of expanded.entries()) {
       this.noteObserved(r.firstObserved);
       if (r.stopped !== null) this.boundsHit.add(r.stopped === 'full' ? 'memory' : 'time');
