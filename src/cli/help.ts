@@ -105,10 +105,11 @@ Options:
   --max-depth N      bound on steps from the initial state (bfs/dfs)
   --max-states N     bound on distinct states (bfs/dfs; default 2000000)
   --max-time S       bound on wall time in seconds (default 600); random/swarm start no walk after it
-  --max-memory MB    bfs/dfs: stop cleanly with "bound hit" past this heap size (default 8192)
+  --max-memory MB    bfs/dfs: stop cleanly with "bound hit" past this much heap and typed arrays (default 8192)
   --seeds N          random/swarm: walks to run (default 1000)
   --first-seed N     random/swarm: first seed (default 1)
-  --workers N        random/swarm: worker threads (default: one per core)
+  --workers N        random/swarm: worker threads (default: one per core); bfs: threads expanding each level
+                     over one shared visited set, same report as one (default 1; pays on large searches)
   --no-shrink        random/swarm: report the counterexample as found, unshrunk
   --shard I/N        random/swarm: walk only the I-th of N contiguous ranges of the seeds (N alone: I from
                      JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it); writes a result file
