@@ -1,5 +1,5 @@
 // `check --workers N` for BFS: the same request as runCheck, explored by N worker threads over a shared table,
-// reported exactly as one worker's BFS would report it (the parallel test compares the two on every scenario).
+// reported exactly as one worker's BFS would report it (test/check/parallel.test.ts compares the two reports).
 
 import { CHECK_DEFAULTS, type CheckReport, type CheckRequest, checkReport, prepareCheck, runCheck } from '../check.js';
 import { exploreParallel, type ParallelOptions } from './coordinator.js';
