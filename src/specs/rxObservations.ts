@@ -90,8 +90,9 @@ export function followLedger(
 }
 
 /**
- * Removes each named packet's last entry (reported drops). A queue drops at its tail, so of two copies of one
- * packet (a link duplicate) the one dropped is the later one; removing the earlier would shift the flow's order.
+ * Removes each named packet's last entry (reported drops). Of two copies of one packet (a link duplicate) either may
+ * be the one a full ring refused; for counting (rx-exactly-once) the copies are alike, and striking the later one only
+ * moves its deadline's start by the gap between them. rx-flow-order, where the copy matters, takes drops as credits.
  * Packets not in the ledger are left to other specs.
  */
 export function removeAll(ledger: Ledger, packets: readonly Named[]): Ledger {
