@@ -58,9 +58,8 @@ describe('rx-chains scenario', () => {
     }
   });
 
-  it('rx-flow-order: of a duplicated chain whose second copy overflows the queue, the later copies are the dropped ones', () => {
-    // Found by `statevisor soak` (swarm seed 2 of the full defaults): the spec removed the first copies of the
-    // dropped packets, so the kept first copy of packet 100 looked as if it overtook the second copy of 99.
+  /** One flow's packets 99-101 as frames, the observations of them, and rx-flow-order's verdict on a sequence. */
+  function flowOrderBench() {
     const mix: FlowMix = { flows: 1, dests: 1, packets: 3, skewPct: 0, maxBurst: 3, seed: 7 };
     const plan = rxPlan(mix, 1, 'toeplitz');
     const frame = (seq: number) =>
@@ -68,34 +67,9 @@ describe('rx-chains scenario', () => {
     const chain = [frame(99), frame(100), frame(101)];
     const deliver = (to: string, type: string, packets: Uint8Array[]): Observation =>
       ({ kind: 'deliver', t: 0, from: plan.source, to, event: { type, queue: 0, packets } }) as unknown as Observation;
-    const spec = rxFlowOrder(plan);
-    const view = {} as MonitorView; // the spec judges from observations alone and never looks at the system
-    let state = spec.initial(view);
-    for (const o of [
-      deliver(plan.rx, 'rx.chain', chain),
-      deliver(plan.rx, 'rx.chain', chain),
-      deliver(plan.clients[0] as string, 'rxc.overflow', chain.slice(1)),
-      deliver(plan.clients[0] as string, 'rxc.packets', [...chain, frame(99)]),
-    ]) {
-      const next = spec.on(state, o, view);
-      expect(next instanceof Fail ? next.message : 'held').toBe('held');
-      state = next as typeof state;
-    }
-  });
-  it('rx-flow-order: a drop report may cover either copy of a duplicated chain; a real overtaking still fails', () => {
-    // Found by `statevisor soak` (swarm seed 40 of the full defaults): the ring refused the first copy's tail and
-    // took the duplicate whole; the spec had struck the second copies, so the duplicate's 99 seemed to overtake 100.
-    const mix: FlowMix = { flows: 1, dests: 1, packets: 3, skewPct: 0, maxBurst: 3, seed: 7 };
-    const plan = rxPlan(mix, 1, 'toeplitz');
-    const frame = (seq: number) =>
-      buildPacket({ ...flowHeader(mix, 0), proto: PROTO_TCP, flow: 0, seq, payloadBytes: 8 });
-    const chain = [frame(99), frame(100), frame(101)];
-    const deliver = (to: string, type: string, packets: Uint8Array[]): Observation =>
-      ({ kind: 'deliver', t: 0, from: plan.source, to, event: { type, queue: 0, packets } }) as unknown as Observation;
-    const client = plan.clients[0] as string;
     const judge = (observations: Observation[]) => {
       const spec = rxFlowOrder(plan);
-      const view = {} as MonitorView;
+      const view = {} as MonitorView; // the spec judges from observations alone and never looks at the system
       let state = spec.initial(view);
       for (const o of observations) {
         const next = spec.on(state, o, view);
@@ -104,6 +78,26 @@ describe('rx-chains scenario', () => {
       }
       return 'held';
     };
+    return { plan, frame, chain, deliver, judge, client: plan.clients[0] as string };
+  }
+
+  it('rx-flow-order: of a duplicated chain whose second copy overflows the queue, the later copies are the dropped ones', () => {
+    // Found by `statevisor soak` (swarm seed 2 of the full defaults): the spec removed the first copies of the
+    // dropped packets, so the kept first copy of packet 100 looked as if it overtook the second copy of 99.
+    const { plan, frame, chain, deliver, judge, client } = flowOrderBench();
+    const observations = [
+      deliver(plan.rx, 'rx.chain', chain),
+      deliver(plan.rx, 'rx.chain', chain),
+      deliver(client, 'rxc.overflow', chain.slice(1)),
+      deliver(client, 'rxc.packets', [...chain, frame(99)]),
+    ];
+    expect(judge(observations)).toBe('held');
+  });
+
+  it('rx-flow-order: a drop report may cover either copy of a duplicated chain; a real overtaking still fails', () => {
+    // Found by `statevisor soak` (swarm seed 40 of the full defaults): the ring refused the first copy's tail and
+    // took the duplicate whole; the spec had struck the second copies, so the duplicate's 99 seemed to overtake 100.
+    const { plan, frame, chain, deliver, judge, client } = flowOrderBench();
     const twice = [deliver(plan.rx, 'rx.chain', chain), deliver(plan.rx, 'rx.chain', chain)];
     const firstTailDropped = [
       deliver(client, 'rxc.overflow', chain.slice(1)),
