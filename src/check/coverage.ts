@@ -140,3 +140,25 @@ function sortedRecord(map: ReadonlyMap<string, number>): Record<string, number> 
   for (const k of [...map.keys()].sort()) out[k] = map.get(k) as number;
   return out;
 }
+
+/**
+ * A check's coverage counting in one piece: `observe` goes in the check request (it makes the counter for the kernel
+ * about to be explored and counts the initial states), `file` gives the counts once the check is done.
+ */
+export function coverageOfCheck(): {
+  readonly observe: (kernel: Kernel) => StepObserver;
+  file(meta: { scenario: string; config: string | null; states: number }): CoverageFile;
+} {
+  let counter: CoverageCounter | null = null;
+  return {
+    observe: (kernel) => {
+      counter = new CoverageCounter(kernel);
+      counter.countInitial();
+      return counter;
+    },
+    file: (meta) => {
+      if (counter === null) throw new Error('coverage: the exploration never made its counter');
+      return counter.toFile(meta);
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { type AnyStateMachine, createMachine } from 'xstate';
 import { pingerMachine } from '../../machines/pingerMachine.js';
 import { pongerMachine } from '../../machines/pongerMachine.js';
 import { runCheck } from '../../src/check/check.js';
-import { CoverageCounter, type CoverageFile, coverageEdgeKey } from '../../src/check/coverage.js';
+import { CoverageCounter, type CoverageFile, coverageEdgeKey, coverageOfCheck } from '../../src/check/coverage.js';
 import { explore } from '../../src/check/explore.js';
 import { chartOf } from '../../src/export/chart.js';
 import { countCoverage } from '../../src/inspector/ui/coverage.js';
@@ -23,22 +23,10 @@ const untilUs = lossy.untilUs ?? scenario.untilUs;
 
 /** The lossy configuration explored with coverage, as `check --coverage` runs it. */
 function exploredCoverage(): { file: CoverageFile; states: number } {
-  let counter: CoverageCounter | null = null;
-  const report = runCheck({
-    scenario,
-    config: 'lossy',
-    mode: 'bfs',
-    now: () => 0,
-    observe: (kernel) => {
-      counter = new CoverageCounter(kernel);
-      counter.countInitial();
-      return counter;
-    },
-  });
+  const coverage = coverageOfCheck();
+  const report = runCheck({ scenario, config: 'lossy', mode: 'bfs', now: () => 0, observe: coverage.observe });
   expect(report.result.verdict).toBe('holds');
-  const c = counter as CoverageCounter | null;
-  if (c === null) throw new Error('the observer was never made');
-  const file = c.toFile({ scenario: scenario.name, config: 'lossy', states: report.result.states });
+  const file = coverage.file({ scenario: scenario.name, config: 'lossy', states: report.result.states });
   return { file, states: report.result.states };
 }
 

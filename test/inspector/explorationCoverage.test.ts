@@ -4,7 +4,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check/check.js';
-import { CoverageCounter, type CoverageFile } from '../../src/check/coverage.js';
+import { type CoverageFile, coverageOfCheck } from '../../src/check/coverage.js';
 import { launchChromium } from '../../src/inspector/browser.js';
 import { type Inspector, startInspector } from '../../src/inspector/server.js';
 import { findScenario } from '../../src/scenarios/index.js';
@@ -14,20 +14,14 @@ const PINGER = 'hostA/pinger';
 
 /** ping-pong's lossy configuration explored with coverage, as `check --coverage` writes it. */
 function exploration(): CoverageFile {
-  let counter: CoverageCounter | null = null;
+  const coverage = coverageOfCheck();
   const report = runCheck({
     scenario: findScenario('ping-pong'),
     mode: 'bfs',
     now: () => 0,
-    observe: (kernel) => {
-      counter = new CoverageCounter(kernel);
-      counter.countInitial();
-      return counter;
-    },
+    observe: coverage.observe,
   });
-  const c = counter as CoverageCounter | null;
-  if (c === null) throw new Error('the observer was never made');
-  return c.toFile({ scenario: 'ping-pong', config: 'lossy', states: report.result.states });
+  return coverage.file({ scenario: 'ping-pong', config: 'lossy', states: report.result.states });
 }
 
 describe.skipIf(!browserPresent)('exploration coverage in the page', () => {

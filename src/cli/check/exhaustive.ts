@@ -2,7 +2,7 @@
 // counterexample trace, and fails on a violation or a vacuous verdict (a `sometimes` never reached, a spec unfed).
 
 import { type CheckReport, checkPassed, expectationMet } from '../../check/check.js';
-import { CoverageCounter, type StepObserver } from '../../check/coverage.js';
+import { coverageOfCheck, type StepObserver } from '../../check/coverage.js';
 import type { ExploreProgress } from '../../check/explore.js';
 import { runCheckWorkers } from '../../check/parallel/run.js';
 import { InputError } from '../../kernel/errors.js';
@@ -64,17 +64,16 @@ export interface ConfigOutcome {
 export async function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): Promise<number> {
   const outcomes: ConfigOutcome[] = [];
   for (const config of opts.configs) {
-    let counter: CoverageCounter | null = null;
-    const observe =
-      bounds.coveragePath === undefined
-        ? undefined
-        : (kernel: Kernel) => {
-            counter = new CoverageCounter(kernel);
-            counter.countInitial();
-            return counter;
-          };
-    const report = await explore(opts, config, bounds, observe);
-    if (bounds.coveragePath !== undefined) writeCoverage(bounds.coveragePath, counter, opts, config, report);
+    const coverage = bounds.coveragePath === undefined ? null : coverageOfCheck();
+    const report = await explore(opts, config, bounds, coverage?.observe);
+    if (bounds.coveragePath !== undefined && coverage !== null) {
+      const file = coverage.file({
+        scenario: opts.scenario.name,
+        config: config?.name ?? null,
+        states: report.result.states,
+      });
+      writeAtomic(bounds.coveragePath, `${JSON.stringify(file, null, 1)}\n`);
+    }
     const tracePath = opts.traceFlag ?? counterexamplePath(opts.scenario, config, opts.configs.length, opts.mutant);
     if (report.trace !== null) writeAtomic(tracePath, report.trace.text);
     const cex = report.result.counterexample;
@@ -105,23 +104,6 @@ export async function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds
     }
   }
   return failed.length === 0 ? EXIT_OK : EXIT_FAIL;
-}
-
-/** Writes the coverage file (atomically) for the configuration just explored. */
-function writeCoverage(
-  path: string,
-  counter: CoverageCounter | null,
-  opts: CheckOptions,
-  config: CheckConfig | null,
-  report: CheckReport,
-): void {
-  if (counter === null) throw new Error('coverage: the exploration never made its counter');
-  const file = counter.toFile({
-    scenario: opts.scenario.name,
-    config: config?.name ?? null,
-    states: report.result.states,
-  });
-  writeAtomic(path, `${JSON.stringify(file, null, 1)}\n`);
 }
 
 async function explore(
