@@ -5,28 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import { readCoverageFile } from '../../src/inspector/coverageFile.js';
 import { startInspector } from '../../src/inspector/server.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { simulate } from '../../src/simulate.js';
+import { expectBadInput, here } from './inProcess.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'statevisor-coverage-'));
-
-async function here(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), progress: false });
-  return { code, out: out.join('\n'), err: err.map((l) => `${l}\n`).join('') };
-}
-
-function expectBadInput(r: { code: number | null; err: string }, pattern: RegExp) {
-  expect(r.code, r.err).toBe(2);
-  const lines = r.err.trim().split('\n');
-  expect(lines, r.err).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.err).not.toMatch(/\n\s+at /);
-}
 
 const tracePath = join(dir, 'run.jsonl');
 writeFileSync(tracePath, simulate({ scenario: findScenario('ping-pong'), seed: 1, trace: true }).trace?.text() ?? '');

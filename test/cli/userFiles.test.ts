@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
+import { here } from './inProcess.js';
 import { startInspect } from './inspectProcess.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -14,13 +14,6 @@ const dir = mkdtempSync(join(ROOT, 'test-artifacts', 'user-files-'));
 const EXAMPLE = 'examples/alternating-bit.ts';
 // Each run's fixtures go when it ends: they were piling up in test-artifacts/, one directory per run.
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function here(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), progress: false });
-  return { code, out: out.join('\n'), err: err.map((l) => `${l}\n`).join('') };
-}
 
 /** A file in the fixture directory, named relative to the working directory as a user would type it. */
 function fixture(name: string, text: string): string {
