@@ -216,7 +216,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   }
 
   const elapsedMs = options.now() - start;
-  gauge.finish();
+  gauge.finish(visited.bytes + nodes.bytes);
   const states = visited.size;
   const cex = counterexample as Counterexample | null;
   const exhausted = cex === null && boundsHit.size === 0;

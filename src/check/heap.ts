@@ -61,10 +61,15 @@ export class HeapGauge {
     this.retainedSample();
   }
 
-  /** The last sample, taken while the search's structures are still alive. */
-  finish(): void {
+  /**
+   * The last sample, taken while the search's structures are still alive. `ownBytes` (the visited set and search
+   * tree, whose size is known exactly) is a floor: in a small search, memory freed elsewhere in the process between
+   * the base and this sample can exceed what the search holds, and the difference would say it holds nothing.
+   */
+  finish(ownBytes: number): void {
     if (this.gc !== null) this.retainedSample();
     else this.sample();
+    this.peak = Math.max(this.peak, ownBytes);
   }
 
   private retainedSample(): void {

@@ -178,7 +178,9 @@ class LevelRun {
     const heaps = reports.reduce((a, r) => a + r.heapUsed, 0);
     this.heapBase ??= heaps;
     this.usedBytes = heaps + this.table.bytes;
-    this.heapBytes = Math.max(this.heapBytes, heaps - this.heapBase + this.table.size * 16);
+    // The table's occupied slots are a floor: the workers' heaps can shrink below their start between samples.
+    const occupied = this.table.size * 16;
+    this.heapBytes = Math.max(this.heapBytes, occupied, heaps - this.heapBase + occupied);
     return reports;
   }
 
