@@ -15,7 +15,7 @@ import { chartOf } from '../export/chart.js';
 import { readUserFile, TRACE_FILE_MAX_BYTES } from '../input/files.js';
 import { assertJsonDepth } from '../input/json.js';
 import { InputError } from '../kernel/errors.js';
-import { parseTrace, type TraceRecord } from '../kernel/trace.js';
+import { parseTrace, type TraceRecord, wholeSnapshots } from '../kernel/trace.js';
 import { machines } from '../machines.js';
 import { acceptsGzip, Body, Gate, refuseUpgrade } from './http.js';
 import { SometimesRoute } from './sometimes.js';
@@ -239,7 +239,10 @@ function apiBody(path: string, served: Served): string | null {
       return served.coverage !== null ? JSON.stringify(served.coverage) : null;
     case '/api/stately':
       // The same records in @statelyai/inspect's event shape, for the Stately inspector.
-      return JSON.stringify((live?.records ?? payload.records).map(toStatelyEvent).filter((e) => e !== null));
+      // Stately's snapshots are whole: a file's patched contexts are rebuilt (a live run's records are whole).
+      return JSON.stringify(
+        (live?.records ?? wholeSnapshots(payload.records)).map(toStatelyEvent).filter((e) => e !== null),
+      );
     default:
       return null;
   }

@@ -2,7 +2,16 @@
 // One header line, the records, one end line carrying the choices and the trace hash; replay re-derives them all.
 
 import { createHash } from 'node:crypto';
+import {
+  ContextCompactor,
+  ContextPatchError,
+  ContextRestorer,
+  isDigestedArray,
+  TRACE_TYPED_ARRAY_MAX,
+} from './contextPatch.js';
 import { InputError } from './errors.js';
+
+export { TRACE_TYPED_ARRAY_MAX };
 
 /** Anything the kernel or the run loop records. `type` follows XState's inspection event names. */
 export interface TraceRecord {
@@ -15,7 +24,11 @@ export interface TraceSink {
 }
 
 export const TRACE_FORMAT = 'statevisor.trace';
-export const TRACE_VERSION = 1;
+/**
+ * 2: an actor's snapshots after its first carry a `contextPatch` instead of the whole context (contextPatch.ts);
+ * `@statevisor.timer` records say when a timer is armed and cancelled.
+ */
+export const TRACE_VERSION = 2;
 
 /** First line of every trace: how to rebuild the run. */
 export interface TraceHeader {
@@ -47,13 +60,12 @@ export interface TraceEnd {
   readonly traceHash: string;
 }
 
-/**
- * Typed arrays (and arrays of numbers) up to this length are written whole; longer ones (a VM's memory, a cache's
+/*
+ * Typed arrays (and arrays of numbers) of up to TRACE_TYPED_ARRAY_MAX (1024) items are written whole; longer ones (a VM's memory, a cache's
  * arrays, a slice of thousands of accesses, a checkpoint's pages) as their kind, length and FNV-1a digest. A full snapshot of a 400 KiB memory after every step made
  * a 150-slice memory run's trace 200 MB; the digest still shows the moment the bytes changed, and the run itself is
  * reproduced from its choices, not from the snapshots.
  */
-export const TRACE_TYPED_ARRAY_MAX = 1024;
 
 /** JSON with typed arrays written as plain arrays (or, long ones, as a digest), so data-plane state reads naturally. */
 export function recordJson(rec: unknown): string {
@@ -70,17 +82,11 @@ function wholeArrays(_key: string, value: unknown): unknown {
 }
 
 function typedArrayReplacer(_key: string, value: unknown): unknown {
-  if (Array.isArray(value))
-    return value.length > TRACE_TYPED_ARRAY_MAX && isAllNumbers(value) ? digest(value, 'Array') : value;
+  if (Array.isArray(value)) return isDigestedArray(value) ? digest(value, 'Array') : value;
   if (!ArrayBuffer.isView(value) || value instanceof DataView) return value;
   const a = value as unknown as ArrayLike<number>;
   if (a.length <= TRACE_TYPED_ARRAY_MAX) return Array.from(a);
   return digest(a, (value as { constructor: { name: string } }).constructor.name);
-}
-
-function isAllNumbers(a: readonly unknown[]): boolean {
-  for (const v of a) if (typeof v !== 'number') return false;
-  return true;
 }
 
 function digest(a: ArrayLike<number>, kind: string) {
@@ -101,6 +107,7 @@ function digest(a: ArrayLike<number>, kind: string) {
 export class TraceWriter implements TraceSink {
   readonly lines: string[] = [];
   private readonly hash = createHash('sha256');
+  private readonly compactor = new ContextCompactor();
   private ended = false;
 
   constructor(
@@ -112,7 +119,7 @@ export class TraceWriter implements TraceSink {
   }
 
   record(rec: TraceRecord): void {
-    this.push(rec);
+    this.push(this.compactor.compact(rec));
   }
 
   /** Appends the end line and returns the trace hash (hex SHA-256 of every line before it, newline-terminated). */
@@ -269,6 +276,7 @@ export function parseTrace(text: string, source = 'trace'): ParsedTrace {
   }
   const last = lines.length;
   const end = records[last - 1] as TraceRecord;
+  checkContextPatches(records, source);
   if (end.type !== '@statevisor.end') {
     throw new InputError(
       `${source}:${last}: last line must be the end record (type "@statevisor.end"); the trace is truncated`,
@@ -287,4 +295,23 @@ export function parseTrace(text: string, source = 'trace'): ParsedTrace {
     records,
     end: end as unknown as TraceEnd,
   };
+}
+
+/** Every snapshot's context must rebuild from its patches: a bad one is named by line, not met later in the page. */
+function checkContextPatches(records: readonly TraceRecord[], source: string): void {
+  const restorer = new ContextRestorer();
+  for (let i = 1; i < records.length - 1; i++) {
+    try {
+      restorer.restore(records[i] as TraceRecord);
+    } catch (err) {
+      if (!(err instanceof ContextPatchError)) throw err;
+      throw new InputError(`${source}:${i + 1}: field "contextPatch": ${err.message}`);
+    }
+  }
+}
+
+/** The records with every snapshot's context whole (for readers that want states, not patches: Stately's shape). */
+export function wholeSnapshots(records: readonly TraceRecord[]): TraceRecord[] {
+  const restorer = new ContextRestorer();
+  return records.map((r) => restorer.whole(r));
 }

@@ -153,10 +153,21 @@ describe('inspector server', () => {
         'tlb',
       ]);
       const trace = JSON.parse((await get(mem.port, '/api/trace')).body) as {
-        records: { type: string; sessionId?: string; snapshot?: { context: Record<string, unknown> } }[];
+        records: {
+          type: string;
+          sessionId?: string;
+          snapshot?: { context: Record<string, unknown> };
+          contextPatch?: unknown[];
+        }[];
       };
-      const mmu = trace.records.find((r) => r.type === '@xstate.snapshot' && r.sessionId === 'host0/vm0/mmu');
-      expect(mmu?.snapshot?.context.mem).toMatchObject({ typedArray: 'Uint32Array', length: 108 * 1024 });
+      const ofMmu = trace.records.filter((r) => r.sessionId === 'host0/vm0/mmu');
+      // The actor's first record carries its whole context; later ones a patch, replacing a changed memory whole.
+      const digest = { typedArray: 'Uint32Array', length: 108 * 1024 };
+      expect(ofMmu.find((r) => r.type === '@xstate.actor')?.snapshot?.context.mem).toMatchObject(digest);
+      const memPatch = ofMmu
+        .map((r) => r.contextPatch as [string, Record<string, unknown[]>] | undefined)
+        .find((p) => p?.[1]?.mem !== undefined)?.[1].mem;
+      expect(memPatch).toEqual(['=', expect.objectContaining(digest)]);
     } finally {
       await mem.close();
     }

@@ -1,6 +1,8 @@
 // The inspector page's index over a trace: per-actor snapshot timelines, the message rows, step times and records.
 // Built once in O(records) (and appended to record by record in live mode) so a step change never rescans the trace.
 
+import { ContextRestorer } from '../../kernel/contextPatch.js';
+
 /** One trace line as the server sends it (the kernel's TraceRecord, seen from the browser). */
 export interface TraceRecord {
   readonly type: string;
@@ -54,9 +56,10 @@ function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-function asSnapshot(v: unknown): SnapshotView {
+/** A record's snapshot with its whole context, rebuilt from the trace's patches (contextPatch.ts). */
+function asSnapshot(v: unknown, context: unknown): SnapshotView {
   const s = (v !== null && typeof v === 'object' ? v : {}) as Record<string, unknown>;
-  return { value: s.value ?? null, context: s.context ?? null, status: typeof s.status === 'string' ? s.status : '' };
+  return { value: s.value ?? null, context: context ?? null, status: typeof s.status === 'string' ? s.status : '' };
 }
 
 /** Fault records describe themselves as `{ kind, group | groups }`; a row shows them as one short phrase. */
@@ -160,6 +163,8 @@ export class TraceModel {
   private maxStep = 0;
   /** Lanes (actors by group, then address, both in natural order), rebuilt only when an actor appears. */
   private laneCache: ActorTrack[] | null = null;
+  /** Each actor's context so far: records after an actor's first carry the change only. */
+  private readonly contexts = new ContextRestorer();
 
   constructor(
     readonly header: TraceRecord | null,
@@ -216,12 +221,13 @@ export class TraceModel {
           this.byAddress.set(address, track);
           this.laneCache = null;
         }
-        pushSnapshot(track, step, asSnapshot(rec.snapshot));
+        pushSnapshot(track, step, asSnapshot(rec.snapshot, this.contexts.restore(rec)));
         break;
       }
       case '@xstate.snapshot': {
         const track = this.byAddress.get(str(rec.sessionId) ?? '');
-        if (track !== undefined) pushSnapshot(track, step, asSnapshot(rec.snapshot));
+        const context = this.contexts.restore(rec);
+        if (track !== undefined) pushSnapshot(track, step, asSnapshot(rec.snapshot, context));
         break;
       }
       case '@xstate.event':
