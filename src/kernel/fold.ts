@@ -7,6 +7,7 @@ import { KernelError } from './errors.js';
 import { sendMessage } from './network.js';
 import { insertPending, removeTimer } from './pending.js';
 import type { FoldedAction } from './stepper.js';
+import type { Pending } from './types.js';
 
 /** Turns a machine's actions into pending messages, timers, cancellations and draw requests. */
 export function foldActions(
@@ -25,9 +26,11 @@ export function foldActions(
       case 'xstate.raise':
         foldRaise(core, ctx, from, action.params as { event: AnyEventObject; id?: string; delay?: number });
         break;
-      case 'xstate.cancel':
-        removeTimer(ctx.pending, from, String((action.params as { sendId: unknown }).sendId));
+      case 'xstate.cancel': {
+        const gone = removeTimer(ctx.pending, from, String((action.params as { sendId: unknown }).sendId));
+        if (gone !== null) traceTimer(core, ctx, 'cancel', gone);
         break;
+      }
       case 'xstate.log':
         break;
       default:
@@ -86,9 +89,10 @@ function foldRaise(
   const timerId = params.id ?? `timer.${ctx.seq}`;
   // The one timer rule: re-arming replaces the pending timer with the same id, so a machine need not cancel before
   // it re-arms. XState's own scheduler keeps both (see replaceTimersOnRearm below), hence the twin there.
-  removeTimer(ctx.pending, from, timerId);
+  const replaced = removeTimer(ctx.pending, from, timerId);
+  if (replaced !== null) traceTimer(core, ctx, 'cancel', replaced);
   const drift = ctx.drift[(core.actors[from] as ActorEntry).groupIndex] ?? 0;
-  insertPending(ctx.pending, {
+  const timer: Pending = {
     seq: ctx.seq++,
     kind: 'timer',
     due: ctx.time + onClock(params.delay, drift),
@@ -99,6 +103,25 @@ function foldRaise(
     ordered: false,
     timerId,
     fault: undefined,
+  };
+  insertPending(ctx.pending, timer);
+  traceTimer(core, ctx, 'arm', timer);
+}
+
+/**
+ * Traces a timer armed or cancelled (a re-arm is a cancel, then an arm), so a reader sees every armed timer at
+ * every step exactly; a fire is its `@xstate.event` with the same seq, and a crash clears its host's timers.
+ */
+function traceTimer(core: KernelCore, ctx: StepContext, op: 'arm' | 'cancel', timer: Pending): void {
+  ctx.trace?.record({
+    type: '@statevisor.timer',
+    op,
+    t: ctx.time,
+    step: ctx.step,
+    seq: timer.seq,
+    sessionId: addressOf(core, timer.to),
+    timer: timer.timerId,
+    ...(op === 'arm' ? { due: timer.due, event: timer.event } : {}),
   });
 }
 

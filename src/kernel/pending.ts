@@ -22,14 +22,15 @@ export function insertPending(arr: Pending[], item: Pending): void {
 }
 
 /** Removes the actor's pending timer with this id, if any: re-arming or cancelling it. */
-export function removeTimer(arr: Pending[], actor: number, timerId: string): void {
+export function removeTimer(arr: Pending[], actor: number, timerId: string): Pending | null {
   for (let i = 0; i < arr.length; i++) {
     const p = arr[i] as Pending;
     if (p.kind === 'timer' && p.to === actor && p.timerId === timerId) {
       arr.splice(i, 1);
-      return;
+      return p;
     }
   }
+  return null;
 }
 
 /** An item is blocked when an earlier tie sits on the same ordered channel (FIFO per sender–receiver pair). */
