@@ -6,6 +6,7 @@ import { type AnyActorRef, assign, cancel, createActor, raise, SimulatedClock, s
 import { SeededChooser } from '../../src/kernel/chooser.js';
 import { replaceTimersOnRearm } from '../../src/kernel/fold.js';
 import { Kernel } from '../../src/kernel/kernel.js';
+import type { TraceRecord } from '../../src/kernel/trace.js';
 
 /** Arms `tick` on every `test.arm`, never cancelling first; records which arm each delivered tick came from. */
 const rearmMachine = setup({
@@ -52,6 +53,21 @@ function underKernel(events: Script): { fired: number[]; time: number } {
   return { fired: k.snapshotOf(state, 'h/rearm').context.fired, time: state.time };
 }
 
+/** The kernel's trace records of timers, and of the ticks' deliveries, as [type or op, time, seq]. */
+function tracedTimers(events: Script): (readonly [string, number, unknown])[] {
+  const k = new Kernel();
+  k.register('h/rearm', rearmMachine);
+  for (const [at, ev] of events) k.schedule('h/rearm', ev, at);
+  const records: TraceRecord[] = [];
+  const sink = { record: (r: TraceRecord) => records.push(r) };
+  const chooser = new SeededChooser(1);
+  let state = k.initial(chooser, sink);
+  for (let next = k.step(state, chooser, sink); next !== null; next = k.step(state, chooser, sink)) state = next.state;
+  return records
+    .filter((r) => r.type === '@statevisor.timer' || (r.type === '@xstate.event' && r.timer !== undefined))
+    .map((r) => [r.type === '@statevisor.timer' ? String(r.op) : 'fire', r.t as number, r.seq] as const);
+}
+
 /** The ticks a `createActor` actor delivers on a simulated clock, `adapt`ed first or not. */
 function underXState(events: Script, adapt: (actor: AnyActorRef) => AnyActorRef): number[] {
   const clock = new SimulatedClock();
@@ -80,6 +96,30 @@ describe('timer re-arm: one rule', () => {
   it('a cancel after a re-arm leaves nothing to deliver under the kernel, before or after the first due time', () => {
     expect(underKernel(script(80)).fired).toEqual([]);
     expect(underKernel(script(120)).fired).toEqual([]);
+  });
+
+  it('the trace records each arm and cancel (a re-arm is a cancel then an arm) and the fire with the same seq', () => {
+    const [arm1, cancel1, arm2, fire] = tracedTimers(script());
+    expect([arm1?.[0], arm1?.[1], cancel1?.[0], cancel1?.[1], arm2?.[0], arm2?.[1], fire?.[0], fire?.[1]]).toEqual([
+      'arm',
+      0,
+      'cancel',
+      60,
+      'arm',
+      60,
+      'fire',
+      160,
+    ]);
+    expect(cancel1?.[2]).toBe(arm1?.[2]);
+    expect(fire?.[2]).toBe(arm2?.[2]);
+    expect(tracedTimers(script(80)).map(([op, t]) => [op, t])).toEqual([
+      ['arm', 0],
+      ['cancel', 60],
+      ['arm', 60],
+      ['cancel', 80],
+    ]);
+    // A cancel with nothing pending (the timer fired already) records nothing.
+    expect(tracedTimers(script(200)).map(([op]) => op)).toEqual(['arm', 'cancel', 'arm', 'fire']);
   });
 
   it('a plain XState actor under replaceTimersOnRearm follows the same rule', () => {
