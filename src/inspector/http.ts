@@ -1,7 +1,9 @@
 // HTTP plumbing of the inspector's server: who may talk to it (Host and Origin, against DNS rebinding and other
 // sites' pages) and response bodies encoded and gzipped once, since a large trace is hundreds of MB of JSON.
 
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { gzip, constants as zlibConstants } from 'node:zlib';
 
@@ -32,6 +34,17 @@ export class Body {
     }
     return this.zipped;
   }
+}
+
+let elkWorker: Body | null = null;
+
+/**
+ * ELK's Web Worker script (elkjs's `elk-worker.min.js`, the same build the page's inline fallback bundles), read
+ * once: found by module resolution, never by a path from a URL. Served to the page and embedded in a shared one.
+ */
+export function elkWorkerBody(): Body {
+  elkWorker ??= new Body(readFileSync(createRequire(import.meta.url).resolve('elkjs/lib/elk-worker.min.js'), 'utf8'));
+  return elkWorker;
 }
 
 /** Whether the client takes gzip: `gzip` (or else `*`) listed in Accept-Encoding without `q=0`. */

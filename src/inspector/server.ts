@@ -17,9 +17,10 @@ import { assertJsonDepth } from '../input/json.js';
 import { InputError } from '../kernel/errors.js';
 import { parseTrace, type TraceRecord, wholeSnapshots } from '../kernel/trace.js';
 import { machines } from '../machines.js';
-import { acceptsGzip, Body, Gate, refuseUpgrade } from './http.js';
+import { acceptsGzip, Body, elkWorkerBody, Gate, refuseUpgrade } from './http.js';
 import { SometimesRoute } from './sometimes.js';
 import { toStatelyEvent } from './stately.js';
+import { ELK_WORKER_PATH } from './ui/layout.js';
 import { WHATIF_BODY_MAX_BYTES, WhatIfRoutes } from './whatIfRoutes.js';
 
 const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
@@ -296,6 +297,8 @@ function route(req: IncomingMessage, gate: Gate, served: Served): Reply | Promis
         (js): Reply => [200, 'text/javascript; charset=utf-8', js],
         (err): Reply => [500, 'text/plain', `bundle failed: ${String(err)}\n`],
       );
+    case ELK_WORKER_PATH:
+      return [200, 'text/javascript; charset=utf-8', elkWorkerBody()];
     case '/app.css':
       return [200, 'text/css; charset=utf-8', readFileSync(`${UI_DIR}app.css`, 'utf8')];
     case '/favicon.ico':
@@ -389,6 +392,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const channel = new LiveChannel();
   const gate = new Gate();
   (await bundle()).gzipped(); // Starts its compression now, so the first page already gets it gzipped.
+  elkWorkerBody().gzipped();
   const server = createServer(requestHandler(gate, served));
 
   const wss = new WebSocketServer({ noServer: true });

@@ -7,6 +7,7 @@ import type { AnyStateMachine } from 'xstate';
 import type { Chart } from '../export/chart.js';
 import { InputError } from '../kernel/errors.js';
 import { machines } from '../machines.js';
+import { elkWorkerBody } from './http.js';
 import { bundle, chartsFor, loadTrace } from './server.js';
 import { type SharedData, sharedHtml } from './ui/share.js';
 
@@ -50,7 +51,7 @@ export async function shareHtmlOf(path: string, options: ShareOptions = {}): Pro
   const js = (await bundle()).raw.toString('utf8');
   const css = readFileSync(`${UI_DIR}app.css`, 'utf8');
   try {
-    return sharedHtml(js, css, data);
+    return sharedHtml(js, css, data, elkWorkerBody().raw.toString('utf8'));
   } catch (err) {
     // A trace near the size limit may not fit in one string once embedded: say so in one line.
     if (err instanceof RangeError) throw new InputError(`--html: '${path}' is too large to embed in one page`);

@@ -1,8 +1,8 @@
 // Lays a machine's chart out with ELK (layered, hierarchy included): every state with its nesting, initial markers
 // and one labelled edge per (source, targets) pair. Pure data in, geometry out, so it also runs under Node.
+/// <reference lib="dom" />
 
-import ElkBundled from 'elkjs/lib/elk.bundled.js';
-import type { ELK, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
+import ElkApi, { type ELK, type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk-api.js';
 import type { Chart, ChartState, ChartTransition } from '../../export/chart.js';
 
 export type NodeKind = 'atomic' | 'compound' | 'parallel' | 'final' | 'history' | 'init';
@@ -77,14 +77,95 @@ const COMPOUND_OPTIONS = {
   'elk.direction': 'RIGHT',
 };
 
-// The bundle is CommonJS (`module.exports = ELK`, with `.default` set too); TypeScript's NodeNext view of its
-// `export default` is the module object, so the constructor is picked out by hand (no web worker: runs inline).
-const ElkConstructor = ((ElkBundled as unknown as { default?: unknown }).default ??
-  ElkBundled) as unknown as new () => ELK;
-let elk: ELK | null = null;
+/** The served page's route for ELK's worker script (elkjs's `elk-worker.min.js`, read by the server, not a URL). */
+export const ELK_WORKER_PATH = '/elk-worker.js';
+/** Id of the shared page's element holding that script's source, which the page starts as a `blob:` worker. */
+export const ELK_WORKER_ID = 'statevisor-elk-worker';
+
+type ElkConstructor = new (args?: { workerFactory?: (url?: string) => Worker }) => ELK;
+
+// elkjs's files are CommonJS (`module.exports = ELK`, with `.default` set too); TypeScript's NodeNext view of their
+// `export default` is the module object, and esbuild's of a dynamic import is a namespace, so the constructor is
+// picked out by hand.
+function constructorOf(module: unknown): ElkConstructor {
+  const m = module as { default?: { default?: unknown } } | null;
+  const found = [module, m?.default, m?.default?.default].find((c) => typeof c === 'function');
+  if (found === undefined) throw new Error('inspector: elkjs exports no ELK constructor');
+  return found as ElkConstructor;
+}
+
+/** A worker's failure to load or run (refused by a CSP, not found, crashed): its layouts go inline instead. */
+class WorkerFailed extends Error {}
+
+interface WorkerElk {
+  readonly elk: ELK;
+  /** Rejects with WorkerFailed when the worker reports an error; never resolves. */
+  readonly failed: Promise<never>;
+}
+
+/**
+ * Where this page's ELK worker comes from: a shared page's embedded source as a `blob:` URL, a served page's fixed
+ * route, or nowhere (Node, or a shared page saved without the worker), which means inline.
+ */
+function workerUrl(): string | null {
+  if (typeof Worker === 'undefined' || typeof document === 'undefined') return null;
+  const embedded = document.getElementById(ELK_WORKER_ID);
+  if (embedded !== null) {
+    return URL.createObjectURL(new Blob([embedded.textContent ?? ''], { type: 'text/javascript' }));
+  }
+  return location.protocol === 'http:' || location.protocol === 'https:' ? ELK_WORKER_PATH : null;
+}
+
+/** ELK in a Web Worker, so a large chart's layout does not block the page; null where no worker can be made. */
+function startWorker(): WorkerElk | null {
+  const url = workerUrl();
+  if (url === null) return null;
+  let worker: Worker;
+  try {
+    worker = new Worker(url);
+  } catch {
+    return null; // Refused outright (a CSP, file:// rules): inline.
+  }
+  const failed = new Promise<never>((_, reject) => {
+    worker.addEventListener('error', (e) => {
+      e.preventDefault(); // Handled here, by the inline fallback: not the page's error.
+      reject(new WorkerFailed('ELK worker failed'));
+    });
+  });
+  failed.catch(() => undefined); // Observed by each layout's race; unobserved when no layout is pending.
+  const elk = new (constructorOf(ElkApi))({ workerFactory: () => worker });
+  return { elk, failed };
+}
+
+// `undefined` until the first layout tries a worker; null once there is none (or it failed): inline from then on.
+let workerElk: WorkerElk | null | undefined;
+let inlineElk: Promise<ELK> | null = null;
+
+/**
+ * Runs one layout in the worker, or inline (elk.bundled: the same ELK build with the same options, so the same
+ * geometry) when there is no worker or it fails. The graph is only copied to the worker, so a failed attempt
+ * leaves it as it was for the inline run. elk.bundled is imported lazily, so a page with a worker never runs its
+ * start-up on the main thread.
+ */
+async function runLayout(graph: ElkNode): Promise<ElkNode> {
+  if (workerElk === undefined) workerElk = startWorker();
+  const w = workerElk;
+  if (w !== null) {
+    try {
+      return await Promise.race([w.elk.layout(graph), w.failed]);
+    } catch (err) {
+      if (!(err instanceof WorkerFailed)) throw err;
+      if (workerElk === w) {
+        w.elk.terminateWorker();
+        workerElk = null;
+      }
+    }
+  }
+  inlineElk ??= import('elkjs/lib/elk.bundled.js').then((m) => new (constructorOf(m))());
+  return (await inlineElk).layout(graph);
+}
 
 export async function layoutChart(chart: Chart): Promise<ChartLayout> {
-  elk ??= new ElkConstructor();
   const states = new Map<string, { state: ChartState; depth: number; region: boolean }>();
   const pathToId = new Map<string, string>();
   const edges: ElkExtendedEdge[] = [];
@@ -179,7 +260,7 @@ export async function layoutChart(chart: Chart): Promise<ChartLayout> {
     children: [rootNode],
     edges,
   };
-  const out: ElkNode = await elk.layout(graph);
+  const out: ElkNode = await runLayout(graph);
 
   const nodes: NodeBox[] = [];
   const walk = (node: ElkNode) => {

@@ -4,6 +4,7 @@
 
 import type { Chart } from '../../export/chart.js';
 import type { TracePayload } from './inspector.js';
+import { ELK_WORKER_ID, ELK_WORKER_PATH } from './layout.js';
 
 /** What a shared page embeds besides the code: the trace as the server would serve it, its charts, where to open. */
 export interface SharedData {
@@ -41,16 +42,23 @@ export function scriptCode(js: string): string {
   return js;
 }
 
-/** The shared page's HTML: one file, no external reference (a test checks it makes no request). */
-export function sharedHtml(js: string, css: string, data: SharedData): string {
+/**
+ * The shared page's HTML: one file, no external reference (a test checks it makes no request). ELK's worker script,
+ * when given, is embedded as inert text that the page starts as a `blob:` worker (the CSP's one allowance, which
+ * is no request); without it the page lays charts out inline.
+ */
+export function sharedHtml(js: string, css: string, data: SharedData, elkWorker = ''): string {
   if (/<\/style/i.test(css)) throw new Error('inspector: the styles contain </style and cannot be inlined');
-  const csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+  const csp =
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:" +
+    (elkWorker !== '' ? '; worker-src blob:' : '');
   const title = `statevisor · ${String(data.trace.header?.scenario ?? 'trace')}`.replace(/[<>&"]/g, '');
   return [
     '<!doctype html><html><head><meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
     `<title>${title}</title><style>${css}</style></head><body><div id="app"></div>`,
     `<script type="application/json" id="${SHARED_DATA_ID}">${scriptJson(data)}</script>`,
+    ...(elkWorker !== '' ? [`<script type="text/plain" id="${ELK_WORKER_ID}">${scriptCode(elkWorker)}</script>`] : []),
     `<script type="module">${scriptCode(js)}</script></body></html>`,
     '',
   ].join('\n');
@@ -63,18 +71,22 @@ export function readShared(): SharedData | null {
   return JSON.parse(el.textContent ?? 'null') as SharedData;
 }
 
-/** The page's own code and styles: inline in a shared page, from the server otherwise. */
-async function pageCode(): Promise<{ js: string; css: string }> {
+/** The page's own code, styles and ELK worker: inline in a shared page, from the server otherwise. */
+async function pageCode(): Promise<{ js: string; css: string; worker: string }> {
   const inline = document.querySelector('script[type="module"]:not([src])');
   const style = document.querySelector('head style');
-  if (inline !== null && style !== null) return { js: inline.textContent ?? '', css: style.textContent ?? '' };
+  if (inline !== null && style !== null) {
+    // A page saved before the worker was embedded has none, and passes that on: its copies lay out inline too.
+    const worker = document.getElementById(ELK_WORKER_ID)?.textContent ?? '';
+    return { js: inline.textContent ?? '', css: style.textContent ?? '', worker };
+  }
   const get = async (path: string) => {
     const res = await fetch(path, { cache: 'no-store' });
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
     return res.text();
   };
-  const [js, css] = await Promise.all([get('/app.js'), get('/app.css')]);
-  return { js, css };
+  const [js, css, worker] = await Promise.all([get('/app.js'), get('/app.css'), get(ELK_WORKER_PATH)]);
+  return { js, css, worker };
 }
 
 /**
@@ -92,8 +104,8 @@ export function shareButton(data: () => SharedData): HTMLButtonElement {
     const d = data();
     b.disabled = true;
     void pageCode()
-      .then(({ js, css }) => {
-        const url = URL.createObjectURL(new Blob([sharedHtml(js, css, d)], { type: 'text/html' }));
+      .then(({ js, css, worker }) => {
+        const url = URL.createObjectURL(new Blob([sharedHtml(js, css, d, worker)], { type: 'text/html' }));
         const a = document.createElement('a');
         a.href = url;
         a.download = `${String(d.trace.header?.scenario ?? 'trace').replace(/[^\w.-]+/g, '_')}-step${d.step ?? 0}.html`;
