@@ -1,11 +1,12 @@
-// The causal slice without a browser: happens-before on a small hand-made trace (message, trigger, program order,
-// timer arming, partition faults, violations naming actors) and on a real counterexample found by the checker.
+// The causal slice without a browser: happens-before on small hand-made traces (message, trigger, program order,
+// timers caused by the handlings their arm records follow, partition faults, violations naming actors) and real runs.
 
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check/check.js';
 import { CausalIndex, namesActor } from '../../src/inspector/ui/causal.js';
 import { type Row, TraceModel, type TraceRecord } from '../../src/inspector/ui/model.js';
 import { findScenario } from '../../src/scenarios/index.js';
+import { simulate } from '../../src/simulate.js';
 
 const start = (step: number, id: string): TraceRecord => ({
   type: '@xstate.actor',
@@ -34,12 +35,22 @@ const deliver = (step: number, seq: number | null, from: string | null, to: stri
   ...(timer !== undefined ? { timer } : {}),
 });
 
+const timerRec = (step: number, op: 'arm' | 'cancel', seq: number, actor: string, timer: string): TraceRecord => ({
+  type: '@statevisor.timer',
+  op,
+  step,
+  seq,
+  sessionId: actor,
+  timer,
+  ...(op === 'arm' ? { due: 1000, event: { type: 'tick' } } : {}),
+});
+
 const A = 'hostA/a';
 const B = 'hostB/b';
 const C = 'hostC/c';
 
 // step 0: a, b, c start; a sends #0 to b; c sends #1 to b.
-// step 1: b takes #0, arms a timer (#2, not traced) and sends #3 to c.
+// step 1: b takes #0, arms a timer (#2) and sends #3 to c.
 // step 2: b takes #1 (after it sent #3: not a cause of #3).
 // step 3: c takes #3 and sends #4 to a.
 // step 4: partition hostA | hostB.
@@ -52,6 +63,7 @@ const records: TraceRecord[] = [
   start(0, C),
   send(0, 1, C, B),
   deliver(1, 0, A, B),
+  timerRec(1, 'arm', 2, B, 'retry'),
   send(1, 3, B, C),
   deliver(2, 1, C, B),
   deliver(3, 3, B, C),
@@ -82,7 +94,7 @@ describe('causal slice on a hand-made trace', () => {
     expect(s.steps).toEqual([1, 3]);
   });
 
-  it('dates a timer by the sends around its sequence number, and keeps the actor’s program order', () => {
+  it('takes a timer firing’s cause from its arm record, and keeps the actor’s program order', () => {
     const s = index.sliceOfRows([rowAt(5)]);
     expect(stepsOf(model, s.rows)).toEqual(['1:delivery', '2:delivery', '5:delivery']);
     // The direct chain goes to the handling that armed it (step 1), not to the later one (step 2).
@@ -125,6 +137,139 @@ describe('causal slice on a hand-made trace', () => {
     expect(namesActor('hostA/vm10 crashed', 'hostA/vm1')).toBe(false);
     expect(namesActor('lost hostA/vm1.', 'hostA/vm1')).toBe(true);
     expect(namesActor('(hostA/vm1)', 'hostA/vm1')).toBe(true);
+  });
+});
+
+describe('timer causes from arm records', () => {
+  /** The direct chain of the last row (a timer's firing), as `step:kind` of each row, ascending. */
+  const chainOfLast = (recs: TraceRecord[]) => {
+    const model = new TraceModel(null, recs, null);
+    const s = new CausalIndex(model).sliceOfRows([model.rows.length - 1]);
+    return {
+      chain: stepsOf(
+        model,
+        [...s.chain].sort((x, y) => x - y),
+      ),
+      rows: stepsOf(model, s.rows),
+    };
+  };
+
+  it('is the arming handling, though its actor sent nothing then and took another event before the firing', () => {
+    const got = chainOfLast([
+      start(0, A),
+      start(0, B),
+      send(0, 0, A, B),
+      send(0, 1, A, B),
+      deliver(1, 0, A, B),
+      timerRec(1, 'arm', 2, B, 't'),
+      deliver(2, 1, A, B),
+      deliver(3, 2, B, B, 't'),
+    ]);
+    expect(got.chain).toEqual(['1:delivery', '3:delivery']);
+    // Program order still brings in b's later handling: the slice is the firing's whole past.
+    expect(got.rows).toEqual(['1:delivery', '2:delivery', '3:delivery']);
+  });
+
+  it('is the handling that re-armed it (a cancel and an arm in one step), not the one that armed it first', () => {
+    const got = chainOfLast([
+      start(0, A),
+      start(0, B),
+      send(0, 0, A, B),
+      send(0, 1, A, B),
+      send(0, 2, A, B),
+      deliver(1, 0, A, B),
+      timerRec(1, 'arm', 3, B, 't'),
+      deliver(2, 1, A, B),
+      timerRec(2, 'cancel', 3, B, 't'),
+      timerRec(2, 'arm', 4, B, 't'),
+      deliver(3, 2, A, B),
+      deliver(4, 4, B, B, 't'),
+    ]);
+    expect(got.chain).toEqual(['2:delivery', '4:delivery']);
+  });
+
+  it('is the start that armed it, which a restart fault caused, and not the handling after it', () => {
+    const restart = { type: '@statevisor.fault', step: 5, fault: { kind: 'restart', group: 'hostB' } };
+    const got = chainOfLast([
+      start(0, A),
+      start(0, B),
+      { type: '@statevisor.fault', step: 3, fault: { kind: 'crash', group: 'hostB' } },
+      restart,
+      start(5, B),
+      timerRec(5, 'arm', 7, B, 'rejoin'),
+      deliver(6, 8, null, B),
+      deliver(7, 7, B, B, 'rejoin'),
+    ]);
+    expect(got.chain).toEqual(['5:fault', '7:delivery']);
+  });
+
+  it('leaves a firing with no arm record in the trace only its program order', () => {
+    const got = chainOfLast([start(0, B), send(0, 0, B, A), deliver(1, 5, A, B), deliver(1, 6, B, B, 't')]);
+    expect(got.chain).toEqual(['1:delivery']);
+    expect(got.rows).toEqual(['1:delivery', '1:delivery']);
+  });
+});
+
+describe('timer causes on a real kernel trace', () => {
+  // A failover run with a partition, the backup's crash and its restart: timers armed by starts and by deliveries.
+  const o = simulate({
+    scenario: findScenario('ha-failover'),
+    seed: 1,
+    trace: true,
+    untilUs: 30_000,
+    params: {
+      crashPrimary: false,
+      crashBackup: true,
+      restartAfterUs: 3000,
+      crashFromUs: 6000,
+      crashToUs: 6000,
+      partitionFromUs: 2000,
+      partitionToUs: 2000,
+      partitionForUs: 2000,
+    },
+  });
+  const all = (o.trace?.text() ?? '')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as TraceRecord);
+  const model = new TraceModel(all[0] ?? null, all.slice(1, -1), all[all.length - 1] ?? null);
+  const index = new CausalIndex(model);
+
+  it("chains every timer's firing to the handling of its actor that armed it, in the arm's step", () => {
+    const rowOf = new Map(model.rows.map((r, i) => [r.record, i]));
+    /** Per armed seq: the last start or delivery of its actor at or before the arm record, and the arm's step. */
+    const armedBy = new Map<unknown, { by: TraceRecord; step: unknown }>();
+    const latest = new Map<unknown, TraceRecord>();
+    for (const r of model.records) {
+      if (r.type === '@xstate.actor' || r.type === '@xstate.event') latest.set(r.sessionId, r);
+      if (r.type === '@statevisor.timer' && r.op === 'arm')
+        armedBy.set(r.seq, { by: latest.get(r.sessionId) as TraceRecord, step: r.step });
+    }
+    let byDelivery = 0;
+    let byStart = 0;
+    for (const [row, fire] of model.rows.entries()) {
+      if (fire.kind !== 'delivery' || fire.timer === null) continue;
+      const armed = armedBy.get(fire.record.seq);
+      if (armed === undefined) throw new Error(`timer #${String(fire.record.seq)} fired without an arm record`);
+      const { by } = armed;
+      // The kernel writes an arm in the step of the handling that armed it.
+      expect(by.step, `arm of #${String(fire.record.seq)}`).toBe(armed.step);
+      const chain = [...index.sliceOfRows([row]).chain].filter((r) => r !== row).sort((x, y) => x - y);
+      if (by.type === '@xstate.event') {
+        // The direct cause is the latest row on the chain: every other link lies behind it.
+        expect(chain.at(-1), `firing at row ${row}`).toBe(rowOf.get(by));
+        byDelivery++;
+      } else {
+        // A start is no row; what caused it is at most its host's restart.
+        expect(
+          chain.map((r) => (model.rows[r] as Row).kind).filter((k) => k !== 'fault'),
+          `row ${row}`,
+        ).toEqual([]);
+        byStart++;
+      }
+    }
+    expect(byDelivery).toBeGreaterThan(100);
+    expect(byStart).toBeGreaterThan(0);
   });
 });
 

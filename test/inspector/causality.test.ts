@@ -143,6 +143,24 @@ describe.skipIf(!browserPresent)('inspector: causality and sharing', () => {
     expect(errors).toEqual([]);
   });
 
+  it("chains a timer's firing to the handling its arm record names, not to its actor's later one", async () => {
+    const t = armedThenHandledAgain(model);
+    if (t === null) throw new Error('no timer whose actor took another event between arming and firing');
+    await gotoStep(page, t.fireStep);
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press('w');
+    await frames(page);
+    await expectShown(index.sliceOfStep(model.rowsOfStep(t.fireStep)));
+    // Back where it was armed (the slice stays): the arming row is on the chain, the actor's next only in the slice.
+    await gotoStep(page, t.armStep);
+    const rows = new Map((await renderedRows(page)).map((r) => [r.row, r]));
+    expect(rows.get(t.armRow)?.chain, `arming row ${t.armRow}`).toBe(true);
+    expect(rows.get(t.laterRow)?.inSlice, `later row ${t.laterRow}`).toBe(true);
+    expect(rows.get(t.laterRow)?.chain, `later row ${t.laterRow}`).toBe(false);
+    await page.keyboard.press('Escape');
+    expect(errors).toEqual([]);
+  });
+
   it('exports one HTML file that opens from file:// at the stored step and actor, with no request', async () => {
     if (open === undefined) throw new Error('no page');
     // A payload string that tries to close the data's script element and run its own.
@@ -200,6 +218,43 @@ describe.skipIf(!browserPresent)('inspector: causality and sharing', () => {
     expect(errors).toEqual([]);
   });
 });
+
+/**
+ * A timer firing whose arming handling (a delivery, the last of its actor before the arm record) was followed, in a
+ * later step and before any traced send, by another delivery to the same actor: the one a guess from the seqs of the
+ * sends around the timer's would have named instead.
+ */
+function armedThenHandledAgain(
+  m: TraceModel,
+): { fireStep: number; armStep: number; armRow: number; laterRow: number } | null {
+  const rowOf = new Map(m.rows.map((r, i) => [r.record, i]));
+  const latest = new Map<unknown, TraceRecord>();
+  /** Per armed seq still pending: its arming handling, and its actor's first delivery in a later step. */
+  const armed = new Map<unknown, { by: TraceRecord; later: TraceRecord | null }>();
+  for (const r of m.records) {
+    // A traced send after the arm: a guess would date the timer before it, so the timer no longer qualifies.
+    if (r.type === '@statevisor.send' && typeof r.seq === 'number')
+      for (const [seq, a] of armed) if (a.later === null) armed.delete(seq);
+    const fired = r.type === '@xstate.event' && typeof r.timer === 'string' ? armed.get(r.seq) : undefined;
+    if (fired !== undefined && fired.later !== null) {
+      const armRow = rowOf.get(fired.by);
+      const laterRow = rowOf.get(fired.later);
+      if (armRow !== undefined && laterRow !== undefined)
+        return { fireStep: r.step as number, armStep: fired.by.step as number, armRow, laterRow };
+    }
+    if (r.type === '@xstate.event') {
+      armed.delete(r.seq);
+      for (const a of armed.values()) {
+        if (a.later === null && a.by.sessionId === r.sessionId && a.by.step !== r.step) a.later = r;
+      }
+    }
+    if (r.type === '@xstate.actor' || r.type === '@xstate.event') latest.set(r.sessionId, r);
+    const by = latest.get(r.sessionId);
+    if (r.type === '@statevisor.timer' && r.op === 'arm' && by?.type === '@xstate.event')
+      armed.set(r.seq, { by, later: null });
+  }
+  return null;
+}
 
 /** Whether the element lies inside its scroll container's visible box (a chart row is wider: its top and bottom). */
 async function expectVisible(p: Page, selector: string, container: string, axes = 'xy'): Promise<void> {

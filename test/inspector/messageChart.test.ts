@@ -30,6 +30,8 @@ interface Rec extends TraceRecordJson {
   readonly targetId?: string;
   readonly fate?: string;
   readonly fault?: { readonly kind: string; readonly group?: string };
+  readonly group?: string;
+  readonly op?: string;
 }
 
 /** A message-chart row as the page builds it (model.ts): its index is its `data-row`. */
@@ -115,6 +117,24 @@ function messagesInFlight(step: number): number {
     }
   }
   return open.size;
+}
+
+/** Timers armed after `step`, counted from the records: armed, not yet fired, cancelled or cleared by a crash. */
+function timersInFlight(step: number): number {
+  const groupOf = new Map<string, string>();
+  const armed = new Map<number, string>();
+  for (const r of records) {
+    if ((r.step ?? 0) > step) break;
+    if (r.type === '@xstate.actor') groupOf.set(r.sessionId ?? '', r.group ?? '');
+    else if (r.type === '@statevisor.timer' && typeof r.seq === 'number') {
+      if (r.op === 'arm') armed.set(r.seq, r.sessionId ?? '');
+      else armed.delete(r.seq);
+    } else if (r.type === '@xstate.event' && typeof r.seq === 'number') armed.delete(r.seq);
+    else if (r.type === '@statevisor.fault' && r.fault?.kind === 'crash') {
+      for (const [seq, actor] of armed) if (groupOf.get(actor) === r.fault.group) armed.delete(seq);
+    }
+  }
+  return armed.size;
 }
 
 /** The first delivery matching `pick`: found in the trace, so the test does not hard-code step numbers. */
@@ -306,6 +326,29 @@ describe.skipIf(!browserPresent)('inspector message chart', () => {
     expect(clock.left >= lane.left && clock.right <= lane.right).toBe(true);
     await gotoStep(page, fire.step);
     await expect(page.locator(timer).count()).resolves.toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('counts the armed timers exactly from their arm records: re-armed, cancelled and cleared by a crash', async () => {
+    await reset();
+    const at = (pick: (r: Rec) => boolean) => records.find(pick)?.step;
+    const cancel = at((r) => r.type === '@statevisor.timer' && r.op === 'cancel');
+    const crash = at((r) => r.type === '@statevisor.fault' && r.fault?.kind === 'crash');
+    const fire = records.find(
+      (r) => r.type === '@xstate.event' && r.sessionId === WITNESS && typeof r.timer === 'string',
+    );
+    const arm = at((r) => r.type === '@statevisor.timer' && r.op === 'arm' && r.seq === fire?.seq);
+    if (cancel === undefined || crash === undefined || arm === undefined) throw new Error('no cancel, crash or arm');
+    const steps = [0, cancel - 1, cancel, arm - 1, arm, crash - 1, crash, crash + 1];
+    for (const step of steps) {
+      await gotoStep(page, step);
+      const k = timersInFlight(step);
+      expect(k, `timers after #${step}`).toBeGreaterThan(0);
+      const summary = (await page.getByTestId('inflight-summary').textContent()) ?? '';
+      expect(summary, `after #${step}`).toContain(` · ${k} timer${k === 1 ? '' : 's'}`);
+    }
+    // Nothing is dated by a guess any more.
+    await expect(page.getByTestId('inflight').getAttribute('title')).resolves.not.toContain('≈');
     expect(errors).toEqual([]);
   });
 });

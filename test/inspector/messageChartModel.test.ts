@@ -6,6 +6,8 @@ import { FlightIndex, type FlightLookup } from '../../src/inspector/ui/inflight.
 import { foldedKey, NO_LANE_FILTER, planLanes, sameLanes } from '../../src/inspector/ui/lanePlan.js';
 import { TraceModel, type TraceRecord } from '../../src/inspector/ui/model.js';
 import { GAP_MAX_PX, gapPx, gapText, RowAxis } from '../../src/inspector/ui/timeAxis.js';
+import { findScenario } from '../../src/scenarios/index.js';
+import { simulate } from '../../src/simulate.js';
 
 const ACTORS = [
   { address: 'hostA/coordinator', group: 'hostA' },
@@ -105,11 +107,7 @@ describe('timeAxis', () => {
   });
 });
 
-const snapSteps: Record<string, number[]> = { a: [0, 2, 5], b: [0, 3, 6] };
-const lookup: FlightLookup = {
-  groupOf: (x) => (x === 'a' ? 'hostA' : 'hostB'),
-  steppedAt: (x) => snapSteps[x],
-};
+const lookup: FlightLookup = { groupOf: (x) => (x === 'a' ? 'hostA' : 'hostB') };
 const send = (step: number, seq: number, from: string, to: string, due: number): TraceRecord => ({
   type: '@statevisor.send',
   step,
@@ -131,6 +129,39 @@ const deliver = (step: number, seq: number, from: string | null, to: string, tim
   event: { type: `m${seq}` },
   ...(timer !== undefined ? { timer } : {}),
 });
+
+const arm = (step: number, seq: number, actor: string, timer: string, due: number): TraceRecord => ({
+  type: '@statevisor.timer',
+  op: 'arm',
+  t: step * 10,
+  step,
+  seq,
+  sessionId: actor,
+  timer,
+  due,
+  event: { type: `${timer}.due` },
+});
+const cancel = (step: number, seq: number, actor: string, timer: string): TraceRecord => ({
+  type: '@statevisor.timer',
+  op: 'cancel',
+  t: step * 10,
+  step,
+  seq,
+  sessionId: actor,
+  timer,
+});
+const crash = (step: number, group: string): TraceRecord => ({
+  type: '@statevisor.fault',
+  step,
+  t: step * 10,
+  fault: { kind: 'crash', group },
+});
+/** The timers in flight after a step, as [seq, timer, open, due]. */
+const timersAt = (idx: FlightIndex, step: number) =>
+  idx
+    .at(step)
+    .filter((f) => f.kind === 'timer')
+    .map((f) => [f.seq, f.timer, f.open, f.due]);
 
 describe('inflight', () => {
   it('has a message in flight from the step that sent it until the step before its delivery', () => {
@@ -156,17 +187,11 @@ describe('inflight', () => {
     expect(idx.at(2).map((f) => f.seq)).toEqual([1]);
   });
 
-  it('dates a timer by its seq among the traced sends, at a step where its actor took an event', () => {
+  it('leaves a message alone when a cancel names its seq (a cancel names only a timer)', () => {
     const idx = new FlightIndex(lookup);
-    // a was stepped at 0, 2, 5; its timer got seq 3, between sends at step 2 (seq 2) and step 3 (seq 4).
-    idx.append(send(2, 2, 'a', 'b', 100));
-    idx.append(send(3, 4, 'b', 'a', 100));
-    idx.append(deliver(7, 3, 'a', 'a', 'heartbeat'));
-    const timers = (s: number) => idx.at(s).filter((f) => f.kind === 'timer');
-    expect(timers(1)).toEqual([]);
-    expect(timers(2).map((f) => [f.timer, f.open, f.close, f.approx])).toEqual([['heartbeat', 2, 7, false]]);
-    expect(timers(6).length).toBe(1);
-    expect(timers(7)).toEqual([]);
+    idx.append(send(0, 0, 'a', 'b', 50));
+    idx.append(cancel(1, 0, 'b', 'hb'));
+    expect(idx.at(1).map((f) => [f.kind, f.seq])).toEqual([['message', 0]]);
   });
 
   it('answers from its buckets for a long run as a scan of the records would', () => {
@@ -204,6 +229,170 @@ describe('inflight', () => {
     }
   });
 });
+
+describe('inflight timers, from their arm and cancel records', () => {
+  it('opens a timer at its arm record, due when it says, though its actor sent nothing in that step', () => {
+    const idx = new FlightIndex(lookup);
+    // a takes #0 at step 2 and arms a heartbeat (#2), sending nothing; it takes #1 at step 5; the heartbeat fires at 7.
+    for (const r of [send(0, 0, 'b', 'a', 20), send(0, 1, 'b', 'a', 50), deliver(2, 0, 'b', 'a')]) idx.append(r);
+    idx.append(arm(2, 2, 'a', 'heartbeat', 70));
+    // Live: in flight from the step that armed it, before anything else is known of it.
+    expect(timersAt(idx, 2)).toEqual([[2, 'heartbeat', 2, 70]]);
+    idx.append(deliver(5, 1, 'b', 'a'));
+    idx.append(deliver(7, 2, 'a', 'a', 'heartbeat'));
+    expect(timersAt(idx, 1)).toEqual([]);
+    for (const s of [2, 4, 5, 6]) expect(timersAt(idx, s)).toEqual([[2, 'heartbeat', 2, 70]]);
+    expect(timersAt(idx, 7)).toEqual([]);
+    expect(idx.flights.find((f) => f.seq === 2)?.close).toBe(7);
+  });
+
+  it('shows only the new timer after a re-arm (a cancel and an arm in one step)', () => {
+    const idx = new FlightIndex(lookup);
+    for (const r of [
+      arm(1, 0, 'a', 'lease', 100),
+      send(2, 1, 'b', 'a', 30),
+      deliver(3, 1, 'b', 'a'),
+      cancel(3, 0, 'a', 'lease'),
+      arm(3, 2, 'a', 'lease', 130),
+      deliver(13, 2, 'a', 'a', 'lease'),
+    ])
+      idx.append(r);
+    expect(timersAt(idx, 0)).toEqual([]);
+    expect(timersAt(idx, 1)).toEqual([[0, 'lease', 1, 100]]);
+    expect(timersAt(idx, 2)).toEqual([[0, 'lease', 1, 100]]);
+    expect(timersAt(idx, 3)).toEqual([[2, 'lease', 3, 130]]);
+    expect(timersAt(idx, 12)).toEqual([[2, 'lease', 3, 130]]);
+    expect(timersAt(idx, 13)).toEqual([]);
+  });
+
+  it('drops a cancelled timer after its cancel step, and never fires it, across buckets', () => {
+    const idx = new FlightIndex(lookup);
+    for (const r of [arm(1, 0, 'b', 'ack', 5000), arm(1, 1, 'b', 'probe', 9000), cancel(100, 0, 'b', 'ack')]) {
+      idx.append(r);
+    }
+    idx.append(send(150, 2, 'a', 'b', 1600));
+    expect(timersAt(idx, 99).map((t) => t[0])).toEqual([0, 1]);
+    expect(timersAt(idx, 64).map((t) => t[0])).toEqual([0, 1]);
+    expect(timersAt(idx, 100)).toEqual([[1, 'probe', 1, 9000]]);
+    expect(timersAt(idx, 150)).toEqual([[1, 'probe', 1, 9000]]);
+    // Past the last record: what is pending now; the cancelled one is not.
+    expect(timersAt(idx, 10_000)).toEqual([[1, 'probe', 1, 9000]]);
+    expect(idx.flights.find((f) => f.seq === 0)?.close).toBe(100);
+  });
+
+  it("clears a host's armed timers when it crashes: they never fire", () => {
+    const idx = new FlightIndex(lookup);
+    for (const r of [
+      arm(1, 0, 'b', 'hb', 500),
+      arm(1, 1, 'a', 'hb', 400),
+      send(2, 2, 'a', 'b', 300),
+      crash(4, 'hostB'),
+    ])
+      idx.append(r);
+    expect(timersAt(idx, 3).map((t) => t[0])).toEqual([1, 0]);
+    expect(idx.at(3).map((f) => f.seq)).toEqual([2, 1, 0]);
+    expect(timersAt(idx, 4)).toEqual([[1, 'hb', 1, 400]]);
+    expect(idx.at(4).map((f) => f.seq)).toEqual([1]);
+    expect(timersAt(idx, 1000)).toEqual([[1, 'hb', 1, 400]]);
+  });
+});
+
+describe('inflight on a real kernel trace', () => {
+  // A failover run with a partition, the backup's crash (its armed timers cleared) and its restart (armed afresh).
+  const o = simulate({
+    scenario: findScenario('ha-failover'),
+    seed: 1,
+    trace: true,
+    untilUs: 30_000,
+    params: {
+      crashPrimary: false,
+      crashBackup: true,
+      restartAfterUs: 3000,
+      crashFromUs: 6000,
+      crashToUs: 6000,
+      partitionFromUs: 2000,
+      partitionToUs: 2000,
+      partitionForUs: 2000,
+    },
+  });
+  const all = (o.trace?.text() ?? '')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as TraceRecord);
+  const model = new TraceModel(all[0] ?? null, all.slice(1, -1), all[all.length - 1] ?? null);
+  const idx = new FlightIndex({ groupOf: (a) => model.byAddress.get(a)?.group });
+  for (const r of model.records) idx.append(r);
+  const arms = new Map(
+    model.records.filter((r) => r.type === '@statevisor.timer' && r.op === 'arm').map((r) => [r.seq, r]),
+  );
+
+  it("opens every fired timer's flight at exactly its arm record's step, due when the arm said", () => {
+    const fires = model.records.filter((r) => r.type === '@xstate.event' && typeof r.timer === 'string');
+    expect(fires.length).toBeGreaterThan(100);
+    const timers = new Map(idx.flights.filter((f) => f.kind === 'timer').map((f) => [f.seq, f]));
+    for (const fire of fires) {
+      const a = arms.get(fire.seq);
+      if (a === undefined) throw new Error(`timer #${String(fire.seq)} fired without an arm record`);
+      const f = timers.get(fire.seq as number);
+      expect([f?.open, f?.close, f?.due, f?.timer, f?.to], `timer #${String(fire.seq)}`).toEqual([
+        a.step,
+        fire.step,
+        a.due,
+        fire.timer,
+        fire.sessionId,
+      ]);
+      expect(fire.t).toBe(a.due);
+    }
+  });
+
+  it('has in flight after every step exactly the timers armed and not yet fired, cancelled or cleared', () => {
+    const scan = timersByStep(model.records);
+    expect(scan.after.length).toBe((model.records.at(-1)?.step as number) + 1);
+    scan.after.forEach((want, step) => {
+      const got = idx
+        .at(step)
+        .filter((f) => f.kind === 'timer')
+        .map((f) => f.seq)
+        .sort((x, y) => x - y);
+      expect(got, `after step ${step}`).toEqual(want);
+    });
+    // The run exercises what the old guess got wrong: re-arms, explicit cancels, a crash clearing armed timers.
+    expect(scan.rearmed).toBeGreaterThan(10);
+    expect(scan.cancelled).toBeGreaterThan(scan.rearmed);
+    expect(scan.cleared).toBeGreaterThan(0);
+  });
+});
+
+/** The seqs of the timers pending after each step, read off the records one by one: what the index must answer. */
+function timersByStep(records: readonly TraceRecord[]) {
+  const groupOf = new Map<string, string>();
+  const pending = new Map<number, string>();
+  const out = { after: [] as number[][], rearmed: 0, cancelled: 0, cleared: 0 };
+  let previous: TraceRecord | undefined;
+  for (const r of records) {
+    while (out.after.length < (r.step as number)) out.after.push([...pending.keys()].sort((x, y) => x - y));
+    const seq = r.seq as number;
+    if (r.type === '@xstate.actor') groupOf.set(r.sessionId as string, r.group as string);
+    else if (r.type === '@statevisor.timer' && r.op === 'arm') {
+      pending.set(seq, r.sessionId as string);
+      if (previous?.op === 'cancel') out.rearmed++;
+    } else if (r.type === '@statevisor.timer' && r.op === 'cancel') {
+      expect(pending.delete(seq), `cancel of #${seq}`).toBe(true);
+      out.cancelled++;
+    } else if (r.type === '@xstate.event' && typeof r.timer === 'string') {
+      expect(pending.delete(seq), `fire of #${seq}`).toBe(true);
+    } else if (r.type === '@statevisor.fault' && (r.fault as { kind: string }).kind === 'crash') {
+      for (const [s, actor] of pending) {
+        if (groupOf.get(actor) !== (r.fault as { group: string }).group) continue;
+        pending.delete(s);
+        out.cleared++;
+      }
+    }
+    previous = r;
+  }
+  out.after.push([...pending.keys()].sort((x, y) => x - y));
+  return out;
+}
 
 describe('TraceModel.groupStatus', () => {
   it('counts a restarted host as up again (hide crashed must bring its lanes back)', () => {

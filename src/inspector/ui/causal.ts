@@ -8,10 +8,10 @@
 //      so a delivery to X causally precedes every later event of X, its later sends included;
 //   2. trigger: b is a send by X and a is X's latest start or delivery before it (the handling that emitted it);
 //   3. message: a is the send whose `seq` b (a delivery or a drop) carries;
-//   4. timer: b is a timer firing of X and a is the handling of X that armed it. The trace records a timer's firing
-//      (its `seq`, allocated when armed, from the same counter as the sends), not its arming: it was armed by the
-//      latest start or delivery of X before the first send with a larger `seq`. When several of X's handlings fall
-//      between the neighbouring sends the latest is taken, and its past includes the others (rule 1): a superset;
+//   4. timer: b is a timer firing of X (the delivery whose `seq` an `@statevisor.timer` arm record of X carries) and a
+//      is the handling that armed it: X's latest start or delivery at or before that arm record, in the arm's step
+//      (the kernel writes an arm right after the handling that armed it). A cancelled timer, or one its host's crash
+//      cleared, never fires and causes nothing; a firing with no arm record in the trace has no timer cause;
 //   5. faults: a restart fault of X's host precedes X's start; a drop is preceded by the latest fault naming the
 //      sender's or receiver's host (the crash or partition that explains it); a send lost to a partition likewise.
 // A restarted actor starts afresh, so its start has no program-order predecessor. Faults are roots (choices).
@@ -20,7 +20,7 @@
 // A violation is judged on the state after its step: its slice is that of the step's events, plus the state then
 // of each actor the violation's message names (its latest event at or before the step): what made each side so.
 
-import { itemAt, lastAtOrBefore, type Row, type TraceRecord, type Violation } from './model.js';
+import { itemAt, type Row, type TraceRecord, type Violation } from './model.js';
 
 const NONE = -1;
 
@@ -49,6 +49,10 @@ function faultGroupsOf(fault: unknown): string[] {
   return Array.isArray(f.groups) ? f.groups.filter((g): g is string => typeof g === 'string') : [];
 }
 
+function isCrash(fault: unknown): boolean {
+  return fault !== null && typeof fault === 'object' && (fault as Record<string, unknown>).kind === 'crash';
+}
+
 export class CausalIndex {
   /** Per event: its row (or NONE), its step, its direct cause (or NONE), and its causes as [start, end) in `preds`. */
   private readonly eventRow: number[] = [];
@@ -63,10 +67,10 @@ export class CausalIndex {
   private readonly groupOf = new Map<string, string>();
   /** Latest fault event naming each host. */
   private readonly lastFault = new Map<string, number>();
-  /** Sends not yet delivered or dropped, by seq; and every traced seq with its send event, in seq order. */
+  /** Sends not yet delivered or dropped, by seq. */
   private readonly pendingSend = new Map<number, number>();
-  private readonly sendSeqs: number[] = [];
-  private readonly sendEvents: number[] = [];
+  /** Timers armed and not yet fired, cancelled or cleared, by seq: the handling that armed each, and its actor. */
+  private readonly armed = new Map<number, { readonly by: number; readonly actor: string }>();
   /** Visit marks of the last query, by event: a generation number, so a query never clears the whole array. */
   private mark = new Uint32Array(0);
   private generation = 0;
@@ -112,8 +116,13 @@ export class CausalIndex {
       case '@statevisor.fault': {
         const e = this.push(step, row, NONE, []);
         for (const g of faultGroupsOf(rec.fault)) this.lastFault.set(g, e);
+        if (isCrash(rec.fault)) this.clearTimers(faultGroupsOf(rec.fault));
         return;
       }
+      case '@statevisor.timer':
+        // Not an event of its own: it links a later firing to the handling before it (rule 4).
+        this.addTimer(rec);
+        break;
     }
     // A record of another kind made a row: impossible with today's model, and the pairing would drift.
     if (row !== NONE) throw new Error(`inspector: causal index met a row from a '${rec.type}' record`);
@@ -159,31 +168,41 @@ export class CausalIndex {
 
   private addDelivery(rec: TraceRecord, step: number, row: number): void {
     const to = str(rec.sessionId);
-    const from = str(rec.sourceId);
     const seq = num(rec.seq);
     const previous = this.latestOf(to);
-    let cause = NONE;
     const sent = seq === null ? undefined : this.pendingSend.get(seq);
-    if (sent !== undefined) {
+    const timer = seq === null ? undefined : this.armed.get(seq);
+    let cause = NONE;
+    if (seq !== null && sent !== undefined) {
       cause = sent;
-      this.pendingSend.delete(seq as number);
-    } else if (seq !== null && to !== null && (str(rec.timer) !== null || from === to)) {
-      cause = this.armedBy(seq, to);
-    } else if (previous !== NONE && this.eventStep[previous] === step) {
-      // A draw's or a clock's answer: the handling that asked for it, in the same step.
+      this.pendingSend.delete(seq);
+    } else if (seq !== null && timer !== undefined) {
+      cause = timer.by;
+      this.armed.delete(seq);
+    } else if (str(rec.timer) === null && previous !== NONE && this.eventStep[previous] === step) {
+      // A draw's or a clock's answer: the handling that asked for it, in the same step. (A firing whose arming the
+      // trace does not hold has no cause but program order.)
       cause = previous;
     }
     const e = this.push(step, row, cause, [cause, previous]);
     if (to !== null) this.actorEvents(to).push(e);
   }
 
-  /** The handling of `actor` that armed the timer with this seq (see rule 4 in the header). */
-  private armedBy(seq: number, actor: string): number {
-    const k = lastAtOrBefore(this.sendSeqs, seq) + 1;
-    const before = k < this.sendEvents.length ? itemAt(this.sendEvents, k, 'send event') : this.eventRow.length;
-    const list = this.byActor.get(actor) ?? [];
-    const j = lastAtOrBefore(list, before - 1);
-    return j < 0 ? NONE : itemAt(list, j, 'actor event');
+  /** An arm remembers the handling that armed it (rule 4); a cancel forgets it, as its timer will never fire. */
+  private addTimer(rec: TraceRecord): void {
+    const seq = num(rec.seq);
+    const actor = str(rec.sessionId);
+    if (seq === null || actor === null) return;
+    if (rec.op === 'cancel') this.armed.delete(seq);
+    else if (rec.op === 'arm') this.armed.set(seq, { by: this.latestOf(actor), actor });
+  }
+
+  /** A crash clears its hosts' timers: they never fire, so nothing needs their arming any more. */
+  private clearTimers(groups: readonly string[]): void {
+    for (const [seq, t] of this.armed) {
+      const g = this.groupOf.get(t.actor);
+      if (g !== undefined && groups.includes(g)) this.armed.delete(seq);
+    }
   }
 
   private addSend(rec: TraceRecord, step: number, row: number): void {
@@ -195,8 +214,6 @@ export class CausalIndex {
     const seq = num(rec.seq);
     if (seq === null) return;
     this.pendingSend.set(seq, e);
-    this.sendSeqs.push(seq);
-    this.sendEvents.push(e);
   }
 
   private addDrop(rec: TraceRecord, step: number, row: number): void {

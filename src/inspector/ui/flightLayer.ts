@@ -20,8 +20,7 @@ const TITLE_MAX = 100;
 /** A flight as one line of text: what, from where to where, when due. */
 export function flightText(f: Flight, now: number): string {
   const due = f.due >= now ? gapText(f.due - now) : formatTime(f.due);
-  if (f.kind === 'timer')
-    return `⏲ ${f.timer ?? eventType(f.event)} on ${f.to}: fires ${due}${f.approx ? ' (armed ≈)' : ''}`;
+  if (f.kind === 'timer') return `⏲ ${f.timer ?? eventType(f.event)} on ${f.to}: fires ${due}`;
   return `${eventType(f.event)} ${f.from ?? 'environment'} → ${f.to}: due ${due}`;
 }
 
@@ -38,10 +37,7 @@ export class FlightLayer {
     private readonly model: TraceModel,
     private readonly lanes: LaneGeometry,
   ) {
-    this.index = new FlightIndex({
-      groupOf: (a) => model.byAddress.get(a)?.group,
-      steppedAt: (a) => model.byAddress.get(a)?.steps,
-    });
+    this.index = new FlightIndex({ groupOf: (a) => model.byAddress.get(a)?.group });
   }
 
   /** Flights after `step`: reads records appended since the last call first (live mode), O(new records). */

@@ -1,7 +1,7 @@
-// What is in flight after a step: messages sent and not yet delivered, dropped or cleared by a crash, and timers
-// armed and not yet fired. Indexed once from the records in buckets of steps, so a step's set costs O(bucket + set).
+// What is in flight after a step: messages sent and not delivered, dropped or cleared by a crash, and timers armed
+// and not fired, cancelled or cleared. Indexed once from the records in buckets of steps: a step costs O(bucket + set).
 
-import { itemAt, lastAtOrBefore, type TraceRecord } from './model.js';
+import { itemAt, type TraceRecord } from './model.js';
 
 /** One message on the network or one armed timer, alive after steps [open, close). */
 export interface Flight {
@@ -10,25 +10,21 @@ export interface Flight {
   readonly from: string | null;
   readonly to: string;
   readonly event: unknown;
-  /** The step that sent or armed it; for a timer, derived (the trace records when a timer fires, not when armed). */
+  /** The step that sent or armed it (a timer's `@statevisor.timer` arm record). */
   readonly open: number;
-  /** The step that delivered, dropped or cleared it; Infinity while it is still pending. */
+  /** The step that delivered, dropped, fired, cancelled or cleared it; Infinity while it is still pending. */
   close: number;
-  /** Virtual time it is due (a timer's: when it fired). */
+  /** Virtual time it is due. */
   readonly due: number;
   readonly timer: string | null;
-  /** The arming step was one of several candidates (see armStep). */
-  readonly approx: boolean;
 }
 
 /** Steps per bucket: a query reads one bucket's starts and the set carried into it. */
 export const BUCKET_STEPS = 64;
 
-/** What the index needs of the trace besides its records: actors' hosts and the steps each actor was stepped at. */
+/** What the index needs of the trace besides its records: the host of each actor, which a crash clears. */
 export interface FlightLookup {
   groupOf(address: string): string | undefined;
-  /** Sorted steps at which the actor produced a snapshot (booted or took an event). */
-  steppedAt(address: string): readonly number[] | undefined;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -36,14 +32,11 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export class FlightIndex {
   readonly flights: Flight[] = [];
-  /** Messages still pending, by seq. */
+  /** Messages and timers still pending, by seq (one counter hands out both, so a seq names one of them). */
   private readonly pending = new Map<number, number>();
   /** Per bucket: flights opened in it, and flights opened before it and still pending at its first step. */
   private readonly starts: number[][] = [];
   private readonly carry: number[][] = [];
-  /** Seqs of traced sends and the steps that allocated them, in seq order: where a timer's seq falls dates it. */
-  private readonly sendSeqs: number[] = [];
-  private readonly sendSteps: number[] = [];
   private step = 0;
 
   constructor(private readonly lookup: FlightLookup) {}
@@ -57,15 +50,26 @@ export class FlightIndex {
       case '@statevisor.send': {
         const to = str(rec.targetId);
         if (seq === null || to === null) return; // lost on send: never in flight
-        this.sendSeqs.push(seq);
-        this.sendSteps.push(step);
         const due = num(rec.due) ?? num(rec.t) ?? 0;
-        this.open({ kind: 'message', seq, from: str(rec.sourceId), to, event: rec.event, open: step, due });
+        this.open({
+          kind: 'message',
+          seq,
+          from: str(rec.sourceId),
+          to,
+          event: rec.event,
+          open: step,
+          due,
+          timer: null,
+        });
         return;
       }
+      case '@statevisor.timer':
+        if (seq !== null) this.timer(rec, seq, step);
+        return;
       case '@xstate.event':
       case '@statevisor.drop':
-        if (seq !== null) this.arrive(rec, seq, step);
+        // A delivery, a drop or a timer's fire; what nobody sent or armed (a stimulus, a restart) was never in flight.
+        if (seq !== null) this.close(seq, step);
         return;
       case '@statevisor.fault':
         this.crash(rec.fault, step);
@@ -110,65 +114,38 @@ export class FlightIndex {
     }
   }
 
-  private open(f: Omit<Flight, 'close' | 'timer' | 'approx'> & { timer?: string | null; approx?: boolean }): number {
+  private open(f: Omit<Flight, 'close'>): void {
     const i = this.flights.length;
-    this.flights.push({ timer: null, approx: false, ...f, close: Number.POSITIVE_INFINITY });
+    this.flights.push({ ...f, close: Number.POSITIVE_INFINITY });
     itemAt(this.starts, Math.floor(f.open / BUCKET_STEPS), 'bucket').push(i);
-    if (f.kind === 'message') this.pending.set(f.seq, i);
-    return i;
+    this.pending.set(f.seq, i);
   }
 
-  /** A delivery or a drop: closes its message, or (a timer's seq was never sent) records the timer it fired. */
-  private arrive(rec: TraceRecord, seq: number, step: number): void {
+  private close(seq: number, step: number): void {
     const i = this.pending.get(seq);
-    if (i !== undefined) {
-      this.flight(i).close = step;
-      this.pending.delete(seq);
-      return;
-    }
-    const to = str(rec.sessionId);
-    const timer = str(rec.timer);
-    // A timer is delivered from its own actor; anything else unsent is the environment's (stimuli, restarts).
-    if (to === null || (timer === null && str(rec.sourceId) !== to)) return;
-    const armed = this.armStep(seq, to, step);
-    const i2 = this.open({
-      kind: 'timer',
-      seq,
-      from: to,
-      to,
-      event: rec.event,
-      open: armed.step,
-      due: num(rec.t) ?? 0,
-      timer,
-      approx: armed.approx,
-    });
-    this.flight(i2).close = step;
-    // Buckets that began while it was armed carry it.
-    for (let b = Math.floor(armed.step / BUCKET_STEPS) + 1; b * BUCKET_STEPS <= step; b++) {
-      itemAt(this.carry, b, 'bucket').push(i2);
-    }
+    if (i === undefined) return;
+    this.flight(i).close = step;
+    this.pending.delete(seq);
   }
 
   /**
-   * When the timer with this seq was armed. Seqs are handed out in order, so it was armed between the traced sends
-   * just before and after its seq, at a step where its actor took an event: usually one step; if several, the latest.
+   * An arm opens a timer at the step that armed it, due when the record says; a cancel closes it at its step (a
+   * re-arm is a cancel of the old seq and an arm of a new one, in one step), as does its fire (`close`).
    */
-  private armStep(seq: number, actor: string, fired: number): { step: number; approx: boolean } {
-    const k = lastAtOrBefore(this.sendSeqs, seq);
-    const lo = k < 0 ? 0 : itemAt(this.sendSteps, k, 'send step');
-    const hi = Math.min(
-      fired - 1,
-      k + 1 < this.sendSteps.length ? itemAt(this.sendSteps, k + 1, 'send step') : fired - 1,
-    );
-    const stepped = this.lookup.steppedAt(actor) ?? [];
-    const j = lastAtOrBefore(stepped, hi);
-    const at = j < 0 ? -1 : itemAt(stepped, j, 'actor step');
-    if (at < lo) return { step: Math.max(0, Math.min(lo, fired)), approx: true };
-    const several = j > 0 && itemAt(stepped, j - 1, 'actor step') >= lo;
-    return { step: at, approx: several };
+  private timer(rec: TraceRecord, seq: number, step: number): void {
+    const actor = str(rec.sessionId);
+    if (rec.op === 'cancel') {
+      const i = this.pending.get(seq);
+      // A cancel names a pending timer: closing a message on it would lose that message from the strip.
+      if (i !== undefined && this.flight(i).kind === 'timer') this.close(seq, step);
+      return;
+    }
+    if (rec.op !== 'arm' || actor === null) return;
+    const due = num(rec.due) ?? num(rec.t) ?? 0;
+    this.open({ kind: 'timer', seq, from: actor, to: actor, event: rec.event, open: step, due, timer: str(rec.timer) });
   }
 
-  /** A crashed host's pending deliveries are cleared with it (its timers never fire, so they were never opened). */
+  /** A crashed host's pending deliveries and timers are cleared with it: they never arrive or fire. */
   private crash(fault: unknown, step: number): void {
     if (fault === null || typeof fault !== 'object') return;
     const f = fault as Record<string, unknown>;
