@@ -180,32 +180,25 @@ function patchObject(prev: unknown, patch: readonly unknown[], path: string, dep
   const changes = patch[1];
   if (!isPlainObject(prev)) throw new ContextPatchError(`${path}: "o" patches an object, not ${kindOf(prev)}`);
   if (!isPlainObject(changes)) throw new ContextPatchError(`${path}: "o" needs an object of key patches`);
-  const out: Record<string, unknown> = {};
-  // Defined, not assigned: a key named "__proto__" is data here, never the object's prototype.
-  const put = (key: string, value: unknown) =>
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  const deleted = new Set<string>();
   for (let i = 2; i < patch.length; i++) {
     const key = patch[i];
     if (typeof key !== 'string' || !Object.hasOwn(prev, key)) {
       throw new ContextPatchError(`${path}: "o" deletes ${JSON.stringify(key)}, which is not a key there`);
     }
-    deleted.add(key);
   }
-  for (const key of Object.keys(prev)) {
-    if (deleted.has(key)) continue;
-    put(
-      key,
-      Object.hasOwn(changes, key) ? applyContextPatch(prev[key], changes[key], `${path}.${key}`, depth + 1) : prev[key],
-    );
-  }
+  // A spread defines keys (a "__proto__" key stays data); kept keys keep their places, new ones come last.
+  const out: Record<string, unknown> = { ...prev };
+  for (let i = 2; i < patch.length; i++) delete out[patch[i] as string];
   for (const key of Object.keys(changes)) {
-    if (Object.hasOwn(prev, key)) continue;
     const p = changes[key];
-    if (!Array.isArray(p) || p[0] !== '=' || p.length !== 2) {
-      throw new ContextPatchError(`${path}.${key}: a new key's patch must be ["=", value]`);
-    }
-    put(key, p[1]);
+    let value: unknown;
+    if (Object.hasOwn(prev, key)) value = applyContextPatch(prev[key], p, `${path}.${key}`, depth + 1);
+    else if (Array.isArray(p) && p[0] === '=' && p.length === 2) value = p[1];
+    else throw new ContextPatchError(`${path}.${key}: a new key's patch must be ["=", value]`);
+    if (key === '__proto__') {
+      // Assigning would set the prototype: define it as the data key it is.
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    } else out[key] = value;
   }
   return out;
 }

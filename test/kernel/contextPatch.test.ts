@@ -18,7 +18,7 @@ describe('context patches', () => {
     '%s: every snapshot rebuilds to the context it had, and the file is smaller',
     (_name, scenario) => {
       const raw: TraceRecord[] = [];
-      const o = simulate({ scenario, seed: 1, maxSteps: 150, trace: true, forward: { record: (r) => raw.push(r) } });
+      const o = simulate({ scenario, seed: 1, maxSteps: 60, trace: true, forward: { record: (r) => raw.push(r) } });
       const text = o.trace?.text() as string;
       const parsed = parseTrace(text, `${scenario.name}.jsonl`);
       const whole = wholeSnapshots(parsed.records).slice(1, -1);

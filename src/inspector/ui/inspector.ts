@@ -76,9 +76,11 @@ export class Inspector {
     private readonly app: HTMLElement,
     private readonly trace: TracePayload,
     private readonly charts: Record<string, Chart>,
+    /** The trace's index, when the page built it already (with progress on screen). */
+    model?: TraceModel,
   ) {
     this.live = trace.live === true;
-    this.model = new TraceModel(trace.header ?? null, trace.records ?? [], trace.end ?? null);
+    this.model = model ?? new TraceModel(trace.header ?? null, trace.records ?? [], trace.end ?? null);
     this.chart = new ChartPane(this.model, charts);
     this.actorList = new ActorList(this.model, (a) => this.select(a));
     this.sequence = new SequenceView(this.model, {

@@ -10,6 +10,7 @@ import { type ExplorationCoverage, exploration } from './coverage.js';
 import { h } from './dom.js';
 import { Inspector, type InspectorHandle, type TracePayload } from './inspector.js';
 import { fetchJsonShowingProgress, LoadingView } from './loading.js';
+import { TraceModel } from './model.js';
 import { goalMarks } from './moments.js';
 import { readShared } from './share.js';
 import { Timeline } from './timeline.js';
@@ -76,8 +77,12 @@ async function main(): Promise<void> {
     failed(trace.error);
     return;
   }
-  await loading.show(`laying out ${(trace.records ?? []).length} records…`);
-  const inspector = new Inspector(app, trace, charts);
+  const records = trace.records ?? [];
+  const model = await TraceModel.build(trace.header ?? null, records, trace.end ?? null, (done, total) =>
+    loading.show(`indexing trace: ${Math.floor((done / total) * 100)} % (${done} of ${total} records)`),
+  );
+  await loading.show(`laying out ${records.length} records…`);
+  const inspector = new Inspector(app, trace, charts, model);
   // A shared page has no server to ask for the second run or a fork; a live run is still being made.
   if (shared === null) {
     const compare = new CompareSlot(inspector, trace, Timeline.in(app));

@@ -48,13 +48,8 @@ export interface Violation {
   readonly message: string;
 }
 
-function num(v: unknown, fallback = 0): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
-}
+const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** A record's snapshot with its whole context, rebuilt from the trace's patches (contextPatch.ts). */
 function asSnapshot(v: unknown, context: unknown): SnapshotView {
@@ -173,6 +168,29 @@ export class TraceModel {
   ) {
     for (const r of records) this.append(r);
     this.setEnd(end);
+  }
+
+  /**
+   * The same index built a slice at a time, with `progress` awaited between slices (every ~100 ms), so a page
+   * indexing a million records says how far it is instead of freezing for seconds.
+   */
+  static async build(
+    header: TraceRecord | null,
+    records: readonly TraceRecord[],
+    end: TraceRecord | null,
+    progress: (done: number, total: number) => Promise<void>,
+  ): Promise<TraceModel> {
+    const model = new TraceModel(header, [], null);
+    let shown = performance.now();
+    for (let i = 0; i < records.length; i++) {
+      model.append(records[i] as TraceRecord);
+      if ((i & 4095) === 4095 && performance.now() - shown > 100) {
+        await progress(i + 1, records.length);
+        shown = performance.now();
+      }
+    }
+    model.setEnd(end);
+    return model;
   }
 
   get lastStep(): number {
