@@ -24,7 +24,7 @@ export async function sometimesOf(payload: TracePayload): Promise<GoalReached[]>
   let goals: readonly Sometimes[] = [];
   const first: (number | null)[] = [];
   let open = 0;
-  reExecute(run, new ReplayChooser(run.choices), run.steps, (state, step, assembly) => {
+  await reExecute(run, new ReplayChooser(run.choices), run.steps, (state, step, assembly) => {
     if (step === 0) {
       goals = assembly.sometimes ?? [];
       first.push(...goals.map(() => null));

@@ -220,19 +220,30 @@ export function assembleRun(run: RunSpec): Assembly {
 /** Sees the state after each step (0: the initial state) of a re-execution; false stops it there. */
 export type Visit = (state: SystemState, step: number, assembly: Assembly) => boolean;
 
-/** Re-executes the run's first `through` steps answering from `chooser`; a run that does not is a WhatIfError (409). */
-export function reExecute(run: RunSpec, chooser: Chooser, through: number, visit: Visit): void {
+/** Longest stretch a re-execution runs before letting the server answer other requests (a 1 M-step run takes ~10 s). */
+const SLICE_MS = 25;
+
+/**
+ * Re-executes the run's first `through` steps answering from `chooser`; a run that does not is a WhatIfError (409).
+ * Yields to the event loop every SLICE_MS, so the page's other requests (its charts, ELK's worker) are not held up.
+ */
+export async function reExecute(run: RunSpec, chooser: Chooser, through: number, visit: Visit): Promise<void> {
   const assembly = assembleRun(run);
   const stats = emptyStats();
   try {
     let state = assembly.kernel.initial(chooser, null);
     if (!visit(state, 0, assembly)) return;
+    let slice = performance.now();
     for (let s = 1; s <= through; s++) {
       const r = assembly.kernel.step(state, chooser, null, stats);
       if (r === null) throw new WhatIfError(409, `the run re-executed is quiescent before step ${s}`);
       assembly.onStep?.(r);
       state = r.state;
       if (!visit(state, s, assembly)) return;
+      if ((s & 255) === 0 && performance.now() - slice > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
     }
   } catch (err) {
     if (err instanceof ReplayDivergence || err instanceof KernelError || err instanceof LimitError) {
@@ -252,8 +263,8 @@ export class WhatIf {
   }
 
   /** The choices asked in step `step + 1`, the step a reader at `step` sees next. */
-  choicesAt(step: number): { step: number; next: number; choices: ChoiceInfo[] } {
-    const ex = this.examine(step);
+  async choicesAt(step: number): Promise<{ step: number; next: number; choices: ChoiceInfo[] }> {
+    const ex = await this.examine(step);
     const choices = ex.questions.map(
       (q, j): ChoiceInfo => ({
         index: ex.start + j,
@@ -269,14 +280,14 @@ export class WhatIf {
   }
 
   /** Re-executes the original run through `step` with its recorded choices, noting the questions of step + 1. */
-  private examine(step: number): Examined {
+  private async examine(step: number): Promise<Examined> {
     const steps = this.run.steps;
     if (!Number.isSafeInteger(step) || step < 0 || step >= steps) {
       throw new WhatIfError(400, `step must be an integer in [0, ${steps}): the run has ${steps} steps`);
     }
     const log = new QuestionLog(new ReplayChooser(this.run.choices));
     let seen = null as Omit<Examined, 'questions'> | null;
-    reExecute(this.run, log, step + 1, (state, s, assembly) => {
+    await reExecute(this.run, log, step + 1, (state, s, assembly) => {
       if (s === step) {
         seen = { start: log.inner.consumed, before: state, kernel: assembly.kernel };
         log.recording = true;
@@ -291,8 +302,8 @@ export class WhatIf {
    * Forks the run at choice `index` of step `step + 1` with `value`: runs it with a ForkChooser (within the original's
    * limits), then through `simulate` with the answers it took: the trace `statevisor replay` re-executes exactly.
    */
-  fork(step: number, index: number, value: number): Fork {
-    const ex = this.examine(step);
+  async fork(step: number, index: number, value: number): Promise<Fork> {
+    const ex = await this.examine(step);
     const q = ex.questions[index - ex.start];
     if (q === undefined) {
       const n = ex.questions.length;

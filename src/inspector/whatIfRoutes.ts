@@ -76,7 +76,7 @@ export class WhatIfRoutes {
     if (path === '/api/choices') {
       const raw = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('step') ?? '';
       if (!/^\d{1,15}$/.test(raw)) throw new WhatIfError(400, 'step: expected ?step=N, a non-negative integer');
-      return [200, 'application/json', JSON.stringify((await this.open()).choicesAt(Number(raw)))];
+      return [200, 'application/json', JSON.stringify(await (await this.open()).choicesAt(Number(raw)))];
     }
     const fork = this.kept;
     if (fork === null) return text(404, 'no what-if run yet (POST /api/whatif makes one)');
@@ -94,7 +94,7 @@ export class WhatIfRoutes {
 
   private async fork(body: string): Promise<WhatIfReply> {
     const { step, index, value } = parseForkBody(body);
-    const fork = (await this.open()).fork(step, index, value);
+    const fork = await (await this.open()).fork(step, index, value);
     this.kept = fork;
     const { steps, reason, violation, choices, traceHash } = fork.end;
     const answer = { ok: true, ...fork.point, steps, reason, violation, choices, traceHash };
