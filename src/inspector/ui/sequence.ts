@@ -25,7 +25,7 @@ import {
 import { GAP_LABEL_PX, gapText, RowAxis } from './timeAxis.js';
 
 /** Rows kept rendered beyond each edge of the viewport. */
-const BUFFER = 40;
+const BUFFER = 12;
 
 export interface SequenceOptions {
   /** A row was clicked: jump to its step. */
