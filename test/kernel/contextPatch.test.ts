@@ -77,7 +77,7 @@ describe('context patches', () => {
 
   it('refuses patches that do not fit, naming the line and the field', () => {
     const o = simulate({ scenario: scenarios[0] as (typeof scenarios)[number], seed: 1, maxSteps: 50, trace: true });
-    const lines = (o.trace?.text() as string).split('\n');
+    const lines = (o.trace?.text() ?? '').split('\n');
     const at = lines.findIndex((l) => l.includes('"contextPatch":["o"'));
     expect(at).toBeGreaterThan(0);
     for (const bad of ['["z"]', '["a",0,99,[]]', '"no"', '["o",{},"missing"]', '["q",-1,[]]']) {
