@@ -2,7 +2,7 @@
 // Ctrl-C; given a scenario file, runs it once (--seed) and serves that run; --compare B serves a second trace
 // beside it. A bad trace (either one) is one line naming it and exit 2.
 
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { AnyStateMachine } from 'xstate';
 import { readCoverageFile } from '../inspector/coverageFile.js';
 import { shareHtmlOf } from '../inspector/shareFile.js';
@@ -39,6 +39,9 @@ export async function cmdInspect(args: readonly string[], io: Io): Promise<numbe
   const comparePath = str(values, 'compare');
   const coveragePath = str(values, 'coverage');
   const coverage = coveragePath !== undefined ? readCoverageFile(coveragePath) : undefined;
+  // A million-record trace takes seconds to read, check and serialise before the URL can be printed.
+  if (io.progress) io.err(`inspector: reading ${path}${sizeText(path)}…`);
+  const started = performance.now();
   const inspector = await serveInspector({
     trace: { path },
     machines,
@@ -50,10 +53,20 @@ export async function cmdInspect(args: readonly string[], io: Io): Promise<numbe
   const errors = [inspector.traceError, inspector.compareError].filter((e) => e !== null);
   for (const e of errors) printError(io, e);
   const also = comparePath !== undefined ? `, compared with ${comparePath}` : '';
-  io.out(`inspector: ${inspector.url} (trace ${path}${also}); Ctrl-C to stop`);
+  const took = io.progress ? ` (ready in ${((performance.now() - started) / 1000).toFixed(1)} s)` : '';
+  io.out(`inspector: ${inspector.url} (trace ${path}${also}); Ctrl-C to stop${took}`);
   await waitForSignal();
   await inspector.close();
   return errors.length === 0 ? EXIT_OK : EXIT_INPUT;
+}
+
+/** " (296 MiB)" for a file that exists; nothing otherwise (reading it will say what is wrong). */
+function sizeText(path: string): string {
+  try {
+    return ` (${(statSync(path).size / 2 ** 20).toFixed(1)} MiB)`;
+  } catch {
+    return '';
+  }
 }
 
 /**
