@@ -11,13 +11,10 @@ import { build } from 'esbuild';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AnyStateMachine } from 'xstate';
 import type { CoverageFile } from '../check/coverage.js';
-import { chartOf } from '../export/chart.js';
-import { readUserFile, TRACE_FILE_MAX_BYTES } from '../input/files.js';
-import { assertJsonDepth } from '../input/json.js';
-import { InputError } from '../kernel/errors.js';
-import { parseTrace, type TraceRecord, wholeSnapshots } from '../kernel/trace.js';
+import { type TraceRecord, wholeSnapshots } from '../kernel/trace.js';
 import { machines } from '../machines.js';
 import { acceptsGzip, Body, elkWorkerBody, Gate, refuseUpgrade } from './http.js';
+import { chartsFor, loadTrace, payloadJson, type TracePayload } from './payload.js';
 import { SometimesRoute } from './sometimes.js';
 import { toStatelyEvent } from './stately.js';
 import { ELK_WORKER_PATH } from './ui/layout.js';
@@ -29,47 +26,7 @@ const HTML = `<!doctype html><html><head><meta charset="utf-8"><title>statevisor
 <link rel="stylesheet" href="/app.css"></head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>
 `;
 
-export interface TracePayload {
-  readonly source: string;
-  readonly error: string | null;
-  readonly live?: boolean;
-  /** The run given with --compare, served at /api/compare: its file as given (its own payload says if it is bad). */
-  readonly compare?: string;
-  readonly header: TraceRecord | null;
-  readonly records: readonly TraceRecord[];
-  readonly end: TraceRecord | null;
-}
-
-/**
- * Reads and validates a trace for the page; a bad trace becomes an error the page and the terminal show. The
- * file is read like every user file (regular files only, bounded size) and its nesting is bounded, since the
- * records are serialised again for the page.
- */
-export function loadTrace(path: string): TracePayload {
-  try {
-    const text = readUserFile(path, TRACE_FILE_MAX_BYTES, `cannot read trace '${path}'`);
-    assertJsonDepth(text, path, true);
-    const parsed = parseTrace(text, path);
-    return {
-      source: path,
-      error: null,
-      header: parsed.records[0] as TraceRecord,
-      records: parsed.records.slice(1, -1),
-      end: parsed.records[parsed.records.length - 1] as TraceRecord,
-    };
-  } catch (err) {
-    if (err instanceof InputError) return { source: path, error: err.message, header: null, records: [], end: null };
-    throw err;
-  }
-}
-
-/** Charts of every machine the trace's actors use: the shipped ones, or those of the user's scenario given. */
-export function chartsFor(records: readonly TraceRecord[], known: readonly AnyStateMachine[]): Record<string, unknown> {
-  const ids = new Set(records.filter((r) => r.type === '@xstate.actor').map((r) => r.machine));
-  const out: Record<string, unknown> = {};
-  for (const m of known) if (ids.has(m.id) && !Object.hasOwn(out, m.id)) out[m.id] = chartOf(m);
-  return out;
-}
+export { chartsFor, loadTrace, type TracePayload } from './payload.js';
 
 let bundleCache: Promise<Body> | null = null;
 
@@ -231,9 +188,11 @@ function apiBody(path: string, served: Served): string | null {
   const { payload, live } = served;
   switch (path) {
     case '/api/trace':
-      return JSON.stringify(live !== null ? { ...payload, records: live.records, end: live.end } : payload);
+      return live !== null
+        ? JSON.stringify({ ...payload, records: live.records, end: live.end })
+        : payloadJson(payload);
     case '/api/compare':
-      return served.compare !== null ? JSON.stringify(served.compare) : null;
+      return served.compare !== null ? payloadJson(served.compare) : null;
     case '/api/charts':
       return JSON.stringify({ charts: live !== null ? chartsFor(live.records, served.known) : served.charts });
     case '/api/coverage':
