@@ -78,7 +78,8 @@ function diffArray(prev: readonly unknown[], next: readonly unknown[], depth: nu
   let tail = 0;
   while (tail < n - head && sameItem(prev[prev.length - 1 - tail], next[next.length - 1 - tail], depth)) tail++;
   const spliced = next.length - head - tail;
-  const shift = queueShift(prev, next, depth);
+  // A queue that shifted has a new head; with the head kept, a splice is as short.
+  const shift = head === 0 ? queueShift(prev, next, depth) : -1;
   if (shift >= 0 && next.length - (prev.length - shift) < spliced) {
     return ['q', shift, next.slice(prev.length - shift)];
   }
