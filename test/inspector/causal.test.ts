@@ -6,7 +6,7 @@ import { runCheck } from '../../src/check/check.js';
 import { CausalIndex, namesActor } from '../../src/inspector/ui/causal.js';
 import { type Row, TraceModel, type TraceRecord } from '../../src/inspector/ui/model.js';
 import { findScenario } from '../../src/scenarios/index.js';
-import { simulate } from '../../src/simulate.js';
+import { eventfulModel } from './eventfulRun.js';
 
 const start = (step: number, id: string): TraceRecord => ({
   type: '@xstate.actor',
@@ -212,27 +212,7 @@ describe('timer causes from arm records', () => {
 
 describe('timer causes on a real kernel trace', () => {
   // A failover run with a partition, the backup's crash and its restart: timers armed by starts and by deliveries.
-  const o = simulate({
-    scenario: findScenario('ha-failover'),
-    seed: 1,
-    trace: true,
-    untilUs: 30_000,
-    params: {
-      crashPrimary: false,
-      crashBackup: true,
-      restartAfterUs: 3000,
-      crashFromUs: 6000,
-      crashToUs: 6000,
-      partitionFromUs: 2000,
-      partitionToUs: 2000,
-      partitionForUs: 2000,
-    },
-  });
-  const all = (o.trace?.text() ?? '')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as TraceRecord);
-  const model = new TraceModel(all[0] ?? null, all.slice(1, -1), all[all.length - 1] ?? null);
+  const model = eventfulModel(30_000);
   const index = new CausalIndex(model);
 
   it("chains every timer's firing to the handling of its actor that armed it, in the arm's step", () => {

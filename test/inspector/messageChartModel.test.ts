@@ -6,8 +6,7 @@ import { FlightIndex, type FlightLookup } from '../../src/inspector/ui/inflight.
 import { foldedKey, NO_LANE_FILTER, planLanes, sameLanes } from '../../src/inspector/ui/lanePlan.js';
 import { TraceModel, type TraceRecord } from '../../src/inspector/ui/model.js';
 import { GAP_MAX_PX, gapPx, gapText, RowAxis } from '../../src/inspector/ui/timeAxis.js';
-import { findScenario } from '../../src/scenarios/index.js';
-import { simulate } from '../../src/simulate.js';
+import { eventfulModel } from './eventfulRun.js';
 
 const ACTORS = [
   { address: 'hostA/coordinator', group: 'hostA' },
@@ -299,27 +298,7 @@ describe('inflight timers, from their arm and cancel records', () => {
 
 describe('inflight on a real kernel trace', () => {
   // A failover run with a partition, the backup's crash (its armed timers cleared) and its restart (armed afresh).
-  const o = simulate({
-    scenario: findScenario('ha-failover'),
-    seed: 1,
-    trace: true,
-    untilUs: 30_000,
-    params: {
-      crashPrimary: false,
-      crashBackup: true,
-      restartAfterUs: 3000,
-      crashFromUs: 6000,
-      crashToUs: 6000,
-      partitionFromUs: 2000,
-      partitionToUs: 2000,
-      partitionForUs: 2000,
-    },
-  });
-  const all = (o.trace?.text() ?? '')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as TraceRecord);
-  const model = new TraceModel(all[0] ?? null, all.slice(1, -1), all[all.length - 1] ?? null);
+  const model = eventfulModel(30_000);
   const idx = new FlightIndex({ groupOf: (a) => model.byAddress.get(a)?.group });
   for (const r of model.records) idx.append(r);
   const arms = new Map(

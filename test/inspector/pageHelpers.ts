@@ -143,21 +143,7 @@ export function insideX(inner: Box, outer: Box): boolean {
   return inner.left >= outer.left - 1 && inner.right <= outer.right + 1;
 }
 
-/**
- * ha-failover's parameters for a run with every kind of moment: a partition (step 24), its heal (50), the backup's
- * crash (98) and restart (144); with the accept-any-ack mutant, a violation at step 480 (the finding, causality
- * and compare tests share it).
- */
-export const EVENTFUL_FAILOVER = {
-  crashPrimary: false,
-  crashBackup: true,
-  restartAfterUs: 3000,
-  crashFromUs: 6000,
-  crashToUs: 6000,
-  partitionFromUs: 2000,
-  partitionToUs: 2000,
-  partitionForUs: 2000,
-} as const;
+export { EVENTFUL_FAILOVER } from './eventfulRun.js';
 
 /** Where browser tests leave their screenshots; the README's pictures in docs/ are copied from there. */
 export const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
