@@ -149,6 +149,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** Items and keys copied while rebuilding contexts: what a reader spends, bounded against a hostile trace. */
+export interface PatchWork {
+  copied: number;
+}
+
 /** A patch that does not fit the context it patches (a hand-edited or foreign trace): where, and what is wrong. */
 export class ContextPatchError extends Error {
   override name = 'ContextPatchError';
@@ -158,7 +163,13 @@ export class ContextPatchError extends Error {
  * The next context from the previous one (both as written) and a patch read from a trace, which may be hostile:
  * every shape is checked. Unchanged parts are shared with `prev`, so a run's contexts cost their changes in memory.
  */
-export function applyContextPatch(prev: unknown, patch: unknown, path = 'context', depth = 0): unknown {
+export function applyContextPatch(
+  prev: unknown,
+  patch: unknown,
+  path = 'context',
+  depth = 0,
+  work: PatchWork = { copied: 0 },
+): unknown {
   if (!Array.isArray(patch)) throw new ContextPatchError(`${path}: a patch must be an array`);
   if (patch.length === 0) return prev;
   if (depth > 2 * MAX_PATCH_DEPTH) throw new ContextPatchError(`${path}: patch nested too deep`);
@@ -167,17 +178,17 @@ export function applyContextPatch(prev: unknown, patch: unknown, path = 'context
       if (patch.length !== 2) throw new ContextPatchError(`${path}: "=" takes one value`);
       return patch[1];
     case 'o':
-      return patchObject(prev, patch, path, depth);
+      return patchObject(prev, patch, path, depth, work);
     case 'a':
-      return spliceArray(prev, patch, path);
+      return spliceArray(prev, patch, path, work);
     case 'q':
-      return shiftArray(prev, patch, path);
+      return shiftArray(prev, patch, path, work);
     default:
       throw new ContextPatchError(`${path}: unknown patch tag ${JSON.stringify(patch[0])}`);
   }
 }
 
-function patchObject(prev: unknown, patch: readonly unknown[], path: string, depth: number): unknown {
+function patchObject(prev: unknown, patch: readonly unknown[], path: string, depth: number, work: PatchWork): unknown {
   const changes = patch[1];
   if (!isPlainObject(prev)) throw new ContextPatchError(`${path}: "o" patches an object, not ${kindOf(prev)}`);
   if (!isPlainObject(changes)) throw new ContextPatchError(`${path}: "o" needs an object of key patches`);
@@ -189,11 +200,12 @@ function patchObject(prev: unknown, patch: readonly unknown[], path: string, dep
   }
   // A spread defines keys (a "__proto__" key stays data); kept keys keep their places, new ones come last.
   const out: Record<string, unknown> = { ...prev };
+  work.copied += Object.keys(out).length;
   for (let i = 2; i < patch.length; i++) delete out[patch[i] as string];
   for (const key of Object.keys(changes)) {
     const p = changes[key];
     let value: unknown;
-    if (Object.hasOwn(prev, key)) value = applyContextPatch(prev[key], p, `${path}.${key}`, depth + 1);
+    if (Object.hasOwn(prev, key)) value = applyContextPatch(prev[key], p, `${path}.${key}`, depth + 1, work);
     else if (Array.isArray(p) && p[0] === '=' && p.length === 2) value = p[1];
     else throw new ContextPatchError(`${path}.${key}: a new key's patch must be ["=", value]`);
     if (key === '__proto__') {
@@ -204,7 +216,7 @@ function patchObject(prev: unknown, patch: readonly unknown[], path: string, dep
   return out;
 }
 
-function spliceArray(prev: unknown, patch: readonly unknown[], path: string): unknown {
+function spliceArray(prev: unknown, patch: readonly unknown[], path: string, work: PatchWork): unknown {
   const [, start, count, items] = patch;
   if (!Array.isArray(prev)) throw new ContextPatchError(`${path}: "a" patches an array, not ${kindOf(prev)}`);
   if (
@@ -217,18 +229,20 @@ function spliceArray(prev: unknown, patch: readonly unknown[], path: string): un
       `${path}: "a" takes start and count within the array's ${prev.length} items, then new items`,
     );
   }
+  work.copied += prev.length + items.length;
   const out = prev.slice(0, start as number);
   for (const item of items) out.push(item);
   for (let i = (start as number) + (count as number); i < prev.length; i++) out.push(prev[i]);
   return out;
 }
 
-function shiftArray(prev: unknown, patch: readonly unknown[], path: string): unknown {
+function shiftArray(prev: unknown, patch: readonly unknown[], path: string, work: PatchWork): unknown {
   const [, shift, items] = patch;
   if (!Array.isArray(prev)) throw new ContextPatchError(`${path}: "q" patches an array, not ${kindOf(prev)}`);
   if (patch.length !== 3 || !isIndex(shift, prev.length) || !Array.isArray(items)) {
     throw new ContextPatchError(`${path}: "q" takes a shift within the array's ${prev.length} items, then new items`);
   }
+  work.copied += prev.length + items.length;
   const out = prev.slice(shift as number);
   for (const item of items) out.push(item);
   return out;
@@ -243,6 +257,14 @@ function kindOf(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
+
+/**
+ * A reader copies the arrays and objects a patch changes, so crafted patches that grow one array by an item per
+ * record would cost time quadratic in the file. Reading stops past a base plus this much per record; the shipped
+ * scenarios copy 1–400 items a record (mem-trace the most), a million-record ha-mixed trace 16.
+ */
+const RESTORE_BASE_ITEMS = 200_000_000;
+const RESTORE_ITEMS_PER_RECORD = 2048;
 
 interface SnapshotRecord {
   readonly type: string;
@@ -279,9 +301,17 @@ export class ContextCompactor {
  */
 export class ContextRestorer {
   private readonly current = new Map<string, unknown>();
+  /** Copying allowed so far: a base, and more with every record. A real trace copies far less. */
+  private readonly work: PatchWork = { copied: 0 };
+  private allowed: number;
+
+  constructor(private readonly budget = { base: RESTORE_BASE_ITEMS, perRecord: RESTORE_ITEMS_PER_RECORD }) {
+    this.allowed = budget.base;
+  }
 
   /** The whole context after this record (undefined for records that carry no snapshot). */
   restore(rec: SnapshotRecord): unknown {
+    this.allowed += this.budget.perRecord;
     if (rec.type !== '@xstate.actor' && rec.type !== '@xstate.snapshot') return undefined;
     const id = String(rec.sessionId);
     const snapshot = rec.snapshot as { readonly context?: unknown } | undefined;
@@ -289,7 +319,14 @@ export class ContextRestorer {
     if (rec.contextPatch === undefined) context = snapshot?.context;
     else if (rec.type === '@xstate.actor' || !this.current.has(id)) {
       throw new ContextPatchError(`a patch for '${id}', whose context was never given whole`);
-    } else context = applyContextPatch(this.current.get(id), rec.contextPatch);
+    } else {
+      context = applyContextPatch(this.current.get(id), rec.contextPatch, 'context', 0, this.work);
+      if (this.work.copied > this.allowed) {
+        throw new ContextPatchError(
+          `rebuilding the contexts copies more than ${this.budget.perRecord} items a record (a trace made to be slow to read?)`,
+        );
+      }
+    }
     this.current.set(id, context);
     return context;
   }

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyContextPatch, ContextPatchError, diffContext } from '../../src/kernel/contextPatch.js';
+import { applyContextPatch, ContextPatchError, ContextRestorer, diffContext } from '../../src/kernel/contextPatch.js';
 import { InputError } from '../../src/kernel/errors.js';
 import { canonicalJson } from '../../src/kernel/hash.js';
 import { parseTrace, recordJson, type TraceRecord, wholeSnapshots } from '../../src/kernel/trace.js';
@@ -89,5 +89,18 @@ describe('context patches', () => {
       expect(() => parseTrace(tampered.join('\n'), 't.jsonl')).toThrow(InputError);
     }
     expect(() => applyContextPatch([1], ['a', 2, 0, []])).toThrow(ContextPatchError);
+  });
+
+  it('stops reading patches that make rebuilding quadratic (an array grown an item a record)', () => {
+    const restorer = new ContextRestorer({ base: 10_000, perRecord: 8 });
+    restorer.restore({ type: '@xstate.actor', sessionId: 'a', snapshot: { context: { q: [] } } });
+    const grow = { type: '@xstate.snapshot', sessionId: 'a', contextPatch: ['o', { q: ['q', 0, [1]] }] };
+    let records = 0;
+    expect(() => {
+      for (; records < 1000; records++) restorer.restore(grow);
+    }).toThrow(/copies more than 8 items a record/);
+    // Quadratic: about sqrt(2 * 10 000) records in, not the 1 000 a linear budget would allow.
+    expect(records).toBeGreaterThan(100);
+    expect(records).toBeLessThan(200);
   });
 });
