@@ -28,6 +28,7 @@ import { benchInspector } from './inspector.js';
 import { benchMem } from './memory.js';
 import { benchParallel } from './parallel.js';
 import { benchSpin } from './spin.js';
+import { benchStartup } from './startup.js';
 import { median, sig } from './stats.js';
 import { benchSut } from './sut.js';
 import { benchSweep } from './sweep.js';
@@ -421,6 +422,7 @@ async function main(): Promise<void> {
     check: () => benchCheck(progress),
     parallel: () => benchParallel(progress),
     inspector: () => benchInspector(progress),
+    startup: () => benchStartup(progress),
     spin: () => benchSpin(progress),
     memory: () => benchMem(progress),
     crypt: () => benchCrypt(progress),

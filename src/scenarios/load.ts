@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { readUserFile } from '../input/files.js';
+import { ensureTypeScript } from '../input/typescript.js';
 import { InputError, KernelError } from '../kernel/errors.js';
 import type { AnyMonitor } from '../kernel/observe.js';
 import { defineScenario } from './define.js';
@@ -49,6 +50,7 @@ export async function loadScenarioFile(file: string): Promise<Scenario> {
   const sha256 = createHash('sha256').update(text).digest('hex');
   let mod: Record<string, unknown>;
   try {
+    await ensureTypeScript();
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
     throw new InputError(`${file}: cannot load: ${loadProblem(err)}`);

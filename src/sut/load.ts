@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readUserFile } from '../input/files.js';
+import { ensureTypeScript } from '../input/typescript.js';
 import { InputError } from '../kernel/errors.js';
 import { isScriptPath, SCENARIO_FILE_MAX_BYTES } from '../scenarios/load.js';
 import type { SutAdapter } from './types.js';
@@ -13,6 +14,7 @@ export async function loadAdapter(file: string): Promise<SutAdapter> {
   readUserFile(file, SCENARIO_FILE_MAX_BYTES, `--sut: ${file}: cannot read adapter file`);
   let mod: Record<string, unknown>;
   try {
+    await ensureTypeScript();
     mod = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
