@@ -60,12 +60,10 @@ export interface TraceEnd {
   readonly traceHash: string;
 }
 
-/*
- * Typed arrays (and arrays of numbers) of up to TRACE_TYPED_ARRAY_MAX (1024) items are written whole; longer ones (a VM's memory, a cache's
- * arrays, a slice of thousands of accesses, a checkpoint's pages) as their kind, length and FNV-1a digest. A full snapshot of a 400 KiB memory after every step made
- * a 150-slice memory run's trace 200 MB; the digest still shows the moment the bytes changed, and the run itself is
- * reproduced from its choices, not from the snapshots.
- */
+// Typed arrays (and arrays of numbers) of up to TRACE_TYPED_ARRAY_MAX (1024) items are written whole; longer ones
+// (a VM's memory, a cache's arrays, a slice of thousands of accesses, a checkpoint's pages) as their kind, length
+// and FNV-1a digest. A full snapshot of a 400 KiB memory after every step made a 150-slice memory run's trace
+// 200 MB; the digest still shows the moment the bytes changed, and the run itself is reproduced from its choices.
 
 /** JSON with typed arrays written as plain arrays (or, long ones, as a digest), so data-plane state reads naturally. */
 export function recordJson(rec: unknown): string {
@@ -276,7 +274,6 @@ export function parseTrace(text: string, source = 'trace'): ParsedTrace {
   }
   const last = lines.length;
   const end = records[last - 1] as TraceRecord;
-  checkContextPatches(records, source);
   if (end.type !== '@statevisor.end') {
     throw new InputError(
       `${source}:${last}: last line must be the end record (type "@statevisor.end"); the trace is truncated`,
@@ -289,6 +286,7 @@ export function parseTrace(text: string, source = 'trace'): ParsedTrace {
   if (typeof end.traceHash !== 'string' || !/^[0-9a-f]{64}$/.test(end.traceHash)) {
     throw new InputError(`${source}:${last}: field "traceHash" must be 64 hex digits`);
   }
+  checkContextPatches(records, source);
   return {
     header: header as unknown as TraceHeader,
     lines,
