@@ -176,6 +176,15 @@ describe('a consumer project', () => {
     expect(r.status).toBe(0);
   });
 
+  it('runs the installed command compiled, as shipped, giving its file the compiled modules', () => {
+    const bin = join(modules, '.bin', 'statevisor');
+    writeFileSync(join(dir, 'probe.ts'), "console.log(import.meta.resolve('statevisor'));\nexport default {};\n");
+    const r = spawnSync(process.execPath, [bin, 'run', './probe.ts'], { cwd: dir, encoding: 'utf8' });
+    // The tarball's files share one mtime, so its dist/js is current: nothing is compiled in the user's tree.
+    expect(r.stdout).toContain('/node_modules/statevisor/dist/js/src/index.js');
+    expect(readdirSync(join(modules, 'statevisor', 'dist')).sort()).toEqual(['js', 'types']);
+  });
+
   it('tests its own server implementation against its chart with the installed command, and catches a planted bug', () => {
     const bin = join(modules, '.bin', 'statevisor');
     const run = (...args: string[]) =>
