@@ -104,9 +104,24 @@ async function compileAll() {
   rmSync(old, { recursive: true, force: true });
 }
 
+/** Waits (up to a minute) for another process's build to finish, so what `npm pack` ships is a finished tree. */
+async function awaitOtherBuild() {
+  const lock = `${OUT}.lock`;
+  for (let waited = 0; waited < 60_000; waited += 100) {
+    try {
+      statSync(lock);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// `npm install` and `npm pack` (prepare): build when a source is newer than the tree, never swap a current tree
+// under commands running meanwhile (the package test packs while other tests run the command).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
-    await build();
+    if (stale() && !(await build())) await awaitOtherBuild();
   } catch (err) {
     // A failed build is not a failed install: the command falls back to compiling the sources as it runs.
     process.stderr.write(`statevisor: could not compile to dist/js (${String(err)}); the command will use tsx\n`);
