@@ -36,6 +36,8 @@ if (compiled !== null) {
   process.env.STATEVISOR_COMPILED = JSON.stringify({ index: compiled.index, hook, check: compiled.check });
   ({ main } = await import(compiled.cli));
 } else {
+  // Inherited from a compiled parent, it would send this run's worker threads to the compiled modules.
+  delete process.env.STATEVISOR_COMPILED;
   const { register } = await import('tsx/esm/api');
   register();
   ({ main } = await import('../src/cli.ts'));
