@@ -2,8 +2,17 @@
 // wire (drops the queue reported are skipped); judged from the chains delivered to the NIC and the queues' bursts.
 
 import type { RxPlan } from '../../actors/rx.js';
-import { classify, emptyLedger, type Ledger, type Named, positionOf, taken, without } from './rxObservations.js';
-import { Fail, fail, type Monitor } from './spec.js';
+import {
+  classify,
+  emptyLedger,
+  judgeEach,
+  type Ledger,
+  type Named,
+  positionOf,
+  taken,
+  without,
+} from './rxObservations.js';
+import { type Fail, fail, type Monitor } from './spec.js';
 
 /**
  * The packets taken and not yet delivered, and per flow the sequence numbers reported dropped and not yet matched to
@@ -31,13 +40,7 @@ export function rxFlowOrder(plan: RxPlan): Monitor<FlowOrderState> {
       if (o.kind === 'reset') return empty();
       if (o.kind === 'taken') return { ...state, ledger: taken(state.ledger, o.packets, obs.t) };
       if (o.kind === 'dropped') return { ...state, credits: credited(state.credits, o.packets) };
-      let out = state;
-      for (const p of o.packets) {
-        const next = delivered(out, p, o.queue);
-        if (next instanceof Fail) return next;
-        out = next;
-      }
-      return out;
+      return judgeEach(state, o.packets, o.queue, delivered);
     },
   };
 }

@@ -80,9 +80,19 @@ export function followLedger(
   if (o.kind === 'reset') return emptyLedger(plan);
   if (o.kind === 'taken') return taken(ledger, o.packets, obs.t);
   if (o.kind === 'dropped') return removeAll(ledger, o.packets);
-  let out = ledger;
-  for (const p of o.packets) {
-    const next = judge(out, p, o.queue);
+  return judgeEach(ledger, o.packets, o.queue, judge);
+}
+
+/** A burst delivered to a consumer, judged packet by packet in order; the first failure ends it. */
+export function judgeEach<S>(
+  state: S,
+  packets: readonly Named[],
+  queue: number,
+  judge: (state: S, packet: Named, queue: number) => S | Fail,
+): S | Fail {
+  let out = state;
+  for (const p of packets) {
+    const next = judge(out, p, queue);
     if (next instanceof Fail) return next;
     out = next;
   }
