@@ -1,6 +1,7 @@
 // `statevisor check`: explores a scenario's configuration and turns a violation into a replayable trace.
 // The counterexample is re-executed through the same simulate() path as `run`, so replay means the same thing.
 
+import type { StepperNote } from '../kernel/compiled/compile.js';
 import { InputError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { isLiveness } from '../kernel/observe.js';
@@ -57,6 +58,8 @@ export interface CheckReport {
   readonly specs: readonly { name: string; specId: string; kind: string }[];
   /** The counterexample re-executed with tracing, ready to write and replay. */
   readonly trace: { text: string; hash: string; steps: number; violatedAtStep: number | null } | null;
+  /** Each machine's stepper as registered: compiled, or on XState's interpreter and why. */
+  readonly steppers: readonly StepperNote[];
 }
 
 export const CHECK_DEFAULTS = {
@@ -152,6 +155,7 @@ export function checkReport(req: CheckRequest, p: PreparedCheck, result: Explore
       kind: isLiveness(s) ? 'liveness' : 'safety',
     })),
     trace,
+    steppers: p.assembly.kernel.stepperNotes(),
   };
 }
 

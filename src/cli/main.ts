@@ -32,6 +32,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     const [command, ...rest] = argv;
     if (command === undefined) return cmdHelp([], io);
+    const stepper = process.env.STATEVISOR_STEPPER;
+    if (stepper !== undefined && stepper !== 'compiled' && stepper !== 'xstate') {
+      throw new InputError(`STATEVISOR_STEPPER: expected 'compiled' or 'xstate', got '${stepper.slice(0, 40)}'`);
+    }
     // An own-key lookup: `statevisor constructor` is an unknown command, not Object's constructor.
     const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (load === undefined) {

@@ -3,6 +3,7 @@
 
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { Chooser } from './chooser.js';
+import { defaultStepperKind, makeStepper, type StepperKind, type StepperNote } from './compiled/compile.js';
 import { type ActorEntry, closeContext, type KernelCore, notify, openContext, type StepContext } from './context.js';
 import { answerDraws, bootActor, deliverEvent } from './deliver.js';
 import { KernelError, LimitError } from './errors.js';
@@ -12,7 +13,7 @@ import { type AnyMonitor, type Deadline, type Monitor, MonitorIndex } from './ob
 import { enabledIndices, insertPending, pairKey, pickDelivery } from './pending.js';
 import type { StandIn } from './standIn.js';
 import { StateHasher } from './stateHash.js';
-import { MachineStepper } from './stepper.js';
+import type { MachineStepper } from './stepper.js';
 import type { TraceSink } from './trace.js';
 import type {
   Address,
@@ -49,6 +50,8 @@ export interface KernelConfig {
   readonly messageBytes?: (event: AnyEventObject) => number;
   /** Most pending deliveries allowed at once; past it the run fails with a LimitError. */
   readonly maxQueue?: number;
+  /** `compiled` steps charts over precomputed plans, `xstate` through XState's interpreter (default: STATEVISOR_STEPPER). */
+  readonly stepper?: StepperKind;
 }
 
 export interface RegisterOptions {
@@ -78,6 +81,8 @@ export class Kernel implements KernelCore {
   hasBandwidth = false;
   private readonly monitorList: AnyMonitor[] = [];
   private readonly steppers = new Map<AnyStateMachine, MachineStepper>();
+  private readonly stepperNoteList: StepperNote[] = [];
+  private readonly stepperKind: StepperKind;
   private readonly linkCache = new Map<string, LinkConfig>();
   private readonly stimuli: { to: number; event: AnyEventObject; atUs: number }[] = [];
   private maxQueue: number;
@@ -87,6 +92,7 @@ export class Kernel implements KernelCore {
   constructor(readonly config: KernelConfig = {}) {
     this.localLatencyUs = config.localLatencyUs ?? 0;
     this.maxQueue = config.maxQueue ?? DEFAULT_MAX_QUEUE;
+    this.stepperKind = config.stepper ?? defaultStepperKind();
     const b = config.faultBudget ?? {};
     this.budgetLimits = [b.drops ?? Infinity, b.duplicates ?? Infinity, b.delays ?? Infinity];
     this.messageBytes = config.messageBytes ?? (() => 64);
@@ -137,10 +143,17 @@ export class Kernel implements KernelCore {
     let stepper = this.steppers.get(machine);
     if (stepper === undefined) {
       assertKernelCompatible(machine);
-      stepper = new MachineStepper(machine, input);
+      const made = makeStepper(machine, input, this.stepperKind);
+      stepper = made.stepper;
       this.steppers.set(machine, stepper);
+      this.stepperNoteList.push(made.note);
     }
     return stepper;
+  }
+
+  /** Which machines step compiled and which on XState's interpreter (and why), in registration order. */
+  stepperNotes(): readonly StepperNote[] {
+    return this.stepperNoteList;
   }
 
   /** Adds a monitor (a spec); its state lives in the system state from `initial()` on. Returns its index. */

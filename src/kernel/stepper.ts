@@ -69,7 +69,8 @@ export function candidateIndex(record: object): number {
  */
 export class MachineStepper {
   private microsteps: MicrostepRecord[] | null = null;
-  private readonly scope: unknown;
+  /** The hand-built actor scope; the compiled stepper hands the same one to XState's built-in actions. */
+  protected readonly scope: { readonly self: unknown; readonly system: unknown };
 
   constructor(
     readonly machine: AnyStateMachine,
@@ -93,7 +94,7 @@ export class MachineStepper {
         });
       },
     };
-    this.scope = {
+    const scope = {
       self,
       defer: noop,
       id: '',
@@ -107,6 +108,7 @@ export class MachineStepper {
         this.actionBuffer[this.actionCount++] = action;
       },
     };
+    this.scope = scope;
   }
 
   /**
@@ -141,7 +143,7 @@ export class MachineStepper {
     return this.output(next);
   }
 
-  private output(snapshot: AnyMachineSnapshot): StepOutput {
+  protected output(snapshot: AnyMachineSnapshot): StepOutput {
     const actions: FoldedAction[] = [];
     for (let i = 0; i < this.actionCount; i++) {
       const a = this.actionBuffer[i] as FoldedAction;

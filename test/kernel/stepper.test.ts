@@ -1,9 +1,11 @@
-// Equivalence of the kernel's fast stepper (reused XState scope, internals) with XState's public transition().
-// The fast path relies on xstate internals, so this test guards every upgrade of the pinned version.
+// Equivalence of the kernel's steppers (reused XState scope; compiled plans) with XState's public transition().
+// Both rely on xstate internals, so this test guards every upgrade of the pinned version.
 
 import { describe, expect, it } from 'vitest';
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { SeededChooser } from '../../src/kernel/chooser.js';
+import { makeStepper } from '../../src/kernel/compiled/compile.js';
+import { CompiledStepper } from '../../src/kernel/compiled/compiledStepper.js';
 import { Xoshiro128 } from '../../src/kernel/prng.js';
 import { MachineStepper, publicStep, type StepOutput } from '../../src/kernel/stepper.js';
 import { machines, sampleEvents } from '../../src/machines.js';
@@ -46,6 +48,29 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 const seen = { actions: new Set<string>(), values: new Set<string>(), transitions: new Set<string>() };
+/** Steps the compiled steppers took themselves and steps they handed to XState, since the last clearSeen(). */
+const tally = { compiled: 0, fallback: 0, fallbackActive: 0 };
+
+/** The stepper the kernel would give the machine (compiled unless its chart cannot be), counted into `tally`. */
+function compiledStepperFor(machine: AnyStateMachine, input: unknown) {
+  const stepper = makeStepper(machine, input, 'compiled').stepper;
+  return {
+    initial: (i: unknown) => stepper.initial(i),
+    step(snapshot: AnyMachineSnapshot, event: AnyEventObject): StepOutput {
+      if (!(stepper instanceof CompiledStepper)) return stepper.step(snapshot, event);
+      const before = [stepper.compiledSteps, stepper.fallbackSteps];
+      try {
+        const out = stepper.step(snapshot, event);
+        // XState takes only the steps that complete the machine; any other hand-off is counted as a failure.
+        if (stepper.fallbackSteps > (before[1] as number) && out.snapshot.status === 'active') tally.fallbackActive++;
+        return out;
+      } finally {
+        tally.compiled += stepper.compiledSteps - (before[0] as number);
+        tally.fallback += stepper.fallbackSteps - (before[1] as number);
+      }
+    },
+  };
+}
 
 function randomWalk(
   machine: AnyStateMachine,
@@ -60,27 +85,36 @@ function randomWalk(
   for (const e of events) byType.set(e.type, [...(byType.get(e.type) ?? []), e]);
   const types = [...byType.values()];
   const fast = new MachineStepper(machine, input);
+  const compiled = compiledStepperFor(machine, input);
   let a = fast.initial(input, true);
   let b = publicStep(machine, undefined, undefined, input);
+  let c = compiled.initial(input);
   expectSameStep(a, b, `${machine.id}: boot (seed ${seed})`);
+  expectSameStep(c, b, `${machine.id}: boot, compiled (seed ${seed})`);
   note(a);
   for (let i = 0; i < steps; i++) {
     const variants = types[rng.nextBelow(types.length)] as AnyEventObject[];
     const event = variants[rng.nextBelow(variants.length)] as AnyEventObject;
     const sa: AnyMachineSnapshot = a.snapshot;
     const sb: AnyMachineSnapshot = b.snapshot;
+    const sc: AnyMachineSnapshot = c.snapshot;
     const fa = attempt(() => fast.step(sa, event, true));
     const fb = attempt(() => publicStep(machine, sb, event));
+    // The compiled stepper steps its own snapshots: a value or node order it got wrong would carry forward.
+    const fc = attempt(() => compiled.step(sc, event));
     const where = `${machine.id}: step ${i} event ${event.type} (seed ${seed})`;
     // An event the machine asserts cannot happen here (an ack of more than was sent) throws on both paths alike;
     // the walk then goes on from the state before it.
-    if (fa instanceof Error || fb instanceof Error) {
+    if (fa instanceof Error || fb instanceof Error || fc instanceof Error) {
       expect(errorText(fa), where).toBe(errorText(fb));
+      expect(errorText(fc), `${where}, compiled`).toBe(errorText(fb));
       continue;
     }
     a = fa;
     b = fb;
+    c = fc;
     expectSameStep(a, b, where);
+    expectSameStep(c, b, `${where}, compiled`);
     note(a);
     if (a.snapshot.status !== 'active') break;
   }
@@ -137,7 +171,10 @@ function replayDeliveries(name: string, params: Record<string, string>, values: 
         const before = state.snapshots[r.item.to] as AnyMachineSnapshot;
         const fast = new MachineStepper(actor.machine, actor.input).step(before, r.item.event);
         const slow = publicStep(actor.machine, before, r.item.event);
-        expectSameStep(fast, slow, `${name}: ${actor.address} on ${r.item.event.type} at step ${r.state.step}`);
+        const compiled = new CompiledStepper(actor.machine, actor.input).step(before, r.item.event);
+        const where = `${name}: ${actor.address} on ${r.item.event.type} at step ${r.state.step}`;
+        expectSameStep(fast, slow, where);
+        expectSameStep(compiled, slow, `${where}, compiled`);
         const set = values.get(actor.machine.id) ?? new Set<string>();
         set.add(JSON.stringify(fast.snapshot.value));
         values.set(actor.machine.id, set);
@@ -148,6 +185,7 @@ function replayDeliveries(name: string, params: Record<string, string>, values: 
 }
 
 function clearSeen() {
+  tally.compiled = tally.fallback = tally.fallbackActive = 0;
   seen.actions.clear();
   seen.values.clear();
   seen.transitions.clear();
@@ -264,7 +302,7 @@ describe('stepper', () => {
   });
 
   it.each(machines.map((m) => [m.id, m] as const))(
-    `matches public transition() on %s (value, context, actions) over ${WALK_SEEDS} random walks per input`,
+    `matches public transition() on %s, interpreted and compiled (value, context, actions), over ${WALK_SEEDS} random walks per input`,
     (id, machine) => {
       clearSeen();
       const events = [...(sampleEvents[id] ?? []), ...(observed[id] ?? [])];
@@ -278,6 +316,9 @@ describe('stepper', () => {
       expect(seen.transitions.size, `${id}: distinct transitions`).toBeGreaterThanOrEqual(
         pin?.transitions ?? Number.POSITIVE_INFINITY,
       );
+      // Every shipped chart compiles, and the walks compared the compiled steps, not XState's steps twice.
+      expect(tally.compiled, `${id}: compiled steps`).toBeGreaterThan(0);
+      expect(tally.fallbackActive, `${id}: steps handed to XState that did not complete the machine`).toBe(0);
     },
   );
 

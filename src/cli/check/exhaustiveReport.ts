@@ -73,6 +73,7 @@ function configJson(o: ConfigOutcome): Record<string, unknown> {
     statesPerSec: statesPerSec(report),
     heapBytesPerState: r.heapBytesPerState,
     heapMeasure: r.heapMeasure,
+    steppers: report.steppers,
     sometimes: r.sometimes.map((x) => ({ name: x.name, description: x.description, reachedAtStep: x.reachedAtStep })),
     unobservedSpecs: r.unobserved,
     specs: report.specs.map((s) => ({ ...s, verdict: specVerdict(report, s.name) })),
@@ -104,6 +105,7 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
   io.out(
     `  ${r.states} distinct states, ${r.transitions} transitions, depth ${r.maxDepth}, ${r.terminalStates} terminal; ${(r.elapsedMs / 1000).toFixed(2)} s (${statesPerSec(report)} states/s, ${heapNote(r)})`,
   );
+  io.out(`  ${stepperLine(report)}`);
   if (cex === null) {
     io.out(
       r.exhausted
@@ -130,6 +132,18 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
     io.out(`  trace written to ${tracePath}; replay it: npx statevisor replay ${tracePath}`);
   }
   expectationText(report, io);
+}
+
+/** Which charts stepped compiled; those on XState's interpreter are named with the reason. */
+export function stepperLine(report: CheckReport): string {
+  const compiled = report.steppers.filter((n) => n.compiled).length;
+  const rest = report.steppers.filter((n) => !n.compiled).map((n) => `${n.machine} (${n.reason})`);
+  const total = report.steppers.length;
+  if (rest.length === 0) return `stepper: all ${total} charts compiled`;
+  if (compiled === 0 && report.steppers.every((n) => n.reason === report.steppers[0]?.reason)) {
+    return `stepper: XState's interpreter for all ${total} charts (${report.steppers[0]?.reason})`;
+  }
+  return `stepper: ${compiled} of ${total} charts compiled; on XState's interpreter: ${rest.join(', ')}`;
 }
 
 /** What a configuration that demonstrates a known counterexample showed, and whether that is what it expects. */

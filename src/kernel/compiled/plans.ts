@@ -1,0 +1,176 @@
+// The compiled form of one machine: each configuration it reaches (interned once) with its transition-selection
+// tree, its eventless candidates and, per transition set taken from it, the microstep's plan (actions and target).
+
+import {
+  entrySet,
+  exitSet,
+  isAtomic,
+  isInFinalState,
+  properAncestors,
+  removeConflicting,
+  type SNode,
+  type STransition,
+  type StateValue,
+  stateValue,
+} from './structure.js';
+
+/** Where one final state's entry sends done events (XState's enterStates), decided by structure alone. */
+export interface FinalEntry {
+  readonly node: SNode;
+  /** `xstate.done.state.<parent>` when the parent is compound, else null. */
+  readonly parentDone: string | null;
+  /** Done events of parallel ancestors this entry completes, innermost first. */
+  readonly parallelDone: readonly string[];
+  /** The walk up ran past the root: the machine is done. */
+  readonly rootDone: boolean;
+}
+
+export interface Plan {
+  readonly exitActions: readonly unknown[];
+  readonly transitionActions: readonly unknown[];
+  readonly enters: readonly { readonly actions: readonly unknown[]; readonly final: FinalEntry | null }[];
+  /** The configuration after the microstep; null when its node set is unchanged (XState keeps the old order). */
+  readonly next: Config | null;
+  /** The machine completes (a top-level final state): the compiled stepper hands the step to XState. */
+  readonly rootDone: boolean;
+}
+
+/** XState's transition selection for one configuration, mirroring `transitionNode` over the state value. */
+export type Selector =
+  | { readonly kind: 'leaf'; readonly node: SNode; readonly child: SNode }
+  | { readonly kind: 'one'; readonly node: SNode; readonly kid: Selector }
+  | { readonly kind: 'many'; readonly node: SNode; readonly kids: readonly Selector[] };
+
+export class Config {
+  readonly value: StateValue;
+  readonly tags: Set<string>;
+  readonly selector: Selector;
+  /** Per atomic node (in node order), the `always` lists of it and its ancestors; null when the chart has none here. */
+  readonly eventless: readonly (readonly (readonly STransition[])[])[] | null;
+  readonly plans = new Map<STransition, Plan>();
+  readonly multiPlans = new Map<string, Plan>();
+
+  constructor(
+    readonly nodes: readonly SNode[],
+    root: SNode,
+  ) {
+    this.value = stateValue(root, nodes);
+    this.tags = new Set(nodes.flatMap((n) => n.tags));
+    this.selector = selectorFor(root, this.value);
+    const chains = nodes.filter(isAtomic).map((a) => [a, ...properAncestors(a, undefined)].flatMap(alwaysOf));
+    this.eventless = chains.some((c) => c.length > 0) ? chains : null;
+  }
+}
+
+function alwaysOf(n: SNode): (readonly STransition[])[] {
+  return n.always ? [n.always] : [];
+}
+
+function selectorFor(node: SNode, value: StateValue): Selector {
+  if (typeof value === 'string') {
+    const child = node.states[value];
+    if (child === undefined) throw new Error(`State '${value}' does not exist on '${node.id}'`);
+    return { kind: 'leaf', node, child };
+  }
+  const keys = Object.keys(value);
+  const kidOf = (k: string): Selector => {
+    const child = node.states[k];
+    if (child === undefined) throw new Error(`Child state '${k}' does not exist on '${node.id}'`);
+    return selectorFor(child, value[k] as StateValue);
+  };
+  if (keys.length === 1) return { kind: 'one', node, kid: kidOf(keys[0] as string) };
+  return { kind: 'many', node, kids: keys.filter((k) => value[k]).map(kidOf) };
+}
+
+/** Most configurations one machine may intern: a chart is finite, so more means a bug, not a big chart. */
+export const MAX_CONFIGS = 4096;
+
+/** Interns configurations by their ordered node ids, and builds each plan once. */
+export class Compiled {
+  private readonly byKey = new Map<string, Config>();
+  private readonly byNodes = new WeakMap<readonly unknown[], Config>();
+  private readonly ids = new Map<STransition, number>();
+
+  constructor(readonly root: SNode) {}
+
+  /** The configuration of an XState `_nodes` array; arrays this stepper made hit the identity cache. */
+  configOf(nodes: readonly SNode[]): Config {
+    const hit = this.byNodes.get(nodes);
+    if (hit !== undefined) return hit;
+    const config = this.intern(nodes);
+    this.byNodes.set(nodes, config);
+    return config;
+  }
+
+  private intern(nodes: readonly SNode[]): Config {
+    const key = nodes.map((n) => n.id).join('\u0000');
+    let config = this.byKey.get(key);
+    if (config === undefined) {
+      if (this.byKey.size >= MAX_CONFIGS) throw new Error(`compiled stepper: more than ${MAX_CONFIGS} configurations`);
+      config = new Config(nodes, this.root);
+      this.byKey.set(key, config);
+      this.byNodes.set(config.nodes, config);
+    }
+    return config;
+  }
+
+  planFor(config: Config, transitions: readonly STransition[]): Plan {
+    if (transitions.length === 1) {
+      const t = transitions[0] as STransition;
+      let plan = config.plans.get(t);
+      if (plan === undefined) config.plans.set(t, (plan = this.build(config, transitions)));
+      return plan;
+    }
+    const key = transitions.map((t) => this.idOf(t)).join(',');
+    let plan = config.multiPlans.get(key);
+    if (plan === undefined) config.multiPlans.set(key, (plan = this.build(config, transitions)));
+    return plan;
+  }
+
+  private idOf(t: STransition): number {
+    let id = this.ids.get(t);
+    if (id === undefined) this.ids.set(t, (id = this.ids.size));
+    return id;
+  }
+
+  /** XState's microstep with the actions left unresolved: exits, transition content, entries, the new node order. */
+  private build(config: Config, transitions: readonly STransition[]): Plan {
+    const set = new Set(config.nodes);
+    const taken = removeConflicting(transitions, set, this.root);
+    const exitActions: unknown[] = [];
+    for (const s of exitSet(taken, set, this.root).sort((a, b) => b.order - a.order)) {
+      exitActions.push(...s.exit);
+      set.delete(s);
+    }
+    const byDefault = new Set<SNode>();
+    const enter = new Set<SNode>();
+    entrySet(taken, this.root, byDefault, enter);
+    const completed = new Set<SNode>();
+    let rootDone = false;
+    const enters = [...enter]
+      .sort((a, b) => a.order - b.order)
+      .map((s) => {
+        set.add(s);
+        const actions = byDefault.has(s) ? [...s.entry, ...s.initial.actions] : s.entry;
+        const final = s.type === 'final' ? finalEntry(s, set, completed) : null;
+        if (final?.rootDone === true) rootDone = true;
+        return { actions, final };
+      });
+    const same = set.size === config.nodes.length && config.nodes.every((n) => set.has(n));
+    const transitionActions = taken.flatMap((t) => t.actions);
+    return { exitActions, transitionActions, enters, next: same ? null : this.intern([...set]), rootDone };
+  }
+}
+
+function finalEntry(s: SNode, set: ReadonlySet<SNode>, completed: Set<SNode>): FinalEntry {
+  const parent = s.parent;
+  let marker = parent?.type === 'parallel' ? parent : parent?.parent;
+  const parallelDone: string[] = [];
+  while (marker?.type === 'parallel' && !completed.has(marker) && isInFinalState(set, marker)) {
+    completed.add(marker);
+    parallelDone.push(`xstate.done.state.${marker.id}`);
+    marker = marker.parent;
+  }
+  const parentDone = parent?.type === 'compound' ? `xstate.done.state.${parent.id}` : null;
+  return { node: s, parentDone, parallelDone, rootDone: marker === undefined };
+}

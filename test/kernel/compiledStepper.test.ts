@@ -1,0 +1,184 @@
+// The compiled stepper against XState's public transition(): random walks of a chart holding everything it compiles,
+// its hand-offs to XState (completion, spawn, a runaway loop), the registration report, and whole checks both ways.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AnyEventObject, type AnyMachineSnapshot, assign, createMachine, fromPromise } from 'xstate';
+import { runCheck } from '../../src/check/check.js';
+import { compileProblem, makeStepper } from '../../src/kernel/compiled/compile.js';
+import { CompiledStepper } from '../../src/kernel/compiled/compiledStepper.js';
+import { Xoshiro128 } from '../../src/kernel/prng.js';
+import { publicStep, type StepOutput } from '../../src/kernel/stepper.js';
+import { machines } from '../../src/machines.js';
+import { findMutant } from '../../src/mutants/index.js';
+import { findScenario } from '../../src/scenarios/index.js';
+import { assemble, resolveParams } from '../../src/scenarios/types.js';
+import { chartEvents, chartMachine, loopingMachine, throwingGuardMachine } from './compiledFixtures.js';
+import { richMachine } from './fixtures.js';
+
+const view = (o: StepOutput) => ({
+  value: o.snapshot.value,
+  context: o.snapshot.context,
+  status: o.snapshot.status,
+  actions: o.actions.map((a) => ({ type: a.type, params: a.params })),
+});
+
+const attempt = (f: () => StepOutput): StepOutput | Error => {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Error) return e;
+    throw e;
+  }
+};
+
+const INPUT = { peer: 'p/q' };
+
+/** Walks the chart on both paths; returns the values reached and the outputs its done events carried. */
+function walk(stepper: CompiledStepper, seed: number, steps: number) {
+  const rng = new Xoshiro128(seed);
+  let c = stepper.initial(INPUT);
+  let b = publicStep(chartMachine, undefined, undefined, INPUT);
+  expect(view(c)).toEqual(view(b));
+  const values = new Set<string>();
+  const outputs = new Set<number>();
+  for (let i = 0; i < steps && b.snapshot.status === 'active'; i++) {
+    const event = chartEvents[rng.nextBelow(chartEvents.length)] as AnyEventObject;
+    const sc: AnyMachineSnapshot = c.snapshot;
+    const fc = attempt(() => stepper.step(sc, event));
+    const fb = attempt(() => publicStep(chartMachine, b.snapshot, event));
+    const where = `chart: step ${i} on ${event.type} (seed ${seed})`;
+    if (fc instanceof Error || fb instanceof Error) throw new Error(`${where}: ${String(fc)} / ${String(fb)}`);
+    expect(view(fc), where).toEqual(view(fb));
+    // XState's own snapshot methods must work on the compiled snapshot, and agree.
+    expect(fc.snapshot.matches({ running: { left: 'a' } }), where).toBe(
+      fb.snapshot.matches({ running: { left: 'a' } }),
+    );
+    expect(fc.snapshot.can({ type: 'step' }), where).toBe(fb.snapshot.can({ type: 'step' }));
+    c = fc;
+    b = fb;
+    values.add(JSON.stringify(c.snapshot.value));
+    for (const n of (c.snapshot.context as { outputs: number[] }).outputs) outputs.add(n);
+  }
+  return { values, outputs };
+}
+
+afterEach(() => {
+  delete process.env.STATEVISOR_STEPPER;
+});
+
+describe('compiled stepper', () => {
+  it('matches public transition() over 80 random walks of a chart with parallel completion, loops and re-entry', () => {
+    const stepper = new CompiledStepper(chartMachine, INPUT);
+    const values = new Set<string>();
+    const outputs = new Set<number>();
+    for (let seed = 1; seed <= 80; seed++) {
+      const r = walk(stepper, seed, 80);
+      for (const v of r.values) values.add(v);
+      for (const o of r.outputs) outputs.add(o);
+    }
+    // The walks reach both completions: a nested region's done event with its output, and the parallel state's.
+    expect(values).toContain('"finished"');
+    expect([...outputs].filter((n) => n >= 0).length).toBeGreaterThan(1);
+    expect(values.size).toBeGreaterThanOrEqual(8);
+    // Only the steps that complete the machine went to XState.
+    expect(stepper.fallbackSteps).toBeGreaterThan(0);
+    expect(stepper.fallbackSteps).toBeLessThanOrEqual(80);
+    expect(stepper.compiledSteps).toBeGreaterThan(20 * stepper.fallbackSteps);
+  });
+
+  it('hands a runaway eventless loop to XState, which stops it with its own error', () => {
+    const stepper = new CompiledStepper(loopingMachine);
+    const start = stepper.initial(undefined).snapshot;
+    const compiled = attempt(() => stepper.step(start, { type: 'go' }));
+    const reference = attempt(() => publicStep(loopingMachine, start, { type: 'go' }));
+    expect(compiled).toBeInstanceOf(Error);
+    expect(String(compiled)).toBe(String(reference));
+    expect(String(compiled)).toContain('more than 25 microsteps');
+  });
+
+  it('reports a throwing guard as XState does, naming the guard, the event and the state node', () => {
+    const stepper = new CompiledStepper(throwingGuardMachine);
+    const start = stepper.initial(undefined).snapshot;
+    const compiled = attempt(() => stepper.step(start, { type: 'probe' }));
+    expect(String(compiled)).toBe(String(attempt(() => publicStep(throwingGuardMachine, start, { type: 'probe' }))));
+    expect(String(compiled)).toContain("Unable to evaluate guard 'explodes' in transition for event 'probe'");
+  });
+
+  it('hands a step that spawns from an assign to XState (the kernel then refuses the child)', () => {
+    const spawner = createMachine({
+      id: 'assignSpawner',
+      context: { child: null as unknown },
+      initial: 'a',
+      states: { a: { on: { go: { actions: assign({ child: ({ spawn }) => spawn(fromPromise(async () => 1)) }) } } } },
+    });
+    const stepper = new CompiledStepper(spawner);
+    const out = stepper.step(stepper.initial(undefined).snapshot, { type: 'go' });
+    expect(stepper.fallbackSteps).toBe(1);
+    expect(Object.keys(out.snapshot.children)).toHaveLength(1);
+  });
+
+  it('compiles every shipped chart and names what keeps others on the interpreter', () => {
+    expect(machines.filter((m) => compileProblem(m) !== null).map((m) => [m.id, compileProblem(m)])).toEqual([]);
+    expect(compileProblem(richMachine)).toBe("history state 'rich.motor.on.hist'");
+    const wild = createMachine({ id: 'wild', initial: 'a', states: { a: { on: { 'net.*': 'a' } } } });
+    expect(compileProblem(wild)).toBe("wildcard event 'net.*' in 'wild.a'");
+    expect(makeStepper(wild, undefined, 'compiled').stepper).not.toBeInstanceOf(CompiledStepper);
+    expect(makeStepper(chartMachine, INPUT, 'xstate').note).toEqual({
+      machine: 'chart',
+      compiled: false,
+      reason: 'STATEVISOR_STEPPER=xstate',
+    });
+  });
+
+  it('is what the kernel registers by default, and STATEVISOR_STEPPER=xstate puts every machine back on XState', () => {
+    const scenario = findScenario('ha-failover');
+    const notes = () => assemble(scenario, resolveParams(scenario, {})).kernel.stepperNotes();
+    expect(notes().every((n) => n.compiled)).toBe(true);
+    expect(notes().map((n) => n.machine)).toContain('checkpointCoordinator');
+    process.env.STATEVISOR_STEPPER = 'xstate';
+    expect(notes().some((n) => n.compiled)).toBe(false);
+  });
+
+  // The same exploration both ways: state counts, depth, verdicts, `sometimes` depths and counterexample lengths.
+  // (Every pinned state count and counterexample length elsewhere in the suite was pinned on XState's interpreter.)
+  const CHECKS: [scenario: string, config: string | undefined, mutant: string | undefined, untilUs?: number][] = [
+    ['ha-failover', 'crash', undefined, 4000],
+    ['ha-partition', 'cut', undefined],
+    ['lockstep-failover', undefined, undefined],
+    ['mem-checkpoint', undefined, undefined],
+    ['file-share', undefined, undefined],
+    ['app-failure', undefined, undefined],
+    ['ha-failover', undefined, 'release-on-send'],
+    ['rx-chains', 'wire', 'queue-drains-newest'],
+  ];
+  it.each(CHECKS)(
+    'Check: %s %s (mutant %s) explores identically compiled and on XState',
+    (name, config, mutant, untilUs) => {
+      const m = mutant === undefined ? undefined : findMutant(mutant);
+      const req = {
+        scenario: findScenario(m?.scenario ?? name),
+        mode: 'bfs' as const,
+        now: () => 0,
+        ...(config !== undefined ? { config } : m?.config !== undefined ? { config: m.config } : {}),
+        ...(m !== undefined ? { mutant: m.name } : {}),
+        ...(untilUs !== undefined ? { untilUs } : {}),
+      };
+      const summary = () => {
+        const r = runCheck(req).result;
+        const cex = r.counterexample;
+        return {
+          verdict: r.verdict,
+          states: r.states,
+          transitions: r.transitions,
+          maxDepth: r.maxDepth,
+          sometimes: r.sometimes.map((s) => [s.name, s.reachedAtStep]),
+          cex: cex === null || cex === undefined ? null : [cex.violation.spec, cex.steps],
+        };
+      };
+      const compiled = summary();
+      process.env.STATEVISOR_STEPPER = 'xstate';
+      expect(summary()).toEqual(compiled);
+      expect(compiled.states).toBeGreaterThan(mutant === undefined ? 100 : 10);
+    },
+  );
+});
