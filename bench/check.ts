@@ -118,3 +118,43 @@ export function benchCheck(progress: (line: string) => void) {
     rounds,
   };
 }
+
+/**
+ * The compiled stepper against XState's interpreter (STATEVISOR_STEPPER=xstate) on the same exhaustive searches,
+ * rounds alternating so drift on a shared machine hits both alike; same states and transitions or it is an error.
+ */
+export function benchStepper(progress: (line: string) => void) {
+  const cases = ['ha-failover', 'ha-steady', 'ping-pong'].map((name) => benchCheckConfig(name));
+  const out: Record<string, unknown> = {};
+  for (const { scenario, check } of cases) {
+    const rates: Record<'compiled' | 'xstate', number[]> = { compiled: [], xstate: [] };
+    const counts = new Set<string>();
+    for (let round = 0; round < 4; round++) {
+      for (const kind of ['compiled', 'xstate'] as const) {
+        process.env.STATEVISOR_STEPPER = kind;
+        try {
+          const { result, ms } = timedExplore(scenario, check);
+          counts.add(`${result.states}/${result.transitions}`);
+          if (round > 0) rates[kind].push(Math.round(result.states / (ms / 1000)));
+          progress(
+            `stepper ${scenario.name} ${kind} round ${round}: ${Math.round(result.states / (ms / 1000))} states/s`,
+          );
+        } finally {
+          delete process.env.STATEVISOR_STEPPER;
+        }
+      }
+    }
+    if (counts.size !== 1)
+      throw new Error(`${scenario.name}: the two steppers explored different spaces: ${[...counts]}`);
+    const med = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1] as number;
+    out[scenario.name] = {
+      configuration: `${check.name}: ${check.note}`,
+      statesAndTransitions: [...counts][0],
+      compiledStatesPerSec: med(rates.compiled),
+      xstateStatesPerSec: med(rates.xstate),
+      speedup: sig(med(rates.compiled) / med(rates.xstate)),
+      rounds: rates,
+    };
+  }
+  return out;
+}
