@@ -11,7 +11,8 @@ type ChartEvent =
   | { type: 'restart' }
   | { type: 'split' }
   | { type: 'again' }
-  | { type: 'halt' };
+  | { type: 'halt' }
+  | { type: 'xstate.after.100.chart.running.right.y' };
 
 export const chartMachine = setup({
   types: {
@@ -79,6 +80,8 @@ export const chartMachine = setup({
             },
             y: {
               entry: raise({ type: 'bounce' }),
+              // A delayed transition: XState adds its timer's raise to the entry and its cancel to the exit.
+              after: { 100: 'x' },
               on: { bounce: { guard: { type: 'atLeast', params: { min: 4 } }, target: 'z' }, poke: 'x' },
             },
             z: {
@@ -115,6 +118,7 @@ export const chartEvents: readonly ChartEvent[] = [
   { type: 'split' },
   { type: 'again' },
   { type: 'halt' },
+  { type: 'xstate.after.100.chart.running.right.y' },
 ];
 
 /** An eventless loop that never settles, under a microstep limit: both steppers must stop with XState's error. */

@@ -41,6 +41,7 @@ function walk(stepper: CompiledStepper, seed: number, steps: number) {
   expect(view(c)).toEqual(view(b));
   const values = new Set<string>();
   const outputs = new Set<number>();
+  const actions = new Set<string>();
   for (let i = 0; i < steps && b.snapshot.status === 'active'; i++) {
     const event = chartEvents[rng.nextBelow(chartEvents.length)] as AnyEventObject;
     const sc: AnyMachineSnapshot = c.snapshot;
@@ -58,8 +59,14 @@ function walk(stepper: CompiledStepper, seed: number, steps: number) {
     b = fb;
     values.add(JSON.stringify(c.snapshot.value));
     for (const n of (c.snapshot.context as { outputs: number[] }).outputs) outputs.add(n);
+    for (const a of c.actions)
+      actions.add(
+        a.type === 'xstate.raise' && a.params !== undefined
+          ? `raise ${(a.params as { delay?: number }).delay ?? 'now'}`
+          : a.type,
+      );
   }
-  return { values, outputs };
+  return { values, outputs, actions };
 }
 
 afterEach(() => {
@@ -71,11 +78,15 @@ describe('compiled stepper', () => {
     const stepper = new CompiledStepper(chartMachine, INPUT);
     const values = new Set<string>();
     const outputs = new Set<number>();
+    const actions = new Set<string>();
     for (let seed = 1; seed <= 80; seed++) {
       const r = walk(stepper, seed, 80);
       for (const v of r.values) values.add(v);
       for (const o of r.outputs) outputs.add(o);
+      for (const a of r.actions) actions.add(a);
     }
+    // What the kernel folds came out of compiled steps: sends, the delayed transition's timer and its cancel.
+    expect([...actions].sort()).toEqual(['raise 100', 'raise now', 'xstate.cancel', 'xstate.emit']);
     // The walks reach both completions: a nested region's done event with its output, and the parallel state's.
     expect(values).toContain('"finished"');
     expect([...outputs].filter((n) => n >= 0).length).toBeGreaterThan(1);

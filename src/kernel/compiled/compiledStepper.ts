@@ -3,11 +3,8 @@
 
 import { type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, assign } from 'xstate';
 import { MachineStepper, type StepOutput } from '../stepper.js';
-import { Compiled, type Config, type FinalEntry, type Selector } from './plans.js';
+import { Compiled, type Config, FALLBACK, type FinalEntry, type Selector } from './plans.js';
 import type { SNode, STransition } from './structure.js';
-
-/** Thrown (and caught in `advance`) when XState must take the step; nothing of the attempt is kept. */
-const FALLBACK = new Error('compiled stepper: this step is XState’s');
 
 /** Identifies assign: the one built-in whose resolve makes a new snapshot, so the stepper does it itself. */
 const ASSIGN_RESOLVE = (assign({}) as unknown as { resolve: unknown }).resolve;

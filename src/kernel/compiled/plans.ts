@@ -82,8 +82,11 @@ function selectorFor(node: SNode, value: StateValue): Selector {
   return { kind: 'many', node, kids: keys.filter((k) => value[k]).map(kidOf) };
 }
 
-/** Most configurations one machine may intern: a chart is finite, so more means a bug, not a big chart. */
-export const MAX_CONFIGS = 4096;
+/** Thrown when XState must take the step (caught in the stepper's `advance`); nothing of the attempt is kept. */
+export const FALLBACK = new Error('compiled stepper: this step is XState’s');
+
+/** Most configurations one machine interns (parallel regions multiply them); past it, new ones step on XState. */
+export const MAX_CONFIGS = 1 << 16;
 
 /** Interns configurations by their ordered node ids, and builds each plan once. */
 export class Compiled {
@@ -106,7 +109,7 @@ export class Compiled {
     const key = nodes.map((n) => n.id).join('\u0000');
     let config = this.byKey.get(key);
     if (config === undefined) {
-      if (this.byKey.size >= MAX_CONFIGS) throw new Error(`compiled stepper: more than ${MAX_CONFIGS} configurations`);
+      if (this.byKey.size >= MAX_CONFIGS) throw FALLBACK;
       config = new Config(nodes, this.root);
       this.byKey.set(key, config);
       this.byNodes.set(config.nodes, config);
