@@ -81,7 +81,7 @@ export class Kernel implements KernelCore {
   hasBandwidth = false;
   private readonly monitorList: AnyMonitor[] = [];
   private readonly steppers = new Map<AnyStateMachine, MachineStepper>();
-  private readonly stepperNoteList: StepperNote[] = [];
+  private readonly stepperNoteOf = new Map<AnyStateMachine, StepperNote>();
   private readonly stepperKind: StepperKind;
   private readonly linkCache = new Map<string, LinkConfig>();
   private readonly stimuli: { to: number; event: AnyEventObject; atUs: number }[] = [];
@@ -146,14 +146,15 @@ export class Kernel implements KernelCore {
       const made = makeStepper(machine, input, this.stepperKind);
       stepper = made.stepper;
       this.steppers.set(machine, stepper);
-      this.stepperNoteList.push(made.note);
+      this.stepperNoteOf.set(machine, made.note);
     }
     return stepper;
   }
 
-  /** Which machines step compiled and which on XState's interpreter (and why), in registration order. */
+  /** Which machines the actors run step compiled, and which on XState's interpreter and why (registration order). */
   stepperNotes(): readonly StepperNote[] {
-    return this.stepperNoteList;
+    const machines = new Set(this.actors.map((a) => a.machine));
+    return [...machines].map((m) => this.stepperNoteOf.get(m) as StepperNote);
   }
 
   /** Adds a monitor (a spec); its state lives in the system state from `initial()` on. Returns its index. */

@@ -3,7 +3,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AnyEventObject, type AnyMachineSnapshot, assign, createMachine, fromPromise } from 'xstate';
-import { runCheck } from '../../src/check/check.js';
+import { prepareCheck, runCheck } from '../../src/check/check.js';
 import { compileProblem, makeStepper } from '../../src/kernel/compiled/compile.js';
 import { CompiledStepper } from '../../src/kernel/compiled/compiledStepper.js';
 import { Xoshiro128 } from '../../src/kernel/prng.js';
@@ -146,6 +146,9 @@ describe('compiled stepper', () => {
     const notes = () => assemble(scenario, resolveParams(scenario, {})).kernel.stepperNotes();
     expect(notes().every((n) => n.compiled)).toBe(true);
     expect(notes().map((n) => n.machine)).toContain('checkpointCoordinator');
+    // A planted bug replaces a machine: the report names the machines the actors run, once each.
+    const planted = prepareCheck({ scenario, mutant: 'release-on-send' }).assembly.kernel.stepperNotes();
+    expect(planted.map((n) => n.machine)).toEqual(notes().map((n) => n.machine));
     process.env.STATEVISOR_STEPPER = 'xstate';
     expect(notes().some((n) => n.compiled)).toBe(false);
   });

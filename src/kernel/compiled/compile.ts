@@ -35,7 +35,9 @@ export function compileProblem(machine: AnyStateMachine): string | null {
 
 /** The stepper kind a process runs by default, from STATEVISOR_STEPPER (checked by the CLI before any run). */
 export function defaultStepperKind(): StepperKind {
-  return process.env.STATEVISOR_STEPPER === 'xstate' ? 'xstate' : 'compiled';
+  // `process` is absent where the kernel runs in a page: there the default is compiled.
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.STATEVISOR_STEPPER === 'xstate' ? 'xstate' : 'compiled';
 }
 
 export function makeStepper(
