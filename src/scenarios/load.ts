@@ -10,7 +10,7 @@ import { ensureTypeScript } from '../input/typescript.js';
 import { InputError, KernelError } from '../kernel/errors.js';
 import type { AnyMonitor } from '../kernel/observe.js';
 import { defineScenario } from './define.js';
-import { findScenario } from './index.js';
+import { loadShippedScenario } from './shipped.js';
 import { assemble, defaultCheck, type Params, resolveParams, type Scenario } from './types.js';
 
 /** A scenario file is source text; 4 MiB is far beyond any real one. */
@@ -30,7 +30,7 @@ export function isScenarioFile(ref: string): boolean {
 
 /** The scenario a command names: shipped by name, or loaded (once per process) from a user's file. */
 export async function loadScenario(ref: string, field = 'scenario'): Promise<Scenario> {
-  return isScenarioFile(ref) ? loadScenarioFile(ref) : findScenario(ref, field);
+  return isScenarioFile(ref) ? loadScenarioFile(ref) : loadShippedScenario(ref, field);
 }
 
 const loaded = new Map<string, Scenario>();
