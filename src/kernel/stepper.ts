@@ -48,7 +48,7 @@ type TransitionLike = NonNullable<InspectionLike['_transitions']>[number];
  * non-enumerable `index` so traces stay byte-for-byte what they were: coverage needs it to tell apart two
  * transitions with the same source, event and targets (`[guard] → x`, else `→ x`) and so a guard's two outcomes.
  */
-function withCandidateIndex<T extends object>(record: T, t: TransitionLike): T {
+export function withCandidateIndex<T extends object>(record: T, t: TransitionLike): T {
   const source = t.source as unknown as { transitions?: Map<string, unknown[]>; always?: unknown[] };
   const list = t.eventType === '' ? source.always : source.transitions?.get(t.eventType);
   const index = list?.indexOf(t) ?? -1;

@@ -58,6 +58,8 @@ export const chartMachine = setup({
                 step: 'b',
                 bump: { actions: [assign({ n: ({ context, event }) => context.n + event.by }), 'note'] },
               },
+              // Enabled with right.x's twin below at n = 5: the two conflict, and SCXML keeps the first region's.
+              always: { guard: ({ context }) => context.n === 5, target: '#chart.finished', actions: 'note' },
             },
             b: {
               initial: 'b1',
@@ -75,7 +77,10 @@ export const chartMachine = setup({
           initial: 'x',
           states: {
             x: {
-              always: { guard: and(['isBig', not(stateIn('#chart.running.left.a'))]), target: 'y' },
+              always: [
+                { guard: ({ context }) => context.n === 5, target: '#chart.finished', actions: 'tell' },
+                { guard: and(['isBig', not(stateIn('#chart.running.left.a'))]), target: 'y' },
+              ],
               on: { poke: { target: 'x', reenter: true, actions: 'note' }, bump: { actions: 'tell' } },
             },
             y: {

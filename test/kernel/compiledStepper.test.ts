@@ -7,11 +7,12 @@ import { prepareCheck, runCheck } from '../../src/check/check.js';
 import { compileProblem, makeStepper } from '../../src/kernel/compiled/compile.js';
 import { CompiledStepper } from '../../src/kernel/compiled/compiledStepper.js';
 import { Xoshiro128 } from '../../src/kernel/prng.js';
-import { publicStep, type StepOutput } from '../../src/kernel/stepper.js';
+import { candidateIndex, MachineStepper, publicStep, type StepOutput } from '../../src/kernel/stepper.js';
 import { machines } from '../../src/machines.js';
 import { findMutant } from '../../src/mutants/index.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { assemble, resolveParams } from '../../src/scenarios/types.js';
+import { simulate } from '../../src/simulate.js';
 import { chartEvents, chartMachine, loopingMachine, throwingGuardMachine } from './compiledFixtures.js';
 import { richMachine } from './fixtures.js';
 
@@ -33,9 +34,17 @@ const attempt = (f: () => StepOutput): StepOutput | Error => {
 
 const INPUT = { peer: 'p/q' };
 
+/** Microsteps as a trace records them, with each transition's candidate index (which guard's branch was taken). */
+const microsteps = (o: StepOutput) =>
+  (o.microsteps ?? []).map((m) => ({
+    value: m.value,
+    transitions: m.transitions.map((t) => ({ ...t, index: candidateIndex(t) })),
+  }));
+
 /** Walks the chart on both paths; returns the values reached and the outputs its done events carried. */
 function walk(stepper: CompiledStepper, seed: number, steps: number) {
   const rng = new Xoshiro128(seed);
+  const interpreter = new MachineStepper(chartMachine, INPUT);
   let c = stepper.initial(INPUT);
   let b = publicStep(chartMachine, undefined, undefined, INPUT);
   expect(view(c)).toEqual(view(b));
@@ -45,11 +54,14 @@ function walk(stepper: CompiledStepper, seed: number, steps: number) {
   for (let i = 0; i < steps && b.snapshot.status === 'active'; i++) {
     const event = chartEvents[rng.nextBelow(chartEvents.length)] as AnyEventObject;
     const sc: AnyMachineSnapshot = c.snapshot;
-    const fc = attempt(() => stepper.step(sc, event));
+    const fc = attempt(() => stepper.step(sc, event, true));
     const fb = attempt(() => publicStep(chartMachine, b.snapshot, event));
+    // The interpreter's own microsteps on the same step: what a trace records.
+    const fi = attempt(() => interpreter.step(b.snapshot, event, true));
     const where = `chart: step ${i} on ${event.type} (seed ${seed})`;
     if (fc instanceof Error || fb instanceof Error) throw new Error(`${where}: ${String(fc)} / ${String(fb)}`);
     expect(view(fc), where).toEqual(view(fb));
+    if (!(fi instanceof Error)) expect(microsteps(fc), `${where}: microsteps`).toEqual(microsteps(fi));
     // XState's own snapshot methods must work on the compiled snapshot, and agree.
     expect(fc.snapshot.matches({ running: { left: 'a' } }), where).toBe(
       fb.snapshot.matches({ running: { left: 'a' } }),
@@ -67,6 +79,14 @@ function walk(stepper: CompiledStepper, seed: number, steps: number) {
       );
   }
   return { values, outputs, actions };
+}
+
+/** The first line where two traces differ, both sides, for a readable failure. */
+function firstDifference(a: string, b: string): string {
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  const i = la.findIndex((line, k) => line !== lb[k]);
+  return `line ${i + 1}:\n  compiled: ${la[i]}\n  xstate:   ${lb[i]}`;
 }
 
 afterEach(() => {
@@ -151,6 +171,34 @@ describe('compiled stepper', () => {
     expect(planted.map((n) => n.machine)).toEqual(notes().map((n) => n.machine));
     process.env.STATEVISOR_STEPPER = 'xstate';
     expect(notes().some((n) => n.compiled)).toBe(false);
+  });
+
+  // Traced runs step compiled too, recording each microstep as XState's inspection would: whole traces, byte for byte.
+  const TRACED: [scenario: string, params: Record<string, string>, seeds: number][] = [
+    ['ha-failover', {}, 2],
+    ['ha-mixed', { dropRate: '0.2', lateRate: '0.1' }, 2],
+    ['ha-partition', {}, 1],
+    ['lockstep-failover', {}, 2],
+    ['mem-checkpoint', {}, 1],
+    ['balloon-sweep', {}, 1],
+    ['file-share', {}, 1],
+    ['rx-chains', {}, 1],
+    ['app-failure', {}, 2],
+    ['ping-pong', {}, 2],
+    ['translate-bind', {}, 1],
+  ];
+  it.each(TRACED)('Trace: %s %j writes the same trace compiled and on XState', (name, params, seeds) => {
+    const scenario = findScenario(name);
+    for (let seed = 1; seed <= seeds; seed++) {
+      const text = () => simulate({ scenario, seed, params, trace: true, maxSteps: 3000 }).trace?.text() ?? '';
+      const compiled = text();
+      process.env.STATEVISOR_STEPPER = 'xstate';
+      const interpreted = text();
+      delete process.env.STATEVISOR_STEPPER;
+      expect(compiled.length, `${name} seed ${seed}`).toBeGreaterThan(1000);
+      expect(compiled.includes('"type":"@xstate.microstep"'), `${name} seed ${seed}`).toBe(true);
+      if (compiled !== interpreted) expect(firstDifference(compiled, interpreted), `${name} seed ${seed}`).toBe('');
+    }
   });
 
   // The same exploration both ways: state counts, depth, verdicts, `sometimes` depths and counterexample lengths.

@@ -2,7 +2,7 @@
 // per-step set algebra. A step it cannot take exactly as XState would (completion, spawn, stop) goes to XState whole.
 
 import { type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, assign } from 'xstate';
-import { MachineStepper, type StepOutput } from '../stepper.js';
+import { MachineStepper, type MicrostepRecord, type StepOutput, withCandidateIndex } from '../stepper.js';
 import { Compiled, type Config, FALLBACK, type FinalEntry, type Selector } from './plans.js';
 import type { SNode, STransition } from './structure.js';
 
@@ -21,6 +21,8 @@ type Builtin = Fn & {
 };
 type ActionLike = string | Fn | { readonly type: string; readonly params?: unknown };
 
+const NONE: readonly STransition[] = [];
+
 const spawnFallback = (): never => {
   throw FALLBACK;
 };
@@ -34,6 +36,9 @@ export class CompiledStepper extends MachineStepper {
   /** The snapshot of (config, context) as XState would have it mid-step; null once either moved on. */
   private current: AnyMachineSnapshot | null = null;
   private assigned = false;
+  /** Microstep records of the step under way when tracing, else null. */
+  private records: MicrostepRecord[] | null = null;
+  private lastPlanTaken: readonly STransition[] = NONE;
   /** Steps taken compiled and steps handed to XState, for the registration report and the bench. */
   compiledSteps = 0;
   fallbackSteps = 0;
@@ -45,28 +50,43 @@ export class CompiledStepper extends MachineStepper {
   }
 
   override advance(snapshot: AnyMachineSnapshot, event: AnyEventObject, withMicrosteps: boolean): AnyMachineSnapshot {
-    // A traced step reports its microsteps, which only the interpreter records.
-    if (withMicrosteps) return super.advance(snapshot, event, true);
     this.actionCount = 0;
-    this.lastMicrosteps = null;
+    this.records = withMicrosteps ? [] : null;
     try {
       const next = this.macrostep(snapshot, event);
+      this.lastMicrosteps = this.records;
       this.compiledSteps++;
       return next;
     } catch (err) {
       if (err !== FALLBACK) throw err;
       this.fallbackSteps++;
-      return super.advance(snapshot, event, false);
+      return super.advance(snapshot, event, withMicrosteps);
     } finally {
       this.base = this.current = null;
       this.config = null;
       this.context = undefined;
+      this.records = null;
     }
   }
 
   override step(snapshot: AnyMachineSnapshot, event: AnyEventObject, withMicrosteps = false): StepOutput {
-    if (withMicrosteps) return super.step(snapshot, event, true);
-    return this.output(this.advance(snapshot, event, false));
+    const next = this.advance(snapshot, event, withMicrosteps);
+    const out = this.output(next);
+    return this.lastMicrosteps === null ? out : { ...out, microsteps: this.lastMicrosteps };
+  }
+
+  /** One microstep as XState's inspection reports it (the trace's `@xstate.microstep`), when tracing. */
+  private record(transitions: readonly STransition[]): void {
+    if (this.records === null) return;
+    this.records.push({
+      transitions: transitions.map((t) =>
+        withCandidateIndex(
+          { source: t.source.id, targets: (t.target ?? []).map((n) => n.id), eventType: t.eventType },
+          t as never,
+        ),
+      ),
+      value: (this.config as Config).value,
+    });
   }
 
   /** XState's macrostep: the event's microstep, then eventless transitions and raised events until none is left. */
@@ -80,6 +100,7 @@ export class CompiledStepper extends MachineStepper {
     const queue: AnyEventObject[] = [];
     const first = this.select(this.config.selector, event);
     if (first !== null) this.microstep(first, event, queue);
+    this.record(first ?? NONE);
     let nextEvent = event;
     let selectEventless = true;
     let iterations = 0;
@@ -95,6 +116,8 @@ export class CompiledStepper extends MachineStepper {
         enabled = this.select((this.config as Config).selector, nextEvent);
       }
       const changed: boolean = enabled !== null && this.microstep(enabled, nextEvent, queue);
+      // XState reports the selected transitions, an eventless selection with its conflicts already removed.
+      this.record(enabled === null ? NONE : wasEventless ? this.lastPlanTaken : enabled);
       // XState selects eventless transitions again only if the last eventless microstep made a new snapshot.
       selectEventless = wasEventless ? changed : true;
     }
@@ -105,6 +128,7 @@ export class CompiledStepper extends MachineStepper {
   private microstep(transitions: readonly STransition[], event: AnyEventObject, queue: AnyEventObject[]): boolean {
     const plan = this.compiled.planFor(this.config as Config, transitions);
     if (plan.rootDone) throw FALLBACK;
+    this.lastPlanTaken = plan.taken;
     this.assigned = false;
     this.resolve(plan.exitActions, event, queue, undefined);
     this.resolve(plan.transitionActions, event, queue, undefined);

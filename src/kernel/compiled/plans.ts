@@ -26,6 +26,8 @@ export interface FinalEntry {
 }
 
 export interface Plan {
+  /** The transitions taken, conflicts removed (what XState's inspection reports for an eventless microstep). */
+  readonly taken: readonly STransition[];
   readonly exitActions: readonly unknown[];
   readonly transitionActions: readonly unknown[];
   readonly enters: readonly { readonly actions: readonly unknown[]; readonly final: FinalEntry | null }[];
@@ -161,7 +163,7 @@ export class Compiled {
       });
     const same = set.size === config.nodes.length && config.nodes.every((n) => set.has(n));
     const transitionActions = taken.flatMap((t) => t.actions);
-    return { exitActions, transitionActions, enters, next: same ? null : this.intern([...set]), rootDone };
+    return { taken, exitActions, transitionActions, enters, next: same ? null : this.intern([...set]), rootDone };
   }
 }
 
