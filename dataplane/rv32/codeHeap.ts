@@ -68,10 +68,17 @@ export function fragmentAt(heap: CodeHeap, id: number): Fragment {
   const at = id * STRIDE;
   const flags = t[at + F_FLAGS] as number;
   const native = flags >>> BOUND_SHIFT;
+  // One literal, not spreads of parts: this runs on every fragment entry of every slice.
   return {
-    ...{ id, phys: t[at + F_PHYS] as number, len: t[at + F_LEN] as number, digest: (t[at + F_DIGEST] as number) >>> 0 },
-    ...{ version: t[at + F_VERSION] as number, remap: (flags & FLAG_REMAP) !== 0, flags },
-    ...{ discarded: (flags & FLAG_DISCARDED) !== 0, faults: t[at + F_FAULTS] as number },
+    id,
+    phys: t[at + F_PHYS] as number,
+    len: t[at + F_LEN] as number,
+    digest: (t[at + F_DIGEST] as number) >>> 0,
+    version: t[at + F_VERSION] as number,
+    remap: (flags & FLAG_REMAP) !== 0,
+    flags,
+    discarded: (flags & FLAG_DISCARDED) !== 0,
+    faults: t[at + F_FAULTS] as number,
     bound: native === 0 ? null : (NATIVE_NAMES[native - 1] ?? null),
   };
 }

@@ -36,6 +36,18 @@ export const EMPTY_PHYS: Phys = { frames: [], shared: [] };
 
 /** The target's protection of each 64 KiB region: what every subject page in it allows (unmapped allows nothing). */
 export function regionProtections(prot: Uint8Array): { hostR: Uint8Array; hostW: Uint8Array } {
+  // A pure function of an array no one writes (a Mem copies `prot` before changing it), asked on every slice.
+  const hit = regionMemo.get(prot);
+  if (hit !== undefined) return hit;
+  const out = computeRegions(prot);
+  regionMemo.set(prot, out);
+  return out;
+}
+
+/** Read, never written: codegen's fast path only tests them, and a Mem replaces them whole when `prot` changes. */
+const regionMemo = new WeakMap<Uint8Array, { hostR: Uint8Array; hostW: Uint8Array }>();
+
+function computeRegions(prot: Uint8Array): { hostR: Uint8Array; hostW: Uint8Array } {
   const per = 1 << (TARGET_PAGE_SHIFT - PAGE_SHIFT);
   const hostR = new Uint8Array(REGIONS);
   const hostW = new Uint8Array(REGIONS);
@@ -71,6 +83,38 @@ function wordView(bytes: Uint8Array): Int32Array {
   return view;
 }
 
+const NO_PAGES: readonly undefined[] = new Array<undefined>(SPACE_PAGES).fill(undefined);
+
+interface Layout {
+  readonly prot: Uint8Array;
+  readonly frames: readonly Uint8Array[];
+  readonly pg: readonly (Uint8Array | undefined)[];
+  readonly pg32: readonly (Int32Array | undefined)[];
+}
+
+/**
+ * The readable pages of a space over its frames, by page: a pure function of three arrays no one writes (a Mem copies
+ * before changing any), memoised so each slice copies two arrays instead of walking every page of the space.
+ */
+const layouts = new WeakMap<Int32Array, Layout>();
+
+function readableLayout(frameOf: Int32Array, prot: Uint8Array, frames: readonly Uint8Array[]): Layout {
+  const hit = layouts.get(frameOf);
+  if (hit !== undefined && hit.prot === prot && hit.frames === frames) return hit;
+  const pg = new Array<Uint8Array | undefined>(SPACE_PAGES).fill(undefined);
+  const pg32 = new Array<Int32Array | undefined>(SPACE_PAGES).fill(undefined);
+  for (let vpn = 0; vpn < SPACE_PAGES; vpn++) {
+    const f = frameOf[vpn] as number;
+    if (f < 0 || ((prot[vpn] as number) & PROT_R) === 0) continue;
+    const bytes = frames[f];
+    pg[vpn] = bytes;
+    if (bytes !== undefined) pg32[vpn] = wordView(bytes);
+  }
+  const layout = { prot, frames, pg, pg32 };
+  layouts.set(frameOf, layout);
+  return layout;
+}
+
 /**
  * One slice's working memory for one process. Reads and writes through `load*`/`store*` are the subject's exact
  * semantics (a page walk, protection checked, misaligned and page-crossing accesses byte by byte). Translated code
@@ -101,17 +145,11 @@ export class Mem {
     this.prot = space.prot;
     this.brkBase = space.brkBase;
     this.brk = space.brk;
-    this.pg = new Array<Uint8Array | undefined>(SPACE_PAGES).fill(undefined);
-    this.wpg = new Array<Uint8Array | undefined>(SPACE_PAGES).fill(undefined);
-    this.pg32 = new Array<Int32Array | undefined>(SPACE_PAGES).fill(undefined);
-    this.wpg32 = new Array<Int32Array | undefined>(SPACE_PAGES).fill(undefined);
-    for (let vpn = 0; vpn < SPACE_PAGES; vpn++) {
-      const f = this.frameOf[vpn] as number;
-      if (f < 0 || ((this.prot[vpn] as number) & PROT_R) === 0) continue;
-      const bytes = phys.frames[f];
-      this.pg[vpn] = bytes;
-      if (bytes !== undefined) this.pg32[vpn] = wordView(bytes);
-    }
+    const layout = readableLayout(this.frameOf, this.prot, phys.frames);
+    this.pg = layout.pg.slice();
+    this.pg32 = layout.pg32.slice();
+    this.wpg = NO_PAGES.slice() as (Uint8Array | undefined)[];
+    this.wpg32 = NO_PAGES.slice() as (Int32Array | undefined)[];
     ({ hostR: this.hostR, hostW: this.hostW } = regionProtections(this.prot));
   }
 
