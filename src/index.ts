@@ -14,6 +14,7 @@ export type { MemoryTrace } from '../dataplane/cachegrind.js';
 export { readUserBytes, readUserFile } from './input/files.js';
 export { parseLackey, readLackeyFile } from './input/lackey.js';
 // The kernel: actors under addresses, links between groups, faults, virtual time.
+export { compileProblem, type StepperKind, type StepperNote } from './kernel/compiled/compile.js';
 export { InputError, KernelError, LimitError } from './kernel/errors.js';
 export { replaceTimersOnRearm } from './kernel/fold.js';
 export { Kernel, type KernelConfig, PERFECT_LINK, type RegisterOptions } from './kernel/kernel.js';
