@@ -150,3 +150,40 @@ export const throwingGuardMachine = setup({
   initial: 'a',
   states: { a: { on: { probe: { guard: 'explodes', target: 'b' } } }, b: {} },
 });
+
+/** Wildcard descriptors at three depths (`*`, `net.*`, `net.a.*`) beside exact ones, with guards on some. */
+export const wildMachine = setup({
+  types: { context: {} as { log: string[] }, events: {} as { type: string } },
+  actions: {
+    note: assign({ log: ({ context, event }) => [...context.log.slice(-3), event.type] }),
+    tell: emit(({ event }) => ({ type: 'send', to: 'p/q', event: { type: 'wild.saw', what: event.type } })),
+  },
+}).createMachine({
+  id: 'wild',
+  context: { log: [] },
+  initial: 'idle',
+  on: { '*': { actions: 'note' } },
+  states: {
+    idle: {
+      on: {
+        'net.*': { guard: ({ event }) => event.type !== 'net.skip', target: 'busy', actions: 'tell' },
+        'net.a.*': 'deep',
+        go: 'busy',
+      },
+    },
+    busy: { on: { 'net.a.b': 'idle', 'net.*': { actions: 'tell' }, done: 'idle' } },
+    deep: { on: { 'net.a.*': { guard: ({ context }) => context.log.length > 2, target: 'busy' }, '*': 'idle' } },
+  },
+});
+
+export const wildEvents: readonly { type: string }[] = [
+  'go',
+  'done',
+  'net.x',
+  'net.skip',
+  'net.a.b',
+  'net.a.c',
+  'net.a',
+  'net',
+  'other',
+].map((type) => ({ type }));

@@ -1,5 +1,5 @@
 // Chooses each machine's stepper at registration: the compiled one when the chart stays inside what it compiles
-// (no history states, exact event descriptors), XState's interpreter otherwise, with the reason kept for the report.
+// (no history states), XState's interpreter otherwise, with the reason kept for the report.
 
 import type { AnyStateMachine } from 'xstate';
 import { MachineStepper } from '../stepper.js';
@@ -21,9 +21,6 @@ export function compileProblem(machine: AnyStateMachine): string | null {
   const visit = (n: SNode): string | null => {
     if (n.type === 'history') return `history state '${n.id}'`;
     if (n.invoke.length > 0) return `invoke in '${n.id}'`;
-    for (const key of n.transitions.keys()) {
-      if (key === '*' || key.endsWith('.*')) return `wildcard event '${key}' in '${n.id}'`;
-    }
     for (const child of Object.values(n.states)) {
       const problem = visit(child);
       if (problem !== null) return problem;

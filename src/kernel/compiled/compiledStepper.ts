@@ -179,9 +179,9 @@ export class CompiledStepper extends MachineStepper {
     return t === null ? null : [t];
   }
 
-  /** StateNode.next: the node's first candidate for the event whose guard passes (exact descriptors only). */
+  /** StateNode.next: the node's first candidate for the event whose guard passes. */
   private next(node: SNode, event: AnyEventObject): STransition | null {
-    const candidates = node.transitions.get(event.type);
+    const candidates = this.compiled.candidates(node, event.type);
     if (candidates === undefined) return null;
     for (const c of candidates) {
       if (!c.guard) return c;

@@ -90,13 +90,42 @@ export const FALLBACK = new Error('compiled stepper: this step is XState’s');
 /** Most configurations one machine interns (parallel regions multiply them); past it, new ones step on XState. */
 export const MAX_CONFIGS = 1 << 16;
 
+/** Event types remembered per node with wildcard descriptors before the memo starts over: a bound like any other. */
+const CANDIDATE_MEMO_MAX = 1024;
+
 /** Interns configurations by their ordered node ids, and builds each plan once. */
 export class Compiled {
   private readonly byKey = new Map<string, Config>();
   private readonly byNodes = new WeakMap<readonly unknown[], Config>();
   private readonly ids = new Map<STransition, number>();
+  /** Per node with a wildcard descriptor (`*`, `net.*`), its candidates by event type; absent for the others. */
+  private readonly wild = new Map<SNode, Map<string, readonly STransition[]>>();
 
-  constructor(readonly root: SNode) {}
+  constructor(readonly root: SNode) {
+    const visit = (n: SNode): void => {
+      if ([...n.transitions.keys()].some(isWildcard)) this.wild.set(n, new Map());
+      for (const child of Object.values(n.states)) visit(child);
+    };
+    visit(root);
+  }
+
+  /** XState's getCandidates: the exact descriptor's transitions, then matching wildcards, longest first. */
+  candidates(node: SNode, type: string): readonly STransition[] | undefined {
+    const memo = this.wild.size === 0 ? undefined : this.wild.get(node);
+    if (memo === undefined) return node.transitions.get(type);
+    let list = memo.get(type);
+    if (list === undefined) {
+      const exact = node.transitions.get(type) ?? [];
+      const wildcards = [...node.transitions.keys()]
+        .filter((d) => d !== type && matchesEventDescriptor(type, d))
+        .sort((a, b) => b.length - a.length)
+        .flatMap((d) => node.transitions.get(d) ?? []);
+      list = [...exact, ...wildcards];
+      if (memo.size >= CANDIDATE_MEMO_MAX) memo.clear();
+      memo.set(type, list);
+    }
+    return list;
+  }
 
   /** The configuration of an XState `_nodes` array; arrays this stepper made hit the identity cache. */
   configOf(nodes: readonly SNode[]): Config {
@@ -165,6 +194,23 @@ export class Compiled {
     const transitionActions = taken.flatMap((t) => t.actions);
     return { taken, exitActions, transitionActions, enters, next: same ? null : this.intern([...set]), rootDone };
   }
+}
+
+function isWildcard(descriptor: string): boolean {
+  return descriptor === '*' || descriptor.endsWith('.*');
+}
+
+/** XState 5.33's matchesEventDescriptor: `*` matches all, `a.b.*` every type whose first tokens are a and b. */
+function matchesEventDescriptor(type: string, descriptor: string): boolean {
+  if (descriptor === type || descriptor === '*') return true;
+  if (!descriptor.endsWith('.*')) return false;
+  const partial = descriptor.split('.');
+  const tokens = type.split('.');
+  for (let i = 0; i < partial.length; i++) {
+    if (partial[i] === '*') return i === partial.length - 1;
+    if (partial[i] !== tokens[i]) return false;
+  }
+  return true;
 }
 
 function finalEntry(s: SNode, set: ReadonlySet<SNode>, completed: Set<SNode>): FinalEntry {
