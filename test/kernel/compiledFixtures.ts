@@ -187,3 +187,54 @@ export const wildEvents: readonly { type: string }[] = [
   'net',
   'other',
 ].map((type) => ({ type }));
+
+/** Deep, shallow and defaulted history, one of them in a parallel state: what history states remember and restore. */
+export const histMachine = setup({
+  types: { context: {} as { n: number }, events: {} as { type: string } },
+}).createMachine({
+  id: 'hist',
+  context: { n: 0 },
+  initial: 'off',
+  states: {
+    off: {
+      on: { resume: 'on.deepHist', restore: 'on.shallowHist', start: 'on', fresh: 'on.defaultHist', para: 'par.ph' },
+    },
+    on: {
+      initial: 'a',
+      entry: assign({ n: ({ context }) => context.n + 1 }),
+      // `again` leaves `on` and comes back through its deep history in one microstep: entering sees what was just saved.
+      on: { stop: 'off', next: '.b', leap: '.b.y', again: { target: '.deepHist', reenter: true } },
+      states: {
+        a: { on: { down: 'b' } },
+        b: { initial: 'x', states: { x: { on: { flip: 'y' } }, y: { on: { flip: 'x' } } }, on: { up: 'a' } },
+        deepHist: { type: 'history', history: 'deep' },
+        shallowHist: { type: 'history', history: 'shallow' },
+        defaultHist: { type: 'history', target: 'b.y' },
+      },
+    },
+    par: {
+      type: 'parallel',
+      on: { stop: 'off' },
+      states: {
+        p: { initial: 'p1', states: { p1: { on: { flip: 'p2' } }, p2: { on: { flip: 'p1' } } } },
+        q: { initial: 'q1', states: { q1: { on: { down: 'q2' } }, q2: {} } },
+        ph: { type: 'history', history: 'deep' },
+      },
+    },
+  },
+});
+
+export const histEvents: readonly { type: string }[] = [
+  'resume',
+  'restore',
+  'start',
+  'fresh',
+  'para',
+  'stop',
+  'next',
+  'leap',
+  'down',
+  'flip',
+  'up',
+  'again',
+].map((type) => ({ type }));

@@ -2,7 +2,14 @@
 // its hand-offs to XState (completion, spawn, a runaway loop), the registration report, and whole checks both ways.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AnyEventObject, type AnyMachineSnapshot, assign, createMachine, fromPromise } from 'xstate';
+import {
+  type AnyEventObject,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  assign,
+  createMachine,
+  fromPromise,
+} from 'xstate';
 import { prepareCheck, runCheck } from '../../src/check/check.js';
 import { compileProblem, makeStepper } from '../../src/kernel/compiled/compile.js';
 import { CompiledStepper } from '../../src/kernel/compiled/compiledStepper.js';
@@ -16,6 +23,8 @@ import { simulate } from '../../src/simulate.js';
 import {
   chartEvents,
   chartMachine,
+  histEvents,
+  histMachine,
   loopingMachine,
   throwingGuardMachine,
   wildEvents,
@@ -96,6 +105,27 @@ function firstDifference(a: string, b: string): string {
   return `line ${i + 1}:\n  compiled: ${la[i]}\n  xstate:   ${lb[i]}`;
 }
 
+/** Walks `machine` compiled, against transition() and the interpreter's microsteps; returns the transitions taken. */
+function walkAgainstXState(machine: AnyStateMachine, events: readonly AnyEventObject[], seeds: number, steps: number) {
+  const stepper = new CompiledStepper(machine);
+  const interpreter = new MachineStepper(machine);
+  const taken = new Set<string>();
+  for (let seed = 1; seed <= seeds; seed++) {
+    const rng = new Xoshiro128(seed);
+    let c = stepper.initial(undefined);
+    for (let i = 0; i < steps; i++) {
+      const event = events[rng.nextBelow(events.length)] as AnyEventObject;
+      const where = `${machine.id}: step ${i} on ${event.type} (seed ${seed})`;
+      const next = stepper.step(c.snapshot, event, true);
+      expect(view(next), where).toEqual(view(publicStep(machine, c.snapshot, event)));
+      expect(microsteps(next), where).toEqual(microsteps(interpreter.step(c.snapshot, event, true)));
+      for (const m of next.microsteps ?? []) for (const t of m.transitions) taken.add(`${t.eventType}>${t.targets}`);
+      c = next;
+    }
+  }
+  return { taken, fallbackSteps: stepper.fallbackSteps };
+}
+
 afterEach(() => {
   delete process.env.STATEVISOR_STEPPER;
 });
@@ -125,25 +155,9 @@ describe('compiled stepper', () => {
   });
 
   it('matches public transition() on wildcard descriptors (`*`, `net.*`, `net.a.*`), microsteps included', () => {
-    const stepper = new CompiledStepper(wildMachine);
-    const interpreter = new MachineStepper(wildMachine);
-    const targets = new Set<string>();
-    for (let seed = 1; seed <= 30; seed++) {
-      const rng = new Xoshiro128(seed);
-      let c = stepper.initial(undefined);
-      for (let i = 0; i < 40; i++) {
-        const event = wildEvents[rng.nextBelow(wildEvents.length)] as AnyEventObject;
-        const where = `wild: step ${i} on ${event.type} (seed ${seed})`;
-        const next = stepper.step(c.snapshot, event, true);
-        expect(view(next), where).toEqual(view(publicStep(wildMachine, c.snapshot, event)));
-        expect(microsteps(next), where).toEqual(microsteps(interpreter.step(c.snapshot, event, true)));
-        for (const m of next.microsteps ?? [])
-          for (const t of m.transitions) targets.add(`${t.eventType}>${t.targets}`);
-        c = next;
-      }
-    }
+    const { taken, fallbackSteps } = walkAgainstXState(wildMachine, wildEvents, 30, 40);
     // Each wildcard depth was taken, and the compiled steps were the stepper's own.
-    expect([...targets].sort()).toEqual(
+    expect([...taken]).toEqual(
       expect.arrayContaining([
         '*>',
         '*>wild.idle',
@@ -153,7 +167,36 @@ describe('compiled stepper', () => {
         'net.a.*>wild.busy',
       ]),
     );
-    expect(stepper.fallbackSteps).toBe(0);
+    expect(fallbackSteps).toBe(0);
+  });
+
+  it('matches public transition() through deep, shallow and defaulted history, one in a parallel state', () => {
+    const { taken, fallbackSteps } = walkAgainstXState(histMachine, histEvents, 40, 40);
+    expect([...taken]).toEqual(
+      expect.arrayContaining(['resume>hist.on.deepHist', 'restore>hist.on.shallowHist', 'fresh>hist.on.defaultHist']),
+    );
+    expect([...taken]).toContain('para>hist.par.ph');
+    expect(fallbackSteps).toBe(0);
+    // The meanings pinned on both paths: deep restores the leaf, shallow the child's initial state, a default its
+    // target, a history in a parallel state every region, and a re-entry through history what was just saved.
+    const SEQUENCES: [events: string, value: unknown][] = [
+      ['start down flip stop resume', { on: { b: 'y' } }],
+      ['start down flip stop restore', { on: { b: 'x' } }],
+      ['fresh', { on: { b: 'y' } }],
+      ['para flip down stop para', { par: { p: 'p2', q: 'q2' } }],
+      ['start down flip stop resume flip again', { on: { b: 'x' } }],
+    ];
+    const stepper = new CompiledStepper(histMachine);
+    for (const [events, value] of SEQUENCES) {
+      let c = stepper.initial(undefined);
+      let b = publicStep(histMachine, undefined, undefined);
+      for (const type of events.split(' ')) {
+        c = stepper.step(c.snapshot, { type });
+        b = publicStep(histMachine, b.snapshot, { type });
+        expect(view(c), `${events}: ${type}`).toEqual(view(b));
+      }
+      expect(c.snapshot.value, events).toEqual(value);
+    }
   });
 
   it('hands a runaway eventless loop to XState, which stops it with its own error', () => {
@@ -189,9 +232,15 @@ describe('compiled stepper', () => {
 
   it('compiles every shipped chart and names what keeps others on the interpreter', () => {
     expect(machines.filter((m) => compileProblem(m) !== null).map((m) => [m.id, compileProblem(m)])).toEqual([]);
-    expect(compileProblem(richMachine)).toBe("history state 'rich.motor.on.hist'");
-    expect(makeStepper(richMachine, INPUT, 'compiled').stepper).not.toBeInstanceOf(CompiledStepper);
+    expect(compileProblem(richMachine)).toBeNull();
     expect(compileProblem(wildMachine)).toBeNull();
+    const byId = createMachine({
+      id: 'byId',
+      initial: 'a',
+      states: { a: { initial: 'x', states: { x: {}, h: { type: 'history', target: '#byId.a.x' } } } },
+    });
+    expect(compileProblem(byId)).toBe("history state 'byId.a.h' with a target by id");
+    expect(makeStepper(byId, undefined, 'compiled').stepper).not.toBeInstanceOf(CompiledStepper);
     expect(makeStepper(chartMachine, INPUT, 'xstate').note).toEqual({
       machine: 'chart',
       compiled: false,

@@ -283,13 +283,16 @@ const PINNED: Readonly<Record<string, { readonly values: number; readonly transi
 };
 
 describe('stepper', () => {
-  it('matches public transition() on a rich chart (parallel, history, always, delays) over 40 random walks', () => {
+  it('matches public transition() on a rich chart (parallel, history, always, delays), interpreted and compiled, over 40 random walks', () => {
     clearSeen();
     for (let seed = 1; seed <= 40; seed++) randomWalk(richMachine, { peer: 'p/q' }, richEvents, seed, 60);
     // The walks must exercise what the kernel folds, or the comparison proves little.
     expect([...seen.actions].sort()).toEqual(['xstate.cancel', 'xstate.emit', 'xstate.raise']);
     expect([...seen.values].some((v) => v.includes('overheated'))).toBe(true);
     expect(seen.values.size).toBeGreaterThanOrEqual(8);
+    // The rich chart (history included) compiles, and its walks compared compiled steps.
+    expect(tally.compiled).toBeGreaterThan(1000);
+    expect(tally.fallbackActive).toBe(0);
   });
 
   it('walks every shipped machine, the HA ones included, each with a real input and sample and observed events', () => {

@@ -1,5 +1,5 @@
 // Chooses each machine's stepper at registration: the compiled one when the chart stays inside what it compiles
-// (no history states), XState's interpreter otherwise, with the reason kept for the report.
+// (all of XState's statecharts but history defaults given by id), the interpreter otherwise, the reason reported.
 
 import type { AnyStateMachine } from 'xstate';
 import { MachineStepper } from '../stepper.js';
@@ -19,7 +19,9 @@ export interface StepperNote {
 /** What keeps a chart from compiling, or null: the compiled stepper ports XState's algorithms without these. */
 export function compileProblem(machine: AnyStateMachine): string | null {
   const visit = (n: SNode): string | null => {
-    if (n.type === 'history') return `history state '${n.id}'`;
+    if (n.type === 'history' && !plainHistoryTarget(n.config.target)) {
+      return `history state '${n.id}' with a target by id`;
+    }
     if (n.invoke.length > 0) return `invoke in '${n.id}'`;
     for (const child of Object.values(n.states)) {
       const problem = visit(child);
@@ -28,6 +30,12 @@ export function compileProblem(machine: AnyStateMachine): string | null {
     return null;
   };
   return visit(machine.root as unknown as SNode);
+}
+
+/** A history default the port resolves: none, or relative paths (XState also takes `#id` targets; those stay on XState). */
+function plainHistoryTarget(target: unknown): boolean {
+  const all = target === undefined ? [] : Array.isArray(target) ? target : [target];
+  return all.every((t) => typeof t === 'string' && !t.includes('#'));
 }
 
 /** The stepper kind a process runs by default, from STATEVISOR_STEPPER (checked by the CLI before any run). */

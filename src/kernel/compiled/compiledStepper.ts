@@ -4,7 +4,7 @@
 import { type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, assign } from 'xstate';
 import { MachineStepper, type MicrostepRecord, type StepOutput, withCandidateIndex } from '../stepper.js';
 import { Compiled, type Config, FALLBACK, type FinalEntry, type Selector } from './plans.js';
-import type { SNode, STransition } from './structure.js';
+import type { HistoryValue, SNode, STransition } from './structure.js';
 
 /** Identifies assign: the one built-in whose resolve makes a new snapshot, so the stepper does it itself. */
 const ASSIGN_RESOLVE = (assign({}) as unknown as { resolve: unknown }).resolve;
@@ -22,6 +22,7 @@ type Builtin = Fn & {
 type ActionLike = string | Fn | { readonly type: string; readonly params?: unknown };
 
 const NONE: readonly STransition[] = [];
+const NO_HISTORY: HistoryValue = {};
 
 const spawnFallback = (): never => {
   throw FALLBACK;
@@ -33,6 +34,7 @@ export class CompiledStepper extends MachineStepper {
   private base: AnyMachineSnapshot | null = null;
   private config: Config | null = null;
   private context: unknown;
+  private history: HistoryValue = NO_HISTORY;
   /** The snapshot of (config, context) as XState would have it mid-step; null once either moved on. */
   private current: AnyMachineSnapshot | null = null;
   private assigned = false;
@@ -66,6 +68,7 @@ export class CompiledStepper extends MachineStepper {
       this.base = this.current = null;
       this.config = null;
       this.context = undefined;
+      this.history = NO_HISTORY;
       this.records = null;
     }
   }
@@ -98,6 +101,7 @@ export class CompiledStepper extends MachineStepper {
     this.base = this.current = snapshot;
     this.config = this.compiled.configOf(snapshot._nodes as unknown as readonly SNode[]);
     this.context = snapshot.context;
+    this.history = snapshot.historyValue as unknown as HistoryValue;
     const queue: AnyEventObject[] = [];
     const first = this.select(this.config.selector, event);
     if (first !== null) this.microstep(first, event, queue);
@@ -127,7 +131,7 @@ export class CompiledStepper extends MachineStepper {
 
   /** Runs one plan; true when XState's microstep would have returned a new snapshot object. */
   private microstep(transitions: readonly STransition[], event: AnyEventObject, queue: AnyEventObject[]): boolean {
-    const plan = this.compiled.planFor(this.config as Config, transitions);
+    const plan = this.compiled.planFor(this.config as Config, transitions, this.history);
     if (plan.rootDone) throw FALLBACK;
     this.lastPlanTaken = plan.taken;
     this.assigned = false;
@@ -141,6 +145,7 @@ export class CompiledStepper extends MachineStepper {
       this.config = plan.next;
       this.current = null;
     }
+    if (plan.history !== null) this.history = plan.history;
     return this.assigned || plan.next !== null;
   }
 
@@ -332,7 +337,7 @@ export class CompiledStepper extends MachineStepper {
       value: c.value,
       tags: c.tags,
       children: b.children,
-      historyValue: b.historyValue,
+      historyValue: this.history,
       matches: b.matches,
       hasTag: b.hasTag,
       can: b.can,

@@ -4,6 +4,8 @@
 import {
   entrySet,
   exitSet,
+  type HistoryValue,
+  historyOnExit,
   isAtomic,
   isInFinalState,
   properAncestors,
@@ -31,8 +33,10 @@ export interface Plan {
   readonly exitActions: readonly unknown[];
   readonly transitionActions: readonly unknown[];
   readonly enters: readonly { readonly actions: readonly unknown[]; readonly final: FinalEntry | null }[];
-  /** The configuration after the microstep; null when its node set is unchanged (XState keeps the old order). */
+  /** The configuration after the microstep; null when XState keeps the old snapshot's (set and history unchanged). */
   readonly next: Config | null;
+  /** What the history states hold after the microstep; null when no state with a history child was exited. */
+  readonly history: HistoryValue | null;
   /** The machine completes (a top-level final state): the compiled stepper hands the step to XState. */
   readonly rootDone: boolean;
 }
@@ -101,8 +105,12 @@ export class Compiled {
   /** Per node with a wildcard descriptor (`*`, `net.*`), its candidates by event type; absent for the others. */
   private readonly wild = new Map<SNode, Map<string, readonly STransition[]>>();
 
+  /** Every history state's id: a plan that enters or exits through history depends on what they hold. */
+  private readonly historyIds: string[] = [];
+
   constructor(readonly root: SNode) {
     const visit = (n: SNode): void => {
+      if (n.type === 'history') this.historyIds.push(n.id);
       if ([...n.transitions.keys()].some(isWildcard)) this.wild.set(n, new Map());
       for (const child of Object.values(n.states)) visit(child);
     };
@@ -148,16 +156,18 @@ export class Compiled {
     return config;
   }
 
-  planFor(config: Config, transitions: readonly STransition[]): Plan {
-    if (transitions.length === 1) {
+  /** The plan for taking `transitions` from `config`; a chart with history states also keys it by what they hold. */
+  planFor(config: Config, transitions: readonly STransition[], history: HistoryValue): Plan {
+    if (transitions.length === 1 && this.historyIds.length === 0) {
       const t = transitions[0] as STransition;
       let plan = config.plans.get(t);
-      if (plan === undefined) config.plans.set(t, (plan = this.build(config, transitions)));
+      if (plan === undefined) config.plans.set(t, (plan = this.build(config, transitions, history)));
       return plan;
     }
-    const key = transitions.map((t) => this.idOf(t)).join(',');
+    let key = transitions.map((t) => this.idOf(t)).join(',');
+    for (const id of this.historyIds) key += `|${history[id]?.map((n) => n.id).join(',') ?? '-'}`;
     let plan = config.multiPlans.get(key);
-    if (plan === undefined) config.multiPlans.set(key, (plan = this.build(config, transitions)));
+    if (plan === undefined) config.multiPlans.set(key, (plan = this.build(config, transitions, history)));
     return plan;
   }
 
@@ -168,31 +178,36 @@ export class Compiled {
   }
 
   /** XState's microstep with the actions left unresolved: exits, transition content, entries, the new node order. */
-  private build(config: Config, transitions: readonly STransition[]): Plan {
+  private build(config: Config, transitions: readonly STransition[], history: HistoryValue): Plan {
     const set = new Set(config.nodes);
-    const taken = removeConflicting(transitions, set, this.root);
+    const taken = removeConflicting(transitions, set, this.root, history);
+    const exits = exitSet(taken, set, this.root, history).sort((a, b) => b.order - a.order);
+    // What history states remember is read before any state is exited; entering then sees the updated value.
+    const remembered = historyOnExit(exits, config.nodes);
+    const nextHistory = remembered.length === 0 ? null : { ...history, ...Object.fromEntries(remembered) };
     const exitActions: unknown[] = [];
-    for (const s of exitSet(taken, set, this.root).sort((a, b) => b.order - a.order)) {
+    for (const s of exits) {
       exitActions.push(...s.exit);
       set.delete(s);
     }
-    const byDefault = new Set<SNode>();
-    const enter = new Set<SNode>();
-    entrySet(taken, this.root, byDefault, enter);
+    const e = { history: nextHistory ?? history, byDefault: new Set<SNode>(), enter: new Set<SNode>() };
+    entrySet(taken, this.root, e);
     const completed = new Set<SNode>();
     let rootDone = false;
-    const enters = [...enter]
+    const enters = [...e.enter]
       .sort((a, b) => a.order - b.order)
       .map((s) => {
         set.add(s);
-        const actions = byDefault.has(s) ? [...s.entry, ...s.initial.actions] : s.entry;
+        const actions = e.byDefault.has(s) ? [...s.entry, ...s.initial.actions] : s.entry;
         const final = s.type === 'final' ? finalEntry(s, set, completed) : null;
         if (final?.rootDone === true) rootDone = true;
         return { actions, final };
       });
-    const same = set.size === config.nodes.length && config.nodes.every((n) => set.has(n));
+    // XState keeps the old snapshot (and node order) only when neither the node set nor the history changed.
+    const same = nextHistory === null && set.size === config.nodes.length && config.nodes.every((n) => set.has(n));
     const transitionActions = taken.flatMap((t) => t.actions);
-    return { taken, exitActions, transitionActions, enters, next: same ? null : this.intern([...set]), rootDone };
+    const next = same ? null : this.intern([...set]);
+    return { taken, exitActions, transitionActions, enters, next, history: nextHistory, rootDone };
   }
 }
 

@@ -1,5 +1,5 @@
 // Plan-time structure of a statechart: the SCXML algorithms XState 5.33 runs on every microstep (exit and entry sets,
-// transition domains, state values), ported for charts without history states so the compiled stepper runs them once.
+// transition domains, history, state values), ported so the compiled stepper runs them once per plan.
 
 /** The parts of an XState StateNode these algorithms read (a structural view; XState's own type is generic-heavy). */
 export interface SNode {
@@ -17,7 +17,13 @@ export interface SNode {
   readonly transitions: ReadonlyMap<string, readonly STransition[]>;
   readonly invoke: readonly unknown[];
   readonly output?: unknown;
+  /** On a history node: 'shallow' or 'deep'. */
+  readonly history?: 'shallow' | 'deep' | false;
+  readonly config: { readonly target?: unknown };
 }
+
+/** XState's historyValue: per history node id, the nodes it remembers. */
+export type HistoryValue = Readonly<Record<string, readonly SNode[]>>;
 
 /** The parts of a formatted XState transition the stepper reads. */
 export interface STransition {
@@ -139,19 +145,55 @@ function leastCommonAncestor(nodes: readonly SNode[]): SNode | undefined {
   return undefined;
 }
 
-function domainOf(t: STransition, root: SNode): SNode | undefined {
-  const targets = t.target ?? [];
+/** XState's resolveHistoryDefaultTransition: a history node's own target, else its parent's initial state. */
+function historyDefault(h: SNode): { readonly target: readonly SNode[] } {
+  const parent = h.parent as SNode;
+  const raw = h.config.target;
+  if (raw === undefined || raw === '') return parent.type === 'parallel' ? { target: [parent] } : parent.initial;
+  const targets = (Array.isArray(raw) ? raw : [raw]) as unknown[];
+  return { target: targets.map((t) => (typeof t === 'string' ? nodeByPath(parent, t) : (t as SNode))) };
+}
+
+function nodeByPath(from: SNode, path: string): SNode {
+  let node = from;
+  for (const key of path.split('.')) {
+    if (key.length === 0) break;
+    const next = node.states[key];
+    if (next === undefined) throw new Error(`Child state '${key}' does not exist on '${node.id}'`);
+    node = next;
+  }
+  return node;
+}
+
+/** XState's getEffectiveTargetStates: a history target stands for what it remembers, or for its default. */
+function effectiveTargets(t: { readonly target?: readonly SNode[] }, history: HistoryValue): SNode[] {
+  if (!t.target) return [];
+  const out = new Set<SNode>();
+  for (const target of t.target) {
+    if (target.type !== 'history') out.add(target);
+    else for (const n of history[target.id] ?? effectiveTargets(historyDefault(target), history)) out.add(n);
+  }
+  return [...out];
+}
+
+function domainOf(t: STransition, root: SNode, history: HistoryValue): SNode | undefined {
+  const targets = effectiveTargets(t, history);
   if (!t.reenter && targets.every((s) => s === t.source || isDescendant(s, t.source))) return t.source;
   const lca = leastCommonAncestor([...targets, t.source]);
   if (lca) return lca;
   return t.reenter ? undefined : root;
 }
 
-export function exitSet(transitions: readonly STransition[], set: ReadonlySet<SNode>, root: SNode): SNode[] {
+export function exitSet(
+  transitions: readonly STransition[],
+  set: ReadonlySet<SNode>,
+  root: SNode,
+  history: HistoryValue,
+): SNode[] {
   const out = new Set<SNode>();
   for (const t of transitions) {
     if (!t.target?.length) continue;
-    const domain = domainOf(t, root);
+    const domain = domainOf(t, root, history);
     if (t.reenter && t.source === domain) out.add(domain);
     for (const s of set) if (isDescendant(s, domain)) out.add(s);
   }
@@ -168,13 +210,14 @@ export function removeConflicting(
   transitions: readonly STransition[],
   set: ReadonlySet<SNode>,
   root: SNode,
+  history: HistoryValue,
 ): STransition[] {
   const kept = new Set<STransition>();
   for (const t1 of transitions) {
     let preempted = false;
     const remove = new Set<STransition>();
     for (const t2 of kept) {
-      if (intersects(exitSet([t1], set, root), exitSet([t2], set, root))) {
+      if (intersects(exitSet([t1], set, root, history), exitSet([t2], set, root, history))) {
         if (isDescendant(t1.source, t2.source)) remove.add(t2);
         else {
           preempted = true;
@@ -190,52 +233,100 @@ export function removeConflicting(
   return [...kept];
 }
 
-/** XState's computeEntrySet (no history): fills the states to enter and those entered by default (initial actions). */
-export function entrySet(transitions: readonly STransition[], root: SNode, byDefault: Set<SNode>, enter: Set<SNode>) {
+/** What XState's computeEntrySet fills: the states to enter, and those entered by default (initial actions run). */
+interface Entry {
+  readonly history: HistoryValue;
+  readonly byDefault: Set<SNode>;
+  readonly enter: Set<SNode>;
+}
+
+/** XState's computeEntrySet: fills `e.enter` and `e.byDefault` for the transitions taken. */
+export function entrySet(transitions: readonly STransition[], root: SNode, e: Entry): void {
   for (const t of transitions) {
-    const domain = domainOf(t, root);
+    const domain = domainOf(t, root, e.history);
     for (const s of t.target ?? []) {
-      if (t.source !== s || t.source !== domain || t.reenter) {
-        enter.add(s);
-        byDefault.add(s);
+      if (s.type !== 'history' && (t.source !== s || t.source !== domain || t.reenter)) {
+        e.enter.add(s);
+        e.byDefault.add(s);
       }
-      addDescendants(s, byDefault, enter);
+      addDescendants(s, e);
     }
-    for (const s of t.target ?? []) {
+    for (const s of effectiveTargets(t, e.history)) {
       const ancestors = properAncestors(s, domain);
       if (domain?.type === 'parallel') ancestors.push(domain);
-      addAncestors(enter, byDefault, ancestors, !t.source.parent && t.reenter ? undefined : domain);
+      addAncestors(e, ancestors, !t.source.parent && t.reenter ? undefined : domain);
     }
   }
 }
 
-function addDescendants(n: SNode, byDefault: Set<SNode>, enter: Set<SNode>): void {
-  if (n.type === 'compound') {
+function addDescendants(n: SNode, e: Entry): void {
+  if (n.type === 'history') {
+    addHistoryDescendants(n, e);
+  } else if (n.type === 'compound') {
     const first = n.initial.target[0] as SNode;
-    enter.add(first);
-    byDefault.add(first);
-    addDescendants(first, byDefault, enter);
-    addAncestors(enter, byDefault, properAncestors(first, n), undefined);
+    if (first.type !== 'history') {
+      e.enter.add(first);
+      e.byDefault.add(first);
+    }
+    addDescendants(first, e);
+    addAncestors(e, properAncestors(first, n), undefined);
   } else if (n.type === 'parallel') {
     for (const c of childrenOf(n)) {
-      if (![...enter].some((s) => isDescendant(s, c))) {
-        enter.add(c);
-        byDefault.add(c);
-        addDescendants(c, byDefault, enter);
+      if (![...e.enter].some((s) => isDescendant(s, c))) {
+        e.enter.add(c);
+        e.byDefault.add(c);
+        addDescendants(c, e);
       }
     }
   }
 }
 
-function addAncestors(enter: Set<SNode>, byDefault: Set<SNode>, ancestors: readonly SNode[], domain?: SNode): void {
+/** A history target: the states it remembers, or its default transition's (the parent entered by default then). */
+function addHistoryDescendants(h: SNode, e: Entry): void {
+  const parent = h.parent as SNode;
+  const remembered = e.history[h.id];
+  if (remembered) {
+    for (const s of remembered) {
+      e.enter.add(s);
+      addDescendants(s, e);
+    }
+    for (const s of remembered) addAncestors(e, properAncestors(s, parent), undefined);
+    return;
+  }
+  const fallback = historyDefault(h);
+  for (const s of fallback.target) {
+    e.enter.add(s);
+    if (fallback === parent.initial) e.byDefault.add(parent);
+    addDescendants(s, e);
+  }
+  for (const s of fallback.target) addAncestors(e, properAncestors(s, parent), undefined);
+}
+
+function addAncestors(e: Entry, ancestors: readonly SNode[], domain?: SNode): void {
   for (const a of ancestors) {
-    if (!domain || isDescendant(a, domain)) enter.add(a);
+    if (!domain || isDescendant(a, domain)) e.enter.add(a);
     if (a.type !== 'parallel') continue;
     for (const c of childrenOf(a)) {
-      if (![...enter].some((s) => isDescendant(s, c))) {
-        enter.add(c);
-        addDescendants(c, byDefault, enter);
+      if (![...e.enter].some((s) => isDescendant(s, c))) {
+        e.enter.add(c);
+        addDescendants(c, e);
       }
     }
   }
+}
+
+/**
+ * XState's history bookkeeping in exitStates: for each history child of a state being exited, what it will
+ * remember (atomic descendants for deep, children for shallow), read from the configuration before any exit.
+ */
+export function historyOnExit(exits: readonly SNode[], nodes: readonly SNode[]): [string, SNode[]][] {
+  const out: [string, SNode[]][] = [];
+  for (const x of exits) {
+    for (const h of Object.values(x.states).filter((s) => s.type === 'history')) {
+      const keep =
+        h.history === 'deep' ? (n: SNode) => isAtomic(n) && isDescendant(n, x) : (n: SNode) => n.parent === x;
+      out.push([h.id, nodes.filter(keep)]);
+    }
+  }
+  return out;
 }
