@@ -13,6 +13,7 @@ export const FINGERPRINT_BITS = 53;
 export class StateHasher {
   private readonly snapshotHashes = new WeakMap<AnyMachineSnapshot, number>();
   private readonly pendingHashes = new WeakMap<Pending, number>();
+  private readonly historyHashes = new WeakMap<object, number>();
   private readonly addressFps: readonly number[];
 
   constructor(
@@ -55,12 +56,28 @@ export class StateHasher {
   snapshotFingerprint(snapshot: AnyMachineSnapshot): number {
     let h = this.snapshotHashes.get(snapshot);
     if (h === undefined) {
-      h = new Fingerprint(21)
+      const f = new Fingerprint(21)
         .fp(fingerprintValue(snapshot.value))
         .fp(fingerprintValue(snapshot.context))
-        .fp(stringFingerprint(snapshot.status))
-        .done();
+        .fp(stringFingerprint(snapshot.status));
+      // What history states remember decides where a later transition into them goes: part of the state. Charts
+      // without history keep an empty object, hashed as nothing, so their fingerprints are what they were.
+      const history = snapshot.historyValue as Readonly<Record<string, readonly { id: string }[]>> | undefined;
+      if (history !== undefined && hasKeys(history)) f.fp(this.historyFingerprint(history));
+      h = f.done();
       this.snapshotHashes.set(snapshot, h);
+    }
+    return h;
+  }
+
+  /** By the remembered nodes' ids; memoised on the object, which the steppers share between snapshots. */
+  private historyFingerprint(history: Readonly<Record<string, readonly { id: string }[]>>): number {
+    let h = this.historyHashes.get(history);
+    if (h === undefined) {
+      const ids: Record<string, string[]> = {};
+      for (const key of Object.keys(history)) ids[key] = (history[key] ?? []).map((n) => n.id);
+      h = fingerprintValue(ids);
+      this.historyHashes.set(history, h);
     }
     return h;
   }
@@ -83,4 +100,9 @@ export class StateHasher {
     }
     return h;
   }
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }

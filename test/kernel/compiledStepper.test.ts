@@ -13,7 +13,10 @@ import {
 import { prepareCheck, runCheck } from '../../src/check/check.js';
 import { compileProblem, makeStepper } from '../../src/kernel/compiled/compile.js';
 import { CompiledStepper } from '../../src/kernel/compiled/compiledStepper.js';
+import type { ActorEntry } from '../../src/kernel/context.js';
+import { Fingerprint, fingerprintValue, stringFingerprint } from '../../src/kernel/hash.js';
 import { Xoshiro128 } from '../../src/kernel/prng.js';
+import { StateHasher } from '../../src/kernel/stateHash.js';
 import { candidateIndex, MachineStepper, publicStep, type StepOutput } from '../../src/kernel/stepper.js';
 import { machines } from '../../src/machines.js';
 import { findMutant } from '../../src/mutants/index.js';
@@ -197,6 +200,29 @@ describe('compiled stepper', () => {
       }
       expect(c.snapshot.value, events).toEqual(value);
     }
+  });
+
+  it('fingerprints what history states remember: two snapshots alike but for it are two states', () => {
+    const run = (events: string) => {
+      let c = new CompiledStepper(histMachine).initial(undefined);
+      for (const type of events.split(' ')) c = new CompiledStepper(histMachine).step(c.snapshot, { type });
+      return c.snapshot;
+    };
+    // Both are `off` with n = 1; one remembers on.b.y, the other on.b.x, and `resume` tells them apart.
+    const y = run('start down flip stop');
+    const x = run('start down stop');
+    expect([y.value, y.context]).toEqual([x.value, x.context]);
+    const hasher = new StateHasher([{ address: 'h' } as ActorEntry], [0]);
+    expect(hasher.snapshotFingerprint(y)).not.toBe(hasher.snapshotFingerprint(x));
+    // A chart without history hashes as before: its empty history adds nothing.
+    const plain = new CompiledStepper(wildMachine).initial(undefined).snapshot;
+    expect(hasher.snapshotFingerprint(plain)).toBe(
+      new Fingerprint(21)
+        .fp(fingerprintValue(plain.value))
+        .fp(fingerprintValue(plain.context))
+        .fp(stringFingerprint(plain.status))
+        .done(),
+    );
   });
 
   it('hands a runaway eventless loop to XState, which stops it with its own error', () => {
