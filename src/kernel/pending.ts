@@ -84,10 +84,19 @@ export function canonicalPending(pending: readonly Pending[]): readonly Pending[
   for (let i = 1; i < pending.length && sorted; i++)
     if (comparePending(pending[i - 1] as Pending, pending[i] as Pending) > 0) sorted = false;
   if (sorted) return pending;
-  return pending
-    .map((p, i) => ({ p, i }))
-    .sort((x, y) => comparePending(x.p, y.p) || x.i - y.i)
-    .map((x) => x.p);
+  // Insertion sort of a copy: stable (an item moves only past strictly greater ones, so equal items keep their send
+  // order) and, on the short, nearly sorted lists a step leaves, cheaper than sorting wrapped copies.
+  const out = pending.slice();
+  for (let i = 1; i < out.length; i++) {
+    const item = out[i] as Pending;
+    let j = i - 1;
+    while (j >= 0 && comparePending(out[j] as Pending, item) > 0) {
+      out[j + 1] = out[j] as Pending;
+      j--;
+    }
+    out[j + 1] = item;
+  }
+  return out;
 }
 
 const KIND_RANK: Readonly<Record<string, number>> = { message: 0, timer: 1, fault: 2 };
