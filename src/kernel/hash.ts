@@ -280,6 +280,25 @@ function objectFingerprint(value: object): number {
   return memoisedFingerprint(value);
 }
 
+/** An object's fingerprint if it was memoised, else undefined. */
+export function knownFingerprint(value: object): number | undefined {
+  return fpMemo.get(value);
+}
+
+/** fingerprintValue of `array`, given its elements' fingerprints (the caller knows them already); memoised. */
+export function arrayFingerprintOf(array: readonly unknown[], elementFps: readonly number[]): number {
+  let a = mix32(0x2545f491, 9 + elementFps.length);
+  let b = mix32(0x9e3779b9, ~(9 + elementFps.length));
+  for (let i = 0; i < elementFps.length; i++) {
+    const x = elementFps[i] as number;
+    a = laneA(a, x);
+    b = laneB(b, x);
+  }
+  const h = fold(a, b);
+  fpMemo.set(array, h);
+  return h;
+}
+
 /** The memoised path alone (exported so a test can hold the direct path for small leaves to the same values). */
 export function memoisedFingerprint(value: object): number {
   const hit = fpMemo.get(value);

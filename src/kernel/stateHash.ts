@@ -3,7 +3,14 @@
 
 import type { AnyMachineSnapshot } from 'xstate';
 import type { ActorEntry } from './context.js';
-import { Fingerprint, fingerprintHex, fingerprintValue, stringFingerprint } from './hash.js';
+import {
+  arrayFingerprintOf,
+  Fingerprint,
+  fingerprintHex,
+  fingerprintValue,
+  knownFingerprint,
+  stringFingerprint,
+} from './hash.js';
 import { canonicalPending } from './pending.js';
 import type { Pending, SystemState } from './types.js';
 
@@ -13,6 +20,8 @@ export const FINGERPRINT_BITS = 53;
 export class StateHasher {
   private readonly snapshotHashes = new WeakMap<AnyMachineSnapshot, number>();
   private readonly pendingHashes = new WeakMap<Pending, number>();
+  private readonly monitorStates: unknown[] = [];
+  private readonly monitorFps: number[] = [];
   private readonly historyHashes = new WeakMap<object, number>();
   private readonly addressFps: readonly number[];
 
@@ -42,10 +51,31 @@ export class StateHasher {
     const pending = mergeInterleavings ? canonicalPending(state.pending) : state.pending;
     f.word(pending.length);
     for (const p of pending) f.fp(this.pendingFingerprint(p));
-    f.fp(fingerprintValue(state.cut)).fp(fingerprintValue(state.monitors)).fp(fingerprintValue(state.drift));
+    f.fp(fingerprintValue(state.cut)).fp(this.monitorsFingerprint(state.monitors)).fp(fingerprintValue(state.drift));
     // A link that is free again is as good as one that never carried anything: only future busy time counts.
     for (const b of state.busy) f.num(Math.max(0, b - state.time));
     return f.word(state.used[0]).word(state.used[1]).word(state.used[2]).done();
+  }
+
+  /**
+   * fingerprintValue(monitors), with each monitor's last state and fingerprint kept by index: a step changes one
+   * monitor's state at most, and the state hashed before this one (a sibling, in BFS) holds the others, so they cost
+   * an identity comparison instead of a rehash (small states are not memoised) or a WeakMap lookup.
+   */
+  private monitorsFingerprint(monitors: readonly unknown[]): number {
+    const known = knownFingerprint(monitors);
+    if (known !== undefined) return known;
+    const states = this.monitorStates;
+    const fps = this.monitorFps;
+    for (let i = 0; i < monitors.length; i++) {
+      const m = monitors[i];
+      if (i >= states.length || states[i] !== m) {
+        states[i] = m;
+        fps[i] = fingerprintValue(m);
+      }
+    }
+    fps.length = states.length = monitors.length;
+    return arrayFingerprintOf(monitors, fps);
   }
 
   hashState(state: SystemState, mergeInterleavings = true): string {

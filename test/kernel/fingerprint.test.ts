@@ -3,7 +3,13 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fingerprintValue, memoisedFingerprint, noteDerived } from '../../src/kernel/hash.js';
+import {
+  arrayFingerprintOf,
+  fingerprintValue,
+  knownFingerprint,
+  memoisedFingerprint,
+  noteDerived,
+} from '../../src/kernel/hash.js';
 
 const leaf = fc.oneof(
   fc.integer(),
@@ -34,6 +40,21 @@ describe('fingerprints', () => {
         return fingerprintValue(o) === memoisedFingerprint(copy);
       }),
       { numRuns: 500, seed: 2 },
+    );
+  });
+
+  it("Kernel: an array hashed from its elements' fingerprints (the monitors' states) hashes as fingerprintValue does", () => {
+    const record = fc.dictionary(fc.string({ maxLength: 3 }), leaf, { maxKeys: 12 });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(leaf, record), { maxLength: 9 }), (a) => {
+        const copy = JSON.parse(JSON.stringify(a, (_k, v) => (v === undefined ? null : v))) as unknown[];
+        const viaElements = arrayFingerprintOf(
+          copy,
+          copy.map((v) => fingerprintValue(v)),
+        );
+        return viaElements === fingerprintValue(structuredClone(copy)) && knownFingerprint(copy) === viaElements;
+      }),
+      { numRuns: 500, seed: 4 },
     );
   });
 
