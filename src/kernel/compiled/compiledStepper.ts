@@ -262,15 +262,16 @@ export class CompiledStepper extends MachineStepper {
         | Builtin
         | undefined;
       const context = this.context;
-      const args = { context, event, self: this.scope.self, system: this.scope.system };
       const params = inline || typeof action === 'string' ? undefined : paramsOf(action, context, event);
+      // assign (most actions) builds its own arguments; the others share XState's action arguments.
+      if (resolved !== undefined && resolved.resolve === ASSIGN_RESOLVE) {
+        this.assign(resolved.assignment, event, params);
+        continue;
+      }
+      const args = { context, event, self: this.scope.self, system: this.scope.system };
       if (!resolved || !('resolve' in resolved)) {
         const type = typeof action === 'string' ? action : inline ? action.name || '(anonymous)' : action.type;
         this.push({ type, info: args, params, exec: resolved });
-        continue;
-      }
-      if (resolved.resolve === ASSIGN_RESOLVE) {
-        this.assign(resolved.assignment, args, params);
         continue;
       }
       const snapshot = this.snapshot();
@@ -289,21 +290,12 @@ export class CompiledStepper extends MachineStepper {
   }
 
   /** resolveAssign without the snapshot clone: the context moves on, the snapshot is made when someone reads it. */
-  private assign(
-    assignment: unknown,
-    args: { context: unknown; event: unknown; self: unknown; system: unknown },
-    params: unknown,
-  ) {
+  private assign(assignment: unknown, event: AnyEventObject, params: unknown) {
     if (!this.context) {
       throw new Error('Cannot assign to undefined `context`. Ensure that `context` is defined in the machine config.');
     }
-    const assignArgs = {
-      context: this.context,
-      event: args.event,
-      spawn: spawnFallback,
-      self: args.self,
-      system: args.system,
-    };
+    const { self, system } = this.scope;
+    const assignArgs = { context: this.context, event, spawn: spawnFallback, self, system };
     let partial: Record<string, unknown> = {};
     if (typeof assignment === 'function') partial = assignment(assignArgs, params) as Record<string, unknown>;
     else {
