@@ -60,46 +60,6 @@ const microsteps = (o: StepOutput) =>
     transitions: m.transitions.map((t) => ({ ...t, index: candidateIndex(t) })),
   }));
 
-/** Walks the chart on both paths; returns the values reached and the outputs its done events carried. */
-function walk(stepper: CompiledStepper, seed: number, steps: number) {
-  const rng = new Xoshiro128(seed);
-  const interpreter = new MachineStepper(chartMachine, INPUT);
-  let c = stepper.initial(INPUT);
-  let b = publicStep(chartMachine, undefined, undefined, INPUT);
-  expect(view(c)).toEqual(view(b));
-  const values = new Set<string>();
-  const outputs = new Set<number>();
-  const actions = new Set<string>();
-  for (let i = 0; i < steps && b.snapshot.status === 'active'; i++) {
-    const event = chartEvents[rng.nextBelow(chartEvents.length)] as AnyEventObject;
-    const sc: AnyMachineSnapshot = c.snapshot;
-    const fc = attempt(() => stepper.step(sc, event, true));
-    const fb = attempt(() => publicStep(chartMachine, b.snapshot, event));
-    // The interpreter's own microsteps on the same step: what a trace records.
-    const fi = attempt(() => interpreter.step(b.snapshot, event, true));
-    const where = `chart: step ${i} on ${event.type} (seed ${seed})`;
-    if (fc instanceof Error || fb instanceof Error) throw new Error(`${where}: ${String(fc)} / ${String(fb)}`);
-    expect(view(fc), where).toEqual(view(fb));
-    if (!(fi instanceof Error)) expect(microsteps(fc), `${where}: microsteps`).toEqual(microsteps(fi));
-    // XState's own snapshot methods must work on the compiled snapshot, and agree.
-    expect(fc.snapshot.matches({ running: { left: 'a' } }), where).toBe(
-      fb.snapshot.matches({ running: { left: 'a' } }),
-    );
-    expect(fc.snapshot.can({ type: 'step' }), where).toBe(fb.snapshot.can({ type: 'step' }));
-    c = fc;
-    b = fb;
-    values.add(JSON.stringify(c.snapshot.value));
-    for (const n of (c.snapshot.context as { outputs: number[] }).outputs) outputs.add(n);
-    for (const a of c.actions)
-      actions.add(
-        a.type === 'xstate.raise' && a.params !== undefined
-          ? `raise ${(a.params as { delay?: number }).delay ?? 'now'}`
-          : a.type,
-      );
-  }
-  return { values, outputs, actions };
-}
-
 /** The first line where two traces differ, both sides, for a readable failure. */
 function firstDifference(a: string, b: string): string {
   const la = a.split('\n');
@@ -108,25 +68,47 @@ function firstDifference(a: string, b: string): string {
   return `line ${i + 1}:\n  compiled: ${la[i]}\n  xstate:   ${lb[i]}`;
 }
 
-/** Walks `machine` compiled, against transition() and the interpreter's microsteps; returns the transitions taken. */
-function walkAgainstXState(machine: AnyStateMachine, events: readonly AnyEventObject[], seeds: number, steps: number) {
-  const stepper = new CompiledStepper(machine);
-  const interpreter = new MachineStepper(machine);
+/**
+ * Walks `machine` on two chains, the compiled stepper's own snapshots and transition()'s, comparing every step, and
+ * each compiled step's microsteps with the interpreter's on the same step; `onStep` sees each pair. Returns the
+ * transitions the microsteps took, and the stepper.
+ */
+function walkAgainstXState(w: {
+  readonly machine: AnyStateMachine;
+  readonly events: readonly AnyEventObject[];
+  readonly seeds: number;
+  readonly steps: number;
+  readonly input?: unknown;
+  readonly stepper?: CompiledStepper;
+  readonly onStep?: (compiled: StepOutput, reference: StepOutput, where: string) => void;
+}) {
+  const stepper = w.stepper ?? new CompiledStepper(w.machine, w.input);
+  const interpreter = new MachineStepper(w.machine, w.input);
   const taken = new Set<string>();
-  for (let seed = 1; seed <= seeds; seed++) {
+  for (let seed = 1; seed <= w.seeds; seed++) {
     const rng = new Xoshiro128(seed);
-    let c = stepper.initial(undefined);
-    for (let i = 0; i < steps; i++) {
-      const event = events[rng.nextBelow(events.length)] as AnyEventObject;
-      const where = `${machine.id}: step ${i} on ${event.type} (seed ${seed})`;
-      const next = stepper.step(c.snapshot, event, true);
-      expect(view(next), where).toEqual(view(publicStep(machine, c.snapshot, event)));
-      expect(microsteps(next), where).toEqual(microsteps(interpreter.step(c.snapshot, event, true)));
-      for (const m of next.microsteps ?? []) for (const t of m.transitions) taken.add(`${t.eventType}>${t.targets}`);
-      c = next;
+    let c = stepper.initial(w.input);
+    let b = publicStep(w.machine, undefined, undefined, w.input);
+    expect(view(c)).toEqual(view(b));
+    for (let i = 0; i < w.steps && b.snapshot.status === 'active'; i++) {
+      const event = w.events[rng.nextBelow(w.events.length)] as AnyEventObject;
+      const where = `${w.machine.id}: step ${i} on ${event.type} (seed ${seed})`;
+      const sc: AnyMachineSnapshot = c.snapshot;
+      const sb: AnyMachineSnapshot = b.snapshot;
+      const fc = attempt(() => stepper.step(sc, event, true));
+      const fb = attempt(() => publicStep(w.machine, sb, event));
+      if (fc instanceof Error || fb instanceof Error) throw new Error(`${where}: ${String(fc)} / ${String(fb)}`);
+      expect(view(fc), where).toEqual(view(fb));
+      // The interpreter's own microsteps on the same step: what a trace records.
+      const fi = attempt(() => interpreter.step(sb, event, true));
+      if (!(fi instanceof Error)) expect(microsteps(fc), `${where}: microsteps`).toEqual(microsteps(fi));
+      for (const m of fc.microsteps ?? []) for (const t of m.transitions) taken.add(`${t.eventType}>${t.targets}`);
+      w.onStep?.(fc, fb, where);
+      c = fc;
+      b = fb;
     }
   }
-  return { taken, fallbackSteps: stepper.fallbackSteps };
+  return { taken, stepper };
 }
 
 afterEach(() => {
@@ -139,12 +121,26 @@ describe('compiled stepper', () => {
     const values = new Set<string>();
     const outputs = new Set<number>();
     const actions = new Set<string>();
-    for (let seed = 1; seed <= 80; seed++) {
-      const r = walk(stepper, seed, 80);
-      for (const v of r.values) values.add(v);
-      for (const o of r.outputs) outputs.add(o);
-      for (const a of r.actions) actions.add(a);
-    }
+    walkAgainstXState({
+      machine: chartMachine,
+      events: chartEvents,
+      seeds: 80,
+      steps: 80,
+      input: INPUT,
+      stepper,
+      onStep: (c, b, where) => {
+        // XState's own snapshot methods must work on the compiled snapshot, and agree.
+        const leftA = { running: { left: 'a' } };
+        expect(c.snapshot.matches(leftA), where).toBe(b.snapshot.matches(leftA));
+        expect(c.snapshot.can({ type: 'step' }), where).toBe(b.snapshot.can({ type: 'step' }));
+        values.add(JSON.stringify(c.snapshot.value));
+        for (const n of (c.snapshot.context as { outputs: number[] }).outputs) outputs.add(n);
+        for (const act of c.actions) {
+          const delay = (act.params as { delay?: number } | undefined)?.delay;
+          actions.add(act.type === 'xstate.raise' && act.params !== undefined ? `raise ${delay ?? 'now'}` : act.type);
+        }
+      },
+    });
     // What the kernel folds came out of compiled steps: sends, the delayed transition's timer and its cancel.
     expect([...actions].sort()).toEqual(['raise 100', 'raise now', 'xstate.cancel', 'xstate.emit']);
     // The walks reach both completions: a nested region's done event with its output, and the parallel state's.
@@ -158,7 +154,7 @@ describe('compiled stepper', () => {
   });
 
   it('matches public transition() on wildcard descriptors (`*`, `net.*`, `net.a.*`), microsteps included', () => {
-    const { taken, fallbackSteps } = walkAgainstXState(wildMachine, wildEvents, 30, 40);
+    const { taken, stepper } = walkAgainstXState({ machine: wildMachine, events: wildEvents, seeds: 30, steps: 40 });
     // Each wildcard depth was taken, and the compiled steps were the stepper's own.
     expect([...taken]).toEqual(
       expect.arrayContaining([
@@ -170,16 +166,17 @@ describe('compiled stepper', () => {
         'net.a.*>wild.busy',
       ]),
     );
-    expect(fallbackSteps).toBe(0);
+    expect(stepper.fallbackSteps).toBe(0);
   });
 
   it('matches public transition() through deep, shallow and defaulted history, one in a parallel state', () => {
-    const { taken, fallbackSteps } = walkAgainstXState(histMachine, histEvents, 40, 40);
+    const walked = walkAgainstXState({ machine: histMachine, events: histEvents, seeds: 40, steps: 40 });
+    const taken = walked.taken;
     expect([...taken]).toEqual(
       expect.arrayContaining(['resume>hist.on.deepHist', 'restore>hist.on.shallowHist', 'fresh>hist.on.defaultHist']),
     );
     expect([...taken]).toContain('para>hist.par.ph');
-    expect(fallbackSteps).toBe(0);
+    expect(walked.stepper.fallbackSteps).toBe(0);
     // The meanings pinned on both paths: deep restores the leaf, shallow the child's initial state, a default its
     // target, a history in a parallel state every region, and a re-entry through history what was just saved.
     const SEQUENCES: [events: string, value: unknown][] = [
