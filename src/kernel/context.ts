@@ -4,6 +4,7 @@
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { Chooser } from './chooser.js';
 import { InputError, KernelError } from './errors.js';
+import type { Footprint } from './footprint.js';
 import { Fail, type MonitorIndex, type MonitorView, type Observation } from './observe.js';
 import type { StandIn } from './standIn.js';
 import type { MachineStepper } from './stepper.js';
@@ -67,6 +68,8 @@ export interface StepContext {
   chooser: Chooser;
   trace: TraceSink | null;
   stats: KernelStats | null;
+  /** What the step reads and writes of shared state, recorded only when the explorer asks (sleep sets). */
+  footprint: Footprint | null;
   failure: MonitorFailure | null;
   draws: DrawRequest[];
   /** Real code playing some actors this step (the `--sut` runner), or null: every actor is its chart. */
@@ -98,6 +101,7 @@ export function openContext(
     chooser,
     trace,
     stats,
+    footprint: null,
     failure: null,
     draws: [],
     standIn: null,
@@ -136,7 +140,9 @@ class ContextView implements MonitorView {
   }
 
   snapshot(address: Address): AnyMachineSnapshot {
-    return this.ctx.snapshots[this.indexOf(address)] as AnyMachineSnapshot;
+    const i = this.indexOf(address);
+    this.ctx.footprint?.readActor(i);
+    return this.ctx.snapshots[i] as AnyMachineSnapshot;
   }
 
   isDown(group: string): boolean {
@@ -161,6 +167,7 @@ export function notify(core: KernelCore, ctx: StepContext, indices: readonly num
     const monitor = core.monitorIndex.monitors[i];
     if (monitor === undefined) continue;
     core.monitorIndex.observed[i] = (core.monitorIndex.observed[i] as number) + 1;
+    ctx.footprint?.readMonitor(i);
     let next: unknown;
     try {
       next = monitor.on(ctx.monitors[i], obs, ctx.view);
@@ -173,9 +180,11 @@ export function notify(core: KernelCore, ctx: StepContext, indices: readonly num
     }
     if (next instanceof Fail) {
       if (ctx.failure === null) ctx.failure = { monitor: i, message: next.message };
+      ctx.footprint?.writeMonitor(i);
       continue;
     }
     if (next === ctx.monitors[i]) continue;
+    ctx.footprint?.writeMonitor(i);
     if (!ctx.monitorsOwned) {
       ctx.monitors = ctx.monitors.slice();
       ctx.monitorsOwned = true;

@@ -8,6 +8,7 @@ import { type ActorEntry, closeContext, type KernelCore, notify, openContext, ty
 import { answerDraws, bootActor, deliverEvent } from './deliver.js';
 import { KernelError, LimitError } from './errors.js';
 import { applyFault, scheduleFault, validatePlan } from './faults.js';
+import type { Footprint } from './footprint.js';
 import { PERFECT_LINK, validateLinks } from './network.js';
 import { type AnyMonitor, type Deadline, type Monitor, MonitorIndex } from './observe.js';
 import { enabledIndices, insertPending, pairKey, pickDelivery } from './pending.js';
@@ -236,12 +237,15 @@ export class Kernel implements KernelCore {
     sink?: TraceSink | null,
     stats?: KernelStats | null,
     standIn?: StandIn | null,
+    /** Filled with what the step read and wrote of shared state (the explorer's sleep sets); null: not recorded. */
+    footprint?: Footprint | null,
   ): StepResult | null {
     if (state.pending.length === 0) return null;
     const pick = pickDelivery(state.pending, chooser);
     const item = state.pending[pick] as Pending;
     const ctx = openContext(this, state, chooser, sink ?? null, stats ?? null);
     ctx.standIn = standIn ?? null;
+    ctx.footprint = footprint ?? null;
     ctx.pending.splice(pick, 1);
     ctx.time = Math.max(item.due, state.time);
     ctx.step = state.step + 1;
@@ -258,6 +262,7 @@ export class Kernel implements KernelCore {
     if (this.monitorIndex.steps.length > 0) notify(this, ctx, this.monitorIndex.steps, { kind: 'step', t: ctx.time });
     this.checkQueue(ctx.pending.length, ctx.step);
     const next = closeContext(ctx);
+    if (footprint) this.noteFootprint(footprint, state, next, item);
     return {
       state: next,
       kind,
@@ -265,6 +270,19 @@ export class Kernel implements KernelCore {
       ...(reason !== null ? { reason } : {}),
       ...(ctx.failure !== null ? { failure: ctx.failure } : {}),
     };
+  }
+
+  /**
+   * The parts of a footprint read off the step's result rather than recorded on the way: the receiver, every
+   * snapshot that changed, and `all` for whatever every step depends on (faults, clocks, partitions).
+   */
+  private noteFootprint(footprint: Footprint, before: SystemState, after: SystemState, item: Pending): void {
+    if (item.kind === 'fault') footprint.touchAll();
+    if (after.down !== before.down || after.cut !== before.cut || after.drift !== before.drift) footprint.touchAll();
+    if (item.kind !== 'fault') footprint.readActor(item.to);
+    for (let i = 0; i < after.snapshots.length; i++) {
+      if (after.snapshots[i] !== before.snapshots[i]) footprint.writeActor(i);
+    }
   }
 
   /** Delivers a message or timer; returns why it was dropped instead, or null when it was delivered. */

@@ -98,11 +98,16 @@ function drawFate(core: KernelCore, link: LinkConfig, ctx: StepContext): number 
   const delay = used[2] < budget[2] ? link.delayRate : 0;
   const pOk = 1 - drop - dup - delay;
   if (pOk >= 1) return FATE_OK;
+  // Whether a fault is still possible depends on what other steps spent: this fate reads the budget.
+  ctx.footprint?.readBudget();
   const weights = [pOk, drop, dup, delay];
   let positive = 0;
   for (const w of weights) if (w > 0) positive++;
   const fate = positive > 1 ? ctx.chooser.choose(4, 'link.fault', weights) : weights.findIndex((w) => w > 0);
-  if (fate !== FATE_OK) ctx.used = spend(used, fate - 1);
+  if (fate !== FATE_OK) {
+    ctx.used = spend(used, fate - 1);
+    ctx.footprint?.writeBudget();
+  }
   return fate;
 }
 
@@ -132,6 +137,7 @@ function occupyLink(
   const rate = link.bytesPerUs ?? 0;
   if (!(rate > 0)) return ctx.time;
   const slot = src.groupIndex * core.groups.length + dst.groupIndex;
+  ctx.footprint?.useLink(slot);
   const start = Math.max(ctx.time, ctx.busy[slot] ?? 0);
   const leaves = start + Math.ceil(core.messageBytes(event) / rate);
   ctx.busy[slot] = leaves;
