@@ -31,6 +31,8 @@ export interface CheckRequest {
   readonly mode: 'bfs' | 'dfs';
   /** Commutation merging of states (default on); off only to show it is sound. */
   readonly reduce?: boolean;
+  /** Sleep sets (src/check/sleep.ts): fewer transitions, the same states at the same depths (default off). */
+  readonly sleepSets?: boolean;
   readonly untilUs?: number;
   readonly maxDepth?: number;
   readonly maxStates?: number;
@@ -108,6 +110,7 @@ export function runCheck(req: CheckRequest): CheckReport {
     ...p.limits,
     sometimes: p.sometimes,
     ...(req.reduce !== undefined ? { reduce: req.reduce } : {}),
+    ...(req.sleepSets === true ? { sleepSets: true } : {}),
     now: req.now,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     ...(req.observe !== undefined ? { observer: req.observe(p.assembly.kernel) } : {}),

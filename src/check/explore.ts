@@ -10,6 +10,7 @@ import type { StepObserver } from './coverage.js';
 import { FingerprintSet } from './fingerprintSet.js';
 import { HeapGauge } from './heap.js';
 import { NodeStore } from './nodeStore.js';
+import { forEachSuccessorAsleep, type Sleep, SleepBook } from './sleep.js';
 import { forEachInitial, forEachSuccessor } from './successors.js';
 
 export interface ExploreOptions {
@@ -24,6 +25,11 @@ export interface ExploreOptions {
   readonly sometimes?: readonly Sometimes[];
   /** Merge states that differ only in how sends on different channels interleaved (default true). */
   readonly reduce?: boolean;
+  /**
+   * Sleep sets: skip a delivery that an explored path already took in another order (src/check/sleep.ts). The
+   * same states at the same depths, fewer transitions. Needs `reduce` (the two orders must end in one state).
+   */
+  readonly sleepSets?: boolean;
   /** Wall clock for the time bound and progress; the exploration itself never reads it. */
   readonly now: () => number;
   readonly onProgress?: (p: ExploreProgress) => void;
@@ -90,6 +96,35 @@ export interface ExploreResult {
   readonly sometimes: readonly SometimesResult[];
   /** Specs that were handed no observation in the whole exploration: their "held" says nothing (verdict vacuous). */
   readonly unobserved: readonly string[];
+  /** With sleep sets: deliveries skipped asleep, and visited states expanded again because a revisit woke some. */
+  readonly sleep: { readonly slept: number; readonly reexpanded: number } | null;
+}
+
+/** A state waiting to be expanded; with sleep sets also its fingerprint, sleep set and which deliveries to take. */
+interface FrontierItem {
+  readonly state: SystemState;
+  readonly node: number;
+}
+
+interface SleepingItem extends FrontierItem {
+  readonly fp: number;
+  readonly sleep: Sleep;
+  /** The sleep set's mask when it was queued: the visited set's tag may have narrowed it since. */
+  readonly mask: number;
+  /** null: a first expansion; otherwise the canonical positions of the deliveries a revisit woke. */
+  readonly only: number | null;
+}
+
+const NO_SLEEP: Sleep = [];
+
+function sleeping(
+  state: SystemState,
+  node: number,
+  fp: number,
+  fitted: { sleep: Sleep; mask: number },
+  only: number | null,
+): SleepingItem {
+  return { state, node, fp, sleep: fitted.sleep, mask: fitted.mask, only };
 }
 
 /** How often the wall clock is read: often enough that no bound overshoots by much, rarely enough to cost nothing. */
@@ -99,7 +134,10 @@ const CLOCK_EVERY_STATES = 256;
 export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult {
   const start = options.now();
   const gauge = new HeapGauge(options.measureHeap === true);
-  const visited = new FingerprintSet();
+  const reduce = options.reduce ?? true;
+  if (options.sleepSets === true && !reduce) throw new Error('explore: sleep sets need reduce (merged interleavings)');
+  const visited = new FingerprintSet({ tagged: options.sleepSets === true });
+  const book = options.sleepSets === true ? new SleepBook(visited) : null;
   const nodes = new NodeStore();
   const boundsHit = new Set<Bound>();
   let transitions = 0;
@@ -107,10 +145,9 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   let maxDepth = 0;
   let counterexample: Counterexample | null = null;
   // BFS reads from the front (an index into the array), DFS pops from the back.
-  const frontier: { state: SystemState; node: number }[] = [];
+  const frontier: FrontierItem[] = [];
   let head = 0;
   const every = options.progressEveryStates ?? 20_000;
-  const reduce = options.reduce ?? true;
   const sometimes = (options.sometimes ?? []).map((s) => ({
     s,
     at: null as number | null,
@@ -154,12 +191,21 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     choices: readonly number[],
     depth: number,
     failure: MonitorFailure | undefined,
+    sleep: Sleep,
   ): boolean => {
     // Failures and late deadlines belong to the step, not the state: judged before the visited set merges it
     // with an equal state reached by a blameless step.
     const violation = before === null ? null : violationOfStep(kernel, before, state, failure);
     const hash = kernel.fingerprint(state, reduce);
-    if (violation === null && visited.has(hash)) return true;
+    if (violation === null && visited.has(hash)) {
+      if (book === null) return true;
+      const again = book.revisit(hash, state, sleep);
+      // Woken deliveries are taken from this arrival's copy of the state, along this arrival's path (within the
+      // depth bound: past it the search without sleep sets would take nothing from here either).
+      if (again.woken !== 0 && depth < options.maxDepth)
+        frontier.push(sleeping(state, nodes.add(parent, choices, depth), hash, again, again.woken));
+      return true;
+    }
     if (visited.size >= options.maxStates) {
       boundsHit.add('states');
       return false;
@@ -174,13 +220,13 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
         r.choices = pathOf(node);
       }
     }
-    frontier.push({ state, node });
+    frontier.push(book === null ? { state, node } : sleeping(state, node, hash, book.admit(hash, state, sleep), null));
     return withinBounds(depth);
   };
 
   let go = true;
   forEachInitial(kernel, (state, choices) => {
-    go = admit(null, state, -1, choices, 0, undefined);
+    go = admit(null, state, -1, choices, 0, undefined, NO_SLEEP);
     return go;
   });
 
@@ -206,13 +252,24 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       continue;
     }
     const observer = options.observer;
-    const onStep = (result: StepResult, choices: readonly number[], sink: TraceSink | null): boolean => {
+    const onStep = (
+      result: StepResult,
+      choices: readonly number[],
+      sink: TraceSink | null,
+      sleep: Sleep = NO_SLEEP,
+    ): boolean => {
       transitions++;
       if (observer !== undefined && sink !== null) observer.observe(state, sink);
-      go = admit(state, result.state, node, choices, depth + 1, result.failure);
+      go = admit(state, result.state, node, choices, depth + 1, result.failure, sleep);
       return go && counterexample === null;
     };
-    forEachSuccessor(kernel, state, onStep, observer !== undefined ? () => observer.sink() : undefined);
+    const sinkFor = observer !== undefined ? () => observer.sink() : undefined;
+    if (book === null) forEachSuccessor(kernel, state, onStep, sinkFor);
+    else {
+      const it = item as SleepingItem;
+      const sleep = it.only === null ? book.expand(it.fp, state, it.sleep, it.mask) : it.sleep;
+      book.slept += forEachSuccessorAsleep(kernel, state, sleep, it.only, onStep, sinkFor).slept;
+    }
   }
 
   const elapsedMs = options.now() - start;
@@ -227,6 +284,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     verdict:
       cex !== null ? 'violated' : !exhausted ? 'bound-hit' : unreached || unobserved.length > 0 ? 'vacuous' : 'holds',
     unobserved,
+    sleep: book === null ? null : { slept: book.slept, reexpanded: book.reexpanded },
     exhausted,
     boundsHit: [...boundsHit].sort(),
     states,

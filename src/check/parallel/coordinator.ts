@@ -282,6 +282,7 @@ class LevelRun {
       verdict:
         cex !== null ? 'violated' : !exhausted ? 'bound-hit' : unreached || unobserved.length > 0 ? 'vacuous' : 'holds',
       unobserved,
+      sleep: null,
       exhausted,
       boundsHit: [...this.boundsHit].sort(),
       states: this.states,

@@ -9,6 +9,7 @@ export async function runCheckWorkers(
 ): Promise<CheckReport> {
   if (req.mode !== 'bfs' || (req.workers <= 1 && req.onLevel === undefined)) return runCheck(req);
   if (req.observe !== undefined) throw new Error('coverage is counted by one worker: run it without --workers');
+  if (req.sleepSets === true) throw new Error('sleep sets are kept by one worker: run them without --workers');
   let p: ReturnType<typeof prepareCheck> | null = null;
   const result = await exploreParallel({
     workers: req.workers,
