@@ -106,6 +106,8 @@ Options:
   --max-states N     bound on distinct states (bfs/dfs; default 2000000)
   --max-time S       bound on wall time in seconds (default 600); random/swarm start no walk after it
   --max-memory MB    bfs/dfs: stop cleanly with "bound hit" past this much heap and typed arrays (default 8192)
+  --sleep-sets       bfs/dfs, one thread: skip a delivery that an explored path already took in another order
+                     (sleep sets): the same states, depths, verdict and shortest counterexample, fewer transitions
   --seeds N          random/swarm: walks to run (default 1000)
   --first-seed N     random/swarm: first seed (default 1)
   --workers N        random/swarm: worker threads (default: one per core); bfs: threads expanding each level

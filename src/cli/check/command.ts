@@ -45,6 +45,7 @@ const CHECK_FLAGS: FlagSpec = {
   'first-seed': { type: 'string' },
   workers: { type: 'string' },
   'no-shrink': { type: 'boolean' },
+  'sleep-sets': { type: 'boolean' },
   shard: { type: 'string' },
   result: { type: 'string' },
   trace: { type: 'string' },
@@ -92,7 +93,11 @@ export async function cmdCheck(args: readonly string[], io: Io): Promise<number>
   const scenario = await loadScenario(scenarioArg);
   const opts = { ...checkOptions(scenario, values, io), scenarioArg };
   if (opts.mode === 'random' || opts.mode === 'swarm') {
-    refuseFlags(values, ['coverage'], `only with --mode bfs or dfs; --mode ${opts.mode} explores no state space`);
+    refuseFlags(
+      values,
+      ['coverage', 'sleep-sets'],
+      `only with --mode bfs or dfs; --mode ${opts.mode} explores no state space`,
+    );
     const walks = randomFlags(values, opts.mode);
     prepareOutput('--trace', opts.tracePath);
     return await runRandom(opts, walks, io);

@@ -8,7 +8,7 @@ import { runCheckWorkers } from '../../check/parallel/run.js';
 import { InputError } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { CheckConfig } from '../../scenarios/types.js';
-import { type FlagValues, intFlag, refuseFlags, str } from '../args.js';
+import { bool, type FlagValues, intFlag, refuseFlags, str } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
 import { writeAtomic } from '../output.js';
 import { actorsNear } from '../report.js';
@@ -24,6 +24,8 @@ export interface ExhaustiveBounds {
   readonly coveragePath: string | undefined;
   /** --workers: BFS threads over one shared visited set (1: the one-thread explorer, with retained-memory figures). */
   readonly workers: number;
+  /** --sleep-sets: skip deliveries an explored path already took in another order (one thread only). */
+  readonly sleepSets: boolean;
 }
 
 /** Reads the bfs/dfs bounds and refuses the random/swarm flags, which would do nothing here. */
@@ -39,8 +41,13 @@ export function exhaustiveFlags(values: FlagValues, mode: CheckMode): Exhaustive
   if (workers > 1 && str(values, 'coverage') !== undefined) {
     throw new InputError('--workers: coverage is counted by one thread; drop --workers or --coverage');
   }
+  const sleepSets = bool(values, 'sleep-sets');
+  if (workers > 1 && sleepSets) {
+    throw new InputError('--sleep-sets: the threads of --workers keep no sleep sets yet; drop one of the two');
+  }
   return {
     workers,
+    sleepSets,
     maxDepth: intFlag('--max-depth', str(values, 'max-depth'), 0, Number.MAX_SAFE_INTEGER),
     maxStates: intFlag('--max-states', str(values, 'max-states'), 1, Number.MAX_SAFE_INTEGER),
     maxMemoryMb: intFlag('--max-memory', str(values, 'max-memory'), 16, 1_048_576),
@@ -129,6 +136,7 @@ async function explore(
     ...(maxMemoryMb !== undefined ? { maxMemoryBytes: maxMemoryMb * 1024 * 1024 } : {}),
     now: () => performance.now(),
     measureHeap: true,
+    ...(bounds.sleepSets ? { sleepSets: true } : {}),
     ...(observe !== undefined ? { observe } : {}),
     ...(opts.progress
       ? {

@@ -67,6 +67,7 @@ function configJson(o: ConfigOutcome): Record<string, unknown> {
     boundsHit: r.boundsHit,
     states: r.states,
     transitions: r.transitions,
+    sleepSets: r.sleep,
     terminalStates: r.terminalStates,
     maxDepth: r.maxDepth,
     elapsedMs: Math.round(r.elapsedMs),
@@ -106,6 +107,11 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
     `  ${r.states} distinct states, ${r.transitions} transitions, depth ${r.maxDepth}, ${r.terminalStates} terminal; ${(r.elapsedMs / 1000).toFixed(2)} s (${statesPerSec(report)} states/s, ${heapNote(r)})`,
   );
   io.out(`  ${stepperLine(report)}`);
+  if (r.sleep !== null) {
+    io.out(
+      `  sleep sets: ${r.sleep.slept} deliveries skipped as already explored in another order; ${r.sleep.reexpanded} states expanded again`,
+    );
+  }
   if (cex === null) {
     io.out(
       r.exhausted
