@@ -1,0 +1,167 @@
+// Sleep sets keep every registered mutant's shortest counterexample (same spec, same pinned length, and its trace
+// replays to it) while taking fewer transitions; footprints commute only when disjoint; the CLI refuses misuse.
+
+import { describe, expect, it } from 'vitest';
+import { runCheck } from '../../src/check/check.js';
+import { FingerprintSet } from '../../src/check/fingerprintSet.js';
+import { type Sleep, SleepBook } from '../../src/check/sleep.js';
+import { Footprint, independent } from '../../src/kernel/footprint.js';
+import type { Pending, SystemState } from '../../src/kernel/types.js';
+import { mutants } from '../../src/mutants/index.js';
+import { findScenario } from '../../src/scenarios/index.js';
+import { expectBadInput, here } from '../cli/inProcess.js';
+import { LENGTHS } from './mutantLengths.js';
+
+const now = () => 0;
+
+function fp(build: (f: Footprint) => void): Footprint {
+  const f = new Footprint();
+  build(f);
+  return f;
+}
+
+describe('footprints', () => {
+  it('commute when disjoint, and not when one writes what the other reads or writes', () => {
+    const a = fp((f) => f.writeActor(1));
+    expect(
+      independent(
+        a,
+        fp((f) => f.writeActor(2)),
+      ),
+    ).toBe(true);
+    expect(
+      independent(
+        a,
+        fp((f) => f.readActor(1)),
+      ),
+    ).toBe(false);
+    expect(
+      independent(
+        fp((f) => f.readActor(1)),
+        a,
+      ),
+    ).toBe(false);
+    // Two monitors fed without changing them end where they started either way round.
+    expect(
+      independent(
+        fp((f) => f.readMonitor(0)),
+        fp((f) => f.readMonitor(0)),
+      ),
+    ).toBe(true);
+    expect(
+      independent(
+        fp((f) => f.readMonitor(0)),
+        fp((f) => f.writeMonitor(0)),
+      ),
+    ).toBe(false);
+    expect(
+      independent(
+        fp((f) => f.readBudget()),
+        fp((f) => f.writeBudget()),
+      ),
+    ).toBe(false);
+    expect(
+      independent(
+        fp((f) => f.useLink(3)),
+        fp((f) => f.useLink(3)),
+      ),
+    ).toBe(false);
+    expect(
+      independent(
+        fp((f) => f.touchAll()),
+        fp(() => {}),
+      ),
+    ).toBe(false);
+    // Kinds do not collide: actor 1 and monitor 1 are different things.
+    expect(
+      independent(
+        fp((f) => f.writeActor(1)),
+        fp((f) => f.writeMonitor(1)),
+      ),
+    ).toBe(true);
+  });
+});
+
+/** Transitions without and with sleep sets, states the same: a reduction that never skips would show here. */
+const PINNED: [scenario: string, config: string, states: number, off: number, on: number][] = [
+  ['relay-ring', 'ring', 318, 615, 427],
+  ['ha-mixed', 'shared-nic', 577, 1426, 587],
+  ['ha-failover', 'primary-crash', 3651, 4650, 3660],
+];
+
+describe('sleep sets', () => {
+  for (const [name, config, states, off, on] of PINNED) {
+    it(`Check: ${name} ${config}: ${states} states in ${on} transitions instead of ${off}, BFS and DFS`, () => {
+      const req = { scenario: findScenario(name), config, now };
+      const bfs = runCheck({ ...req, mode: 'bfs', sleepSets: true }).result;
+      expect([bfs.verdict, bfs.states, bfs.transitions]).toEqual(['holds', states, on]);
+      expect(runCheck({ ...req, mode: 'bfs' }).result.transitions).toBe(off);
+      const dfs = runCheck({ ...req, mode: 'dfs', sleepSets: true }).result;
+      expect([dfs.verdict, dfs.states]).toEqual(['holds', states]);
+      expect(dfs.transitions).toBeLessThan(runCheck({ ...req, mode: 'dfs' }).result.transitions);
+    });
+  }
+
+  for (const m of mutants) {
+    it(`Mutants: ${m.name}: killed by ${m.expectedSpec} in ${LENGTHS[m.name]} steps with sleep sets too`, () => {
+      const report = runCheck({
+        scenario: findScenario(m.scenario),
+        mode: 'bfs',
+        now,
+        mutant: m.name,
+        sleepSets: true,
+        ...(m.config !== undefined ? { config: m.config } : {}),
+      });
+      const cex = report.result.counterexample;
+      expect(cex?.violation.spec, `${m.name} survived (${report.result.verdict})`).toBe(m.expectedSpec);
+      expect(cex?.steps).toBe(LENGTHS[m.name]);
+      expect(report.trace?.violatedAtStep).toBe(cex?.steps);
+    });
+  }
+
+  it('CLI: --sleep-sets is refused beside --workers 2 and with random walks, one line and exit 2', async () => {
+    expectBadInput(await here('check', 'ping-pong', '--sleep-sets', '--workers', '2'), /^statevisor: --sleep-sets: /);
+    expectBadInput(await here('check', 'ping-pong', '--sleep-sets', '--mode', 'swarm'), /--sleep-sets: only with/);
+    const ok = await here('check', 'relay-ring', '--sleep-sets');
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toMatch(/sleep sets: 188 deliveries skipped as already explored in another order; 0 states/);
+  });
+});
+
+describe('sleep-set bookkeeping (SleepBook)', () => {
+  const item = (to: number, seq: number): Pending => ({
+    seq,
+    kind: 'message',
+    due: 10,
+    sentAt: 0,
+    from: 9,
+    to,
+    event: { type: 'x' },
+    ordered: true,
+    timerId: undefined,
+    fault: undefined,
+  });
+  /** Two copies of one state, as two arrivals hold it: equal items, different objects (and send order). */
+  const a = [item(1, 1), item(2, 2), item(3, 3)];
+  const b = [item(3, 7), item(2, 8), item(1, 9)];
+  const state = (pending: Pending[]) => ({ pending }) as unknown as SystemState;
+  const asleep = (pending: Pending[], ...to: number[]): Sleep =>
+    pending.filter((p) => to.includes(p.to)).map((p) => ({ item: p, footprint: new Footprint() }));
+
+  it('narrows a state not yet expanded, and wakes in an expanded one only what a later arrival lets wake', () => {
+    const visited = new FingerprintSet({ tagged: true });
+    const book = new SleepBook(visited);
+    visited.add(42);
+    const first = book.admit(42, state(a), asleep(a, 1, 2));
+    expect(first.mask).toBe(0b011);
+    // Reached again before its expansion with only actor 2's delivery asleep: it keeps the intersection, wakes none.
+    expect(book.revisit(42, state(b), asleep(b, 2, 3)).woken).toBe(0);
+    const sleep = book.expand(42, state(a), first.sleep, first.mask);
+    expect(sleep.map((e) => e.item.to)).toEqual([2]);
+    // After expansion an arrival with nothing asleep wakes actor 2's delivery (canonical position 1) in its copy.
+    const again = book.revisit(42, state(b), []);
+    expect([again.woken, book.reexpanded]).toEqual([0b010, 1]);
+    // Woken once, it is no longer asleep there: a further arrival wakes nothing.
+    expect(book.revisit(42, state(b), []).woken).toBe(0);
+  });
+});
