@@ -26,6 +26,7 @@ export function timedExplore(
   scenario: Scenario,
   check: CheckConfig,
   measureHeap = false,
+  sleepSets = false,
 ): { result: ExploreResult; ms: number } {
   const a = assemble(scenario, resolveParams(scenario, check.params));
   const t0 = performance.now();
@@ -38,6 +39,7 @@ export function timedExplore(
     maxMemoryBytes: 1e12,
     now: () => performance.now(),
     measureHeap,
+    sleepSets,
   });
   const ms = performance.now() - t0;
   if (result.counterexample !== null) {
@@ -153,6 +155,43 @@ export function benchStepper(progress: (line: string) => void) {
       compiledStatesPerSec: med(rates.compiled),
       xstateStatesPerSec: med(rates.xstate),
       speedup: sig(med(rates.compiled) / med(rates.xstate)),
+      rounds: rates,
+    };
+  }
+  return out;
+}
+
+/**
+ * Sleep sets (`check --sleep-sets`) against the default search on the same configurations, rounds alternating: the
+ * same states or it is an error; what they buy is the transitions not taken, and the states/s that follow.
+ */
+export function benchSleepSets(progress: (line: string) => void) {
+  const cases = ['ha-failover', 'ha-steady', 'ping-pong'].map((name) => benchCheckConfig(name));
+  const out: Record<string, unknown> = {};
+  for (const { scenario, check } of cases) {
+    const rates: Record<'off' | 'on', number[]> = { off: [], on: [] };
+    const transitions: Record<'off' | 'on', number> = { off: 0, on: 0 };
+    const states = new Set<number>();
+    for (let round = 0; round < 4; round++) {
+      for (const kind of ['off', 'on'] as const) {
+        const { result, ms } = timedExplore(scenario, check, false, kind === 'on');
+        states.add(result.states);
+        transitions[kind] = result.transitions;
+        const rate = Math.round(result.states / (ms / 1000));
+        if (round > 0) rates[kind].push(rate);
+        progress(`sleep sets ${kind} ${scenario.name} round ${round}: ${rate} states/s`);
+      }
+    }
+    if (states.size !== 1) throw new Error(`${scenario.name}: sleep sets changed the states visited: ${[...states]}`);
+    const med = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1] as number;
+    out[scenario.name] = {
+      configuration: `${check.name}: ${check.note}`,
+      states: [...states][0],
+      transitionsOff: transitions.off,
+      transitionsOn: transitions.on,
+      statesPerSecOff: med(rates.off),
+      statesPerSecOn: med(rates.on),
+      speedup: sig(med(rates.on) / med(rates.off)),
       rounds: rates,
     };
   }

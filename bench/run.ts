@@ -21,7 +21,7 @@ import { SeededChooser } from '../src/kernel/chooser.js';
 import { Kernel } from '../src/kernel/kernel.js';
 import { MachineStepper } from '../src/kernel/stepper.js';
 import type { SystemState } from '../src/kernel/types.js';
-import { benchCheck, benchStepper } from './check.js';
+import { benchCheck, benchSleepSets, benchStepper } from './check.js';
 import { benchCrypt } from './crypt.js';
 import { benchHa, benchPriority } from './ha.js';
 import { benchInspector } from './inspector.js';
@@ -421,6 +421,7 @@ async function main(): Promise<void> {
     sweep: () => benchSweep(progress),
     check: () => benchCheck(progress),
     stepper: () => benchStepper(progress),
+    sleep: () => benchSleepSets(progress),
     parallel: () => benchParallel(progress),
     inspector: () => benchInspector(progress),
     startup: () => benchStartup(progress),
