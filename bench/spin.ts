@@ -181,6 +181,8 @@ export function benchSpin(progress: (line: string) => void) {
 
   const { scenario, check } = benchCheckConfig(SCENARIO);
   const sv: { statesPerSec: number; ms: number }[] = [];
+  // statevisor with its sleep sets, beside SPIN with its partial-order reduction: each side's own reductions.
+  const svSleep: { statesPerSec: number; transitions: number }[] = [];
   const pan: Record<Side, { figures: PanFigures; wallMs: number }[]> = { noReduction: [], partialOrderReduction: [] };
   let svShape: { states: number; transitions: number; maxDepth: number; heapBytesPerState: number } | null = null;
   for (let round = 0; round < WARMUP + REPS; round++) {
@@ -203,6 +205,12 @@ export function benchSpin(progress: (line: string) => void) {
     };
     const parts = [`statevisor ${result.states} states ${Math.round(statesPerSec)}/s`];
     if (recorded) sv.push({ statesPerSec, ms });
+    const asleep = timedExplore(scenario, check, false, true);
+    if (asleep.result.states !== result.states)
+      throw new Error('spin: statevisor with sleep sets visited other states');
+    const sleepRate = asleep.result.states / (asleep.ms / 1000);
+    if (recorded) svSleep.push({ statesPerSec: sleepRate, transitions: asleep.result.transitions });
+    parts.push(`with sleep sets ${Math.round(sleepRate)}/s`);
     for (const side of sides) {
       const r = runPan(dirs[side]);
       if (r.figures.errors > 0) {
@@ -281,10 +289,17 @@ export function benchSpin(progress: (line: string) => void) {
       heapGrowthBytesPerState: shape.heapBytesPerState,
       statesPerSec: Math.round(svStatesPerSec),
       reps: { statesPerSec: sv.map((r) => Math.round(r.statesPerSec)), exploreMs: sv.map((r) => Math.round(r.ms)) },
+      sleepSets: {
+        transitions: (svSleep[0] as { transitions: number }).transitions,
+        statesPerSec: Math.round(median(svSleep.map((r) => r.statesPerSec))),
+        reps: svSleep.map((r) => Math.round(r.statesPerSec)),
+      },
     },
     ratio: {
       noReduction: sig(noReduction.statesPerSec / svStatesPerSec),
       partialOrderReduction: sig(partialOrderReduction.statesPerSec / svStatesPerSec),
+      // Each with its reductions on: SPIN's partial-order reduction against statevisor's sleep sets (one thread).
+      bothReduced: sig(partialOrderReduction.statesPerSec / median(svSleep.map((r) => r.statesPerSec))),
     },
     ratioMeaning:
       'SPIN states/s / statevisor states/s, both measured above in this run. Distinct states per second of two ' +
