@@ -203,14 +203,15 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       // Woken deliveries are taken from this arrival's copy of the state, along this arrival's path (within the
       // depth bound: past it the search without sleep sets would take nothing from here either).
       if (again.woken !== 0 && depth < options.maxDepth)
-        frontier.push(sleeping(state, nodes.add(parent, choices, depth), hash, again, again.woken));
+        frontier.push(sleeping(state, nodes.add(parent, choices), hash, again, again.woken));
       return true;
     }
     if (visited.size >= options.maxStates) {
       boundsHit.add('states');
       return false;
     }
-    const node = nodes.add(parent, choices, depth);
+    if (depth !== state.step) throw new Error(`explore: a state at depth ${depth} counts ${state.step} steps`);
+    const node = nodes.add(parent, choices);
     visited.add(hash);
     if (depth > maxDepth) maxDepth = depth;
     if (found(violation, state, node)) return false;
@@ -239,7 +240,8 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       head = 0;
     }
     const { state, node } = item;
-    const depth = nodes.depth(node);
+    // A state's depth is its step count: initial states count 0, and every explored step adds one.
+    const depth = state.step;
     const next = state.pending[0];
     if (next === undefined || next.due > options.untilUs) {
       terminalStates++;

@@ -1,5 +1,5 @@
-// The explorer's search tree in typed arrays: per admitted state its parent, depth and the choices of the step that
-// reached it, so a counterexample's path is rebuilt from parent links at ~16 bytes per state, off the JS heap.
+// The explorer's search tree in typed arrays: per admitted state its parent and the choices of the step that reached
+// it, so a counterexample's path is rebuilt from parent links at ~12 bytes per state, off the JS heap.
 
 const INITIAL_NODES = 1 << 12;
 
@@ -15,7 +15,6 @@ function grown(a: Int32Array<ArrayBuffer>, atLeast: number): Int32Array<ArrayBuf
 
 export class NodeStore {
   private parents = new Int32Array(INITIAL_NODES);
-  private depths = new Int32Array(INITIAL_NODES);
   /** Node n's choices are pool[starts[n] .. starts[n + 1]). */
   private starts = new Int32Array(INITIAL_NODES + 1);
   private pool = new Int32Array(INITIAL_NODES * 2);
@@ -27,15 +26,17 @@ export class NodeStore {
 
   /** Bytes the store holds (typed arrays' backing stores, off the JS heap). */
   get bytes(): number {
-    return this.parents.byteLength + this.depths.byteLength + this.starts.byteLength + this.pool.byteLength;
+    return this.parents.byteLength + this.starts.byteLength + this.pool.byteLength;
   }
 
-  /** Adds a node and returns its index. `parent` is -1 for an initial state. */
-  add(parent: number, choices: readonly number[], depth: number): number {
+  /**
+   * Adds a node and returns its index. `parent` is -1 for an initial state. A node's depth is not kept: it is its
+   * state's step count, which the explorer has at hand.
+   */
+  add(parent: number, choices: readonly number[]): number {
     const n = this.count;
     // Each array grows on its own need (starts has one more entry than the others).
     this.parents = grown(this.parents, n + 1);
-    this.depths = grown(this.depths, n + 1);
     this.starts = grown(this.starts, n + 2);
     const start = this.starts[n] as number;
     this.pool = grown(this.pool, start + choices.length);
@@ -45,15 +46,9 @@ export class NodeStore {
       this.pool[start + i] = c;
     }
     this.parents[n] = parent;
-    this.depths[n] = depth;
     this.starts[n + 1] = start + choices.length;
     this.count = n + 1;
     return n;
-  }
-
-  depth(node: number): number {
-    this.check(node);
-    return this.depths[node] as number;
   }
 
   /** Every choice from the initial state to `node`, in order: replayable with ReplayChooser. */
