@@ -145,7 +145,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   let maxDepth = 0;
   let counterexample: Counterexample | null = null;
   // BFS reads from the front (an index into the array), DFS pops from the back.
-  const frontier: FrontierItem[] = [];
+  const frontier: (FrontierItem | undefined)[] = [];
   let head = 0;
   const every = options.progressEveryStates ?? 20_000;
   const sometimes = (options.sometimes ?? []).map((s) => ({
@@ -234,10 +234,14 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   while (go && counterexample === null) {
     const item = options.mode === 'bfs' ? frontier[head++] : frontier.pop();
     if (item === undefined) break;
-    if (options.mode === 'bfs' && head > 4096 && head * 2 > frontier.length) {
-      // Drop the consumed prefix now and then, so the BFS queue does not keep expanded states alive.
-      frontier.splice(0, head);
-      head = 0;
+    if (options.mode === 'bfs') {
+      // An expanded state is let go at once (its successors keep what they share with it), and the consumed
+      // prefix of the queue is dropped now and then.
+      frontier[head - 1] = undefined;
+      if (head > 4096 && head * 2 > frontier.length) {
+        frontier.splice(0, head);
+        head = 0;
+      }
     }
     const { state, node } = item;
     // A state's depth is its step count: initial states count 0, and every explored step adds one.
