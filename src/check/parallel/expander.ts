@@ -115,12 +115,15 @@ export class LevelExpander {
     this.violation = null;
     const outcomes: number[] = [];
     let stopped: ExpandReport['stopped'] = null;
-    const held = this.held;
+    const held: (Candidate | undefined)[] = this.held;
     this.held = [];
     for (let n = 0; n < held.length && stopped === null && this.violation === null; n++) {
       const rank = ranks[n] as number;
+      const candidate = held[n] as Candidate;
+      // Let each state go as soon as this worker is past it: its successors keep what they share with it.
+      held[n] = undefined;
       if (rank % stride !== offset) continue;
-      const outcome = this.expandOne(rank, (held[n] as Candidate).state);
+      const outcome = this.expandOne(rank, candidate.state);
       if (outcome === 'full' || outcome === 'time') stopped = outcome;
       else outcomes.push(rank, outcome);
     }
