@@ -106,6 +106,22 @@ describe('sleep sets', () => {
     });
   }
 
+  it('Check: a search cut by a depth or a state bound visits the same states with sleep sets as without', () => {
+    const bounded = [
+      { config: 'crash-for-good', maxDepth: 100 },
+      { config: 'crash', maxStates: 5000 },
+    ];
+    for (const bound of bounded) {
+      const req = { scenario: findScenario('ha-failover'), mode: 'bfs' as const, now, ...bound };
+      const off = runCheck(req).result;
+      const on = runCheck({ ...req, sleepSets: true }).result;
+      expect(on.verdict).toBe('bound-hit');
+      const seen = (r: typeof on) => [r.states, r.maxDepth, r.boundsHit, r.sometimes.map((x) => x.reachedAtStep)];
+      expect(seen(on)).toEqual(seen(off));
+      expect(on.transitions).toBeLessThan(off.transitions);
+    }
+  });
+
   for (const m of mutants) {
     it(`Mutants: ${m.name}: killed by ${m.expectedSpec} in ${LENGTHS[m.name]} steps with sleep sets too`, () => {
       const report = runCheck({
