@@ -1,23 +1,47 @@
 // The explorer's search tree in typed arrays: per admitted state its parent and the choices of the step that reached
-// it, so a counterexample's path is rebuilt from parent links at ~12 bytes per state, off the JS heap.
+// it, so a counterexample's path is rebuilt from parent links at ~7 bytes per state, off the JS heap.
 
 const INITIAL_NODES = 1 << 12;
+/** Every CHUNK-th node records where its choices start; the others are found by adding up their chunk's counts. */
+const CHUNK_BITS = 5;
+const CHUNK = 1 << CHUNK_BITS;
+const MAX_CHOICE = 0x7fffffff;
 
-/** Grows a typed array by doubling, keeping its contents. */
-function grown(a: Int32Array<ArrayBuffer>, atLeast: number): Int32Array<ArrayBuffer> {
+/** An array of non-negative integers that starts a byte wide and widens (16, then 32 bits) when a value needs it. */
+type Narrow = Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Int32Array<ArrayBuffer>;
+
+function maxOf(a: Narrow): number {
+  return a instanceof Uint8Array ? 0xff : a instanceof Uint16Array ? 0xffff : MAX_CHOICE;
+}
+
+/** `a` with room for `atLeast` entries (doubling) and for `value`: the same array when it has both. */
+function roomFor(a: Narrow, atLeast: number, value: number): Narrow {
   let n = a.length;
   while (n < atLeast) n *= 2;
-  if (n === a.length) return a;
-  const b = new Int32Array(n);
+  const wide = value > maxOf(a);
+  if (n === a.length && !wide) return a;
+  const b: Narrow = !wide
+    ? new (a.constructor as new (n: number) => Narrow)(n)
+    : value <= 0xffff
+      ? new Uint16Array(n)
+      : new Int32Array(n);
   b.set(a);
   return b;
 }
 
+function grown(a: Int32Array<ArrayBuffer>, atLeast: number): Int32Array<ArrayBuffer> {
+  return roomFor(a, atLeast, 0) as Int32Array<ArrayBuffer>;
+}
+
 export class NodeStore {
   private parents = new Int32Array(INITIAL_NODES);
-  /** Node n's choices are pool[starts[n] .. starts[n + 1]). */
-  private starts = new Int32Array(INITIAL_NODES + 1);
-  private pool = new Int32Array(INITIAL_NODES * 2);
+  /** How many choices each node's step made. */
+  private counts: Narrow = new Uint8Array(INITIAL_NODES);
+  /** Where the choices of node k·CHUNK start in the pool. */
+  private chunkStarts = new Int32Array(INITIAL_NODES >> CHUNK_BITS);
+  /** Every node's choices, in node order: most are below 256 (which delivery, fate, latency). */
+  private pool: Narrow = new Uint8Array(INITIAL_NODES * 2);
+  private poolLength = 0;
   private count = 0;
 
   get size(): number {
@@ -26,7 +50,7 @@ export class NodeStore {
 
   /** Bytes the store holds (typed arrays' backing stores, off the JS heap). */
   get bytes(): number {
-    return this.parents.byteLength + this.starts.byteLength + this.pool.byteLength;
+    return this.parents.byteLength + this.counts.byteLength + this.chunkStarts.byteLength + this.pool.byteLength;
   }
 
   /**
@@ -35,18 +59,22 @@ export class NodeStore {
    */
   add(parent: number, choices: readonly number[]): number {
     const n = this.count;
-    // Each array grows on its own need (starts has one more entry than the others).
     this.parents = grown(this.parents, n + 1);
-    this.starts = grown(this.starts, n + 2);
-    const start = this.starts[n] as number;
-    this.pool = grown(this.pool, start + choices.length);
-    for (let i = 0; i < choices.length; i++) {
-      const c = choices[i] as number;
-      if (!Number.isInteger(c) || c < 0 || c > 0x7fffffff) throw new Error(`choice ${c} is not a small integer`);
-      this.pool[start + i] = c;
+    this.counts = roomFor(this.counts, n + 1, choices.length);
+    if ((n & (CHUNK - 1)) === 0) {
+      this.chunkStarts = grown(this.chunkStarts, (n >> CHUNK_BITS) + 1);
+      this.chunkStarts[n >> CHUNK_BITS] = this.poolLength;
     }
+    let widest = 0;
+    for (const c of choices) {
+      if (!Number.isInteger(c) || c < 0 || c > MAX_CHOICE) throw new Error(`choice ${c} is not a small integer`);
+      if (c > widest) widest = c;
+    }
+    this.pool = roomFor(this.pool, this.poolLength + choices.length, widest);
+    this.pool.set(choices, this.poolLength);
+    this.poolLength += choices.length;
     this.parents[n] = parent;
-    this.starts[n + 1] = start + choices.length;
+    this.counts[n] = choices.length;
     this.count = n + 1;
     return n;
   }
@@ -59,9 +87,18 @@ export class NodeStore {
     const out: number[] = [];
     for (let k = chain.length - 1; k >= 0; k--) {
       const n = chain[k] as number;
-      for (let i = this.starts[n] as number; i < (this.starts[n + 1] as number); i++) out.push(this.pool[i] as number);
+      const start = this.startOf(n);
+      const end = start + (this.counts[n] as number);
+      for (let i = start; i < end; i++) out.push(this.pool[i] as number);
     }
     return out;
+  }
+
+  /** Where node n's choices start: its chunk's start plus the counts of the nodes before it in the chunk. */
+  private startOf(n: number): number {
+    let start = this.chunkStarts[n >> CHUNK_BITS] as number;
+    for (let m = n & ~(CHUNK - 1); m < n; m++) start += this.counts[m] as number;
+    return start;
   }
 
   private check(node: number): void {

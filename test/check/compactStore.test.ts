@@ -41,18 +41,27 @@ describe('compact storage', () => {
     expect(() => set.has(1.5)).toThrow(/not an integer/);
   });
 
-  it('NodeStore: rebuilds every path of a 20 000-node tree with 0 to 4 choices per step', () => {
+  it('NodeStore: rebuilds every path of a 20 000-node tree, its arrays widening as choices and counts grow', () => {
     const store = new NodeStore();
     const paths: number[][] = [];
+    // Byte-wide choices first, then 16-bit, then 32-bit ones; one step makes 300 choices (a count past a byte).
+    const range = (n: number) => (n < 5000 ? 200 : n < 10_000 ? 60_000 : 2_000_000_000);
+    let bytesAt4096 = 0;
     for (let n = 0; n < 20_000; n++) {
+      if (n === 4096) bytesAt4096 = store.bytes;
       const parent = n < 3 ? -1 : (Math.imul(n, 0x9e3779b1) >>> 0) % n;
-      const choices = Array.from({ length: n % 5 }, (_, k) => (n * 31 + k) % 1000);
+      const length = n === 12_345 ? 300 : n % 5;
+      const choices = Array.from({ length }, (_, k) => (n * 31 + k * 7919) % range(n));
       expect(store.add(parent, choices)).toBe(n);
       paths.push(parent < 0 ? choices : [...(paths[parent] as number[]), ...choices]);
     }
     for (let n = 0; n < 20_000; n += 97) {
       expect(store.path(n)).toEqual(paths[n]);
     }
+    expect(store.path(12_345)).toEqual(paths[12_345]);
+    // 4 096 nodes of byte-wide choices (2 a node on average): parents, counts, chunk starts and pool in 7 bytes a
+    // node, where 32-bit choices and start offsets took 16.
+    expect(bytesAt4096).toBeLessThan(4096 * 8);
     expect(() => store.path(20_000)).toThrow(/no node 20000/);
     expect(() => store.add(0, [-1])).toThrow(/not a small integer/);
   });
