@@ -1,10 +1,12 @@
-// Sleep sets are sound on every shipped scenario: with them on and off a check configuration visits the same
-// states, reaches the same depth and its `sometimes` goals at the same steps, and gets the same verdict.
+// Sleep sets are sound on every shipped scenario and on the user-style examples: with them on and off a check
+// configuration visits the same states, reaches the same depths and goals, and gets the same verdict.
 
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CheckRequest, runCheck } from '../../src/check/check.js';
 import type { ExploreResult } from '../../src/check/explore.js';
 import { scenarios } from '../../src/scenarios/index.js';
+import { loadScenario } from '../../src/scenarios/load.js';
 
 /**
  * Configurations over ~1.5 s a search here, left to the full run (SLEEP_SETS_ALL=1) to keep `npm test` short; each
@@ -54,5 +56,30 @@ describe('sleep sets on every shipped scenario', () => {
         },
       );
     }
+  }
+});
+
+/** The examples are scenarios as a user writes them (their own machines, specs and mutants, loaded from a file). */
+describe('sleep sets on the examples a user would write', () => {
+  for (const file of ['alternating-bit.ts', 'two-phase-commit.ts', 'lease-handover.ts']) {
+    it(`Check: examples/${file}: every configuration and mutant the same with sleep sets`, async () => {
+      const scenario = await loadScenario(join(import.meta.dirname, '../../examples', file));
+      const runs: CheckRequest[] = [
+        ...(scenario.checks ?? []).map((c) => ({ scenario, mode: 'bfs' as const, now: () => 0, config: c.name })),
+        ...(scenario.mutants ?? []).map((m) => ({
+          scenario,
+          mode: 'bfs' as const,
+          now: () => 0,
+          mutant: m.name,
+          ...(m.config !== undefined ? { config: m.config } : {}),
+        })),
+      ];
+      for (const req of runs) {
+        const off = runCheck(req).result;
+        const on = runCheck({ ...req, sleepSets: true }).result;
+        expect(outcome(on), `${file} ${req.config ?? ''} ${req.mutant ?? ''}`).toEqual(outcome(off));
+        expect(on.counterexample?.violation.spec).toBe(off.counterexample?.violation.spec);
+      }
+    });
   }
 });
