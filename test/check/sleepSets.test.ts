@@ -9,7 +9,7 @@ import { FingerprintSet } from '../../src/check/fingerprintSet.js';
 import { type Sleep, SleepBook } from '../../src/check/sleep.js';
 import { Footprint, independent } from '../../src/kernel/footprint.js';
 import { Kernel } from '../../src/kernel/kernel.js';
-import type { Monitor } from '../../src/kernel/observe.js';
+import { fail, type Monitor } from '../../src/kernel/observe.js';
 import type { Pending, SystemState } from '../../src/kernel/types.js';
 import { mutants } from '../../src/mutants/index.js';
 import { findScenario } from '../../src/scenarios/index.js';
@@ -186,7 +186,7 @@ describe('sleep-set bookkeeping (SleepBook)', () => {
   });
 });
 
-describe('sleep sets and deadlines', () => {
+describe('sleep sets on hand-made systems', () => {
   /** Counts what it is sent: two deliveries to two such actors commute. */
   const counter = setup({
     types: { context: {} as { n: number }, events: {} as { type: 'test.go' } | { type: 'test.owe' } },
@@ -217,6 +217,30 @@ describe('sleep sets and deadlines', () => {
     k.schedule('h/a', { type: 'test.go' }, 1000);
     return k;
   }
+
+  it('a monitor two deliveries feed makes them depend: the order it forbids is still found', () => {
+    /** Fails when h/a gets its event after h/b: only one order of two simultaneous deliveries shows it. */
+    const aFirst: Monitor<boolean> = {
+      name: 'a-first',
+      specId: 'kernel',
+      description: 'h/a gets its event before h/b.',
+      observesText: 'test.go and test.owe',
+      observes: { deliver: ['test.go', 'test.owe'] },
+      initial: () => false,
+      on: (bSeen, obs) =>
+        obs.kind !== 'deliver' ? bSeen : obs.to === 'h/b' ? true : bSeen ? fail('h/b went first') : bSeen,
+    };
+    const k = new Kernel();
+    k.register('h/a', counter);
+    k.register('h/b', counter);
+    k.monitor(aFirst);
+    k.schedule('h/a', { type: 'test.go' }, 10);
+    k.schedule('h/b', { type: 'test.owe' }, 10);
+    const options = { mode: 'bfs', untilUs: 100, maxDepth: 10, maxStates: 100, maxTimeMs: 1e9 } as const;
+    const on = explore(k, { ...options, maxMemoryBytes: 1e12, now, sleepSets: true });
+    // h/a's delivery goes first from the initial state; h/b's then, with h/a's asleep unless the monitor ties them.
+    expect([on.counterexample?.violation.spec, on.counterexample?.steps]).toEqual(['a-first', 2]);
+  });
 
   it('take a sleeping delivery where every one sleeps and a deadline is already late: the lateness at that depth', () => {
     const options = { mode: 'bfs', untilUs: 2000, maxDepth: 100, maxStates: 1000, maxTimeMs: 1e9 } as const;
