@@ -8,12 +8,13 @@ import { explore } from '../../src/check/explore.js';
 import { FingerprintSet } from '../../src/check/fingerprintSet.js';
 import { type Sleep, SleepBook } from '../../src/check/sleep.js';
 import { Footprint, independent } from '../../src/kernel/footprint.js';
-import { Kernel } from '../../src/kernel/kernel.js';
-import { fail, type Monitor } from '../../src/kernel/observe.js';
+import { Kernel, PERFECT_LINK } from '../../src/kernel/kernel.js';
+import { fail, type Monitor, payload } from '../../src/kernel/observe.js';
 import type { Pending, SystemState } from '../../src/kernel/types.js';
 import { mutants } from '../../src/mutants/index.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { expectBadInput, here } from '../cli/inProcess.js';
+import { burstMachine, sinkMachine } from '../kernel/fixtures.js';
 import { LENGTHS } from './mutantLengths.js';
 
 const now = () => 0;
@@ -187,6 +188,7 @@ describe('sleep-set bookkeeping (SleepBook)', () => {
 });
 
 describe('sleep sets on hand-made systems', () => {
+  const SMALL = { mode: 'bfs', untilUs: 1000, maxDepth: 20, maxStates: 1000, maxTimeMs: 1e9 } as const;
   /** Counts what it is sent: two deliveries to two such actors commute. */
   const counter = setup({
     types: { context: {} as { n: number }, events: {} as { type: 'test.go' } | { type: 'test.owe' } },
@@ -236,10 +238,56 @@ describe('sleep sets on hand-made systems', () => {
     k.monitor(aFirst);
     k.schedule('h/a', { type: 'test.go' }, 10);
     k.schedule('h/b', { type: 'test.owe' }, 10);
-    const options = { mode: 'bfs', untilUs: 100, maxDepth: 10, maxStates: 100, maxTimeMs: 1e9 } as const;
-    const on = explore(k, { ...options, maxMemoryBytes: 1e12, now, sleepSets: true });
+    const on = explore(k, { ...SMALL, maxMemoryBytes: 1e12, now, sleepSets: true });
     // h/a's delivery goes first from the initial state; h/b's then, with h/a's asleep unless the monitor ties them.
     expect([on.counterexample?.violation.spec, on.counterexample?.steps]).toEqual(['a-first', 2]);
+  });
+
+  it("a monitor reading an actor's snapshot depends on what changes it: the order it forbids is still found", () => {
+    /** Fails when h/a gets its event after h/b has had its own, which it sees in h/b's snapshot, not in an event. */
+    const bUntouched: Monitor<null> = {
+      name: 'b-untouched',
+      specId: 'kernel',
+      description: 'h/a gets its event while h/b has had none.',
+      observesText: "test.go, and h/b's count",
+      observes: { deliver: ['test.go'] },
+      initial: () => null,
+      on: (s, _obs, view) => ((view.snapshot('h/b').context as { n: number }).n > 0 ? fail('h/b went first') : s),
+    };
+    const k = new Kernel();
+    k.register('h/a', counter);
+    k.register('h/b', counter);
+    k.monitor(bUntouched);
+    k.schedule('h/a', { type: 'test.go' }, 10);
+    k.schedule('h/b', { type: 'test.owe' }, 10);
+    const on = explore(k, { ...SMALL, maxMemoryBytes: 1e12, now, sleepSets: true });
+    expect([on.counterexample?.violation.spec, on.counterexample?.steps]).toEqual(['b-untouched', 2]);
+  });
+
+  it('two sends that queue on one link depend: the order they leave in is explored both ways', () => {
+    /** Fails when the sink's first message is the one h/y sent: only h/y's delivery going first sends it first. */
+    const xFirst: Monitor<boolean> = {
+      name: 'x-first',
+      specId: 'kernel',
+      description: "The sink gets h/x's message first.",
+      observesText: 'test.msg at the sink',
+      observes: { deliver: ['test.msg'] },
+      initial: () => false,
+      on: (seen, obs) =>
+        seen || obs.kind !== 'deliver' ? true : payload<{ n: number }>(obs.event).n === 2 ? fail('y first') : true,
+    };
+    const k = new Kernel({
+      links: { 'hostA<->hostB': { ...PERFECT_LINK, latencyUs: { min: 10, max: 10 }, bytesPerUs: 2 } },
+      messageBytes: () => 100,
+    });
+    k.register('hostA/x', burstMachine, { input: { peer: 'hostB/sink' } });
+    k.register('hostA/y', burstMachine, { input: { peer: 'hostB/sink' } });
+    k.register('hostB/sink', sinkMachine);
+    k.monitor(xFirst);
+    k.schedule('hostA/x', { type: 'test.fire', n: 1 }, 0);
+    k.schedule('hostA/y', { type: 'test.fire', n: 2 }, 0);
+    const on = explore(k, { ...SMALL, maxMemoryBytes: 1e12, now, sleepSets: true });
+    expect([on.counterexample?.violation.spec, on.counterexample?.steps]).toEqual(['x-first', 3]);
   });
 
   it('take a sleeping delivery where every one sleeps and a deadline is already late: the lateness at that depth', () => {
