@@ -1,12 +1,14 @@
-// Running an actor: booting it (at the start, or when its crashed host restarts), delivering one event to it,
-// and answering its draws. Each records the XState-shaped trace, tells the monitors, and folds the actions.
+// Running an actor: booting it (at the start, or when its crashed host restarts), delivering one pending item to it
+// (or dropping it, and why), and answering its draws. Each records the trace, tells the monitors, folds the actions.
 
 import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import { type ActorEntry, errorText, type KernelCore, notify, type StepContext } from './context.js';
 import { KernelError } from './errors.js';
 import { clockReading, foldActions } from './fold.js';
 import { noteDerived } from './hash.js';
+import { pairKey } from './pending.js';
 import type { MicrostepRecord } from './stepper.js';
+import type { Pending, SystemState } from './types.js';
 
 /** Most draws one step may answer: a machine that asks again on every answer would otherwise never stop. */
 const MAX_DRAWS_PER_STEP = 64;
@@ -184,4 +186,48 @@ function recordMicrosteps(
 /** The part of a snapshot that is model state (no XState session ids, no machine reference). */
 export function snapshotView(s: AnyMachineSnapshot): { value: unknown; context: unknown; status: string } {
   return { value: s.value, context: s.context, status: s.status };
+}
+
+/** Delivers a message or timer; returns why it was dropped instead, or null when it was delivered. */
+export function deliverPending(core: KernelCore, ctx: StepContext, item: Pending): string | null {
+  const target = core.actors[item.to] as ActorEntry;
+  const source = item.from >= 0 ? (core.actors[item.from] as ActorEntry) : null;
+  const reason = dropReason(core, ctx, item);
+  if (reason !== null) {
+    if (ctx.stats) ctx.stats.droppedOnDelivery++;
+    ctx.trace?.record({
+      type: '@statevisor.drop',
+      t: ctx.time,
+      step: ctx.step,
+      seq: item.seq,
+      sessionId: target.address,
+      sourceId: source?.address ?? null,
+      event: item.event,
+      reason,
+    });
+    return reason;
+  }
+  if (ctx.stats) {
+    if (item.kind === 'timer') ctx.stats.timersFired++;
+    else ctx.stats.delivered++;
+  }
+  deliverEvent(core, ctx, target, item.event, source, { seq: item.seq, timer: item.timerId });
+  return null;
+}
+
+/** Why a message or timer would be dropped instead of delivered (its target down or stopped, a cut), or null. */
+export function dropReason(
+  core: KernelCore,
+  state: Pick<SystemState, 'down' | 'snapshots' | 'cut'>,
+  item: Pending,
+): string | null {
+  const target = core.actors[item.to] as ActorEntry;
+  const source = item.from >= 0 ? (core.actors[item.from] as ActorEntry) : null;
+  if (state.down[target.groupIndex]) return 'target crashed';
+  const snap = state.snapshots[item.to] as AnyMachineSnapshot;
+  if (snap.status !== 'active') return `target ${snap.status}`;
+  if (item.kind === 'message' && source !== null && source.group !== target.group && state.cut.length > 0) {
+    if (state.cut.includes(pairKey(source.group, target.group))) return 'partitioned';
+  }
+  return null;
 }

@@ -1,6 +1,8 @@
 // What one kernel step read and wrote of the shared system state: its receiver, the monitors it fed, the fault
 // budget, the links' busy times. Two steps with disjoint footprints commute, which the explorer's sleep sets use.
 
+import type { Pending, SystemState } from './types.js';
+
 /** Resource ids: the kind in the low two bits, the index above them. */
 const ACTOR = 0;
 const MONITOR = 1;
@@ -73,4 +75,17 @@ export function independent(a: Footprint, b: Footprint): boolean {
   for (const w of a.writes) if (b.writes.includes(w) || b.reads.includes(w)) return false;
   for (const w of b.writes) if (a.reads.includes(w)) return false;
   return true;
+}
+
+/**
+ * The parts of a step's footprint read off its result rather than recorded on the way: the receiver, every snapshot
+ * that changed, and `all` for whatever every step depends on (faults, clocks, partitions).
+ */
+export function noteStepEffects(footprint: Footprint, before: SystemState, after: SystemState, item: Pending): void {
+  if (item.kind === 'fault') footprint.touchAll();
+  if (after.down !== before.down || after.cut !== before.cut || after.drift !== before.drift) footprint.touchAll();
+  if (item.kind !== 'fault') footprint.readActor(item.to);
+  for (let i = 0; i < after.snapshots.length; i++) {
+    if (after.snapshots[i] !== before.snapshots[i]) footprint.writeActor(i);
+  }
 }

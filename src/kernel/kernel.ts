@@ -5,13 +5,13 @@ import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate
 import type { Chooser } from './chooser.js';
 import { defaultStepperKind, makeStepper, type StepperKind, type StepperNote } from './compiled/compile.js';
 import { type ActorEntry, closeContext, type KernelCore, notify, openContext, type StepContext } from './context.js';
-import { answerDraws, bootActor, deliverEvent } from './deliver.js';
+import { answerDraws, bootActor, deliverPending, dropReason } from './deliver.js';
 import { KernelError, LimitError } from './errors.js';
 import { applyFault, scheduleFault, validatePlan } from './faults.js';
-import type { Footprint } from './footprint.js';
+import { type Footprint, noteStepEffects } from './footprint.js';
 import { PERFECT_LINK, validateLinks } from './network.js';
 import { type AnyMonitor, type Deadline, type Monitor, MonitorIndex } from './observe.js';
-import { enabledIndices, insertPending, pairKey, pickDelivery } from './pending.js';
+import { enabledIndices, insertPending, pickDelivery } from './pending.js';
 import type { StandIn } from './standIn.js';
 import { StateHasher } from './stateHash.js';
 import type { MachineStepper } from './stepper.js';
@@ -255,14 +255,14 @@ export class Kernel implements KernelCore {
       applyFault(this, ctx, item.fault as NonNullable<Pending['fault']>);
       kind = 'fault';
     } else {
-      reason = this.deliver(ctx, item);
+      reason = deliverPending(this, ctx, item);
       if (reason !== null) kind = 'dropped';
     }
     answerDraws(this, ctx);
     if (this.monitorIndex.steps.length > 0) notify(this, ctx, this.monitorIndex.steps, { kind: 'step', t: ctx.time });
     this.checkQueue(ctx.pending.length, ctx.step);
     const next = closeContext(ctx);
-    if (footprint) this.noteFootprint(footprint, state, next, item);
+    if (footprint) noteStepEffects(footprint, state, next, item);
     return {
       state: next,
       kind,
@@ -272,67 +272,10 @@ export class Kernel implements KernelCore {
     };
   }
 
-  /**
-   * The parts of a footprint read off the step's result rather than recorded on the way: the receiver, every
-   * snapshot that changed, and `all` for whatever every step depends on (faults, clocks, partitions).
-   */
-  private noteFootprint(footprint: Footprint, before: SystemState, after: SystemState, item: Pending): void {
-    if (item.kind === 'fault') footprint.touchAll();
-    if (after.down !== before.down || after.cut !== before.cut || after.drift !== before.drift) footprint.touchAll();
-    if (item.kind !== 'fault') footprint.readActor(item.to);
-    for (let i = 0; i < after.snapshots.length; i++) {
-      if (after.snapshots[i] !== before.snapshots[i]) footprint.writeActor(i);
-    }
-  }
-
-  /** Delivers a message or timer; returns why it was dropped instead, or null when it was delivered. */
-  private deliver(ctx: StepContext, item: Pending): string | null {
-    const target = this.actors[item.to] as ActorEntry;
-    const source = item.from >= 0 ? (this.actors[item.from] as ActorEntry) : null;
-    const reason = this.dropReason(ctx, item, target, source);
-    if (reason !== null) {
-      if (ctx.stats) ctx.stats.droppedOnDelivery++;
-      ctx.trace?.record({
-        type: '@statevisor.drop',
-        t: ctx.time,
-        step: ctx.step,
-        seq: item.seq,
-        sessionId: target.address,
-        sourceId: source?.address ?? null,
-        event: item.event,
-        reason,
-      });
-      return reason;
-    }
-    if (ctx.stats) {
-      if (item.kind === 'timer') ctx.stats.timersFired++;
-      else ctx.stats.delivered++;
-    }
-    deliverEvent(this, ctx, target, item.event, source, { seq: item.seq, timer: item.timerId });
-    return null;
-  }
-
   /** Why the pending item at `index` would be dropped instead of delivered, or null (faults are never dropped). */
   dropReasonAt(state: SystemState, index: number): string | null {
     const item = state.pending[index] as Pending;
-    if (item.kind === 'fault') return null;
-    const source = item.from >= 0 ? (this.actors[item.from] as ActorEntry) : null;
-    return this.dropReason(state, item, this.actors[item.to] as ActorEntry, source);
-  }
-
-  private dropReason(
-    ctx: Pick<SystemState, 'down' | 'snapshots' | 'cut'>,
-    item: Pending,
-    target: ActorEntry,
-    source: ActorEntry | null,
-  ): string | null {
-    if (ctx.down[target.groupIndex]) return 'target crashed';
-    const snap = ctx.snapshots[item.to] as AnyMachineSnapshot;
-    if (snap.status !== 'active') return `target ${snap.status}`;
-    if (item.kind === 'message' && source !== null && source.group !== target.group && ctx.cut.length > 0) {
-      if (ctx.cut.includes(pairKey(source.group, target.group))) return 'partitioned';
-    }
-    return null;
+    return item.kind === 'fault' ? null : dropReason(this, state, item);
   }
 
   /** The earliest unmet liveness obligation whose deadline has passed by `nowUs`, or null. */
