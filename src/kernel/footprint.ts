@@ -83,8 +83,8 @@ export function independent(a: Footprint, b: Footprint): boolean {
  */
 export function noteStepEffects(footprint: Footprint, before: SystemState, after: SystemState, item: Pending): void {
   if (item.kind === 'fault') footprint.touchAll();
+  else footprint.readActor(item.to);
   if (after.down !== before.down || after.cut !== before.cut || after.drift !== before.drift) footprint.touchAll();
-  if (item.kind !== 'fault') footprint.readActor(item.to);
   for (let i = 0; i < after.snapshots.length; i++) {
     if (after.snapshots[i] !== before.snapshots[i]) footprint.writeActor(i);
   }

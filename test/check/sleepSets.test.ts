@@ -209,15 +209,27 @@ describe('sleep sets on hand-made systems', () => {
     deadline: (owed) => (owed ? { atUs: 5, what: 'h/b went' } : null),
   };
 
-  function kernel(): Kernel {
+  /** h/a and h/b, each sent one event at 10 µs (simultaneous deliveries), watched by `monitor`. */
+  function pair<S>(monitor: Monitor<S>): Kernel {
     const k = new Kernel();
     k.register('h/a', counter);
     k.register('h/b', counter);
-    k.monitor(owedAlready);
+    k.monitor(monitor);
     k.schedule('h/a', { type: 'test.go' }, 10);
     k.schedule('h/b', { type: 'test.owe' }, 10);
+    return k;
+  }
+
+  function kernel(): Kernel {
+    const k = pair(owedAlready);
     k.schedule('h/a', { type: 'test.go' }, 1000);
     return k;
+  }
+
+  /** A violation found with sleep sets, as [spec, steps]. */
+  function foundAsleep(k: Kernel): [string | undefined, number | undefined] {
+    const on = explore(k, { ...SMALL, maxMemoryBytes: 1e12, now, sleepSets: true });
+    return [on.counterexample?.violation.spec, on.counterexample?.steps];
   }
 
   it('a monitor two deliveries feed makes them depend: the order it forbids is still found', () => {
@@ -232,15 +244,9 @@ describe('sleep sets on hand-made systems', () => {
       on: (bSeen, obs) =>
         obs.kind !== 'deliver' ? bSeen : obs.to === 'h/b' ? true : bSeen ? fail('h/b went first') : bSeen,
     };
-    const k = new Kernel();
-    k.register('h/a', counter);
-    k.register('h/b', counter);
-    k.monitor(aFirst);
-    k.schedule('h/a', { type: 'test.go' }, 10);
-    k.schedule('h/b', { type: 'test.owe' }, 10);
-    const on = explore(k, { ...SMALL, maxMemoryBytes: 1e12, now, sleepSets: true });
+    const k = pair(aFirst);
     // h/a's delivery goes first from the initial state; h/b's then, with h/a's asleep unless the monitor ties them.
-    expect([on.counterexample?.violation.spec, on.counterexample?.steps]).toEqual(['a-first', 2]);
+    expect(foundAsleep(k)).toEqual(['a-first', 2]);
   });
 
   it("a monitor reading an actor's snapshot depends on what changes it: the order it forbids is still found", () => {
@@ -254,14 +260,8 @@ describe('sleep sets on hand-made systems', () => {
       initial: () => null,
       on: (s, _obs, view) => ((view.snapshot('h/b').context as { n: number }).n > 0 ? fail('h/b went first') : s),
     };
-    const k = new Kernel();
-    k.register('h/a', counter);
-    k.register('h/b', counter);
-    k.monitor(bUntouched);
-    k.schedule('h/a', { type: 'test.go' }, 10);
-    k.schedule('h/b', { type: 'test.owe' }, 10);
-    const on = explore(k, { ...SMALL, maxMemoryBytes: 1e12, now, sleepSets: true });
-    expect([on.counterexample?.violation.spec, on.counterexample?.steps]).toEqual(['b-untouched', 2]);
+    const k = pair(bUntouched);
+    expect(foundAsleep(k)).toEqual(['b-untouched', 2]);
   });
 
   it('two sends that queue on one link depend: the order they leave in is explored both ways', () => {
@@ -286,8 +286,7 @@ describe('sleep sets on hand-made systems', () => {
     k.monitor(xFirst);
     k.schedule('hostA/x', { type: 'test.fire', n: 1 }, 0);
     k.schedule('hostA/y', { type: 'test.fire', n: 2 }, 0);
-    const on = explore(k, { ...SMALL, maxMemoryBytes: 1e12, now, sleepSets: true });
-    expect([on.counterexample?.violation.spec, on.counterexample?.steps]).toEqual(['x-first', 3]);
+    expect(foundAsleep(k)).toEqual(['x-first', 3]);
   });
 
   it('take a sleeping delivery where every one sleeps and a deadline is already late: the lateness at that depth', () => {
