@@ -7,7 +7,7 @@ import { forEachInitial, forEachSuccessor } from '../src/check/successors.js';
 import type { SystemState } from '../src/kernel/types.js';
 import { findScenario } from '../src/scenarios/index.js';
 import { assemble, type CheckConfig, defaultCheck, resolveParams, type Scenario } from '../src/scenarios/types.js';
-import { sig } from './stats.js';
+import { median, sig } from './stats.js';
 
 /** A scenario's default check configuration, which it must have: the benchmarks explore nothing else. */
 export function benchCheckConfig(name: string): { scenario: Scenario; check: CheckConfig } {
@@ -121,40 +121,58 @@ export function benchCheck(progress: (line: string) => void) {
   };
 }
 
+/** Rounds of each way of exploring a configuration, alternating so drift on a shared machine hits all alike. */
+const ROUNDS = 4;
+
+/**
+ * Explores `check` ROUNDS times each way, alternating: every way's states/s per round (the first round warms up
+ * and is left out) and every round's result, for the caller to hold to the same search.
+ */
+function sideBySide<K extends string>(
+  label: string,
+  kinds: readonly K[],
+  { scenario, check }: { scenario: Scenario; check: CheckConfig },
+  progress: (line: string) => void,
+  run: (kind: K) => { result: ExploreResult; ms: number },
+): { rates: Record<K, number[]>; results: Record<K, ExploreResult[]> } {
+  const rates = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const results = Object.fromEntries(kinds.map((k) => [k, [] as ExploreResult[]])) as Record<K, ExploreResult[]>;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kind of kinds) {
+      const { result, ms } = run(kind);
+      const rate = Math.round(result.states / (ms / 1000));
+      results[kind].push(result);
+      if (round > 0) rates[kind].push(rate);
+      progress(`${label} ${scenario.name} ${kind} round ${round}: ${rate} states/s (${check.name})`);
+    }
+  }
+  return { rates, results };
+}
+
 /**
  * The compiled stepper against XState's interpreter (STATEVISOR_STEPPER=xstate) on the same exhaustive searches,
  * rounds alternating so drift on a shared machine hits both alike; same states and transitions or it is an error.
  */
 export function benchStepper(progress: (line: string) => void) {
-  const cases = ['ha-failover', 'ha-steady', 'ping-pong'].map((name) => benchCheckConfig(name));
   const out: Record<string, unknown> = {};
-  for (const { scenario, check } of cases) {
-    const rates: Record<'compiled' | 'xstate', number[]> = { compiled: [], xstate: [] };
-    const counts = new Set<string>();
-    for (let round = 0; round < 4; round++) {
-      for (const kind of ['compiled', 'xstate'] as const) {
-        process.env.STATEVISOR_STEPPER = kind;
-        try {
-          const { result, ms } = timedExplore(scenario, check);
-          counts.add(`${result.states}/${result.transitions}`);
-          if (round > 0) rates[kind].push(Math.round(result.states / (ms / 1000)));
-          progress(
-            `stepper ${scenario.name} ${kind} round ${round}: ${Math.round(result.states / (ms / 1000))} states/s`,
-          );
-        } finally {
-          delete process.env.STATEVISOR_STEPPER;
-        }
+  for (const name of ['ha-failover', 'ha-steady', 'ping-pong']) {
+    const c = benchCheckConfig(name);
+    const { rates, results } = sideBySide('stepper', ['compiled', 'xstate'] as const, c, progress, (kind) => {
+      process.env.STATEVISOR_STEPPER = kind;
+      try {
+        return timedExplore(c.scenario, c.check);
+      } finally {
+        delete process.env.STATEVISOR_STEPPER;
       }
-    }
-    if (counts.size !== 1)
-      throw new Error(`${scenario.name}: the two steppers explored different spaces: ${[...counts]}`);
-    const med = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1] as number;
-    out[scenario.name] = {
-      configuration: `${check.name}: ${check.note}`,
+    });
+    const counts = new Set([...results.compiled, ...results.xstate].map((r) => `${r.states}/${r.transitions}`));
+    if (counts.size !== 1) throw new Error(`${name}: the two steppers explored different spaces: ${[...counts]}`);
+    out[name] = {
+      configuration: `${c.check.name}: ${c.check.note}`,
       statesAndTransitions: [...counts][0],
-      compiledStatesPerSec: med(rates.compiled),
-      xstateStatesPerSec: med(rates.xstate),
-      speedup: sig(med(rates.compiled) / med(rates.xstate)),
+      compiledStatesPerSec: median(rates.compiled),
+      xstateStatesPerSec: median(rates.xstate),
+      speedup: sig(median(rates.compiled) / median(rates.xstate)),
       rounds: rates,
     };
   }
@@ -166,32 +184,22 @@ export function benchStepper(progress: (line: string) => void) {
  * same states or it is an error; what they buy is the transitions not taken, and the states/s that follow.
  */
 export function benchSleepSets(progress: (line: string) => void) {
-  const cases = ['ha-failover', 'ha-steady', 'ping-pong'].map((name) => benchCheckConfig(name));
   const out: Record<string, unknown> = {};
-  for (const { scenario, check } of cases) {
-    const rates: Record<'off' | 'on', number[]> = { off: [], on: [] };
-    const transitions: Record<'off' | 'on', number> = { off: 0, on: 0 };
-    const states = new Set<number>();
-    for (let round = 0; round < 4; round++) {
-      for (const kind of ['off', 'on'] as const) {
-        const { result, ms } = timedExplore(scenario, check, false, kind === 'on');
-        states.add(result.states);
-        transitions[kind] = result.transitions;
-        const rate = Math.round(result.states / (ms / 1000));
-        if (round > 0) rates[kind].push(rate);
-        progress(`sleep sets ${kind} ${scenario.name} round ${round}: ${rate} states/s`);
-      }
-    }
-    if (states.size !== 1) throw new Error(`${scenario.name}: sleep sets changed the states visited: ${[...states]}`);
-    const med = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1] as number;
-    out[scenario.name] = {
-      configuration: `${check.name}: ${check.note}`,
+  for (const name of ['ha-failover', 'ha-steady', 'ping-pong']) {
+    const c = benchCheckConfig(name);
+    const { rates, results } = sideBySide('sleep sets', ['off', 'on'] as const, c, progress, (kind) =>
+      timedExplore(c.scenario, c.check, false, kind === 'on'),
+    );
+    const states = new Set([...results.off, ...results.on].map((r) => r.states));
+    if (states.size !== 1) throw new Error(`${name}: sleep sets changed the states visited: ${[...states]}`);
+    out[name] = {
+      configuration: `${c.check.name}: ${c.check.note}`,
       states: [...states][0],
-      transitionsOff: transitions.off,
-      transitionsOn: transitions.on,
-      statesPerSecOff: med(rates.off),
-      statesPerSecOn: med(rates.on),
-      speedup: sig(med(rates.on) / med(rates.off)),
+      transitionsOff: (results.off[0] as ExploreResult).transitions,
+      transitionsOn: (results.on[0] as ExploreResult).transitions,
+      statesPerSecOff: median(rates.off),
+      statesPerSecOn: median(rates.on),
+      speedup: sig(median(rates.on) / median(rates.off)),
       rounds: rates,
     };
   }
