@@ -64,16 +64,24 @@ export function outputLiveness(plan: HaPlan, boundUs: number): Monitor<State> {
     },
     deadline(s) {
       if (s.cuts.length > 0 || s.suspended.length > 0) return null;
-      let oldest: { key: string; seq: number; at: number } | null = null;
-      for (const [key, list] of Object.entries(s.owed)) {
-        const head = list[0];
-        if (head !== undefined && (oldest === null || head[1] < oldest.at)) oldest = { key, seq: head[0], at: head[1] };
+      // Asked on every step the explorer takes: find the oldest packet without allocating, word it only if read.
+      let key = '';
+      let oldest: readonly [number, number] | undefined;
+      for (const k in s.owed) {
+        const head = (s.owed[k] as readonly (readonly [number, number])[])[0];
+        if (head !== undefined && (oldest === undefined || head[1] < oldest[1])) {
+          oldest = head;
+          key = k;
+        }
       }
-      if (oldest === null) return null;
-      const [host, vm] = oldest.key.split('|');
+      if (oldest === undefined) return null;
+      const [seq, at] = oldest;
       return {
-        atUs: Math.max(oldest.at, s.lastFaultAt) + boundUs,
-        what: `VM ${vm}'s packet #${oldest.seq}, produced on ${host} at ${(oldest.at / 1000).toFixed(3)} ms, has not reached the application`,
+        atUs: Math.max(at, s.lastFaultAt) + boundUs,
+        get what() {
+          const [host, vm] = key.split('|');
+          return `VM ${vm}'s packet #${seq}, produced on ${host} at ${(at / 1000).toFixed(3)} ms, has not reached the application`;
+        },
       };
     },
   };
