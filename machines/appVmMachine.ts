@@ -157,6 +157,8 @@ export const appVmMachine = setup({
   },
 }).createMachine({
   id: 'appVm',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     guest: BOOT_STATE,

@@ -44,6 +44,8 @@ export const balloonBackupMachine = setup({
   },
 }).createMachine({
   id: 'balloonBackup',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     image: Array.from({ length: input.pages }, () => NO_PAGE),

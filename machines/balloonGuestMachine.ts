@@ -80,6 +80,8 @@ export const balloonGuestMachine = setup({
   },
 }).createMachine({
   id: 'balloonGuest',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     done: 0,

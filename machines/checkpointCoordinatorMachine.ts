@@ -172,6 +172,8 @@ export const checkpointCoordinatorMachine = setup({
   guards: coordinatorGuards,
 }).createMachine({
   id: 'checkpointCoordinator',
+  // Counted for the run summary; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     epoch: 1,

@@ -107,6 +107,8 @@ export const consoleMachine = setup({
   },
 }).createMachine({
   id: 'console',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     streams: {},

@@ -82,6 +82,8 @@ export const dmaDeviceMachine = setup({
   },
 }).createMachine({
   id: 'dmaDevice',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   // XState's initialTransition() first builds a throwaway actor without input; a device with no gap or retry delay
   // would raise its timers at once and loop, so a missing input is refused instead.
   context: ({ input }) => ({

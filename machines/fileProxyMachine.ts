@@ -245,6 +245,8 @@ export const fileProxyMachine = setup({
   },
 }).createMachine({
   id: 'fileProxy',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     listing: [],

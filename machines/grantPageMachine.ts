@@ -47,6 +47,8 @@ export const grantPageMachine = setup({
   },
 }).createMachine({
   id: 'grantPage',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({ ...input, memory: new Uint8Array(input.bytes), stats: { accesses: 0, faults: 0 } }),
   initial: 'granted',
   states: { granted: { on: { 'gp.access': { actions: 'access' } } } },

@@ -203,6 +203,8 @@ export const keyValueStoreMachine = setup({
   },
 }).createMachine({
   id: 'keyValueStore',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     nodes: [],

@@ -63,6 +63,8 @@ export const lockstepClientMachine = setup({
   },
 }).createMachine({
   id: 'lockstepClient',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({ ...input, sent: 0, next: 1, stats: { accepted: 0, repeats: 0, outOfOrder: 0 } }),
   entry: 'armFirst',
   on: {

@@ -115,6 +115,8 @@ export const memCollectorMachine = setup({
   },
 }).createMachine({
   id: 'collector',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     image: new Uint32Array(input.guestFrames * PAGE_WORDS),

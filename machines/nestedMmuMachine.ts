@@ -259,6 +259,8 @@ export const nestedMmuMachine = setup({
   },
 }).createMachine({
   id: 'nestedMmu',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     mem: new Uint32Array(input.hostFrames * PAGE_WORDS),

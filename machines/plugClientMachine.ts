@@ -47,6 +47,8 @@ export const plugClientMachine = setup({
   },
 }).createMachine({
   id: 'plugClient',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     received: [],

@@ -31,6 +31,8 @@ export const rxClientMachine = setup({
   },
 }).createMachine({
   id: 'rxClient',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({ ...input, stats: { packets: 0, bytes: 0, bursts: 0, dropped: 0 } }),
   initial: 'consuming',
   states: {

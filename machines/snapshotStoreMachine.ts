@@ -84,6 +84,8 @@ export const snapshotStoreMachine = setup({
   },
 }).createMachine({
   id: 'snapshotStore',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => ({
     ...input,
     snap: 0,

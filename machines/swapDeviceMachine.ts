@@ -87,6 +87,8 @@ export const swapDeviceMachine = setup({
   },
 }).createMachine({
   id: 'swapDevice',
+  // Counted for reports; nothing reads them back: the explorer leaves them out of the state's identity.
+  meta: { statevisor: { statistics: ['stats'] } },
   context: ({ input }) => {
     if (input.channels < 1) throw new Error(`swapDevice: channels ${input.channels}: at least 1 is needed`);
     const slots = Array.from({ length: input.channels }, () => null);

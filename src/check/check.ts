@@ -31,6 +31,8 @@ export interface CheckRequest {
   readonly mode: 'bfs' | 'dfs';
   /** Commutation merging of states (default on); off only to show it is sound. */
   readonly reduce?: boolean;
+  /** Statistics left out of the state identity (default on; off: --with-statistics). */
+  readonly view?: boolean;
   /** Sleep sets (src/check/sleep.ts): fewer transitions, the same states at the same depths (default off). */
   readonly sleepSets?: boolean;
   readonly untilUs?: number;
@@ -62,6 +64,8 @@ export interface CheckReport {
   readonly trace: { text: string; hash: string; steps: number; violatedAtStep: number | null } | null;
   /** Each machine's stepper as registered: compiled, or on XState's interpreter and why. */
   readonly steppers: readonly StepperNote[];
+  /** `address.key` of each statistic left out of the state identity (none with `view: false`). */
+  readonly statistics: readonly string[];
 }
 
 export const CHECK_DEFAULTS = {
@@ -110,6 +114,7 @@ export function runCheck(req: CheckRequest): CheckReport {
     ...p.limits,
     sometimes: p.sometimes,
     ...(req.reduce !== undefined ? { reduce: req.reduce } : {}),
+    ...(req.view !== undefined ? { view: req.view } : {}),
     ...(req.sleepSets === true ? { sleepSets: true } : {}),
     now: req.now,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
@@ -159,6 +164,7 @@ export function checkReport(req: CheckRequest, p: PreparedCheck, result: Explore
     })),
     trace,
     steppers: p.assembly.kernel.stepperNotes(),
+    statistics: req.view === false ? [] : statisticNames(p.assembly.kernel),
   };
 }
 
@@ -192,4 +198,9 @@ export function findCheck(scenario: Scenario, name?: string): CheckConfig | null
     );
   }
   return c;
+}
+
+/** `address.key` of every statistic the kernel's machines declare. */
+export function statisticNames(kernel: Kernel): string[] {
+  return kernel.statistics().flatMap((a) => a.keys.map((k) => `${a.address}.${k}`));
 }

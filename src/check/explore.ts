@@ -25,6 +25,8 @@ export interface ExploreOptions {
   readonly sometimes?: readonly Sometimes[];
   /** Merge states that differ only in how sends on different channels interleaved (default true). */
   readonly reduce?: boolean;
+  /** Leave the statistics machines declare out of the state identity (default true; src/kernel/statistics.ts). */
+  readonly view?: boolean;
   /**
    * Sleep sets: skip a delivery that an explored path already took in another order (src/check/sleep.ts). The
    * same states at the same depths, fewer transitions. Needs `reduce` (the two orders must end in one state).
@@ -135,6 +137,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   const start = options.now();
   const gauge = new HeapGauge(options.measureHeap === true);
   const reduce = options.reduce ?? true;
+  const view = options.view ?? true;
   if (options.sleepSets === true && !reduce) throw new Error('explore: sleep sets need reduce (merged interleavings)');
   const visited = new FingerprintSet({ tagged: options.sleepSets === true });
   const book = options.sleepSets === true ? new SleepBook(visited) : null;
@@ -196,7 +199,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     // Failures and late deadlines belong to the step, not the state: judged before the visited set merges it
     // with an equal state reached by a blameless step.
     const violation = before === null ? null : violationOfStep(kernel, before, state, failure);
-    const hash = kernel.fingerprint(state, reduce);
+    const hash = kernel.fingerprint(state, reduce, view);
     if (violation === null && visited.has(hash)) {
       if (book === null) return true;
       const again = book.revisit(hash, state, sleep);

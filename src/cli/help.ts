@@ -93,7 +93,8 @@ every spec on every state: exit 0 when they all hold, 1 with a counterexample (s
 written as a trace and replayable with 'statevisor replay'. It also reports where each of the
 scenario's "sometimes" states (a failover, a partition, a commit) was first reached; an exhausted
 search that never reaches one exits 1, since the checks were vacuous there. States that differ only
-in how sends on different channels interleaved are merged (sound: they have the same successors).
+in how sends on different channels interleaved are merged (sound: they have the same successors),
+and so are states that differ only in the statistics their machines declare (see --audit-statistics).
 
 Options:
   --mode M           bfs (default: shortest counterexample), dfs (low memory), random, swarm
@@ -108,6 +109,11 @@ Options:
   --max-memory MB    bfs/dfs: stop cleanly with "bound hit" past this much heap and typed arrays (default 8192)
   --sleep-sets       bfs/dfs, one thread: skip a delivery that an explored path already took in another order
                      (sleep sets): the same states, depths, verdict and shortest counterexample, fewer transitions
+  --with-statistics  bfs/dfs: keep the statistics machines declare (meta.statevisor.statistics: context keys that
+                     only count) in the state identity; by default states that differ only in them are one state
+  --audit-statistics instead of checking the specs, check that the declared statistics decide nothing: every
+                     reachable state against twins with them changed, and against the states merged into it;
+                     exit 1 with where one decided something (one BFS thread; --max-states bounds it)
   --seeds N          random/swarm: walks to run (default 1000)
   --first-seed N     random/swarm: first seed (default 1)
   --workers N        random/swarm: worker threads (default: one per core); bfs: threads expanding each level

@@ -427,6 +427,35 @@ function plainObjectFingerprint(obj: Record<string, unknown>): number {
   return fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
 }
 
+/**
+ * fingerprintValue(obj) as if the keys `left` were absent (they need not be present): the identity of a context whose
+ * statistics do not count (src/kernel/statistics.ts). A plain object's entries combine by sums, so this is the
+ * object's memoised sums less the left-out keys' entries: the same number as hashing the object without them.
+ */
+export function fingerprintWithout(obj: object, left: readonly string[]): number {
+  const proto = Object.getPrototypeOf(obj);
+  if (Array.isArray(obj) || ArrayBuffer.isView(obj) || (proto !== Object.prototype && proto !== null)) {
+    return fingerprintValue(obj);
+  }
+  // The memoised path (not the direct one for small objects) keeps the sums, and derives them from the previous
+  // context's when the kernel noted one.
+  memoisedFingerprint(obj);
+  const sums = objectSums.get(obj);
+  if (sums === undefined) throw new KernelError('fingerprintWithout: a plain object was hashed without its sums');
+  let lo = sums.lo;
+  let hi = sums.hi;
+  const o = obj as Record<string, unknown>;
+  for (const k of left) {
+    const v = o[k];
+    if (v === undefined || !Object.hasOwn(o, k)) continue;
+    const kf = stringFingerprint(k);
+    const vf = fingerprintValue(v);
+    lo = (lo - entryLo(kf, vf)) >>> 0;
+    hi = (hi - entryHi(kf, vf)) >>> 0;
+  }
+  return fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
+}
+
 /** A fingerprint as 14 hex digits, for traces and reports. */
 export function fingerprintHex(fp: number): string {
   return fp.toString(16).padStart(14, '0');

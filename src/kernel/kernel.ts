@@ -14,6 +14,7 @@ import { type AnyMonitor, type Deadline, type Monitor, MonitorIndex } from './ob
 import { enabledIndices, insertPending, pickDelivery } from './pending.js';
 import type { StandIn } from './standIn.js';
 import { StateHasher } from './stateHash.js';
+import { assertStatisticsIn, statisticsOf } from './statistics.js';
 import type { MachineStepper } from './stepper.js';
 import type { TraceSink } from './trace.js';
 import type {
@@ -88,6 +89,7 @@ export class Kernel implements KernelCore {
   private readonly stimuli: { to: number; event: AnyEventObject; atUs: number }[] = [];
   private maxQueue: number;
   private sealed = false;
+  private statisticsChecked = false;
   private hasher: StateHasher | null = null;
 
   constructor(readonly config: KernelConfig = {}) {
@@ -144,6 +146,7 @@ export class Kernel implements KernelCore {
     let stepper = this.steppers.get(machine);
     if (stepper === undefined) {
       assertKernelCompatible(machine);
+      statisticsOf(machine);
       const made = makeStepper(machine, input, this.stepperKind);
       stepper = made.stepper;
       this.steppers.set(machine, stepper);
@@ -215,6 +218,7 @@ export class Kernel implements KernelCore {
     ctx.monitors = this.monitorList.map((m) => m.initial(ctx.view));
     ctx.monitorsOwned = true;
     for (const actor of this.actors) bootActor(this, ctx, actor);
+    if (!this.statisticsChecked) this.checkStatistics(ctx.snapshots);
     answerDraws(this, ctx);
     for (const s of this.stimuli) this.queueStimulus(ctx, s.to, s.event, s.atUs);
     for (const plan of this.config.faults ?? []) scheduleFault(ctx, plan);
@@ -296,9 +300,29 @@ export class Kernel implements KernelCore {
     return null;
   }
 
-  /** Canonical state fingerprint (see StateHasher): the explorer's notion of "the same state". */
-  fingerprint(state: SystemState, mergeInterleavings = true): number {
-    return (this.hasher as StateHasher).fingerprint(state, mergeInterleavings);
+  /**
+   * Canonical state fingerprint (see StateHasher): the explorer's notion of "the same state". With `view` (the
+   * default) the statistics machines declare are left out (src/kernel/statistics.ts).
+   */
+  fingerprint(state: SystemState, mergeInterleavings = true, view = true): number {
+    return (this.hasher as StateHasher).fingerprint(state, mergeInterleavings, view);
+  }
+
+  /** The actors whose machines declare statistics, and the keys, in registration order. */
+  statistics(): readonly { readonly address: Address; readonly keys: readonly string[] }[] {
+    return this.actors.flatMap((a) => {
+      const keys = statisticsOf(a.machine);
+      return keys === null ? [] : [{ address: a.address, keys }];
+    });
+  }
+
+  /** Every declared statistic is a key of its actor's initial context (a misspelt one would leave out nothing). */
+  private checkStatistics(snapshots: readonly AnyMachineSnapshot[]): void {
+    for (const a of this.actors) {
+      const keys = statisticsOf(a.machine);
+      if (keys !== null) assertStatisticsIn(a.machine, keys, (snapshots[a.index] as AnyMachineSnapshot).context);
+    }
+    this.statisticsChecked = true;
   }
 
   /** The same fingerprint as hex digits, for traces and reports. */

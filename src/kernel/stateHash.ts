@@ -8,10 +8,12 @@ import {
   Fingerprint,
   fingerprintHex,
   fingerprintValue,
+  fingerprintWithout,
   knownFingerprint,
   stringFingerprint,
 } from './hash.js';
 import { canonicalPending } from './pending.js';
+import { statisticsOf } from './statistics.js';
 import type { Pending, SystemState } from './types.js';
 
 /** Bits of the explorer's state fingerprint: with n states, the chance of any collision is below n² / 2^54. */
@@ -19,6 +21,10 @@ export const FINGERPRINT_BITS = 53;
 
 export class StateHasher {
   private readonly snapshotHashes = new WeakMap<AnyMachineSnapshot, number>();
+  /** Fingerprints of snapshots with their statistics left out (machines that declare none use snapshotHashes). */
+  private readonly viewHashes = new WeakMap<AnyMachineSnapshot, number>();
+  /** Each actor's statistics (src/kernel/statistics.ts), by actor index; null for a machine that declares none. */
+  readonly statistics: readonly (readonly string[] | null)[];
   private readonly pendingHashes = new WeakMap<Pending, number>();
   private readonly monitorStates: unknown[] = [];
   private readonly monitorFps: number[] = [];
@@ -31,6 +37,7 @@ export class StateHasher {
     private readonly sortedOrder: readonly number[],
   ) {
     this.addressFps = actors.map((a) => stringFingerprint(a.address));
+    this.statistics = actors.map((a) => statisticsOf(a.machine));
   }
 
   /**
@@ -40,12 +47,14 @@ export class StateHasher {
    * only per-channel order constrains delivery), so merging them is sound; it is the explorer's
    * commutation reduction, and `test/check/reduction.test.ts` compares verdicts with it on and off.
    */
-  fingerprint(state: SystemState, mergeInterleavings = true): number {
+  fingerprint(state: SystemState, mergeInterleavings = true, view = true): number {
     const f = new Fingerprint(20).num(state.time);
     for (const i of this.sortedOrder) {
       const actor = this.actors[i] as ActorEntry;
+      const snapshot = state.snapshots[i] as AnyMachineSnapshot;
+      const statistics = view ? this.statistics[i] : null;
       f.word(state.down[actor.groupIndex] ? 1 : 0).fp(
-        this.snapshotFingerprint(state.snapshots[i] as AnyMachineSnapshot),
+        statistics == null ? this.snapshotFingerprint(snapshot) : this.viewFingerprint(snapshot, statistics),
       );
     }
     const pending = mergeInterleavings ? canonicalPending(state.pending) : state.pending;
@@ -78,26 +87,46 @@ export class StateHasher {
     return arrayFingerprintOf(monitors, fps);
   }
 
+  /** The whole state, statistics included: what traces record and replays compare. */
   hashState(state: SystemState, mergeInterleavings = true): string {
-    return fingerprintHex(this.fingerprint(state, mergeInterleavings));
+    return fingerprintHex(this.fingerprint(state, mergeInterleavings, false));
   }
 
   /** Cached per snapshot object, so unchanged actors cost nothing. */
   snapshotFingerprint(snapshot: AnyMachineSnapshot): number {
     let h = this.snapshotHashes.get(snapshot);
     if (h === undefined) {
-      const f = new Fingerprint(21)
-        .fp(fingerprintValue(snapshot.value))
-        .fp(fingerprintValue(snapshot.context))
-        .fp(stringFingerprint(snapshot.status));
-      // What history states remember decides where a later transition into them goes: part of the state. Charts
-      // without history keep an empty object, hashed as nothing, so their fingerprints are what they were.
-      const history = snapshot.historyValue as Readonly<Record<string, readonly { id: string }[]>> | undefined;
-      if (history !== undefined && hasKeys(history)) f.fp(this.historyFingerprint(history));
-      h = f.done();
+      h = this.hashSnapshot(snapshot, fingerprintValue(snapshot.context));
       this.snapshotHashes.set(snapshot, h);
     }
     return h;
+  }
+
+  /** As snapshotFingerprint, with the machine's statistics left out of its context. */
+  private viewFingerprint(snapshot: AnyMachineSnapshot, statistics: readonly string[]): number {
+    let h = this.viewHashes.get(snapshot);
+    if (h === undefined) {
+      const context = snapshot.context as unknown;
+      const c =
+        context !== null && typeof context === 'object'
+          ? fingerprintWithout(context, statistics)
+          : fingerprintValue(context);
+      h = this.hashSnapshot(snapshot, c);
+      this.viewHashes.set(snapshot, h);
+    }
+    return h;
+  }
+
+  private hashSnapshot(snapshot: AnyMachineSnapshot, contextFp: number): number {
+    const f = new Fingerprint(21)
+      .fp(fingerprintValue(snapshot.value))
+      .fp(contextFp)
+      .fp(stringFingerprint(snapshot.status));
+    // What history states remember decides where a later transition into them goes: part of the state. Charts
+    // without history keep an empty object, hashed as nothing, so their fingerprints are what they were.
+    const history = snapshot.historyValue as Readonly<Record<string, readonly { id: string }[]>> | undefined;
+    if (history !== undefined && hasKeys(history)) f.fp(this.historyFingerprint(history));
+    return f.done();
   }
 
   /** By the remembered nodes' ids; memoised on the object, which the steppers share between snapshots. */

@@ -60,7 +60,9 @@ export function haSometimes(plan: HaPlan): Readonly<Record<string, Sometimes>> {
     {
       name: 'checkpoint-retransmitted',
       description: 'a checkpoint went unacknowledged and was sent again',
-      reached: (k, s) => ctx<{ stats: { retransmitCount: number } }>(k, s, plan.coordinator).stats.retransmitCount > 0,
+      // The retransmissions since the last ack, not the statistics' running count (which the explorer's view leaves
+      // out): both become positive on the same step, so the goal is first met at the same depth.
+      reached: (k, s) => ctx<{ retransmits: number }>(k, s, plan.coordinator).retransmits > 0,
     },
     {
       name: 'ran-unprotected',
@@ -73,7 +75,8 @@ export function haSometimes(plan: HaPlan): Readonly<Record<string, Sometimes>> {
       reached: (k, s) =>
         k.monitorState<{ restarts: number }>(s, 'protection-liveness').restarts > 0 &&
         value(k, s, plan.replica) === 'backup' &&
-        ctx<{ stats: { fullCheckpoints: number }; mode: string }>(k, s, plan.coordinator).stats.fullCheckpoints > 0 &&
+        // A full checkpoint was shipped: it sets the re-seed epoch (never 0) on the step that counts it.
+        ctx<{ reseedEpoch: number }>(k, s, plan.coordinator).reseedEpoch > 0 &&
         ctx<{ ackedEpoch: number }>(k, s, plan.replica).ackedEpoch >=
           ctx<{ reseedEpoch: number }>(k, s, plan.coordinator).reseedEpoch,
     },

@@ -23,12 +23,12 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
   ['ha-partition', 'cut', 3203, 3988],
   ['ha-failover', 'crash-for-good', 24105, 29986],
   ['mem-switch', 'tagged', 1824, 1829],
-  ['mem-checkpoint', 'm2', 1266, 1634],
-  ['mem-checkpoint', 'backup-crash', 9829, 13098],
+  ['mem-checkpoint', 'm2', 1082, 1448],
+  ['mem-checkpoint', 'backup-crash', 9669, 12902],
   ['mem-trace', 'crash', 238, 239],
-  ['latency-hiding', 'lossy', 631, 691],
-  ['latency-hiding', 'storage-crash', 1923, 2116],
-  ['snapshot-live', 'lossy', 1676, 2321],
+  ['latency-hiding', 'lossy', 480, 534],
+  ['latency-hiding', 'storage-crash', 1816, 2024],
+  ['snapshot-live', 'lossy', 1367, 1943],
   ['balloon-sweep', 'race', 1512, 2238],
   ['balloon-sweep', 'keep', 1469, 2165],
   ['balloon-sweep', 'checkpoint', 804, 1259],
@@ -51,7 +51,7 @@ const PINNED: [scenario: string, config: string | undefined, states: number, tra
 /** 40–52 k states, about 2–3 s each since the explorer's speed-up (they were 6–9 s and soak-only). */
 const LARGER: typeof PINNED = [
   ['ping-pong', undefined, 40817, 123289],
-  ['ha-failover', 'crash-lossy', 52146, 67021],
+  ['ha-failover', 'crash-lossy', 35582, 45571],
 ];
 
 describe('explore', () => {

@@ -209,7 +209,7 @@ describe('compiled stepper', () => {
     const y = run('start down flip stop');
     const x = run('start down stop');
     expect([y.value, y.context]).toEqual([x.value, x.context]);
-    const hasher = new StateHasher([{ address: 'h' } as ActorEntry], [0]);
+    const hasher = new StateHasher([{ address: 'h', machine: histMachine } as ActorEntry], [0]);
     expect(hasher.snapshotFingerprint(y)).not.toBe(hasher.snapshotFingerprint(x));
     // A chart without history hashes as before: its empty history adds nothing.
     const plain = new CompiledStepper(wildMachine).initial(undefined).snapshot;

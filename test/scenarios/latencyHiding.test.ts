@@ -97,7 +97,7 @@ describe('latency-hiding scenario', () => {
 
   it('Check: latency-hiding lossy: exhausted, and every M9 mutant is killed by its spec', () => {
     const lossy = runCheck({ scenario, mode: 'bfs', now: () => 0, config: 'lossy' }).result;
-    expect([lossy.verdict, lossy.exhausted, lossy.states]).toEqual(['holds', true, 631]);
+    expect([lossy.verdict, lossy.exhausted, lossy.states]).toEqual(['holds', true, 480]);
     for (const m of latencyMutants) {
       const r = runCheck({ scenario, mode: 'bfs', now: () => 0, config: m.config ?? 'lossy', mutant: m.name }).result;
       const how = `npx statevisor check latency-hiding --config ${m.config} --mutant ${m.name}`;

@@ -19,6 +19,7 @@ export interface BfsWorkerInput {
   readonly untilUs: number | undefined;
   readonly maxDepth: number | undefined;
   readonly reduce: boolean;
+  readonly view: boolean;
   /** Date.now() after which a level stops early (worker threads do not share performance.now's origin). */
   readonly deadline: number;
   readonly slots: number;
@@ -55,6 +56,7 @@ const expander = new LevelExpander(prepared.assembly.kernel, new SharedTable(inp
   untilUs: prepared.untilUs,
   maxDepth: prepared.limits.maxDepth,
   reduce: input.reduce,
+  view: input.view,
   sometimes: prepared.sometimes,
   deadline: input.deadline,
   now: () => Date.now(),

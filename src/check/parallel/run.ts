@@ -22,6 +22,7 @@ export async function runCheckWorkers(
       untilUs: req.untilUs,
       maxDepth: req.maxDepth,
       reduce: req.reduce ?? true,
+      view: req.view ?? true,
     },
     maxStates: req.maxStates ?? CHECK_DEFAULTS.maxStates,
     maxTimeMs: req.maxTimeMs ?? CHECK_DEFAULTS.maxTimeMs,

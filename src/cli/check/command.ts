@@ -26,6 +26,7 @@ import { help } from '../help.js';
 import type { Io } from '../io.js';
 import { prepareOutput } from '../output.js';
 import { userParams } from '../params.js';
+import { runAudit } from './audit.js';
 import { exhaustiveFlags, runExhaustive } from './exhaustive.js';
 import { randomFlags, runRandom } from './random.js';
 
@@ -46,6 +47,8 @@ const CHECK_FLAGS: FlagSpec = {
   workers: { type: 'string' },
   'no-shrink': { type: 'boolean' },
   'sleep-sets': { type: 'boolean' },
+  'with-statistics': { type: 'boolean' },
+  'audit-statistics': { type: 'boolean' },
   shard: { type: 'string' },
   result: { type: 'string' },
   trace: { type: 'string' },
@@ -95,7 +98,7 @@ export async function cmdCheck(args: readonly string[], io: Io): Promise<number>
   if (opts.mode === 'random' || opts.mode === 'swarm') {
     refuseFlags(
       values,
-      ['coverage', 'sleep-sets'],
+      ['coverage', 'sleep-sets', 'with-statistics', 'audit-statistics'],
       `only with --mode bfs or dfs; --mode ${opts.mode} explores no state space`,
     );
     const walks = randomFlags(values, opts.mode);
@@ -113,7 +116,7 @@ export async function cmdCheck(args: readonly string[], io: Io): Promise<number>
     }
     prepareOutput('--coverage', bounds.coveragePath);
   }
-  return runExhaustive(opts, bounds, io);
+  return bounds.audit ? runAudit(opts, bounds, io) : runExhaustive(opts, bounds, io);
 }
 
 function checkOptions(scenario: Scenario, values: FlagValues, io: Io): Omit<CheckOptions, 'scenarioArg'> {

@@ -26,6 +26,10 @@ export interface ExhaustiveBounds {
   readonly workers: number;
   /** --sleep-sets: skip deliveries an explored path already took in another order (one thread only). */
   readonly sleepSets: boolean;
+  /** Statistics left out of the state identity (off with --with-statistics). */
+  readonly view: boolean;
+  /** --audit-statistics: audit the declared statistics instead of checking the specs. */
+  readonly audit: boolean;
 }
 
 /** Reads the bfs/dfs bounds and refuses the random/swarm flags, which would do nothing here. */
@@ -45,9 +49,18 @@ export function exhaustiveFlags(values: FlagValues, mode: CheckMode): Exhaustive
   if (workers > 1 && sleepSets) {
     throw new InputError('--sleep-sets: the threads of --workers keep no sleep sets yet; drop one of the two');
   }
+  const audit = bool(values, 'audit-statistics');
+  if (audit) {
+    refuseFlags(values, ['with-statistics'], 'the audit explores under the statistics it audits');
+    refuseFlags(values, ['sleep-sets', 'coverage'], 'the audit expands every state in full');
+    if (workers > 1 || mode === 'dfs')
+      throw new InputError('--audit-statistics: runs on one BFS thread; drop --workers and --mode dfs');
+  }
   return {
     workers,
     sleepSets,
+    view: !bool(values, 'with-statistics'),
+    audit,
     maxDepth: intFlag('--max-depth', str(values, 'max-depth'), 0, Number.MAX_SAFE_INTEGER),
     maxStates: intFlag('--max-states', str(values, 'max-states'), 1, Number.MAX_SAFE_INTEGER),
     maxMemoryMb: intFlag('--max-memory', str(values, 'max-memory'), 16, 1_048_576),
@@ -137,6 +150,7 @@ async function explore(
     now: () => performance.now(),
     measureHeap: true,
     ...(bounds.sleepSets ? { sleepSets: true } : {}),
+    ...(bounds.view ? {} : { view: false }),
     ...(observe !== undefined ? { observe } : {}),
     ...(opts.progress
       ? {

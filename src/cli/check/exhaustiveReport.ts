@@ -75,6 +75,7 @@ function configJson(o: ConfigOutcome): Record<string, unknown> {
     heapBytesPerState: r.heapBytesPerState,
     heapMeasure: r.heapMeasure,
     steppers: report.steppers,
+    statistics: report.statistics,
     sometimes: r.sometimes.map((x) => ({ name: x.name, description: x.description, reachedAtStep: x.reachedAtStep })),
     unobservedSpecs: r.unobserved,
     specs: report.specs.map((s) => ({ ...s, verdict: specVerdict(report, s.name) })),
@@ -107,6 +108,11 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
     `  ${r.states} distinct states, ${r.transitions} transitions, depth ${r.maxDepth}, ${r.terminalStates} terminal; ${(r.elapsedMs / 1000).toFixed(2)} s (${statesPerSec(report)} states/s, ${heapNote(r)})`,
   );
   io.out(`  ${stepperLine(report)}`);
+  if (report.statistics.length > 0) {
+    io.out(
+      `  statistics left out of the state identity: ${report.statistics.join(', ')} (--with-statistics keeps them; --audit-statistics checks they decide nothing)`,
+    );
+  }
   if (r.sleep !== null) {
     io.out(
       `  sleep sets: ${r.sleep.slept} deliveries skipped as already explored in another order; ${r.sleep.reexpanded} states expanded again`,
