@@ -89,7 +89,6 @@ export class Kernel implements KernelCore {
   private readonly stimuli: { to: number; event: AnyEventObject; atUs: number }[] = [];
   private maxQueue: number;
   private sealed = false;
-  private statisticsChecked = false;
   private hasher: StateHasher | null = null;
 
   constructor(readonly config: KernelConfig = {}) {
@@ -107,6 +106,7 @@ export class Kernel implements KernelCore {
     if (address.length === 0) throw new KernelError('actor address must not be empty');
     if (this.byAddress.has(address)) throw new KernelError(`actor address '${address}' is registered twice`);
     const stepper = this.stepperFor(machine, options.input);
+    checkStatistics(machine, stepper, options.input);
     const group = options.group ?? (address.split('/')[0] as string);
     let gi = this.groupIndexOf.get(group);
     if (gi === undefined) {
@@ -136,7 +136,9 @@ export class Kernel implements KernelCore {
       }
       if (machine.id !== id) throw new KernelError(`replacement for machine '${id}' has id '${machine.id}'`);
       for (const entry of hits) {
-        this.actors[entry.index] = { ...entry, machine, stepper: this.stepperFor(machine, entry.input) };
+        const stepper = this.stepperFor(machine, entry.input);
+        checkStatistics(machine, stepper, entry.input);
+        this.actors[entry.index] = { ...entry, machine, stepper };
       }
     }
   }
@@ -146,7 +148,6 @@ export class Kernel implements KernelCore {
     let stepper = this.steppers.get(machine);
     if (stepper === undefined) {
       assertKernelCompatible(machine);
-      statisticsOf(machine);
       const made = makeStepper(machine, input, this.stepperKind);
       stepper = made.stepper;
       this.steppers.set(machine, stepper);
@@ -218,7 +219,6 @@ export class Kernel implements KernelCore {
     ctx.monitors = this.monitorList.map((m) => m.initial(ctx.view));
     ctx.monitorsOwned = true;
     for (const actor of this.actors) bootActor(this, ctx, actor);
-    if (!this.statisticsChecked) this.checkStatistics(ctx.snapshots);
     answerDraws(this, ctx);
     for (const s of this.stimuli) this.queueStimulus(ctx, s.to, s.event, s.atUs);
     for (const plan of this.config.faults ?? []) scheduleFault(ctx, plan);
@@ -314,15 +314,6 @@ export class Kernel implements KernelCore {
       const keys = statisticsOf(a.machine);
       return keys === null ? [] : [{ address: a.address, keys }];
     });
-  }
-
-  /** Every declared statistic is a key of its actor's initial context (a misspelt one would leave out nothing). */
-  private checkStatistics(snapshots: readonly AnyMachineSnapshot[]): void {
-    for (const a of this.actors) {
-      const keys = statisticsOf(a.machine);
-      if (keys !== null) assertStatisticsIn(a.machine, keys, (snapshots[a.index] as AnyMachineSnapshot).context);
-    }
-    this.statisticsChecked = true;
   }
 
   /** The same fingerprint as hex digits, for traces and reports. */
@@ -421,4 +412,10 @@ export class Kernel implements KernelCore {
       );
     }
   }
+}
+
+/** A machine's declared statistics are keys of the context it boots with from `input` (a misspelt one leaves out nothing). */
+function checkStatistics(machine: AnyStateMachine, stepper: MachineStepper, input: unknown): void {
+  const statistics = statisticsOf(machine);
+  if (statistics !== null) assertStatisticsIn(machine, statistics, stepper.initial(input).snapshot.context);
 }

@@ -12,6 +12,7 @@ import { Kernel } from '../../src/kernel/kernel.js';
 import { fail, type Monitor } from '../../src/kernel/observe.js';
 import { statisticsOf } from '../../src/kernel/statistics.js';
 import { findScenario, scenarios } from '../../src/scenarios/index.js';
+import { expectBadInput, here } from '../cli/inProcess.js';
 
 const now = () => 0;
 const BOUNDS = { mode: 'bfs' as const, untilUs: 1000, maxDepth: 100, maxStates: 10_000, maxTimeMs: 60_000 };
@@ -246,4 +247,49 @@ describe('the shipped statistics', () => {
       );
     }
   }
+});
+
+describe('check --audit-statistics and --with-statistics', () => {
+  it('audits a shipped configuration (exit 0), says when nothing is declared, and keeps statistics in on request', async () => {
+    const ok = await here('check', 'ha-mixed', '--audit-statistics');
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain('statistics: hostA/coordinator.stats, hostB/replica.stats');
+    expect(ok.out).toContain('ok: they decide nothing in any reachable state');
+    const json = JSON.parse((await here('check', 'ha-mixed', '--audit-statistics', '--json')).out);
+    expect(json).toMatchObject({ mode: 'audit-statistics', verdict: 'sound' });
+    expect(json.configurations[0]).toMatchObject({ name: 'shared-nic', states: 577, exhausted: true, finding: null });
+    const none = await here('check', 'relay-ring', '--audit-statistics');
+    expect([none.code, none.out]).toEqual([0, expect.stringContaining('no machine declares statistics')]);
+    const on = await here('check', 'ha-steady', '--json');
+    const off = await here('check', 'ha-steady', '--with-statistics', '--json');
+    const states = (r: { out: string }) => JSON.parse(r.out).configurations[0];
+    expect([states(on).states, states(off).states]).toEqual([25_674, 43_323]);
+    expect([states(on).statistics, states(off).statistics]).toEqual([
+      ['hostA/coordinator.stats', 'hostB/replica.stats'],
+      [],
+    ]);
+  });
+
+  it('refuses the audit beside flags it cannot honour, one line and exit 2', async () => {
+    expectBadInput(
+      await here('check', 'ha-mixed', '--audit-statistics', '--workers', '2'),
+      /--audit-statistics: runs on one BFS thread/,
+    );
+    expectBadInput(
+      await here('check', 'ha-mixed', '--audit-statistics', '--mode', 'dfs'),
+      /--audit-statistics: runs on one BFS thread/,
+    );
+    expectBadInput(
+      await here('check', 'ha-mixed', '--audit-statistics', '--with-statistics'),
+      /--with-statistics: the audit explores/,
+    );
+    expectBadInput(
+      await here('check', 'ha-mixed', '--audit-statistics', '--sleep-sets'),
+      /--sleep-sets: the audit expands/,
+    );
+    expectBadInput(
+      await here('check', 'ha-mixed', '--with-statistics', '--mode', 'swarm'),
+      /--with-statistics: only with --mode bfs or dfs/,
+    );
+  });
 });

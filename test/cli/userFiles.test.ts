@@ -74,6 +74,17 @@ export default defineScenario({ name: 'throws', untilUs: 1000, build: () => ({ k
     error: /prototype-keys\.ts: scenario build: expected a function/,
   },
   {
+    name: 'misspelt-statistic.ts',
+    text: `import { defineScenario, defineSystem } from 'statevisor';
+import { createMachine } from 'xstate';
+const m = createMachine({ id: 'counts', meta: { statevisor: { statistics: ['count'] } }, context: { counted: 0 } });
+export default defineScenario({ name: 'm', untilUs: 10, build: () => ({ kernel: defineSystem({ actors: { 'h/a': { machine: m } } }), specs: [] }) });
+`,
+    args: ['check'],
+    error:
+      /misspelt-statistic\.ts: machine 'counts': meta\.statevisor\.statistics names 'count', which its context does not have/,
+  },
+  {
     name: 'bad-param.ts',
     text: `export default { name: 'p', untilUs: 5, params: { n: { type: 'integer', default: 1, description: '' } }, build() {} };\n`,
     error: /bad-param\.ts: scenario params\.n\.type: expected 'int', 'number', 'bool' or 'file'/,
@@ -202,5 +213,24 @@ describe('cli: a user scenario file end to end', () => {
     );
     expect(r.out).not.toMatch(/ha-failover/);
     expect((await here('list', 'ha-failover')).err).toMatch(/list: 'ha-failover' is not a scenario file/);
+  });
+});
+
+describe('cli: auditing the statistics a user file declares', () => {
+  it("finds a declared statistic a coverage goal reads (alternating-bit's retransmits), exit 1 with how to reproduce", async () => {
+    const text = readFileSync(EXAMPLE, 'utf8').replace(
+      "  id: 'abpSender',\n",
+      "  id: 'abpSender',\n  meta: { statevisor: { statistics: ['retransmits'] } },\n",
+    );
+    expect(text).toContain("statistics: ['retransmits']");
+    const file = fixture('abp-statistics.ts', text);
+    const r = await here('check', file, '--audit-statistics', '--max-states', '20000');
+    expect(r.code, r.err + r.out).toBe(1);
+    expect(r.out).toContain('statistics: hostA/sender.retransmits');
+    expect(r.out).toMatch(/FOUND: hostA\/sender\.retransmits decide\(s\) something at step \d+: .*retransmitted/);
+    expect(r.out).toContain(`reproduce: npx statevisor check ${file} --config lossy --audit-statistics`);
+    // The example as shipped declares none.
+    const plain = await here('check', EXAMPLE, '--audit-statistics');
+    expect([plain.code, plain.out]).toEqual([0, expect.stringContaining('no machine declares statistics')]);
   });
 });
