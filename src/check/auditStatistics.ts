@@ -5,6 +5,7 @@ import { violationAtEnd, violationOfStep } from '../kernel/judge.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { StepResult, SystemState } from '../kernel/types.js';
 import type { Sometimes } from '../specs/spec.js';
+import { NodeStore } from './nodeStore.js';
 import { forEachInitial, forEachSuccessor, ScriptChooser } from './successors.js';
 
 /** A statistic that decided something: where, and how the twin differed. */
@@ -58,19 +59,23 @@ interface Statistic {
 export function auditStatistics(kernel: Kernel, options: AuditOptions): StatisticsAudit {
   const all = declared(kernel);
   const names = all.map((s) => s.name);
-  /** View fingerprint → the state first admitted with it: what a later state merged into it must behave like. */
+  /**
+   * View fingerprint → the state first admitted with it: what a later state merged into it must behave like. All are
+   * kept (the audit's memory grows with the states, as --max-states bounds it); paths live in the search tree.
+   */
   const kept = new Map<number, Kept>();
+  const nodes = new NodeStore();
   const frontier: (Kept | undefined)[] = [];
   let head = 0;
   let steps = 0;
   let finding: StatisticsFinding | null = null;
   let full = false;
-  const admit = (state: SystemState, path: readonly number[]): void => {
+  const admit = (state: SystemState, parent: number, choices: readonly number[]): void => {
     const fp = kernel.fingerprint(state);
     const first = kept.get(fp);
     if (first !== undefined) {
       if (all.length > 0 && kernel.fingerprint(state, true, false) !== first.exact) {
-        finding = mergedApart(kernel, options, all, first, { state, path, exact: 0 });
+        finding = mergedApart(kernel, options, all, first, state, [...pathOf(parent), ...choices]);
       }
       return;
     }
@@ -78,24 +83,25 @@ export function auditStatistics(kernel: Kernel, options: AuditOptions): Statisti
       full = true;
       return;
     }
-    const entry = { state, path, exact: kernel.fingerprint(state, true, false) };
+    const entry = { state, node: nodes.add(parent, choices), exact: kernel.fingerprint(state, true, false) };
     kept.set(fp, entry);
     if (kept.size % PROGRESS_EVERY === 0) options.onProgress?.(kept.size);
     frontier.push(entry);
   };
+  const pathOf = (node: number): number[] => (node < 0 ? [] : nodes.path(node));
   forEachInitial(kernel, (state, choices) => {
-    admit(state, [...choices]);
+    admit(state, -1, choices);
     return finding === null;
   });
   while (finding === null && head < frontier.length) {
-    const { state, path } = frontier[head++] as Kept;
+    const { state, node } = frontier[head++] as Kept;
     frontier[head - 1] = undefined;
     const terminal = isTerminal(state, options);
-    if (all.length > 0) finding = twinsApart(kernel, options, all, state, path, terminal);
+    if (all.length > 0) finding = twinsApart(kernel, options, all, state, () => pathOf(node), terminal);
     if (finding !== null || terminal) continue;
     forEachSuccessor(kernel, state, (r, choices) => {
       steps++;
-      if (violationOfStep(kernel, state, r.state, r.failure) === null) admit(r.state, [...path, ...choices]);
+      if (violationOfStep(kernel, state, r.state, r.failure) === null) admit(r.state, node, choices);
       return finding === null;
     });
   }
@@ -104,7 +110,8 @@ export function auditStatistics(kernel: Kernel, options: AuditOptions): Statisti
 
 interface Kept {
   readonly state: SystemState;
-  readonly path: readonly number[];
+  /** Its node in the search tree (parent and choices), from which its path is rebuilt for a finding. */
+  readonly node: number;
   /** The fingerprint with the statistics in. */
   readonly exact: number;
 }
@@ -124,15 +131,16 @@ function mergedApart(
   options: AuditOptions,
   all: readonly Statistic[],
   first: Kept,
-  later: Kept,
+  later: SystemState,
+  laterPath: readonly number[],
 ): StatisticsFinding | null {
   const a = judgeState(kernel, options, first.state);
-  const b = judgeState(kernel, options, later.state);
+  const b = judgeState(kernel, options, later);
   let what: string | null = a === b ? null : `two states merged by the view differ: ${a} / ${b}`;
   let choices: readonly number[] = [];
   if (what === null && !isTerminal(first.state, options)) {
     const mine = successorSet(kernel, options, first.state);
-    const theirs = successorSet(kernel, options, later.state);
+    const theirs = successorSet(kernel, options, later);
     for (const [key, c] of theirs) {
       if (mine.has(key)) continue;
       what = `two states merged by the view step apart: ${key.slice(key.indexOf('|') + 1)}`;
@@ -142,11 +150,11 @@ function mergedApart(
     if (what === null && mine.size !== theirs.size) what = 'two states merged by the view have different successors';
   }
   if (what === null) return null;
-  const differ = all.filter((s) => !sameValue(contextOf(first.state, s), contextOf(later.state, s))).map((s) => s.name);
+  const differ = all.filter((s) => !sameValue(contextOf(first.state, s), contextOf(later, s))).map((s) => s.name);
   return {
     statistics: differ.length > 0 ? differ : all.map((s) => s.name),
-    choices: [...later.path, ...choices],
-    step: later.state.step,
+    choices: [...laterPath, ...choices],
+    step: later.step,
     what,
   };
 }
@@ -179,7 +187,7 @@ function twinsApart(
   options: AuditOptions,
   all: readonly Statistic[],
   state: SystemState,
-  path: readonly number[],
+  path: () => readonly number[],
   terminal: boolean,
 ): StatisticsFinding | null {
   for (const change of CHANGES) {
@@ -198,7 +206,7 @@ function twinsApart(
     const statistics = (alone.length > 0 ? alone : all).map((s) => s.name);
     return {
       statistics,
-      choices: [...path, ...diff.choices],
+      choices: [...path(), ...diff.choices],
       step: state.step,
       what: `${change === 'grow' ? 'grown' : 'zeroed'}, ${diff.what}`,
     };
