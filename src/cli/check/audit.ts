@@ -6,7 +6,6 @@ import { CHECK_DEFAULTS, prepareCheck } from '../../check/check.js';
 import type { CheckConfig } from '../../scenarios/types.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
 import { type CheckOptions, configNote } from './command.js';
-
 import type { ExhaustiveBounds } from './exhaustive.js';
 
 interface AuditOutcome {
