@@ -4,7 +4,7 @@
 
 import type { HaPlan } from '../../actors/ha.js';
 import { asTransmit, asWire, type Coverage, NO_COVERAGE, networkFaults, observeCoverage } from './haObservations.js';
-import type { Monitor } from './spec.js';
+import type { Deadline, Monitor } from './spec.js';
 
 interface State {
   /** Per `host|vm`: [seq, producedAt] of packets produced there and not yet delivered, oldest first. */
@@ -75,14 +75,7 @@ export function outputLiveness(plan: HaPlan, boundUs: number): Monitor<State> {
         }
       }
       if (oldest === undefined) return null;
-      const [seq, at] = oldest;
-      return {
-        atUs: Math.max(at, s.lastFaultAt) + boundUs,
-        get what() {
-          const [host, vm] = key.split('|');
-          return `VM ${vm}'s packet #${seq}, produced on ${host} at ${(at / 1000).toFixed(3)} ms, has not reached the application`;
-        },
-      };
+      return new OwedPacket(Math.max(oldest[1], s.lastFaultAt) + boundUs, key, oldest[0], oldest[1]);
     },
   };
 }
@@ -106,4 +99,23 @@ function settle(owed: State['owed'], vm: string, through: number): State['owed']
     } else out[k] = v;
   }
   return out;
+}
+
+/**
+ * The oldest packet still owed, as a deadline whose words are made only when read: the explorer asks for the
+ * deadline on every step, and a violation reads it once. (A getter in an object literal costs as much to create as
+ * the words themselves; on a class's prototype it costs nothing until read.)
+ */
+class OwedPacket implements Deadline {
+  constructor(
+    readonly atUs: number,
+    private readonly key: string,
+    private readonly seq: number,
+    private readonly at: number,
+  ) {}
+
+  get what(): string {
+    const [host, vm] = this.key.split('|');
+    return `VM ${vm}'s packet #${this.seq}, produced on ${host} at ${(this.at / 1000).toFixed(3)} ms, has not reached the application`;
+  }
 }
