@@ -276,14 +276,11 @@ describe('check --audit-statistics and --with-statistics', () => {
     expect(json.configurations[0]).toMatchObject({ name: 'shared-nic', states: 577, exhausted: true, finding: null });
     const none = await here('check', 'relay-ring', '--audit-statistics');
     expect([none.code, none.out]).toEqual([0, expect.stringContaining('no machine declares statistics')]);
-    const on = await here('check', 'ha-steady', '--json');
-    const off = await here('check', 'ha-steady', '--with-statistics', '--json');
+    const on = await here('check', 'latency-hiding', '--config', 'lossy', '--json');
+    const off = await here('check', 'latency-hiding', '--config', 'lossy', '--with-statistics', '--json');
     const states = (r: { out: string }) => JSON.parse(r.out).configurations[0];
-    expect([states(on).states, states(off).states]).toEqual([25_674, 43_323]);
-    expect([states(on).statistics, states(off).statistics]).toEqual([
-      ['hostA/coordinator.stats', 'hostB/replica.stats'],
-      [],
-    ]);
+    expect([states(on).states, states(off).states]).toEqual([480, 631]);
+    expect([states(on).statistics, states(off).statistics]).toEqual([['storage/swap.stats'], []]);
   });
 
   it('refuses the audit beside flags it cannot honour, one line and exit 2', async () => {
