@@ -193,9 +193,7 @@ describe('the statistics audit', () => {
 const MERGED: [scenario: string, config: string, on: number, off: number][] = [
   ['mem-checkpoint', 'm2', 1082, 1266],
   ['latency-hiding', 'lossy', 480, 631],
-  ['latency-hiding', 'storage-crash', 1816, 1923],
   ['snapshot-live', 'lossy', 1367, 1676],
-  ['mem-checkpoint', 'backup-crash', 9669, 9829],
   ['ha-steady', 'lossy', 25_674, 43_323],
 ];
 
