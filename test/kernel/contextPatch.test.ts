@@ -3,9 +3,9 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/kernel/canonicalJson.js';
 import { applyContextPatch, ContextPatchError, ContextRestorer, diffContext } from '../../src/kernel/contextPatch.js';
 import { InputError } from '../../src/kernel/errors.js';
-import { canonicalJson } from '../../src/kernel/hash.js';
 import { parseTrace, recordJson, type TraceRecord, wholeSnapshots } from '../../src/kernel/trace.js';
 import { scenarios } from '../../src/scenarios/index.js';
 import { simulate } from '../../src/simulate.js';

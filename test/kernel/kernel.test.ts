@@ -3,10 +3,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { buildPingPong, PINGER, PONGER } from '../../actors/pingPong.js';
+import { canonicalJson } from '../../src/kernel/canonicalJson.js';
 import type { Chooser } from '../../src/kernel/chooser.js';
 import { ReplayChooser, SeededChooser } from '../../src/kernel/chooser.js';
 import { KernelError, LimitError } from '../../src/kernel/errors.js';
-import { canonicalJson } from '../../src/kernel/hash.js';
 import type { KernelConfig } from '../../src/kernel/kernel.js';
 import { Kernel, PERFECT_LINK } from '../../src/kernel/kernel.js';
 import type { LinkConfig, SystemState } from '../../src/kernel/types.js';
