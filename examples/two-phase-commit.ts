@@ -14,7 +14,8 @@ type Restarted = { type: 'host.restarted' };
 
 type CoordinatorContext = {
   self: string;
-  participants: string[];
+  /** A set, not a list: participants are interchangeable (the system declares them symmetric), so none comes first. */
+  participants: Record<string, true>;
   voteTimeoutUs: number;
   retryUs: number;
   yes: Record<string, true>;
@@ -39,12 +40,12 @@ export const coordinator = setup({
   },
   actions: {
     askAll: enqueueActions(({ context: c, enqueue }) => {
-      for (const to of c.participants)
+      for (const to of Object.keys(c.participants))
         enqueue.emit({ type: 'send', to, event: { type: 'tpc.prepare', replyTo: c.self } });
     }),
     // Only those that have not acked yet: a resent decision is the same decision, so resending is harmless.
     tellUnacked: enqueueActions(({ context: c, enqueue }) => {
-      for (const to of c.participants.filter((p) => !c.acked[p])) {
+      for (const to of Object.keys(c.participants).filter((p) => !c.acked[p])) {
         enqueue.emit({ type: 'send', to, event: { type: 'tpc.decision', commit: c.commit, replyTo: c.self } });
       }
     }),
@@ -67,9 +68,11 @@ export const coordinator = setup({
     votesNo: ({ event }) => event.type === 'tpc.vote' && !event.yes,
     // This yes completes the set: every participant has now voted yes.
     lastYes: ({ context, event }) =>
-      event.type === 'tpc.vote' && context.participants.every((p) => p === event.from || context.yes[p] === true),
+      event.type === 'tpc.vote' &&
+      Object.keys(context.participants).every((p) => p === event.from || context.yes[p] === true),
     lastAck: ({ context, event }) =>
-      event.type === 'tpc.ack' && context.participants.every((p) => p === event.from || context.acked[p] === true),
+      event.type === 'tpc.ack' &&
+      Object.keys(context.participants).every((p) => p === event.from || context.acked[p] === true),
     decisionLogged: ({ context }) => context.logged,
   },
 }).createMachine({
@@ -356,7 +359,12 @@ export default defineScenario({
       // Durable: its context (votes, decision, acks) is its log, kept across a crash and restart.
       [COORDINATOR]: {
         machine: coordinator,
-        input: { self: COORDINATOR, participants, voteTimeoutUs: p.voteTimeoutUs, retryUs: p.retryUs },
+        input: {
+          self: COORDINATOR,
+          participants: Object.fromEntries(participants.map((a) => [a, true as const])),
+          voteTimeoutUs: p.voteTimeoutUs,
+          retryUs: p.retryUs,
+        },
         durable: true,
       },
     };
@@ -374,6 +382,7 @@ export default defineScenario({
         links: Object.fromEntries(participants.map((a) => [`coord->${a.split('/')[0]}`, { dropRate: p.dropRate }])),
         faultBudget: { drops: p.maxDrops },
         faults: coordinatorCrash(p),
+        symmetry: [participants.map((a) => a.split('/')[0] as string)],
       }),
       specs: [atomicOutcome(participants), decided(participants, p.deadlineUs)],
       sometimes: [

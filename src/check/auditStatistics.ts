@@ -71,10 +71,10 @@ export function auditStatistics(kernel: Kernel, options: AuditOptions): Statisti
   let finding: StatisticsFinding | null = null;
   let full = false;
   const admit = (state: SystemState, parent: number, choices: readonly number[]): void => {
-    const fp = kernel.fingerprint(state);
-    const first = kept.get(fp);
+    const viewFp = fp(kernel, state);
+    const first = kept.get(viewFp);
     if (first !== undefined) {
-      if (all.length > 0 && kernel.fingerprint(state, true, false) !== first.exact) {
+      if (all.length > 0 && kernel.fingerprint(state, true, false, false) !== first.exact) {
         finding = mergedApart(kernel, options, all, first, state, [...pathOf(parent), ...choices]);
       }
       return;
@@ -83,8 +83,8 @@ export function auditStatistics(kernel: Kernel, options: AuditOptions): Statisti
       full = true;
       return;
     }
-    const entry = { state, node: nodes.add(parent, choices), exact: kernel.fingerprint(state, true, false) };
-    kept.set(fp, entry);
+    const entry = { state, node: nodes.add(parent, choices), exact: kernel.fingerprint(state, true, false, false) };
+    kept.set(viewFp, entry);
     if (kept.size % PROGRESS_EVERY === 0) options.onProgress?.(kept.size);
     frontier.push(entry);
   };
@@ -116,8 +116,13 @@ interface Kept {
   readonly exact: number;
 }
 
+/** The view's fingerprint, without symmetry: the statistics are audited alone (--audit-symmetry audits a symmetry). */
+function fp(kernel: Kernel, state: SystemState): number {
+  return kernel.fingerprint(state, true, true, false);
+}
+
 /** The explorer expands no state past the horizon, the depth bound, or with nothing left to deliver. */
-function isTerminal(state: SystemState, options: AuditOptions): boolean {
+export function isTerminal(state: SystemState, options: AuditOptions): boolean {
   const next = state.pending[0];
   return next === undefined || next.due > options.untilUs || state.step >= options.maxDepth;
 }
@@ -164,7 +169,7 @@ function successorSet(kernel: Kernel, options: AuditOptions, state: SystemState)
   const out = new Map<string, readonly number[]>();
   forEachSuccessor(kernel, state, (r, choices) => {
     const v = violationOfStep(kernel, state, r.state, r.failure);
-    const key = `${kernel.fingerprint(r.state)}|after ${stepText(kernel, r)}: ${v?.message ?? 'no violation'}; ${judgeState(kernel, options, r.state)}`;
+    const key = `${fp(kernel, r.state)}|after ${stepText(kernel, r)}: ${v?.message ?? 'no violation'}; ${judgeState(kernel, options, r.state)}`;
     if (!out.has(key)) out.set(key, [...choices]);
     return true;
   });
@@ -193,7 +198,7 @@ function twinsApart(
   for (const change of CHANGES) {
     const twin = withChanged(state, all, change);
     if (twin === null) continue;
-    if (kernel.fingerprint(twin) !== kernel.fingerprint(state)) {
+    if (fp(kernel, twin) !== fp(kernel, state)) {
       throw new Error('auditStatistics: a state and its twin differ in the statistics alone, yet fingerprint apart');
     }
     const diff = compare(kernel, options, state, twin, terminal);
@@ -261,7 +266,7 @@ function compareSteps(
   const b = violationOfStep(kernel, twin, t.state, t.failure);
   if ((a?.message ?? null) !== (b?.message ?? null))
     return `a spec judged the step apart: ${a?.message ?? 'no violation'} / ${b?.message ?? 'no violation'}`;
-  if (kernel.fingerprint(r.state) !== kernel.fingerprint(t.state))
+  if (fp(kernel, r.state) !== fp(kernel, t.state))
     return `after ${stepText(kernel, r)} the next states differ beyond the statistics`;
   const h = judgeState(kernel, options, r.state);
   const w = judgeState(kernel, options, t.state);

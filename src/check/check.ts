@@ -33,6 +33,8 @@ export interface CheckRequest {
   readonly reduce?: boolean;
   /** Statistics left out of the state identity (default on; off: --with-statistics). */
   readonly view?: boolean;
+  /** One state per orbit of the symmetry the system declares (default on; off: --no-symmetry). */
+  readonly symmetry?: boolean;
   /** Sleep sets (src/check/sleep.ts): fewer transitions, the same states at the same depths (default off). */
   readonly sleepSets?: boolean;
   readonly untilUs?: number;
@@ -66,6 +68,8 @@ export interface CheckReport {
   readonly steppers: readonly StepperNote[];
   /** `address.key` of each statistic left out of the state identity (none with `view: false`). */
   readonly statistics: readonly string[];
+  /** The symmetry the explorer applied (the sets of interchangeable address prefixes), or null (none, or off). */
+  readonly symmetry: { readonly sets: readonly (readonly string[])[]; readonly order: number } | null;
 }
 
 export const CHECK_DEFAULTS = {
@@ -108,6 +112,11 @@ export function prepareCheck(req: Omit<CheckRequest, 'mode' | 'now'>): PreparedC
 
 export function runCheck(req: CheckRequest): CheckReport {
   const p = prepareCheck(req);
+  if (req.sleepSets === true && symmetryApplied(req, p.assembly.kernel) !== null) {
+    throw new InputError(
+      '--sleep-sets: this system declares a symmetry, and sleep sets do not combine with it yet; add --no-symmetry',
+    );
+  }
   const result = explore(p.assembly.kernel, {
     mode: req.mode,
     untilUs: p.untilUs,
@@ -115,6 +124,7 @@ export function runCheck(req: CheckRequest): CheckReport {
     sometimes: p.sometimes,
     ...(req.reduce !== undefined ? { reduce: req.reduce } : {}),
     ...(req.view !== undefined ? { view: req.view } : {}),
+    ...(req.symmetry !== undefined ? { symmetry: req.symmetry } : {}),
     ...(req.sleepSets === true ? { sleepSets: true } : {}),
     now: req.now,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
@@ -165,6 +175,7 @@ export function checkReport(req: CheckRequest, p: PreparedCheck, result: Explore
     trace,
     steppers: p.assembly.kernel.stepperNotes(),
     statistics: req.view === false ? [] : statisticNames(p.assembly.kernel),
+    symmetry: symmetryApplied(req, p.assembly.kernel),
   };
 }
 
@@ -203,4 +214,11 @@ export function findCheck(scenario: Scenario, name?: string): CheckConfig | null
 /** `address.key` of every statistic the kernel's machines declare. */
 export function statisticNames(kernel: Kernel): string[] {
   return kernel.statistics().flatMap((a) => a.keys.map((k) => `${a.address}.${k}`));
+}
+
+/** The declared symmetry unless the request turned it off. The kernel checks the declaration when it starts. */
+export function symmetryApplied(req: Pick<CheckRequest, 'symmetry'>, kernel: Kernel): CheckReport['symmetry'] {
+  if (req.symmetry === false) return null;
+  const s = kernel.declaredSymmetry();
+  return s === null ? null : { sets: s.sets, order: s.order };
 }

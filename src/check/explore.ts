@@ -27,6 +27,8 @@ export interface ExploreOptions {
   readonly reduce?: boolean;
   /** Leave the statistics machines declare out of the state identity (default true; src/kernel/statistics.ts). */
   readonly view?: boolean;
+  /** One state per orbit of the symmetry the system declares (default true; src/kernel/symmetry.ts). */
+  readonly symmetry?: boolean;
   /**
    * Sleep sets: skip a delivery that an explored path already took in another order (src/check/sleep.ts). The
    * same states at the same depths, fewer transitions. Needs `reduce` (the two orders must end in one state).
@@ -138,6 +140,10 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   const gauge = new HeapGauge(options.measureHeap === true);
   const reduce = options.reduce ?? true;
   const view = options.view ?? true;
+  const symmetric = options.symmetry ?? true;
+  if (options.sleepSets === true && symmetric && kernel.declaredSymmetry() !== null) {
+    throw new Error('explore: sleep sets do not combine with a symmetry yet (their tags name concrete deliveries)');
+  }
   if (options.sleepSets === true && !reduce) throw new Error('explore: sleep sets need reduce (merged interleavings)');
   const visited = new FingerprintSet({ tagged: options.sleepSets === true });
   const book = options.sleepSets === true ? new SleepBook(visited) : null;
@@ -199,7 +205,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     // Failures and late deadlines belong to the step, not the state: judged before the visited set merges it
     // with an equal state reached by a blameless step.
     const violation = before === null ? null : violationOfStep(kernel, before, state, failure);
-    const hash = kernel.fingerprint(state, reduce, view);
+    const hash = kernel.fingerprint(state, reduce, view, symmetric);
     if (violation === null && visited.has(hash)) {
       if (book === null) return true;
       const again = book.revisit(hash, state, sleep);

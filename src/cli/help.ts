@@ -94,7 +94,9 @@ written as a trace and replayable with 'statevisor replay'. It also reports wher
 scenario's "sometimes" states (a failover, a partition, a commit) was first reached; an exhausted
 search that never reaches one exits 1, since the checks were vacuous there. States that differ only
 in how sends on different channels interleaved are merged (sound: they have the same successors),
-and so are states that differ only in the statistics their machines declare (see --audit-statistics).
+and so are states that differ only in the statistics their machines declare (see --audit-statistics)
+and, for a system that declares interchangeable actors (defineSystem({ symmetry })), states that differ
+only by a renaming of them (see --audit-symmetry).
 
 Options:
   --mode M           bfs (default: shortest counterexample), dfs (low memory), random, swarm
@@ -114,6 +116,11 @@ Options:
   --audit-statistics instead of checking the specs, check that the declared statistics decide nothing: every
                      reachable state against twins with them changed, and against the states merged into it;
                      exit 1 with where one decided something (one BFS thread; --max-states bounds it)
+  --no-symmetry      bfs/dfs: keep every state of an orbit of the system's declared symmetry (by default one per
+                     orbit: states equal up to renaming interchangeable actors are one state)
+  --audit-symmetry   instead of checking the specs, check that the declared symmetry holds: every reachable state
+                     against each of its renamed images and the states merged into it (same verdicts, goals and
+                     successors); exit 1 with where they differ (one BFS thread; --max-states bounds it)
   --seeds N          random/swarm: walks to run (default 1000)
   --first-seed N     random/swarm: first seed (default 1)
   --workers N        random/swarm: worker threads (default: one per core); bfs: threads expanding each level

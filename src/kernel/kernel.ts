@@ -16,6 +16,7 @@ import type { StandIn } from './standIn.js';
 import { StateHasher } from './stateHash.js';
 import { assertStatisticsIn, statisticsOf } from './statistics.js';
 import type { MachineStepper } from './stepper.js';
+import { Symmetry, type SymmetryDeclaration } from './symmetry.js';
 import type { TraceSink } from './trace.js';
 import type {
   Address,
@@ -54,6 +55,8 @@ export interface KernelConfig {
   readonly maxQueue?: number;
   /** `compiled` steps charts over precomputed plans, `xstate` through XState's interpreter (default: STATEVISOR_STEPPER). */
   readonly stepper?: StepperKind;
+  /** Sets of interchangeable actors (address prefixes): the explorer keeps one state per orbit (src/kernel/symmetry.ts). */
+  readonly symmetry?: SymmetryDeclaration;
 }
 
 export interface RegisterOptions {
@@ -90,6 +93,8 @@ export class Kernel implements KernelCore {
   private maxQueue: number;
   private sealed = false;
   private hasher: StateHasher | null = null;
+  /** The declared symmetry, checked against the actors when the kernel starts; null when none is declared. */
+  private symmetry: Symmetry | null = null;
 
   constructor(readonly config: KernelConfig = {}) {
     this.localLatencyUs = config.localLatencyUs ?? 0;
@@ -302,10 +307,24 @@ export class Kernel implements KernelCore {
 
   /**
    * Canonical state fingerprint (see StateHasher): the explorer's notion of "the same state". With `view` (the
-   * default) the statistics machines declare are left out (src/kernel/statistics.ts).
+   * default) the statistics machines declare are left out (src/kernel/statistics.ts); with `symmetric` (the default)
+   * and a declared symmetry, every state of an orbit gets the orbit's least fingerprint.
    */
-  fingerprint(state: SystemState, mergeInterleavings = true, view = true): number {
-    return (this.hasher as StateHasher).fingerprint(state, mergeInterleavings, view);
+  fingerprint(state: SystemState, mergeInterleavings = true, view = true, symmetric = true): number {
+    const hasher = this.hasher as StateHasher;
+    if (!symmetric || this.symmetry === null) return hasher.fingerprint(state, mergeInterleavings, view);
+    return this.symmetry.canonical(state, (s) => hasher.fingerprint(s, mergeInterleavings, view));
+  }
+
+  /** The symmetry the system declares, checked against its actors (which closes registration); null when none. */
+  declaredSymmetry(): Symmetry | null {
+    this.seal();
+    return this.symmetry;
+  }
+
+  /** Checks the declared symmetry against the actors registered so far, without closing registration. */
+  checkSymmetry(): void {
+    Symmetry.of(this.actors, this.groups, this.config.symmetry);
   }
 
   /** The actors whose machines declare statistics, and the keys, in registration order. */
@@ -389,6 +408,7 @@ export class Kernel implements KernelCore {
         return ax < ay ? -1 : ax > ay ? 1 : 0;
       });
     this.hasher = new StateHasher(this.actors, sortedOrder);
+    this.symmetry = Symmetry.of(this.actors, this.groups, this.config.symmetry);
     this.monitorIndex = new MonitorIndex(this.monitorList);
     for (const plan of this.config.faults ?? []) validatePlan(plan, this.groupIndexOf, this.groups);
     validateLinks(this.config.links ?? {}, this.groupIndexOf, this.groups);

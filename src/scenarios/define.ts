@@ -50,6 +50,8 @@ export function defineSystem(def: SystemDefinition): Kernel {
     });
   }
   for (const s of stimuli ?? []) kernel.schedule(s.to, s.event, s.atUs ?? 0);
+  // Every actor is registered: a wrong symmetry is refused here, inside the scenario's build, naming the user's file.
+  kernel.checkSymmetry();
   return kernel;
 }
 

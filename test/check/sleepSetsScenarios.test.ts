@@ -59,16 +59,26 @@ describe('sleep sets on every shipped scenario', () => {
   }
 });
 
-/** The examples are scenarios as a user writes them (their own machines, specs and mutants, loaded from a file). */
+/**
+ * The examples are scenarios as a user writes them (their own machines, specs and mutants, loaded from a file). Sleep
+ * sets do not combine with a symmetry yet, so two-phase commit's is off on both sides.
+ */
 describe('sleep sets on the examples a user would write', () => {
   for (const file of ['alternating-bit.ts', 'two-phase-commit.ts', 'lease-handover.ts']) {
     it(`Check: examples/${file}: every configuration and mutant the same with sleep sets`, async () => {
       const scenario = await loadScenario(join(import.meta.dirname, '../../examples', file));
       const runs: CheckRequest[] = [
-        ...(scenario.checks ?? []).map((c) => ({ scenario, mode: 'bfs' as const, now: () => 0, config: c.name })),
+        ...(scenario.checks ?? []).map((c) => ({
+          scenario,
+          mode: 'bfs' as const,
+          now: () => 0,
+          config: c.name,
+          symmetry: false,
+        })),
         ...(scenario.mutants ?? []).map((m) => ({
           scenario,
           mode: 'bfs' as const,
+          symmetry: false,
           now: () => 0,
           mutant: m.name,
           ...(m.config !== undefined ? { config: m.config } : {}),

@@ -85,6 +85,18 @@ export default defineScenario({ name: 'm', untilUs: 10, build: () => ({ kernel: 
       /misspelt-statistic\.ts: machine 'counts': meta\.statevisor\.statistics names 'count', which its context does not have/,
   },
   {
+    name: 'bad-symmetry.ts',
+    text: `import { defineScenario, defineSystem } from 'statevisor';
+import { createMachine } from 'xstate';
+const m = createMachine({ id: 'm' });
+const n = createMachine({ id: 'n' });
+const actors = { 'a/x': { machine: m }, 'b/x': { machine: n } };
+export default defineScenario({ name: 's', untilUs: 10, build: () => ({ kernel: defineSystem({ actors, symmetry: [['a', 'b']] }), specs: [] }) });
+`,
+    args: ['check'],
+    error: /bad-symmetry\.ts: symmetry\[0\]\[1\]: 'b\/x' is not like 'a\/x' \(machine or durability differs\)/,
+  },
+  {
     name: 'bad-param.ts',
     text: `export default { name: 'p', untilUs: 5, params: { n: { type: 'integer', default: 1, description: '' } }, build() {} };\n`,
     error: /bad-param\.ts: scenario params\.n\.type: expected 'int', 'number', 'bool' or 'file'/,

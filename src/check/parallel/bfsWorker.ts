@@ -20,6 +20,7 @@ export interface BfsWorkerInput {
   readonly maxDepth: number | undefined;
   readonly reduce: boolean;
   readonly view: boolean;
+  readonly symmetry: boolean;
   /** Date.now() after which a level stops early (worker threads do not share performance.now's origin). */
   readonly deadline: number;
   readonly slots: number;
@@ -57,6 +58,7 @@ const expander = new LevelExpander(prepared.assembly.kernel, new SharedTable(inp
   maxDepth: prepared.limits.maxDepth,
   reduce: input.reduce,
   view: input.view,
+  symmetry: input.symmetry,
   sometimes: prepared.sometimes,
   deadline: input.deadline,
   now: () => Date.now(),

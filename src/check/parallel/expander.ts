@@ -20,6 +20,8 @@ export interface ExpanderOptions {
   readonly reduce: boolean;
   /** Statistics left out of the state identity (ExploreOptions.view). */
   readonly view: boolean;
+  /** One state per orbit of the declared symmetry (ExploreOptions.symmetry). */
+  readonly symmetry: boolean;
   readonly sometimes: readonly Sometimes[];
   /** Wall-clock deadline (ms, the caller's clock) after which a level stops early. */
   readonly deadline: number;
@@ -95,7 +97,7 @@ export class LevelExpander {
     this.keyLevel = 0;
     forEachInitial(this.kernel, (state) => {
       this.noteObserved(key(0, i));
-      const fp = this.kernel.fingerprint(state, this.options.reduce, this.options.view);
+      const fp = this.kernel.fingerprint(state, this.options.reduce, this.options.view, this.options.symmetry);
       const offer = this.table.offer(fp, levelKey(0, 0, i));
       if (offer === FULL) full = true;
       else if (offer !== BEATEN) this.fresh.push({ key: key(0, i), fp, state });
@@ -155,7 +157,8 @@ export class LevelExpander {
       j++;
       this.noteObserved(k);
       const v = violationOfStep(this.kernel, state, result.state, result.failure);
-      const fp = this.kernel.fingerprint(result.state, this.options.reduce, this.options.view);
+      const o = this.options;
+      const fp = this.kernel.fingerprint(result.state, o.reduce, o.view, o.symmetry);
       const offer = this.table.offer(fp, levelKey(this.level + 1, rank, j));
       if (offer === FULL) {
         full = true;

@@ -23,6 +23,7 @@ export async function runCheckWorkers(
       maxDepth: req.maxDepth,
       reduce: req.reduce ?? true,
       view: req.view ?? true,
+      symmetry: req.symmetry ?? true,
     },
     maxStates: req.maxStates ?? CHECK_DEFAULTS.maxStates,
     maxTimeMs: req.maxTimeMs ?? CHECK_DEFAULTS.maxTimeMs,

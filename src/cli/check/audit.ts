@@ -1,7 +1,8 @@
-// `statevisor check <scenario> --audit-statistics`: instead of checking the specs, checks that the statistics the
-// machines declare decide nothing in each check configuration (src/check/auditStatistics.ts); exit 1 if one does.
+// `statevisor check <scenario> --audit-statistics | --audit-symmetry`: instead of checking the specs, proves a declaration
+// in each check configuration — statistics decide nothing, interchangeable actors are alike — or exits 1 with where not.
 
 import { auditStatistics, type StatisticsAudit } from '../../check/auditStatistics.js';
+import { auditSymmetry, type SymmetryAudit } from '../../check/auditSymmetry.js';
 import { CHECK_DEFAULTS, prepareCheck } from '../../check/check.js';
 import type { CheckConfig } from '../../scenarios/types.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
@@ -10,7 +11,7 @@ import type { ExhaustiveBounds } from './exhaustive.js';
 
 interface AuditOutcome {
   readonly config: CheckConfig | null;
-  readonly audit: StatisticsAudit;
+  readonly audit: StatisticsAudit | SymmetryAudit;
 }
 
 export function runAudit(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): number {
@@ -26,7 +27,7 @@ export function runAudit(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): 
       ...(bounds.maxDepth !== undefined ? { maxDepth: bounds.maxDepth } : {}),
     });
     const name = config?.name ?? 'full';
-    const audit = auditStatistics(p.assembly.kernel, {
+    const options = {
       untilUs: p.untilUs,
       maxStates: bounds.maxStates ?? CHECK_DEFAULTS.maxStates,
       maxDepth: p.limits.maxDepth,
@@ -34,13 +35,16 @@ export function runAudit(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): 
       ...(opts.progress
         ? { onProgress: (n: number) => process.stderr.write(`\r  ${name}: ${n} states audited   `) }
         : {}),
-    });
+    };
+    const symmetry = bounds.audit === 'symmetry';
+    const audit = symmetry ? auditSymmetry(p.assembly.kernel, options) : auditStatistics(p.assembly.kernel, options);
     if (opts.progress) process.stderr.write('\r\x1b[K');
     outcomes.push({ config, audit });
-    if (!opts.json) auditText(opts, config, audit, io);
+    if (!opts.json && 'statistics' in audit) auditText(opts, config, audit, io);
+    if (!opts.json && 'sets' in audit) symmetryText(opts, config, audit, io);
     if (audit.finding !== null) break;
   }
-  if (opts.json) io.out(JSON.stringify(auditJson(opts, outcomes), null, 1));
+  if (opts.json) io.out(JSON.stringify(auditJson(opts, bounds, outcomes), null, 1));
   return outcomes.some((o) => o.audit.finding !== null) ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -65,18 +69,49 @@ function auditText(opts: CheckOptions, config: CheckConfig | null, a: Statistics
   }
   io.out(`  FOUND: ${f.statistics.join(', ')} decide(s) something at step ${f.step}: ${f.what}`);
   io.out(`  the path there and the step: ${f.choices.length} choices (--json lists them)`);
-  const where = config !== null ? ` --config ${config.name}` : opts.full ? ' --full' : '';
-  const mutant = opts.mutant !== undefined ? ` --mutant ${opts.mutant}` : '';
-  io.out(`  reproduce: npx statevisor check ${opts.scenarioArg}${where}${mutant} --audit-statistics`);
+  io.out(`  reproduce: ${reproduce(opts, config, '--audit-statistics')}`);
   io.out('  until it is mended, --with-statistics checks with them in the state identity');
 }
 
-function auditJson(opts: CheckOptions, outcomes: readonly AuditOutcome[]) {
+function symmetryText(opts: CheckOptions, config: CheckConfig | null, a: SymmetryAudit, io: Io): void {
+  io.out(`statevisor check ${opts.scenario.name} --audit-symmetry  (${configNote(config)})`);
+  if (a.sets === null) {
+    io.out('  the system declares no symmetry (defineSystem({ symmetry })): nothing to audit');
+    return;
+  }
+  io.out(`  interchangeable: ${a.sets.map((s) => `{${s.join(', ')}}`).join(' × ')} (${a.order} permutations)`);
+  io.out(
+    `  ${a.states} states and ${a.steps} steps, each state against its ${a.order - 1} images, and against every state merged into it`,
+  );
+  const f = a.finding;
+  if (f === null) {
+    io.out(
+      a.exhausted
+        ? '  ok: every image behaves as its state does (one state per orbit is sound here)'
+        : '  BOUND HIT: every image audited behaved as its state, but not every reachable state was audited',
+    );
+    return;
+  }
+  const how = f.permutation === 'merged' ? 'two states of one orbit' : `the image under ${f.permutation}`;
+  io.out(`  FOUND: at step ${f.step}, ${how}: ${f.what}`);
+  io.out(`  the path to the state: ${f.choices.length} choices (--json lists them)`);
+  io.out(`  reproduce: ${reproduce(opts, config, '--audit-symmetry')}`);
+  io.out('  until it is mended, --no-symmetry checks every state of the orbit');
+}
+
+function reproduce(opts: CheckOptions, config: CheckConfig | null, flag: string): string {
+  const where = config !== null ? ` --config ${config.name}` : opts.full ? ' --full' : '';
+  const mutant = opts.mutant !== undefined ? ` --mutant ${opts.mutant}` : '';
+  return `npx statevisor check ${opts.scenarioArg}${where}${mutant} ${flag}`;
+}
+
+function auditJson(opts: CheckOptions, bounds: ExhaustiveBounds, outcomes: readonly AuditOutcome[]) {
+  const found = outcomes.some((o) => o.audit.finding !== null);
   return {
     scenario: opts.scenario.name,
-    mode: 'audit-statistics',
+    mode: `audit-${bounds.audit}`,
     mutant: opts.mutant ?? null,
-    verdict: outcomes.some((o) => o.audit.finding !== null) ? 'decides' : 'sound',
+    verdict: found ? (bounds.audit === 'symmetry' ? 'asymmetric' : 'decides') : 'sound',
     configurations: outcomes.map((o) => ({ name: o.config?.name ?? null, ...o.audit })),
   };
 }

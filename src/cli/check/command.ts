@@ -49,6 +49,8 @@ const CHECK_FLAGS: FlagSpec = {
   'sleep-sets': { type: 'boolean' },
   'with-statistics': { type: 'boolean' },
   'audit-statistics': { type: 'boolean' },
+  'no-symmetry': { type: 'boolean' },
+  'audit-symmetry': { type: 'boolean' },
   shard: { type: 'string' },
   result: { type: 'string' },
   trace: { type: 'string' },
@@ -98,7 +100,7 @@ export async function cmdCheck(args: readonly string[], io: Io): Promise<number>
   if (opts.mode === 'random' || opts.mode === 'swarm') {
     refuseFlags(
       values,
-      ['coverage', 'sleep-sets', 'with-statistics', 'audit-statistics'],
+      ['coverage', 'sleep-sets', 'with-statistics', 'audit-statistics', 'no-symmetry', 'audit-symmetry'],
       `only with --mode bfs or dfs; --mode ${opts.mode} explores no state space`,
     );
     const walks = randomFlags(values, opts.mode);

@@ -28,8 +28,10 @@ export interface ExhaustiveBounds {
   readonly sleepSets: boolean;
   /** Statistics left out of the state identity (off with --with-statistics). */
   readonly view: boolean;
-  /** --audit-statistics: audit the declared statistics instead of checking the specs. */
-  readonly audit: boolean;
+  /** One state per orbit of the system's declared symmetry (off with --no-symmetry). */
+  readonly symmetry: boolean;
+  /** --audit-statistics or --audit-symmetry: audit a declaration instead of checking the specs. */
+  readonly audit: 'statistics' | 'symmetry' | null;
 }
 
 /** Reads the bfs/dfs bounds and refuses the random/swarm flags, which would do nothing here. */
@@ -49,17 +51,12 @@ export function exhaustiveFlags(values: FlagValues, mode: CheckMode): Exhaustive
   if (workers > 1 && sleepSets) {
     throw new InputError('--sleep-sets: the threads of --workers keep no sleep sets yet; drop one of the two');
   }
-  const audit = bool(values, 'audit-statistics');
-  if (audit) {
-    refuseFlags(values, ['with-statistics'], 'the audit explores under the statistics it audits');
-    refuseFlags(values, ['sleep-sets', 'coverage'], 'the audit expands every state in full');
-    if (workers > 1 || mode === 'dfs')
-      throw new InputError('--audit-statistics: runs on one BFS thread; drop --workers and --mode dfs');
-  }
+  const audit = auditFlag(values, workers, mode);
   return {
     workers,
     sleepSets,
     view: !bool(values, 'with-statistics'),
+    symmetry: !bool(values, 'no-symmetry'),
     audit,
     maxDepth: intFlag('--max-depth', str(values, 'max-depth'), 0, Number.MAX_SAFE_INTEGER),
     maxStates: intFlag('--max-states', str(values, 'max-states'), 1, Number.MAX_SAFE_INTEGER),
@@ -151,6 +148,7 @@ async function explore(
     measureHeap: true,
     ...(bounds.sleepSets ? { sleepSets: true } : {}),
     ...(bounds.view ? {} : { view: false }),
+    ...(bounds.symmetry ? {} : { symmetry: false }),
     ...(observe !== undefined ? { observe } : {}),
     ...(opts.progress
       ? {
@@ -163,4 +161,19 @@ async function explore(
   });
   if (opts.progress) process.stderr.write('\r\x1b[K');
   return report;
+}
+
+/** Which declaration to audit, if any: each audit explores under the one it audits, one BFS thread, every state in full. */
+function auditFlag(values: FlagValues, workers: number, mode: CheckMode): ExhaustiveBounds['audit'] {
+  const statistics = bool(values, 'audit-statistics');
+  const symmetry = bool(values, 'audit-symmetry');
+  if (!statistics && !symmetry) return null;
+  const flag = statistics ? '--audit-statistics' : '--audit-symmetry';
+  if (statistics && symmetry)
+    throw new InputError('--audit-symmetry: audit one declaration at a time; drop --audit-statistics');
+  refuseFlags(values, [statistics ? 'with-statistics' : 'no-symmetry'], 'the audit explores under what it audits');
+  refuseFlags(values, ['sleep-sets', 'coverage'], 'the audit expands every state in full');
+  if (workers > 1 || mode === 'dfs')
+    throw new InputError(`${flag}: runs on one BFS thread; drop --workers and --mode dfs`);
+  return statistics ? 'statistics' : 'symmetry';
 }

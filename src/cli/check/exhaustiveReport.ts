@@ -76,6 +76,7 @@ function configJson(o: ConfigOutcome): Record<string, unknown> {
     heapMeasure: r.heapMeasure,
     steppers: report.steppers,
     statistics: report.statistics,
+    symmetry: report.symmetry,
     sometimes: r.sometimes.map((x) => ({ name: x.name, description: x.description, reachedAtStep: x.reachedAtStep })),
     unobservedSpecs: r.unobserved,
     specs: report.specs.map((s) => ({ ...s, verdict: specVerdict(report, s.name) })),
@@ -111,6 +112,12 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
   if (report.statistics.length > 0) {
     io.out(
       `  statistics left out of the state identity: ${report.statistics.join(', ')} (--with-statistics keeps them; --audit-statistics checks they decide nothing)`,
+    );
+  }
+  if (report.symmetry !== null) {
+    const sets = report.symmetry.sets.map((s) => `{${s.join(', ')}}`).join(' × ');
+    io.out(
+      `  symmetry: ${sets} interchangeable, one state kept per orbit of up to ${report.symmetry.order} (--no-symmetry keeps every one; --audit-symmetry proves the declaration)`,
     );
   }
   if (r.sleep !== null) {

@@ -1,0 +1,169 @@
+// The audit of a declared symmetry: explores a configuration under it and steps every state beside each of its
+// permuted images. A system that does not treat its interchangeable actors alike shows as a difference.
+
+import { violationAtEnd, violationOfStep } from '../kernel/judge.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Permutation } from '../kernel/rename.js';
+import type { SystemState } from '../kernel/types.js';
+import { type AuditOptions, isTerminal } from './auditStatistics.js';
+import { NodeStore } from './nodeStore.js';
+import { forEachInitial, forEachSuccessor } from './successors.js';
+
+/** A state whose image under a permutation behaved differently: which permutation, where, and how. */
+export interface SymmetryFinding {
+  /** The permutation, as moves of address prefixes: `p1→p2 p2→p1`. */
+  readonly permutation: string;
+  /** The choices from an initial state to the state whose image differed. */
+  readonly choices: readonly number[];
+  readonly step: number;
+  readonly what: string;
+}
+
+export interface SymmetryAudit {
+  /** The declared sets, or null when the system declares none. */
+  readonly sets: readonly (readonly string[])[] | null;
+  /** Permutations tried per state, identity included. */
+  readonly order: number;
+  readonly states: number;
+  readonly steps: number;
+  readonly exhausted: boolean;
+  readonly finding: SymmetryFinding | null;
+}
+
+interface Kept {
+  readonly state: SystemState;
+  readonly node: number;
+  /** The fingerprint without symmetry: a later state with the same orbit but another one was merged into this. */
+  readonly exact: number;
+}
+
+const PROGRESS_EVERY = 10_000;
+
+/**
+ * Audits the system's symmetry over the configuration's reachable states (BFS under it): every state against each of
+ * its images (same verdicts, same goals, successors in the same orbits), and every state merged into an earlier one
+ * against that one. Sound reduction needs exactly this: whatever one member of an orbit can do, the others can.
+ */
+export function auditSymmetry(kernel: Kernel, options: AuditOptions): SymmetryAudit {
+  const symmetry = kernel.declaredSymmetry();
+  const kept = new Map<number, Kept>();
+  const nodes = new NodeStore();
+  const frontier: (Kept | undefined)[] = [];
+  let head = 0;
+  let steps = 0;
+  let full = false;
+  let finding: SymmetryFinding | null = null;
+  const pathOf = (node: number): number[] => (node < 0 ? [] : nodes.path(node));
+  const admit = (state: SystemState, parent: number, choices: readonly number[]): void => {
+    const orbit = kernel.fingerprint(state);
+    const exact = kernel.fingerprint(state, true, true, false);
+    const first = kept.get(orbit);
+    if (first !== undefined) {
+      if (exact === first.exact) return;
+      const what = apart(kernel, options, first.state, state);
+      if (what !== null)
+        finding = { permutation: 'merged', choices: [...pathOf(parent), ...choices], step: state.step, what };
+      return;
+    }
+    if (kept.size >= options.maxStates) {
+      full = true;
+      return;
+    }
+    const entry = { state, node: nodes.add(parent, choices), exact };
+    kept.set(orbit, entry);
+    if (kept.size % PROGRESS_EVERY === 0) options.onProgress?.(kept.size);
+    frontier.push(entry);
+  };
+  forEachInitial(kernel, (state, choices) => {
+    admit(state, -1, choices);
+    return finding === null;
+  });
+  while (symmetry !== null && finding === null && head < frontier.length) {
+    const { state, node } = frontier[head++] as Kept;
+    frontier[head - 1] = undefined;
+    finding = imagesApart(
+      kernel,
+      options,
+      symmetry.permutations,
+      (p) => symmetry.apply(state, p),
+      state,
+      () => pathOf(node),
+    );
+    if (finding !== null || isTerminal(state, options)) continue;
+    forEachSuccessor(kernel, state, (r, choices) => {
+      steps++;
+      if (violationOfStep(kernel, state, r.state, r.failure) === null) admit(r.state, node, choices);
+      return finding === null;
+    });
+  }
+  return {
+    sets: symmetry?.sets ?? null,
+    order: symmetry?.order ?? 1,
+    states: kept.size,
+    steps,
+    exhausted: finding === null && !full,
+    finding,
+  };
+}
+
+function imagesApart(
+  kernel: Kernel,
+  options: AuditOptions,
+  permutations: readonly Permutation[],
+  image: (p: Permutation) => SystemState,
+  state: SystemState,
+  path: () => readonly number[],
+): SymmetryFinding | null {
+  for (const p of permutations) {
+    const twin = image(p);
+    if (kernel.fingerprint(twin) !== kernel.fingerprint(state)) {
+      throw new Error(`auditSymmetry: a state and its image under ${p.text} have different orbit fingerprints`);
+    }
+    const what = apart(kernel, options, state, twin);
+    if (what !== null) return { permutation: p.text, choices: path(), step: state.step, what };
+  }
+  return null;
+}
+
+/** How two states of one orbit behave apart (verdicts, goals, the orbits of their successors), or null. */
+function apart(kernel: Kernel, options: AuditOptions, a: SystemState, b: SystemState): string | null {
+  const here = judgeState(kernel, options, a);
+  const there = judgeState(kernel, options, b);
+  if (here !== there) return `the states themselves differ: ${here} / ${there}`;
+  if (isTerminal(a, options)) return null;
+  const mine = successorSet(kernel, options, a);
+  const theirs = successorSet(kernel, options, b);
+  for (const key of theirs) {
+    if (!mine.has(key)) return `the image can step where the state cannot: ${key.slice(key.indexOf('|') + 1)}`;
+  }
+  for (const key of mine) {
+    if (!theirs.has(key)) return `the state can step where the image cannot: ${key.slice(key.indexOf('|') + 1)}`;
+  }
+  return null;
+}
+
+/**
+ * Each successor's orbit, the monitor that judged its step a violation, and what the explorer reads off it. Messages
+ * and addresses are left out: they name actors, and an image's name its images.
+ */
+function successorSet(kernel: Kernel, options: AuditOptions, state: SystemState): Set<string> {
+  const out = new Set<string>();
+  forEachSuccessor(kernel, state, (r) => {
+    const v = violationOfStep(kernel, state, r.state, r.failure);
+    const event = r.item.kind === 'fault' ? `a ${r.item.fault?.kind ?? ''} fault` : `${r.kind} ${r.item.event.type}`;
+    out.add(
+      `${kernel.fingerprint(r.state)}|after ${event}: ${v?.spec ?? 'no violation'}; ${judgeState(kernel, options, r.state)}`,
+    );
+    return true;
+  });
+  return out;
+}
+
+/** The goals met and the end verdict's spec: what the explorer reads off a state, in words the names do not enter. */
+function judgeState(kernel: Kernel, options: AuditOptions, state: SystemState): string {
+  const goals = options.sometimes.filter((s) => s.reached(kernel, state)).map((s) => s.name);
+  const next = state.pending[0];
+  const end = next === undefined ? 'quiescent' : next.due > options.untilUs ? 'horizon' : null;
+  const verdict = end === null ? null : violationAtEnd(kernel, state, end, options.untilUs);
+  return `goals met [${goals.join(', ')}]${verdict === null ? '' : `; ${verdict.spec} at the ${end}`}`;
+}

@@ -1,0 +1,327 @@
+// Symmetry reduction: sets of actors a system declares interchangeable (`symmetry: [['p1', 'p2', 'p3']]`), so the
+// explorer keeps one state per orbit. A claim, like a statistic: `check --audit-symmetry` proves it for a configuration.
+
+import type { AnyMachineSnapshot } from 'xstate';
+import type { ActorEntry } from './context.js';
+import { KernelError } from './errors.js';
+import { Fingerprint, fingerprintValue, stringFingerprint } from './hash.js';
+import { type Permutation, permuteState } from './rename.js';
+import type { SystemState } from './types.js';
+
+/** Each inner list: address prefixes (a group, or an address subtree) whose actors may be swapped for each other. */
+export type SymmetryDeclaration = readonly (readonly string[])[];
+
+/** Permutations tried per state: the group's order. 6! is already slow; past it, declare smaller sets. */
+export const MAX_SYMMETRY_ORDER = 720;
+const MAX_MEMBERS = 6;
+const MAX_SETS = 8;
+
+export class Symmetry {
+  /** Every element of the group but the identity. */
+  readonly permutations: readonly Permutation[];
+
+  private constructor(
+    readonly sets: SymmetryDeclaration,
+    private readonly members: readonly (readonly Member[])[],
+    /** Every element by its rank (mixed radix over the sets' lexicographic ranks); null at rank 0, the identity. */
+    private readonly elements: readonly (Permutation | null)[],
+    private readonly groupCount: number,
+  ) {
+    this.permutations = elements.filter((p): p is Permutation => p !== null);
+  }
+
+  /** The declared sets checked against the registered actors; null when nothing is declared. */
+  static of(
+    actors: readonly ActorEntry[],
+    groups: readonly string[],
+    declaration: SymmetryDeclaration | undefined,
+  ): Symmetry | null {
+    if (declaration === undefined || declaration.length === 0) return null;
+    const sets = validSets(declaration);
+    const members = sets.map((set, i) => set.map((prefix, j) => actorsUnder(actors, prefix, `symmetry[${i}][${j}]`)));
+    for (const [i, set] of members.entries()) assertAlike(set, sets[i] as readonly string[], i);
+    const order = sets.reduce((n, s) => n * factorial(s.length), 1);
+    if (order > MAX_SYMMETRY_ORDER) {
+      throw new KernelError(`symmetry: ${order} permutations (over ${MAX_SYMMETRY_ORDER}); declare smaller sets`);
+    }
+    const elements = product(sets.map((s) => permutationsOf(s.length))).map((choice, rank) =>
+      rank === 0 ? null : build(actors, groups, sets, members, choice),
+    );
+    return new Symmetry(sets, members, elements, groups.length);
+  }
+
+  /** The group's order: permutations tried per state at most, identity included. */
+  get order(): number {
+    return this.elements.length;
+  }
+
+  apply(state: SystemState, p: Permutation): SystemState {
+    return permuteState(state, p, this.groupCount);
+  }
+
+  /**
+   * The least fingerprint over the images that list each set's members in the order of a key no renaming changes
+   * (their charts' state values, whether their hosts are down, what is pending to and from them). An orbit's states
+   * all have the same such images, so they all get the same number; ties in the key widen the images tried.
+   */
+  canonical(state: SystemState, fingerprint: (s: SystemState) => number): number {
+    let best = Number.POSITIVE_INFINITY;
+    for (const rank of this.sortingRanks(state)) {
+      const p = this.elements[rank] as Permutation | null;
+      const fp = fingerprint(p === null ? state : permuteState(state, p, this.groupCount));
+      if (fp < best) best = fp;
+    }
+    return best;
+  }
+
+  /** The ranks of the elements that sort every set's members by key. */
+  private sortingRanks(state: SystemState): number[] {
+    let ranks = [0];
+    let radix = 1;
+    for (let s = this.members.length - 1; s >= 0; s--) {
+      const set = this.members[s] as readonly Member[];
+      const own = sortingPermutations(memberKeys(state, set));
+      if (own.length === 1) {
+        const r = rankOf(own[0] as number[]) * radix;
+        for (let i = 0; i < ranks.length; i++) ranks[i] = (ranks[i] as number) + r;
+      } else {
+        ranks = ranks.flatMap((r) => own.map((perm) => r + rankOf(perm) * radix));
+      }
+      radix *= factorial(set.length);
+    }
+    return ranks;
+  }
+
+  /** For reports: `{p1, p2, p3}` per set. */
+  describe(): string {
+    return this.sets.map((s) => `{${s.join(', ')}}`).join(' × ');
+  }
+}
+
+/**
+ * A member's key, the same under every renaming: its actors' chart states and statuses in suffix order, whether their
+ * groups are down, and a commutative sum over what is pending to and from them (kind, event type, due time).
+ */
+function memberKeys(state: SystemState, set: readonly Member[]): number[] {
+  return set.map((m) => {
+    const f = new Fingerprint(40);
+    for (const a of m.actors) {
+      const snapshot = state.snapshots[a.index] as AnyMachineSnapshot;
+      f.fp(fingerprintValue(snapshot.value))
+        .fp(stringFingerprint(snapshot.status))
+        .word(state.down[a.groupIndex] ? 1 : 0);
+    }
+    let sum = 0;
+    for (const p of state.pending) {
+      const to = m.indices.has(p.to);
+      const from = m.indices.has(p.from);
+      if (!to && !from) continue;
+      const h = new Fingerprint(41)
+        .word(to ? 1 : 0)
+        .word(from ? 1 : 0)
+        .fp(stringFingerprint(p.event.type))
+        .num(p.due);
+      sum = (sum + h.done()) | 0;
+    }
+    return f.word(sum).done();
+  });
+}
+
+/** Every permutation (member → position) that lists the members in key order: one per ordering of each tie. */
+function sortingPermutations(keys: readonly number[]): number[][] {
+  const order = keys.map((_, i) => i).sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
+  let out: number[][] = [new Array<number>(keys.length)];
+  let start = 0;
+  while (start < order.length) {
+    let end = start + 1;
+    while (end < order.length && keys[order[end] as number] === keys[order[start] as number]) end++;
+    if (end - start === 1) {
+      for (const perm of out) perm[order[start] as number] = start;
+    } else {
+      out = widen(out, order.slice(start, end), start);
+    }
+    start = end;
+  }
+  return out;
+}
+
+/** Each permutation so far, once per way of placing the tied members at positions from `first` on. */
+function widen(perms: readonly number[][], tied: readonly number[], first: number): number[][] {
+  const out: number[][] = [];
+  for (const perm of perms) {
+    for (const pos of permutationsOf(tied.length)) {
+      const next = perm.slice();
+      for (let k = 0; k < tied.length; k++) next[tied[k] as number] = first + (pos[k] as number);
+      out.push(next);
+    }
+  }
+  return out;
+}
+
+/** The rank of a permutation among all of its length in lexicographic order (permutationsOf's order). */
+function rankOf(perm: readonly number[]): number {
+  let rank = 0;
+  for (let i = 0; i < perm.length; i++) {
+    let smaller = 0;
+    for (let j = i + 1; j < perm.length; j++) if ((perm[j] as number) < (perm[i] as number)) smaller++;
+    rank += smaller * factorial(perm.length - 1 - i);
+  }
+  return rank;
+}
+
+function validSets(declaration: unknown): readonly (readonly string[])[] {
+  if (!Array.isArray(declaration)) throw new KernelError('symmetry: expected a list of sets of address prefixes');
+  if (declaration.length > MAX_SETS)
+    throw new KernelError(`symmetry: ${declaration.length} sets (at most ${MAX_SETS})`);
+  const seen: string[] = [];
+  declaration.forEach((set: unknown, i) => {
+    if (!Array.isArray(set) || set.length < 2) {
+      throw new KernelError(`symmetry[${i}]: expected at least two interchangeable address prefixes`);
+    }
+    if (set.length > MAX_MEMBERS) {
+      throw new KernelError(
+        `symmetry[${i}]: ${set.length} members (at most ${MAX_MEMBERS}: ${MAX_MEMBERS}! permutations)`,
+      );
+    }
+    set.forEach((prefix: unknown, j) => {
+      if (typeof prefix !== 'string' || prefix.length === 0 || prefix.endsWith('/')) {
+        throw new KernelError(`symmetry[${i}][${j}]: expected an address prefix such as 'p1' or 'hostA/vm0'`);
+      }
+      const clash = seen.find((s) => s === prefix || s.startsWith(`${prefix}/`) || prefix.startsWith(`${s}/`));
+      if (clash !== undefined) throw new KernelError(`symmetry[${i}][${j}]: '${prefix}' overlaps '${clash}'`);
+      seen.push(prefix);
+    });
+  });
+  return declaration as readonly (readonly string[])[];
+}
+
+interface Member {
+  readonly prefix: string;
+  /** Its actors by suffix (`''` for the prefix itself, `/participant` under it). */
+  readonly bySuffix: ReadonlyMap<string, ActorEntry>;
+  /** Its actors in suffix order, and their indices. */
+  readonly actors: readonly ActorEntry[];
+  readonly indices: ReadonlySet<number>;
+}
+
+function actorsUnder(actors: readonly ActorEntry[], prefix: string, field: string): Member {
+  const bySuffix = new Map<string, ActorEntry>();
+  for (const a of actors) {
+    if (a.address === prefix || a.address.startsWith(`${prefix}/`)) bySuffix.set(a.address.slice(prefix.length), a);
+  }
+  if (bySuffix.size === 0) throw new KernelError(`${field}: no actor's address is '${prefix}' or under it`);
+  const inOrder = [...bySuffix.keys()].sort().map((k) => bySuffix.get(k) as ActorEntry);
+  return { prefix, bySuffix, actors: inOrder, indices: new Set(inOrder.map((a) => a.index)) };
+}
+
+/** Interchangeable members run the same machines under the same suffixes, alike in durability. */
+function assertAlike(set: readonly Member[], prefixes: readonly string[], i: number): void {
+  const first = set[0] as Member;
+  set.forEach((m, j) => {
+    const field = `symmetry[${i}][${j}]`;
+    if (m.bySuffix.size !== first.bySuffix.size) {
+      throw new KernelError(
+        `${field}: '${m.prefix}' holds ${m.bySuffix.size} actors, '${prefixes[0]}' holds ${first.bySuffix.size}`,
+      );
+    }
+    for (const [suffix, a] of first.bySuffix) {
+      const b = m.bySuffix.get(suffix);
+      if (b === undefined) throw new KernelError(`${field}: '${m.prefix}${suffix}' is not registered`);
+      if (b.machine.id !== a.machine.id || b.durable !== a.durable) {
+        throw new KernelError(`${field}: '${b.address}' is not like '${a.address}' (machine or durability differs)`);
+      }
+    }
+  });
+}
+
+/** The actor and group maps of one element of the product group, and its renaming of names. */
+function build(
+  actors: readonly ActorEntry[],
+  groups: readonly string[],
+  sets: readonly (readonly string[])[],
+  members: readonly (readonly Member[])[],
+  choice: readonly (readonly number[])[],
+): Permutation {
+  const actor = Int32Array.from(actors, (a) => a.index);
+  const group = new Int32Array(groups.length).fill(-1);
+  const prefixes = new Map<string, string>();
+  const moves: string[] = [];
+  choice.forEach((perm, s) => {
+    perm.forEach((target, from) => {
+      if (target === from) return;
+      const a = (members[s] as readonly Member[])[from] as Member;
+      const b = (members[s] as readonly Member[])[target] as Member;
+      prefixes.set(a.prefix, b.prefix);
+      moves.push(`${a.prefix}→${b.prefix}`);
+      for (const [suffix, entry] of a.bySuffix) actor[entry.index] = (b.bySuffix.get(suffix) as ActorEntry).index;
+    });
+  });
+  const groupNames = groupMap(actors, groups, actor, group, sets);
+  return { actor, group, prefixes, groupNames, text: moves.join(' '), memo: new WeakMap(), strings: new Map() };
+}
+
+/**
+ * Groups follow their actors: a group whose actors move must move whole, to one group. A group split between moved
+ * and unmoved actors (or between two images) has no image, and the declaration is refused.
+ */
+function groupMap(
+  actors: readonly ActorEntry[],
+  groups: readonly string[],
+  actor: Int32Array,
+  group: Int32Array,
+  sets: readonly (readonly string[])[],
+): Map<string, string> {
+  for (const a of actors) {
+    const image = (actors[actor[a.index] as number] as ActorEntry).groupIndex;
+    const known = group[a.groupIndex] as number;
+    if (known !== -1 && known !== image) {
+      throw new KernelError(
+        `symmetry ${JSON.stringify(sets)}: group '${a.group}' would be split (its actors move to different groups)`,
+      );
+    }
+    group[a.groupIndex] = image;
+  }
+  const names = new Map<string, string>();
+  group.forEach((image, g) => {
+    if (image !== g) names.set(groups[g] as string, groups[image] as string);
+  });
+  if (new Set(group).size !== groups.length) {
+    throw new KernelError(`symmetry ${JSON.stringify(sets)}: two groups would become one`);
+  }
+  return names;
+}
+
+const permutationMemo = new Map<number, readonly (readonly number[])[]>();
+
+/** All permutations of 0..n-1, identity first, in lexicographic order (memoised: sets are small, asked per state). */
+function permutationsOf(n: number): readonly (readonly number[])[] {
+  const known = permutationMemo.get(n);
+  if (known !== undefined) return known;
+  const out: number[][] = [];
+  const walk = (prefix: number[], rest: number[]): void => {
+    if (rest.length === 0) {
+      out.push(prefix);
+      return;
+    }
+    for (const x of rest)
+      walk(
+        [...prefix, x],
+        rest.filter((y) => y !== x),
+      );
+  };
+  walk(
+    [],
+    Array.from({ length: n }, (_, i) => i),
+  );
+  return out;
+}
+
+function product<T>(lists: readonly (readonly T[])[]): T[][] {
+  let out: T[][] = [[]];
+  for (const list of lists) out = out.flatMap((prefix) => list.map((x) => [...prefix, x]));
+  return out;
+}
+
+function factorial(n: number): number {
+  return n <= 1 ? 1 : n * factorial(n - 1);
+}
