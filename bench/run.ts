@@ -32,6 +32,7 @@ import { benchStartup } from './startup.js';
 import { median, sig } from './stats.js';
 import { benchSut } from './sut.js';
 import { benchSweep } from './sweep.js';
+import { benchSymmetry } from './symmetry.js';
 import { benchTranslator } from './translator.js';
 
 /** Untimed rounds before the recorded ones, so the JIT has settled and one-time allocations are done. */
@@ -422,6 +423,7 @@ async function main(): Promise<void> {
     check: () => benchCheck(progress),
     stepper: () => benchStepper(progress),
     sleep: () => benchSleepSets(progress),
+    symmetry: () => benchSymmetry(progress),
     parallel: () => benchParallel(progress),
     inspector: () => benchInspector(progress),
     startup: () => benchStartup(progress),

@@ -60,7 +60,7 @@ export function auditSymmetry(kernel: Kernel, options: AuditOptions): SymmetryAu
     const first = kept.get(orbit);
     if (first !== undefined) {
       if (exact === first.exact) return;
-      const what = apart(kernel, options, first.state, state);
+      const what = apart(kernel, options, first.state, state, MERGED);
       if (what !== null)
         finding = { permutation: 'merged', choices: [...pathOf(parent), ...choices], step: state.step, what };
       return;
@@ -119,26 +119,31 @@ function imagesApart(
     if (kernel.fingerprint(twin) !== kernel.fingerprint(state)) {
       throw new Error(`auditSymmetry: a state and its image under ${p.text} have different orbit fingerprints`);
     }
-    const what = apart(kernel, options, state, twin);
+    const what = apart(kernel, options, state, twin, IMAGE);
     if (what !== null) return { permutation: p.text, choices: path(), step: state.step, what };
   }
   return null;
 }
 
+/** What the two states compared are called in a finding. */
+type Names = readonly [string, string];
+const IMAGE: Names = ['the state', 'its image'];
+const MERGED: Names = ['the state kept', 'the state merged into it'];
+
 /** How two states of one orbit behave apart (verdicts, goals, the orbits of their successors), or null. */
-function apart(kernel: Kernel, options: AuditOptions, a: SystemState, b: SystemState): string | null {
+function apart(kernel: Kernel, options: AuditOptions, a: SystemState, b: SystemState, names: Names): string | null {
   const here = judgeState(kernel, options, a);
   const there = judgeState(kernel, options, b);
-  if (here !== there) return `the states themselves differ: ${here} / ${there}`;
+  if (here !== there) return `${names[0]} and ${names[1]} differ: ${here} / ${there}`;
   if (isTerminal(a, options)) return null;
   const mine = successorSet(kernel, options, a);
   const theirs = successorSet(kernel, options, b);
-  for (const key of theirs) {
-    if (!mine.has(key)) return `the image can step where the state cannot: ${key.slice(key.indexOf('|') + 1)}`;
-  }
-  for (const key of mine) {
-    if (!theirs.has(key)) return `the state can step where the image cannot: ${key.slice(key.indexOf('|') + 1)}`;
-  }
+  const extra = [...theirs].find((k) => !mine.has(k));
+  if (extra !== undefined)
+    return `${names[1]} can step where ${names[0]} cannot: ${extra.slice(extra.indexOf('|') + 1)}`;
+  const lacking = [...mine].find((k) => !theirs.has(k));
+  if (lacking !== undefined)
+    return `${names[0]} can step where ${names[1]} cannot: ${lacking.slice(lacking.indexOf('|') + 1)}`;
   return null;
 }
 

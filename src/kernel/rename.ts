@@ -129,11 +129,7 @@ export function rename(value: unknown, p: Permutation, depth: number): unknown {
   if (typeof value === 'string') return renameString(value, p);
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
   if (depth > MAX_DEPTH) throw new KernelError(`symmetry: model state nests deeper than ${MAX_DEPTH} levels`);
-  const known = p.memo.get(value);
-  if (known !== undefined) return known;
-  const out = Array.isArray(value) ? renameArray(value, p, depth) : renameObject(value as object, p, depth);
-  p.memo.set(value, out);
-  return out;
+  return Array.isArray(value) ? renameArray(value, p, depth) : renameObject(value as object, p, depth);
 }
 
 function renameArray(value: readonly unknown[], p: Permutation, depth: number): readonly unknown[] {
@@ -149,19 +145,31 @@ function renameArray(value: readonly unknown[], p: Permutation, depth: number): 
 
 function renameObject(value: object, p: Permutation, depth: number): object {
   const source = value as Record<string, unknown>;
-  let changed = false;
   const keys = Object.keys(source);
-  const entries = new Array<[string, unknown]>(keys.length);
+  let out: Record<string, unknown> | null = null;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
     const key = renameString(k, p);
     const v = source[k];
     const r = rename(v, p, depth + 1);
-    if (key !== k || r !== v) changed = true;
-    entries[i] = [key, r];
+    if (out === null) {
+      if (key === k && r === v) continue;
+      out = emptyLike(value);
+      for (let j = 0; j < i; j++) put(out, keys[j] as string, source[keys[j] as string]);
+    }
+    put(out, key, r);
   }
-  if (!changed) return value;
-  const out = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
-  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true });
-  return out;
+  return out ?? value;
+}
+
+function emptyLike(value: object): Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return (proto === Object.prototype ? {} : Object.create(proto)) as Record<string, unknown>;
+}
+
+/** Plain assignment is fast; `__proto__` would set the prototype instead of an own key (as JSON.parse makes it). */
+function put(out: Record<string, unknown>, key: string, v: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[key] = v;
 }

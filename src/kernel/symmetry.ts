@@ -26,9 +26,20 @@ export class Symmetry {
     /** Every element by its rank (mixed radix over the sets' lexicographic ranks); null at rank 0, the identity. */
     private readonly elements: readonly (Permutation | null)[],
     private readonly groupCount: number,
+    actorCount: number,
   ) {
     this.permutations = elements.filter((p): p is Permutation => p !== null);
+    this.memberOf = members.map((set) => {
+      const of = new Int32Array(actorCount).fill(-1);
+      set.forEach((m, i) => {
+        for (const a of m.actors) of[a.index] = i;
+      });
+      return of;
+    });
   }
+
+  /** Per set: actor index → the member it belongs to, or -1. */
+  private readonly memberOf: readonly Int32Array[];
 
   /** The declared sets checked against the registered actors; null when nothing is declared. */
   static of(
@@ -47,7 +58,7 @@ export class Symmetry {
     const elements = product(sets.map((s) => permutationsOf(s.length))).map((choice, rank) =>
       rank === 0 ? null : build(actors, groups, sets, members, choice),
     );
-    return new Symmetry(sets, members, elements, groups.length);
+    return new Symmetry(sets, members, elements, groups.length, actors.length);
   }
 
   /** The group's order: permutations tried per state at most, identity included. */
@@ -80,7 +91,7 @@ export class Symmetry {
     let radix = 1;
     for (let s = this.members.length - 1; s >= 0; s--) {
       const set = this.members[s] as readonly Member[];
-      const own = sortingPermutations(memberKeys(state, set));
+      const own = sortingPermutations(memberKeys(state, set, this.memberOf[s] as Int32Array));
       if (own.length === 1) {
         const r = rankOf(own[0] as number[]) * radix;
         for (let i = 0; i < ranks.length; i++) ranks[i] = (ranks[i] as number) + r;
@@ -99,11 +110,24 @@ export class Symmetry {
 }
 
 /**
- * A member's key, the same under every renaming: its actors' chart states and statuses in suffix order, whether their
- * groups are down, and a commutative sum over what is pending to and from them (kind, event type, due time).
+ * Each member's key, the same under every renaming: its actors' chart states and statuses in suffix order, whether
+ * their groups are down, and a commutative sum over what is pending to and from it (event type, due time, direction).
+ * Any such key is sound (it only orders the images tried); one that tells members apart tries fewer.
  */
-function memberKeys(state: SystemState, set: readonly Member[]): number[] {
-  return set.map((m) => {
+function memberKeys(state: SystemState, set: readonly Member[], memberOf: Int32Array): number[] {
+  const sums = new Int32Array(set.length);
+  for (const p of state.pending) {
+    const to = p.to >= 0 ? (memberOf[p.to] as number) : -1;
+    const from = p.from >= 0 ? (memberOf[p.from] as number) : -1;
+    if (to < 0 && from < 0) continue;
+    const base = stringFingerprint(p.event.type) ^ p.due;
+    if (to === from) sums[to] = ((sums[to] as number) + mix(base, 3)) | 0;
+    else {
+      if (to >= 0) sums[to] = ((sums[to] as number) + mix(base, 1)) | 0;
+      if (from >= 0) sums[from] = ((sums[from] as number) + mix(base, 2)) | 0;
+    }
+  }
+  return set.map((m, i) => {
     const f = new Fingerprint(40);
     for (const a of m.actors) {
       const snapshot = state.snapshots[a.index] as AnyMachineSnapshot;
@@ -111,20 +135,16 @@ function memberKeys(state: SystemState, set: readonly Member[]): number[] {
         .fp(stringFingerprint(snapshot.status))
         .word(state.down[a.groupIndex] ? 1 : 0);
     }
-    let sum = 0;
-    for (const p of state.pending) {
-      const to = m.indices.has(p.to);
-      const from = m.indices.has(p.from);
-      if (!to && !from) continue;
-      const h = new Fingerprint(41)
-        .word(to ? 1 : 0)
-        .word(from ? 1 : 0)
-        .fp(stringFingerprint(p.event.type))
-        .num(p.due);
-      sum = (sum + h.done()) | 0;
-    }
-    return f.word(sum).done();
+    return f.word(sums[i] as number).done();
   });
+}
+
+/** A 32-bit mix of a word and a small tag (murmur3's finaliser). */
+function mix(word: number, tag: number): number {
+  let x = Math.imul(word ^ Math.imul(tag, 0x9e3779b9), 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  return x ^ (x >>> 16);
 }
 
 /** Every permutation (member → position) that lists the members in key order: one per ordering of each tie. */

@@ -92,7 +92,7 @@ function symmetryText(opts: CheckOptions, config: CheckConfig | null, a: Symmetr
     );
     return;
   }
-  const how = f.permutation === 'merged' ? 'two states of one orbit' : `the image under ${f.permutation}`;
+  const how = f.permutation === 'merged' ? 'two states of one orbit' : `renaming ${f.permutation}`;
   io.out(`  FOUND: at step ${f.step}, ${how}: ${f.what}`);
   io.out(`  the path to the state: ${f.choices.length} choices (--json lists them)`);
   io.out(`  reproduce: ${reproduce(opts, config, '--audit-symmetry')}`);
