@@ -4,9 +4,8 @@
 import { violationAtEnd, violationOfStep } from '../kernel/judge.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { StepResult, SystemState } from '../kernel/types.js';
-import type { Sometimes } from '../specs/spec.js';
-import { NodeStore } from './nodeStore.js';
-import { forEachInitial, forEachSuccessor, ScriptChooser } from './successors.js';
+import { type AuditOptions, auditSearch, isTerminal } from './auditSearch.js';
+import { forEachSuccessor, ScriptChooser } from './successors.js';
 
 /** A statistic that decided something: where, and how the twin differed. */
 export interface StatisticsFinding {
@@ -29,16 +28,6 @@ export interface StatisticsAudit {
   readonly finding: StatisticsFinding | null;
 }
 
-export interface AuditOptions {
-  readonly untilUs: number;
-  readonly maxStates: number;
-  readonly maxDepth: number;
-  readonly sometimes: readonly Sometimes[];
-  /** Called every `PROGRESS_EVERY` states. */
-  readonly onProgress?: (states: number) => void;
-}
-
-const PROGRESS_EVERY = 10_000;
 /** How a twin's statistics differ from the state's: numbers grown by a prime (flips any `count < max`), or zeroed. */
 type Change = 'grow' | 'zero';
 const CHANGES: readonly Change[] = ['grow', 'zero'];
@@ -59,72 +48,19 @@ interface Statistic {
 export function auditStatistics(kernel: Kernel, options: AuditOptions): StatisticsAudit {
   const all = declared(kernel);
   const names = all.map((s) => s.name);
-  /**
-   * View fingerprint → the state first admitted with it: what a later state merged into it must behave like. All are
-   * kept (the audit's memory grows with the states, as --max-states bounds it); paths live in the search tree.
-   */
-  const kept = new Map<number, Kept>();
-  const nodes = new NodeStore();
-  const frontier: (Kept | undefined)[] = [];
-  let head = 0;
-  let steps = 0;
-  let finding: StatisticsFinding | null = null;
-  let full = false;
-  const admit = (state: SystemState, parent: number, choices: readonly number[]): void => {
-    const viewFp = fp(kernel, state);
-    const first = kept.get(viewFp);
-    if (first !== undefined) {
-      if (all.length > 0 && kernel.fingerprint(state, true, false, false) !== first.exact) {
-        finding = mergedApart(kernel, options, all, first, state, [...pathOf(parent), ...choices]);
-      }
-      return;
-    }
-    if (kept.size >= options.maxStates) {
-      full = true;
-      return;
-    }
-    const entry = { state, node: nodes.add(parent, choices), exact: kernel.fingerprint(state, true, false, false) };
-    kept.set(viewFp, entry);
-    if (kept.size % PROGRESS_EVERY === 0) options.onProgress?.(kept.size);
-    frontier.push(entry);
-  };
-  const pathOf = (node: number): number[] => (node < 0 ? [] : nodes.path(node));
-  forEachInitial(kernel, (state, choices) => {
-    admit(state, -1, choices);
-    return finding === null;
+  if (all.length === 0) return { statistics: names, states: 0, steps: 0, exhausted: true, finding: null };
+  const result = auditSearch<StatisticsFinding>(kernel, options, {
+    reduced: (state) => fp(kernel, state),
+    exact: (state) => kernel.fingerprint(state, true, false, false),
+    merged: (first, later, path) => mergedApart(kernel, options, all, first, later, path),
+    visit: (state, path, terminal) => twinsApart(kernel, options, all, state, path, terminal),
   });
-  while (finding === null && head < frontier.length) {
-    const { state, node } = frontier[head++] as Kept;
-    frontier[head - 1] = undefined;
-    const terminal = isTerminal(state, options);
-    if (all.length > 0) finding = twinsApart(kernel, options, all, state, () => pathOf(node), terminal);
-    if (finding !== null || terminal) continue;
-    forEachSuccessor(kernel, state, (r, choices) => {
-      steps++;
-      if (violationOfStep(kernel, state, r.state, r.failure) === null) admit(r.state, node, choices);
-      return finding === null;
-    });
-  }
-  return { statistics: names, states: kept.size, steps, exhausted: finding === null && !full, finding };
-}
-
-interface Kept {
-  readonly state: SystemState;
-  /** Its node in the search tree (parent and choices), from which its path is rebuilt for a finding. */
-  readonly node: number;
-  /** The fingerprint with the statistics in. */
-  readonly exact: number;
+  return { statistics: names, ...result };
 }
 
 /** The view's fingerprint, without symmetry: the statistics are audited alone (--audit-symmetry audits a symmetry). */
 function fp(kernel: Kernel, state: SystemState): number {
   return kernel.fingerprint(state, true, true, false);
-}
-
-/** The explorer expands no state past the horizon, the depth bound, or with nothing left to deliver. */
-export function isTerminal(state: SystemState, options: AuditOptions): boolean {
-  const next = state.pending[0];
-  return next === undefined || next.due > options.untilUs || state.step >= options.maxDepth;
 }
 
 /**
@@ -135,16 +71,16 @@ function mergedApart(
   kernel: Kernel,
   options: AuditOptions,
   all: readonly Statistic[],
-  first: Kept,
+  first: SystemState,
   later: SystemState,
-  laterPath: readonly number[],
+  laterPath: () => readonly number[],
 ): StatisticsFinding | null {
-  const a = judgeState(kernel, options, first.state);
+  const a = judgeState(kernel, options, first);
   const b = judgeState(kernel, options, later);
   let what: string | null = a === b ? null : `two states merged by the view differ: ${a} / ${b}`;
   let choices: readonly number[] = [];
-  if (what === null && !isTerminal(first.state, options)) {
-    const mine = successorSet(kernel, options, first.state);
+  if (what === null && !isTerminal(first, options)) {
+    const mine = successorSet(kernel, options, first);
     const theirs = successorSet(kernel, options, later);
     for (const [key, c] of theirs) {
       if (mine.has(key)) continue;
@@ -155,10 +91,10 @@ function mergedApart(
     if (what === null && mine.size !== theirs.size) what = 'two states merged by the view have different successors';
   }
   if (what === null) return null;
-  const differ = all.filter((s) => !sameValue(contextOf(first.state, s), contextOf(later, s))).map((s) => s.name);
+  const differ = all.filter((s) => !sameValue(contextOf(first, s), contextOf(later, s))).map((s) => s.name);
   return {
     statistics: differ.length > 0 ? differ : all.map((s) => s.name),
-    choices: [...laterPath, ...choices],
+    choices: [...laterPath(), ...choices],
     step: later.step,
     what,
   };

@@ -3,11 +3,10 @@
 
 import { violationAtEnd, violationOfStep } from '../kernel/judge.js';
 import type { Kernel } from '../kernel/kernel.js';
-import type { Permutation } from '../kernel/rename.js';
+import type { Symmetry } from '../kernel/symmetry.js';
 import type { SystemState } from '../kernel/types.js';
-import { type AuditOptions, isTerminal } from './auditStatistics.js';
-import { NodeStore } from './nodeStore.js';
-import { forEachInitial, forEachSuccessor } from './successors.js';
+import { type AuditOptions, auditSearch, isTerminal } from './auditSearch.js';
+import { forEachSuccessor } from './successors.js';
 
 /** A state whose image under a permutation behaved differently: which permutation, where, and how. */
 export interface SymmetryFinding {
@@ -30,15 +29,6 @@ export interface SymmetryAudit {
   readonly finding: SymmetryFinding | null;
 }
 
-interface Kept {
-  readonly state: SystemState;
-  readonly node: number;
-  /** The fingerprint without symmetry: a later state with the same orbit but another one was merged into this. */
-  readonly exact: number;
-}
-
-const PROGRESS_EVERY = 10_000;
-
 /**
  * Audits the system's symmetry over the configuration's reachable states (BFS under it): every state against each of
  * its images (same verdicts, same goals, successors in the same orbits), and every state merged into an earlier one
@@ -46,81 +36,33 @@ const PROGRESS_EVERY = 10_000;
  */
 export function auditSymmetry(kernel: Kernel, options: AuditOptions): SymmetryAudit {
   const symmetry = kernel.declaredSymmetry();
-  const kept = new Map<number, Kept>();
-  const nodes = new NodeStore();
-  const frontier: (Kept | undefined)[] = [];
-  let head = 0;
-  let steps = 0;
-  let full = false;
-  let finding: SymmetryFinding | null = null;
-  const pathOf = (node: number): number[] => (node < 0 ? [] : nodes.path(node));
-  const admit = (state: SystemState, parent: number, choices: readonly number[]): void => {
-    const orbit = kernel.fingerprint(state);
-    const exact = kernel.fingerprint(state, true, true, false);
-    const first = kept.get(orbit);
-    if (first !== undefined) {
-      if (exact === first.exact) return;
-      const what = apart(kernel, options, first.state, state, MERGED);
-      if (what !== null)
-        finding = { permutation: 'merged', choices: [...pathOf(parent), ...choices], step: state.step, what };
-      return;
-    }
-    if (kept.size >= options.maxStates) {
-      full = true;
-      return;
-    }
-    const entry = { state, node: nodes.add(parent, choices), exact };
-    kept.set(orbit, entry);
-    if (kept.size % PROGRESS_EVERY === 0) options.onProgress?.(kept.size);
-    frontier.push(entry);
-  };
-  forEachInitial(kernel, (state, choices) => {
-    admit(state, -1, choices);
-    return finding === null;
+  if (symmetry === null) return { sets: null, order: 1, states: 0, steps: 0, exhausted: true, finding: null };
+  const result = auditSearch<SymmetryFinding>(kernel, options, {
+    reduced: (state) => kernel.fingerprint(state),
+    exact: (state) => kernel.fingerprint(state, true, true, false),
+    merged: (first, later, path) => {
+      const what = apart(kernel, options, first, later, MERGED);
+      return what === null ? null : { permutation: 'merged', choices: path(), step: later.step, what };
+    },
+    visit: (state, path) => imagesApart(kernel, options, symmetry, state, path),
   });
-  while (symmetry !== null && finding === null && head < frontier.length) {
-    const { state, node } = frontier[head++] as Kept;
-    frontier[head - 1] = undefined;
-    finding = imagesApart(
-      kernel,
-      options,
-      symmetry.permutations,
-      (p) => symmetry.apply(state, p),
-      state,
-      () => pathOf(node),
-    );
-    if (finding !== null || isTerminal(state, options)) continue;
-    forEachSuccessor(kernel, state, (r, choices) => {
-      steps++;
-      if (violationOfStep(kernel, state, r.state, r.failure) === null) admit(r.state, node, choices);
-      return finding === null;
-    });
-  }
-  return {
-    sets: symmetry?.sets ?? null,
-    order: symmetry?.order ?? 1,
-    states: kept.size,
-    steps,
-    exhausted: finding === null && !full,
-    finding,
-  };
+  return { sets: symmetry.sets, order: symmetry.order, ...result };
 }
 
 function imagesApart(
   kernel: Kernel,
   options: AuditOptions,
-  permutations: readonly Permutation[],
-  image: (p: Permutation) => SystemState,
+  symmetry: Symmetry,
   state: SystemState,
   path: () => readonly number[],
 ): SymmetryFinding | null {
-  for (const p of permutations) {
-    const twin = image(p);
+  for (const p of symmetry.permutations) {
+    const twin = symmetry.apply(state, p);
     if (kernel.fingerprint(twin) !== kernel.fingerprint(state)) {
       throw new Error(`auditSymmetry: a state and its image under ${p.text} have different orbit fingerprints`);
     }
     const what = apart(kernel, options, state, twin, IMAGE);
-    if (what !== null) return { permutation: p.text, choices: path(), step: state.step, what };
+    if (what !== null) return { permutation: p.text, choices: [...path()], step: state.step, what };
   }
   return null;
 }

@@ -199,7 +199,7 @@ describe('one state per orbit on two-phase commit', () => {
  * Two-phase commit built by hand from the example's machines, with knobs that break the symmetry: a lossy link to
  * one participant only, or a coordinator that commits on one named participant's yes.
  */
-function twoPhase(opts: { lossyTo: readonly string[]; commitOnP2?: boolean }) {
+function twoPhase(opts: { lossyTo: readonly string[]; commitOnP2?: boolean; slowTo?: string }) {
   const participants = ['p1/participant', 'p2/participant'];
   const actors: Record<string, { machine: typeof coordinator | typeof participant; input: unknown; durable?: true }> = {
     'coord/coordinator': {
@@ -227,7 +227,10 @@ function twoPhase(opts: { lossyTo: readonly string[]; commitOnP2?: boolean }) {
   const kernel = defineSystem({
     actors,
     defaultLink: { latencyUs: { min: 100, max: 100 } },
-    links: Object.fromEntries(opts.lossyTo.map((g) => [`coord->${g}`, { dropRate: 0.1 }])),
+    links: {
+      ...Object.fromEntries(opts.lossyTo.map((g) => [`coord->${g}`, { dropRate: 0.1 }])),
+      ...(opts.slowTo !== undefined ? { [`coord->${opts.slowTo}`]: { latencyUs: { min: 200, max: 200 } } } : {}),
+    },
     faultBudget: { drops: 1 },
     symmetry: [['p1', 'p2']],
   });
@@ -246,6 +249,11 @@ describe('the audit', () => {
     expect(a.finding).toBeNull();
     expect(a.exhausted).toBe(true);
     expect(a.states).toBe(explore(twoPhase({ lossyTo: ['p1', 'p2'] }), EXPLORE).states);
+  });
+
+  it('names a symmetry the system lacks even where the search merged nothing it should not (a slower link)', () => {
+    const a = auditSymmetry(twoPhase({ lossyTo: [], slowTo: 'p2' }), { ...BOUNDS, sometimes: NONE });
+    expect(a.finding?.permutation).toBe('p1→p2 p2→p1');
   });
 
   it('catches a link that is lossy to one member only', () => {
