@@ -294,6 +294,7 @@ describe('check with a symmetry', () => {
     const none = await here('check', 'ping-pong', '--audit-symmetry');
     expect(none.out).toMatch(/declares no symmetry/);
     expectBadInput(await here('check', EXAMPLE, '--audit-symmetry', '--no-symmetry'), /--no-symmetry: /);
+    expectBadInput(await here('check', EXAMPLE, '--audit-symmetry', '--with-statistics'), /--with-statistics: /);
     expectBadInput(await here('check', EXAMPLE, '--audit-symmetry', '--workers', '2'), /runs on one BFS thread/);
     expectBadInput(
       await here('check', EXAMPLE, '--audit-symmetry', '--audit-statistics'),

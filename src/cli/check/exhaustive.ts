@@ -171,7 +171,9 @@ function auditFlag(values: FlagValues, workers: number, mode: CheckMode): Exhaus
   const flag = statistics ? '--audit-statistics' : '--audit-symmetry';
   if (statistics && symmetry)
     throw new InputError('--audit-symmetry: audit one declaration at a time; drop --audit-statistics');
-  refuseFlags(values, [statistics ? 'with-statistics' : 'no-symmetry'], 'the audit explores under what it audits');
+  // Both audit under the statistics view (the symmetry audit takes it as given); the statistics audit leaves symmetry out.
+  refuseFlags(values, ['with-statistics'], 'the audit explores with the declared statistics left out');
+  if (symmetry) refuseFlags(values, ['no-symmetry'], 'the audit explores under the symmetry it audits');
   refuseFlags(values, ['sleep-sets', 'coverage'], 'the audit expands every state in full');
   if (workers > 1 || mode === 'dfs')
     throw new InputError(`${flag}: runs on one BFS thread; drop --workers and --mode dfs`);
