@@ -12,7 +12,7 @@ import type { SystemState } from './types.js';
 export type SymmetryDeclaration = readonly (readonly string[])[];
 
 /** Permutations tried per state: the group's order. 6! is already slow; past it, declare smaller sets. */
-export const MAX_SYMMETRY_ORDER = 720;
+const MAX_SYMMETRY_ORDER = 720;
 const MAX_MEMBERS = 6;
 const MAX_SETS = 8;
 
@@ -102,11 +102,11 @@ export class Symmetry {
     }
     return ranks;
   }
+}
 
-  /** For reports: `{p1, p2, p3}` per set. */
-  describe(): string {
-    return this.sets.map((s) => `{${s.join(', ')}}`).join(' × ');
-  }
+/** For reports: `{p1, p2, p3} × {a, b}`. */
+export function describeSets(sets: SymmetryDeclaration): string {
+  return sets.map((s) => `{${s.join(', ')}}`).join(' × ');
 }
 
 /**

@@ -126,6 +126,15 @@ describe('the declaration', () => {
     ],
     ['too many members', { 'a/x': { machine: m } }, [['a', 'b', 'c', 'd', 'e', 'f', 'g']], /7 members \(at most 6/],
     ['not a list', { 'a/x': { machine: m } }, { 0: ['a', 'b'] }, /expected a list of sets/],
+    [
+      'a group of order over 720',
+      Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((g) => [`${g}/x`, { machine: m }])),
+      [
+        ['a', 'b', 'c', 'd', 'e', 'f'],
+        ['g', 'h'],
+      ],
+      /1440 permutations \(over 720\)/,
+    ],
   ];
   it.each(refused)('refuses %s', (_name, actors, symmetry, message) => {
     expect(() => defineSystem({ actors, symmetry: symmetry as never })).toThrow(message);

@@ -4,6 +4,7 @@
 import { auditStatistics, type StatisticsAudit } from '../../check/auditStatistics.js';
 import { auditSymmetry, type SymmetryAudit } from '../../check/auditSymmetry.js';
 import { CHECK_DEFAULTS, prepareCheck } from '../../check/check.js';
+import { describeSets } from '../../kernel/symmetry.js';
 import type { CheckConfig } from '../../scenarios/types.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
 import { type CheckOptions, configNote } from './command.js';
@@ -79,7 +80,7 @@ function symmetryText(opts: CheckOptions, config: CheckConfig | null, a: Symmetr
     io.out('  the system declares no symmetry (defineSystem({ symmetry })): nothing to audit');
     return;
   }
-  io.out(`  interchangeable: ${a.sets.map((s) => `{${s.join(', ')}}`).join(' × ')} (${a.order} permutations)`);
+  io.out(`  interchangeable: ${describeSets(a.sets)} (${a.order} permutations)`);
   io.out(
     `  ${a.states} states and ${a.steps} steps, each state against its ${a.order - 1} images, and against every state merged into it`,
   );

@@ -3,6 +3,7 @@
 
 import { type CheckReport, expectationMet } from '../../check/check.js';
 import { FINGERPRINT_BITS } from '../../kernel/stateHash.js';
+import { describeSets } from '../../kernel/symmetry.js';
 import { formatUs } from '../../scenarios/format.js';
 import type { Io } from '../io.js';
 import { type CheckOptions, configNote } from './command.js';
@@ -115,7 +116,7 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
     );
   }
   if (report.symmetry !== null) {
-    const sets = report.symmetry.sets.map((s) => `{${s.join(', ')}}`).join(' × ');
+    const sets = describeSets(report.symmetry.sets);
     io.out(
       `  symmetry: ${sets} interchangeable, one state kept per orbit of up to ${report.symmetry.order} (--no-symmetry keeps every one; --audit-symmetry proves the declaration)`,
     );
