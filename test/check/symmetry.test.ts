@@ -208,7 +208,7 @@ describe('one state per orbit on two-phase commit', () => {
  * Two-phase commit built by hand from the example's machines, with knobs that break the symmetry: a lossy link to
  * one participant only, or a coordinator that commits on one named participant's yes.
  */
-function twoPhase(opts: { lossyTo: readonly string[]; commitOnP2?: boolean; slowTo?: string }) {
+function twoPhase(opts: { lossyTo: readonly string[]; commitOnP2?: boolean; slowTo?: string; crash?: true }) {
   const participants = ['p1/participant', 'p2/participant'];
   const actors: Record<string, { machine: typeof coordinator | typeof participant; input: unknown; durable?: true }> = {
     'coord/coordinator': {
@@ -241,6 +241,19 @@ function twoPhase(opts: { lossyTo: readonly string[]; commitOnP2?: boolean; slow
       ...(opts.slowTo !== undefined ? { [`coord->${opts.slowTo}`]: { latencyUs: { min: 200, max: 200 } } } : {}),
     },
     faultBudget: { drops: 1 },
+    // Either participant's host may crash (and restart empty): a fault plan over the members, renamed with them.
+    ...(opts.crash
+      ? {
+          faults: [
+            {
+              kind: 'crash' as const,
+              victims: ['p1', 'p2'],
+              at: { fromUs: 100, toUs: 300, stepUs: 100 },
+              restartAfterUs: 500,
+            },
+          ],
+        }
+      : {}),
     symmetry: [['p1', 'p2']],
   });
   kernel.monitor(atomicOutcome(participants));
@@ -258,6 +271,17 @@ describe('the audit', () => {
     expect(a.finding).toBeNull();
     expect(a.exhausted).toBe(true);
     expect(a.states).toBe(explore(twoPhase({ lossyTo: ['p1', 'p2'] }), EXPLORE).states);
+  });
+
+  it('finds crashes of either member alike: sound, and the same counterexample with half the states', () => {
+    const a = auditSymmetry(twoPhase({ lossyTo: ['p1', 'p2'], crash: true }), { ...BOUNDS, sometimes: NONE });
+    expect(a.finding).toBeNull();
+    const on = explore(twoPhase({ lossyTo: ['p1', 'p2'], crash: true }), EXPLORE);
+    const off = explore(twoPhase({ lossyTo: ['p1', 'p2'], crash: true }), { ...EXPLORE, symmetry: false });
+    // A participant restarted empty forgets its vote: atomicity breaks, found at the same length both ways.
+    expect(on.counterexample?.violation.spec).toBe('atomic-outcome');
+    expect(on.counterexample?.steps).toBe(off.counterexample?.steps);
+    expect(on.states).toBeLessThan(off.states);
   });
 
   it('names a symmetry the system lacks even where the search merged nothing it should not (a slower link)', () => {
