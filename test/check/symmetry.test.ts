@@ -194,6 +194,28 @@ describe('one state per orbit on two-phase commit', () => {
     }
   });
 
+  // Every mix of losses, a coordinator that restarts or not, votes that may be no or not, and each planted bug: the
+  // same verdict, goal depths and counterexample both ways, with two participants and with three.
+  it("agrees with --no-symmetry across a sweep of the example's parameters and mutants", async () => {
+    const scenario = await loadScenario(EXAMPLE);
+    let compared = 0;
+    for (const participants of ['2', '3']) {
+      for (const maxDrops of participants === '3' ? ['0', '1'] : ['0', '1', '2']) {
+        for (const restartAfterUs of ['-1', '1000']) {
+          for (const canVoteNo of ['true', 'false']) {
+            for (const mutant of [undefined, ...(scenario.mutants ?? []).map((m) => m.name)]) {
+              const params = { participants, maxDrops, restartAfterUs, canVoteNo, crashToUs: '400' };
+              const r = both({ scenario, mode: 'bfs', now, config: 'recovery', params, ...(mutant ? { mutant } : {}) });
+              expect(r.on.same, JSON.stringify({ params, mutant })).toEqual(r.off.same);
+              compared++;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).toBe(80);
+  });
+
   it('keeps the same states with DFS and with two worker threads', async () => {
     const scenario = await loadScenario(EXAMPLE);
     const req = { scenario, now, config: 'recovery', params: { participants: '3' } };
