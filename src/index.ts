@@ -36,6 +36,8 @@ export {
   type StepObservation,
 } from './kernel/observe.js';
 export type { FaultEvent, RunResult } from './kernel/run.js';
+/** `defineSystem({ symmetry })`: sets of interchangeable actors' address prefixes (`check --audit-symmetry` proves one). */
+export type { SymmetryDeclaration } from './kernel/symmetry.js';
 export type {
   Address,
   ClockConfig,
