@@ -230,7 +230,13 @@ describe('one state per orbit on two-phase commit', () => {
  * Two-phase commit built by hand from the example's machines, with knobs that break the symmetry: a lossy link to
  * one participant only, or a coordinator that commits on one named participant's yes.
  */
-function twoPhase(opts: { lossyTo: readonly string[]; commitOnP2?: boolean; slowTo?: string; crash?: true }) {
+function twoPhase(opts: {
+  lossyTo: readonly string[];
+  commitOnP2?: boolean;
+  slowTo?: string;
+  crash?: true;
+  stepper?: 'xstate';
+}) {
   const participants = ['p1/participant', 'p2/participant'];
   const actors: Record<string, { machine: typeof coordinator | typeof participant; input: unknown; durable?: true }> = {
     'coord/coordinator': {
@@ -277,6 +283,7 @@ function twoPhase(opts: { lossyTo: readonly string[]; commitOnP2?: boolean; slow
         }
       : {}),
     symmetry: [['p1', 'p2']],
+    ...(opts.stepper !== undefined ? { stepper: opts.stepper } : {}),
   });
   kernel.monitor(atomicOutcome(participants));
   kernel.monitor(decided(participants, 5000));
@@ -293,6 +300,12 @@ describe('the audit', () => {
     expect(a.finding).toBeNull();
     expect(a.exhausted).toBe(true);
     expect(a.states).toBe(explore(twoPhase({ lossyTo: ['p1', 'p2'] }), EXPLORE).states);
+    // Renamed snapshots are stepped by XState's own interpreter as well as by the compiled stepper.
+    const xstate = auditSymmetry(twoPhase({ lossyTo: ['p1', 'p2'], stepper: 'xstate' }), {
+      ...BOUNDS,
+      sometimes: NONE,
+    });
+    expect([xstate.finding, xstate.states]).toEqual([null, a.states]);
   });
 
   it('finds crashes of either member alike: sound, and the same counterexample with half the states', () => {
