@@ -69,7 +69,12 @@ export interface CheckReport {
   /** `address.key` of each statistic left out of the state identity (none with `view: false`). */
   readonly statistics: readonly string[];
   /** The symmetry the explorer applied (the sets of interchangeable address prefixes), or null (none, or off). */
-  readonly symmetry: { readonly sets: readonly (readonly string[])[]; readonly order: number } | null;
+  readonly symmetry: {
+    readonly sets: readonly (readonly string[])[];
+    readonly order: number;
+    /** Where a context lists members in a fixed order, which merges little (Symmetry.notes). */
+    readonly notes: readonly string[];
+  } | null;
 }
 
 export const CHECK_DEFAULTS = {
@@ -220,5 +225,5 @@ export function statisticNames(kernel: Kernel): string[] {
 export function symmetryApplied(req: Pick<CheckRequest, 'symmetry'>, kernel: Kernel): CheckReport['symmetry'] {
   if (req.symmetry === false) return null;
   const s = kernel.declaredSymmetry();
-  return s === null ? null : { sets: s.sets, order: s.order };
+  return s === null ? null : { sets: s.sets, order: s.order, notes: s.notes };
 }

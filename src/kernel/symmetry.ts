@@ -27,6 +27,11 @@ export class Symmetry {
     private readonly elements: readonly (Permutation | null)[],
     private readonly groupCount: number,
     actorCount: number,
+    /**
+     * Where an initial context lists members in a fixed order: renamed, such a list is another state, so the symmetry
+     * stays sound but merges little there. Advice for the report, at most a few.
+     */
+    readonly notes: readonly string[],
   ) {
     this.permutations = elements.filter((p): p is Permutation => p !== null);
     this.memberOf = members.map((set) => {
@@ -58,7 +63,7 @@ export class Symmetry {
     const elements = product(sets.map((s) => permutationsOf(s.length))).map((choice, rank) =>
       rank === 0 ? null : build(actors, groups, sets, members, choice),
     );
-    return new Symmetry(sets, members, elements, groups.length, actors.length);
+    return new Symmetry(sets, members, elements, groups.length, actors.length, listedInOrder(actors, members));
   }
 
   /** The group's order: permutations tried per state at most, identity included. */
@@ -145,6 +150,35 @@ function mix(word: number, tag: number): number {
   x ^= x >>> 13;
   x = Math.imul(x, 0xc2b2ae35);
   return x ^ (x >>> 16);
+}
+
+const MAX_NOTES = 3;
+/** Contexts nest a few levels; the advice looks no deeper. */
+const NOTE_DEPTH = 6;
+
+/** Each list in an actor's initial context that names two or more members of one set (see `Symmetry.notes`). */
+function listedInOrder(actors: readonly ActorEntry[], members: readonly (readonly Member[])[]): string[] {
+  const notes: string[] = [];
+  const memberNamed = (s: string): Member | undefined =>
+    members.flat().find((m) => s === m.prefix || s.startsWith(`${m.prefix}/`));
+  const walk = (value: unknown, path: string, address: string, depth: number): void => {
+    if (notes.length >= MAX_NOTES || depth > NOTE_DEPTH || value === null || typeof value !== 'object') return;
+    if (ArrayBuffer.isView(value)) return;
+    if (Array.isArray(value)) {
+      const named = new Set(value.flatMap((v) => (typeof v === 'string' ? [memberNamed(v)?.prefix ?? ''] : [])));
+      named.delete('');
+      if (named.size >= 2) {
+        notes.push(
+          `${address}'s context${path} lists ${[...named].join(', ')} in a fixed order: a renamed list is another state, so the symmetry merges little there; a record (a set) of them merges`,
+        );
+        return;
+      }
+    }
+    for (const [k, v] of Object.entries(value))
+      walk(v, Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`, address, depth + 1);
+  };
+  for (const a of actors) walk(a.stepper.initial(a.input).snapshot.context, '', a.address, 0);
+  return notes;
 }
 
 /** Every permutation (member → position) that lists the members in key order: one per ordering of each tie. */

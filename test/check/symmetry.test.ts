@@ -140,6 +140,21 @@ describe('the declaration', () => {
     expect(() => defineSystem({ actors, symmetry: symmetry as never })).toThrow(message);
   });
 
+  it('notes a context that lists members in a fixed order (sound, but it merges little), and not a record of them', () => {
+    const hub = (peers: unknown) => createMachine({ id: 'hub', context: { peers } });
+    const actors = (peers: unknown) => ({
+      'h/hub': { machine: hub(peers) },
+      'a/x': { machine: m },
+      'b/x': { machine: m },
+    });
+    const listed = defineSystem({ actors: actors({ all: ['a/x', 'b/x'] }), symmetry: [['a', 'b']] });
+    expect((listed.declaredSymmetry() as Symmetry).notes).toEqual([
+      "h/hub's context.peers.all lists a, b in a fixed order: a renamed list is another state, so the symmetry merges little there; a record (a set) of them merges",
+    ]);
+    const set = defineSystem({ actors: actors({ 'a/x': true, 'b/x': true }), symmetry: [['a', 'b']] });
+    expect((set.declaredSymmetry() as Symmetry).notes).toEqual([]);
+  });
+
   it('accepts address subtrees inside one host, which then maps to itself', () => {
     const k = defineSystem({ actors: { 'h/a': { machine: m }, 'h/b': { machine: m } }, symmetry: [['h/a', 'h/b']] });
     const s = k.declaredSymmetry() as Symmetry;
@@ -346,11 +361,12 @@ describe('check with a symmetry', () => {
     expect(on.code, on.err).toBe(0);
     expect(on.out).toMatch(/862 distinct states/);
     expect(on.out).toMatch(/symmetry: \{p1, p2\} interchangeable, one state kept per orbit of up to 2/);
+    expect(on.out).not.toMatch(/note: /);
     const off = await here('check', EXAMPLE, '--config', 'recovery', '--no-symmetry');
     expect(off.out).toMatch(/1601 distinct states/);
     expect(off.out).not.toMatch(/symmetry:/);
     const json = JSON.parse((await here('check', EXAMPLE, '--config', 'recovery', '--json')).out);
-    expect(json.configurations[0].symmetry).toEqual({ sets: [['p1', 'p2']], order: 2 });
+    expect(json.configurations[0].symmetry).toEqual({ sets: [['p1', 'p2']], order: 2, notes: [] });
   });
 
   it('--audit-symmetry: sound on the example (exit 0), and refuses what would audit something else', async () => {

@@ -120,6 +120,7 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
     io.out(
       `  symmetry: ${sets} interchangeable, one state kept per orbit of up to ${report.symmetry.order} (--no-symmetry keeps every one; --audit-symmetry proves the declaration)`,
     );
+    for (const note of report.symmetry.notes) io.out(`    note: ${note}`);
   }
   if (r.sleep !== null) {
     io.out(
