@@ -159,17 +159,24 @@ const NOTE_DEPTH = 6;
 /** Each list in an actor's initial context that names two or more members of one set (see `Symmetry.notes`). */
 function listedInOrder(actors: readonly ActorEntry[], members: readonly (readonly Member[])[]): string[] {
   const notes: string[] = [];
-  const memberNamed = (s: string): Member | undefined =>
-    members.flat().find((m) => s === m.prefix || s.startsWith(`${m.prefix}/`));
+  // The members of one set a list names, for the first set it names two of.
+  const namedInOneSet = (list: readonly unknown[]): string[] => {
+    for (const set of members) {
+      const named = set.filter((m) =>
+        list.some((v) => typeof v === 'string' && (v === m.prefix || v.startsWith(`${m.prefix}/`))),
+      );
+      if (named.length >= 2) return named.map((m) => m.prefix);
+    }
+    return [];
+  };
   const walk = (value: unknown, path: string, address: string, depth: number): void => {
     if (notes.length >= MAX_NOTES || depth > NOTE_DEPTH || value === null || typeof value !== 'object') return;
     if (ArrayBuffer.isView(value)) return;
     if (Array.isArray(value)) {
-      const named = new Set(value.flatMap((v) => (typeof v === 'string' ? [memberNamed(v)?.prefix ?? ''] : [])));
-      named.delete('');
-      if (named.size >= 2) {
+      const named = namedInOneSet(value);
+      if (named.length >= 2) {
         notes.push(
-          `${address}'s context${path} lists ${[...named].join(', ')} in a fixed order: a renamed list is another state, so the symmetry merges little there; a record (a set) of them merges`,
+          `${address}'s context${path} lists ${named.join(', ')} in a fixed order: a renamed list is another state, so the symmetry merges little there; a record (a set) of them merges`,
         );
         return;
       }

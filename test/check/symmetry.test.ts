@@ -153,6 +153,15 @@ describe('the declaration', () => {
     ]);
     const set = defineSystem({ actors: actors({ 'a/x': true, 'b/x': true }), symmetry: [['a', 'b']] });
     expect((set.declaredSymmetry() as Symmetry).notes).toEqual([]);
+    // One member of each of two sets in a list: each renaming keeps its place, nothing to note.
+    const pairs = defineSystem({
+      actors: { ...actors(['a/x', 'c/x']), 'c/x': { machine: m }, 'd/x': { machine: m } },
+      symmetry: [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    });
+    expect((pairs.declaredSymmetry() as Symmetry).notes).toEqual([]);
   });
 
   it('accepts address subtrees inside one host, which then maps to itself', () => {
