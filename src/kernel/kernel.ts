@@ -313,7 +313,7 @@ export class Kernel implements KernelCore {
   fingerprint(state: SystemState, mergeInterleavings = true, view = true, symmetric = true): number {
     const hasher = this.hasher as StateHasher;
     if (!symmetric || this.symmetry === null) return hasher.fingerprint(state, mergeInterleavings, view);
-    return this.symmetry.canonical(state, (s) => hasher.fingerprint(s, mergeInterleavings, view));
+    return this.symmetry.canonical(state, hasher, mergeInterleavings, view);
   }
 
   /** The symmetry the system declares, checked against its actors (which closes registration); null when none. */

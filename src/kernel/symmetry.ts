@@ -6,6 +6,7 @@ import type { ActorEntry } from './context.js';
 import { KernelError } from './errors.js';
 import { Fingerprint, fingerprintValue, stringFingerprint } from './hash.js';
 import { type Permutation, permuteState } from './rename.js';
+import type { StateHasher } from './stateHash.js';
 import type { SystemState } from './types.js';
 
 /** Each inner list: address prefixes (a group, or an address subtree) whose actors may be swapped for each other. */
@@ -80,11 +81,12 @@ export class Symmetry {
    * (their charts' state values, whether their hosts are down, what is pending to and from them). An orbit's states
    * all have the same such images, so they all get the same number; ties in the key widen the images tried.
    */
-  canonical(state: SystemState, fingerprint: (s: SystemState) => number): number {
+  canonical(state: SystemState, hasher: StateHasher, mergeInterleavings: boolean, view: boolean): number {
     let best = Number.POSITIVE_INFINITY;
     for (const rank of this.sortingRanks(state)) {
       const p = this.elements[rank] as Permutation | null;
-      const fp = fingerprint(p === null ? state : permuteState(state, p, this.groupCount));
+      const image = p === null ? state : permuteState(state, p, this.groupCount);
+      const fp = hasher.fingerprint(image, mergeInterleavings, view);
       if (fp < best) best = fp;
     }
     return best;
