@@ -27,16 +27,11 @@ export class Symmetry {
     /** Every element by its rank (mixed radix over the sets' lexicographic ranks); null at rank 0, the identity. */
     private readonly elements: readonly (Permutation | null)[],
     private readonly groupCount: number,
-    actorCount: number,
-    /**
-     * Where an initial context lists members in a fixed order: renamed, such a list is another state, so the symmetry
-     * stays sound but merges little there. Advice for the report, at most a few.
-     */
-    readonly notes: readonly string[],
+    private readonly actors: readonly ActorEntry[],
   ) {
     this.permutations = elements.filter((p): p is Permutation => p !== null);
     this.memberOf = members.map((set) => {
-      const of = new Int32Array(actorCount).fill(-1);
+      const of = new Int32Array(actors.length).fill(-1);
       set.forEach((m, i) => {
         for (const a of m.actors) of[a.index] = i;
       });
@@ -46,6 +41,16 @@ export class Symmetry {
 
   /** Per set: actor index → the member it belongs to, or -1. */
   private readonly memberOf: readonly Int32Array[];
+  private noted: readonly string[] | null = null;
+
+  /**
+   * Where an initial context lists members in a fixed order: renamed, such a list is another state, so the symmetry
+   * stays sound but merges little there. Advice for the report, at most a few; found (booting each machine) once asked.
+   */
+  get notes(): readonly string[] {
+    this.noted ??= listedInOrder(this.actors, this.members);
+    return this.noted;
+  }
 
   /** The declared sets checked against the registered actors; null when nothing is declared. */
   static of(
@@ -64,7 +69,7 @@ export class Symmetry {
     const elements = product(sets.map((s) => permutationsOf(s.length))).map((choice, rank) =>
       rank === 0 ? null : build(actors, groups, sets, members, choice),
     );
-    return new Symmetry(sets, members, elements, groups.length, actors.length, listedInOrder(actors, members));
+    return new Symmetry(sets, members, elements, groups.length, actors);
   }
 
   /** The group's order: permutations tried per state at most, identity included. */
