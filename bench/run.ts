@@ -26,6 +26,7 @@ import { benchCrypt } from './crypt.js';
 import { benchHa, benchPriority } from './ha.js';
 import { benchInspector } from './inspector.js';
 import { benchMem } from './memory.js';
+import { benchMutants } from './mutants.js';
 import { benchParallel } from './parallel.js';
 import { benchSpin } from './spin.js';
 import { benchStartup } from './startup.js';
@@ -427,6 +428,7 @@ async function main(): Promise<void> {
     parallel: () => benchParallel(progress),
     inspector: () => benchInspector(progress),
     startup: () => benchStartup(progress),
+    mutants: () => benchMutants(progress),
     spin: () => benchSpin(progress),
     memory: () => benchMem(progress),
     crypt: () => benchCrypt(progress),
