@@ -50,7 +50,7 @@ export function runAudit(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): 
 }
 
 function auditText(opts: CheckOptions, config: CheckConfig | null, a: StatisticsAudit, io: Io): void {
-  io.out(`statevisor check ${opts.scenario.name} --audit-statistics  (${configNote(config)})`);
+  io.out(`statevisor check ${opts.scenario.name} --audit-statistics  (${configNote(config, opts.sets)})`);
   if (a.statistics.length === 0) {
     io.out('  no machine declares statistics (meta.statevisor.statistics): nothing to audit');
     return;
@@ -75,7 +75,7 @@ function auditText(opts: CheckOptions, config: CheckConfig | null, a: Statistics
 }
 
 function symmetryText(opts: CheckOptions, config: CheckConfig | null, a: SymmetryAudit, io: Io): void {
-  io.out(`statevisor check ${opts.scenario.name} --audit-symmetry  (${configNote(config)})`);
+  io.out(`statevisor check ${opts.scenario.name} --audit-symmetry  (${configNote(config, opts.sets)})`);
   if (a.sets === null) {
     io.out('  the system declares no symmetry (defineSystem({ symmetry })): nothing to audit');
     return;

@@ -157,7 +157,7 @@ function checkOptions(scenario: Scenario, values: FlagValues, io: Io): Omit<Chec
     maxTimeS: intFlag('--max-time', str(values, 'max-time'), 1, 31_536_000),
     traceFlag,
     tracePath: traceFlag ?? counterexamplePath(scenario, first, configs.length, mutant),
-    configNote: configNote(first),
+    configNote: configNote(first, sets),
     json,
     progress: io.progress && !json,
   };
@@ -174,6 +174,12 @@ export function counterexamplePath(
   return `traces/${scenario.name}${configCount >= 1 ? c : ''}${mutant ? `-${mutant}` : ''}-counterexample.jsonl`;
 }
 
-export function configNote(config: CheckConfig | null): string {
-  return config === null ? 'full defaults' : `${config.name}: ${config.note}`;
+/**
+ * The configuration as the header names it, with the user's parameters after it: a configuration's note describes
+ * its own parameters, so a report of `--set maxOutstanding=1` must not read as the configuration's "2 in flight" alone.
+ */
+export function configNote(config: CheckConfig | null, sets: RawParams = {}): string {
+  const base = config === null ? 'full defaults' : `${config.name}: ${config.note}`;
+  const keys = Object.keys(sets).sort();
+  return keys.length === 0 ? base : `${base}; with ${keys.map((k) => `${k}=${String(sets[k])}`).join(', ')}`;
 }

@@ -44,20 +44,20 @@ export function exhaustiveJson(opts: CheckOptions, outcomes: readonly ConfigOutc
       mutant: opts.mutant ?? null,
       verdict: overall(outcomes),
       hashBits: FINGERPRINT_BITS,
-      configurations: outcomes.map((o) => configJson(o)),
+      configurations: outcomes.map((o) => configJson(o, opts)),
     },
     null,
     2,
   );
 }
 
-function configJson(o: ConfigOutcome): Record<string, unknown> {
+function configJson(o: ConfigOutcome, opts: CheckOptions): Record<string, unknown> {
   const { report, actors, tracePath } = o;
   const r = report.result;
   const cex = r.counterexample;
   return {
     name: o.config?.name ?? null,
-    configuration: configNote(o.config),
+    configuration: configNote(o.config, opts.sets),
     params: report.params,
     untilUs: report.untilUs,
     limits: report.limits,
@@ -105,7 +105,7 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
   const r = report.result;
   const cex = r.counterexample;
   const mutant = opts.mutant ? `, MUTANT ${opts.mutant}` : '';
-  io.out(`statevisor check ${opts.scenario.name}  (${opts.mode}${mutant}; ${configNote(o.config)})`);
+  io.out(`statevisor check ${opts.scenario.name}  (${opts.mode}${mutant}; ${configNote(o.config, opts.sets)})`);
   io.out(
     `  ${r.states} distinct states, ${r.transitions} transitions, depth ${r.maxDepth}, ${r.terminalStates} terminal; ${(r.elapsedMs / 1000).toFixed(2)} s (${statesPerSec(report)} states/s, ${heapNote(r)})`,
   );
