@@ -1,0 +1,95 @@
+// `statevisor check` as a user reads it: an exhausted search and a shortest counterexample that replays, the header
+// naming the configuration and the user's own parameters, and bad flags refused with one line.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectBadInput, here } from './inProcess.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'statevisor-check-'));
+
+describe('statevisor check', () => {
+  it('checks a scenario to exhaustion, and finds and writes a shortest counterexample', async () => {
+    const ok = await here('check', 'ha-mixed');
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain('577 distinct states');
+    expect(ok.out).toMatch(/reached at step \d+: plain-output-delivered/);
+    expect(ok.out).toContain('exhausted: every reachable state up to the horizon 2.100 ms was visited');
+    const trace = join(dir, 'cex.jsonl');
+    const bad = await here(
+      'check',
+      'ha-steady',
+      '--config',
+      'lossy',
+      '--mutant',
+      'release-on-send',
+      '--trace',
+      trace,
+      '--json',
+    );
+    expect(bad.code).toBe(1);
+    const j = JSON.parse(bad.out);
+    expect(j).toMatchObject({ verdict: 'violated', mutant: 'release-on-send' });
+    expect(j.configurations[0]).toMatchObject({
+      name: 'lossy',
+      verdict: 'violated',
+      counterexample: { steps: 11, shortest: true, violation: { spec: 'output-commit', kind: 'safety' } },
+    });
+    expect(j.configurations[0].counterexample.replay).toBe(`npx statevisor replay ${trace}`);
+    // Replaying a counterexample reproduces its violation: exit 1, and the spec named.
+    const replay = await here('replay', trace);
+    expect(replay.code).toBe(1);
+    expect(replay.out).toContain('byte-identical');
+    expect(replay.out).toContain('it reproduces the violation of output-commit (M1, safety)');
+    const bounded = await here('check', 'ping-pong', '--max-states', '20');
+    expect(bounded.code).toBe(0);
+    expect(bounded.out).toContain('BOUND HIT (states): not every reachable state was visited');
+  });
+
+  it("names the user's --set parameters after the configuration's own description in a check's header", async () => {
+    const plain = await here('check', 'ping-pong', '--config', 'lossy', '--max-states', '20');
+    expect(plain.out.split('\n')[0]).toBe(
+      'statevisor check ping-pong  (bfs; lossy: 2 pings, 1 retransmit each, latency 100 or 200 µs, loss and duplication)',
+    );
+    // The description says "2 pings"; the header must not read as if that were what was checked.
+    const set = await here(
+      'check',
+      'ping-pong',
+      '--config',
+      'lossy',
+      '--set',
+      'pings=3',
+      '--set',
+      'maxRetries=0',
+      '--max-states',
+      '20',
+    );
+    expect(set.out.split('\n')[0]).toMatch(/\(bfs; lossy: 2 pings, .*duplication; with maxRetries=0, pings=3\)$/);
+    const json = await here(
+      'check',
+      'ping-pong',
+      '--config',
+      'lossy',
+      '--set',
+      'pings=3',
+      '--max-states',
+      '20',
+      '--json',
+    );
+    const config = (JSON.parse(json.out) as { configurations: { configuration: string }[] }).configurations[0];
+    expect(config?.configuration).toMatch(/; with pings=3$/);
+  });
+
+  it('rejects a bad check mode or bound with one line', async () => {
+    expectBadInput(
+      await here('check', 'ha-steady', '--mode', 'astar'),
+      /--mode: expected bfs, dfs, random or swarm, got 'astar'/,
+    );
+    expectBadInput(await here('check', 'ha-steady', '--max-states', '0'), /--max-states: 0 is out of range/);
+    expectBadInput(
+      await here('check', 'ha-steady', '--set', 'vms=0'),
+      /vms: 0 is out of range; expected an integer in \[1, 64\]/,
+    );
+  });
+});
