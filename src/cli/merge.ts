@@ -63,12 +63,10 @@ export async function cmdMerge(args: readonly string[], io: Io): Promise<number>
     shrink: shrinkOn,
     shard: null,
     resultPath: null,
+    mergedShards: results.length,
   };
   if (bool(values, 'json')) io.out(randomJson(opts, plan, outcome));
-  else {
-    randomText(opts, plan, outcome, io);
-    io.out(`  merged from ${results.length} shard result(s); the workers above are the shards`);
-  }
+  else randomText(opts, plan, outcome, io);
   return failure === null ? EXIT_OK : EXIT_FAIL;
 }
 

@@ -93,6 +93,11 @@ describe('sharded checks', () => {
     const merged = await here('merge', join(dir, 'h0.json'), join(dir, 'h1.json'));
     expect(merged.code).toBe(0);
     expect(merged.out).toContain('every spec held on every walk (4 seeds)');
+    // The merge walked nothing itself: its line must not read as 4 walks on 2 workers done in the merge's own time.
+    expect(merged.out).toMatch(/\n {2}4 walks from seed 1, merged from 2 shard result\(s\) in \d+\.\d\d s\n/);
+    expect(merged.out).not.toContain('worker(s)');
+    const json = JSON.parse((await here('merge', join(dir, 'h0.json'), join(dir, 'h1.json'), '--json')).out);
+    expect(json).toMatchObject({ walks: 4, mergedShards: 2 });
   });
 
   it('refuses bad shards and result files with one line naming what is wrong', async () => {

@@ -24,6 +24,8 @@ export interface WalkPlan {
   /** This process's part of a search split across machines (--shard), and where its result file goes. */
   readonly shard: Shard | null;
   readonly resultPath: string | null;
+  /** `merge`: how many shards' results this report combines (their walks took their own time), else null. */
+  readonly mergedShards: number | null;
 }
 
 /** What a counterexample is re-executed and written as: the scenario, its planted bug, horizon and trace path. */
@@ -66,6 +68,7 @@ export function randomFlags(values: FlagValues, mode: CheckMode): WalkPlan {
     shrink: !bool(values, 'no-shrink'),
     shard,
     resultPath: shard === null ? null : (result ?? `statevisor-shard-${shard.index}-of-${shard.count}.json`),
+    mergedShards: null,
   };
   if (shard !== null) shardRange(plan.first, plan.seeds, shard);
   return plan;

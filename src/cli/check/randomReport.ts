@@ -29,6 +29,7 @@ export function randomJson(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome): 
       seeds: { first: plan.first, count: plan.seeds },
       shard: plan.shard === null ? null : { ...plan.shard, result: plan.resultPath },
       workers: o.search.workers,
+      mergedShards: plan.mergedShards,
       wallMs: Math.round(o.wallMs),
       counterexample:
         r === null || f === null
@@ -54,8 +55,12 @@ export function randomJson(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome): 
 export function randomText(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome, io: Io): void {
   const mutant = opts.mutant ? `, MUTANT ${opts.mutant}` : '';
   io.out(`statevisor check ${opts.scenario.name}  (${opts.mode}${mutant}; ${opts.configNote})`);
+  const seconds = (o.wallMs / 1000).toFixed(2);
   io.out(
-    `  ${o.search.walks} walks from seed ${plan.first} on ${o.search.workers} worker(s) in ${(o.wallMs / 1000).toFixed(2)} s`,
+    plan.mergedShards === null
+      ? `  ${o.search.walks} walks from seed ${plan.first} on ${o.search.workers} worker(s) in ${seconds} s`
+      : // The shards' walking time is in their own reports: this process only merged (and shrank and wrote the trace).
+        `  ${o.search.walks} walks from seed ${plan.first}, merged from ${plan.mergedShards} shard result(s) in ${seconds} s`,
   );
   if (plan.shard !== null) {
     io.out(
