@@ -36,8 +36,8 @@ export interface ExploreOptions {
   readonly sleepSets?: boolean;
   /** Wall clock for the time bound and progress; the exploration itself never reads it. */
   readonly now: () => number;
+  /** Called every PROGRESS_EVERY_MS of wall time (read every 256 states) while the search runs. */
   readonly onProgress?: (p: ExploreProgress) => void;
-  readonly progressEveryStates?: number;
   /** Sees every explored step's records (coverage); the kernel records only when given a sink, so this costs. */
   readonly observer?: StepObserver;
   /**
@@ -133,6 +133,13 @@ function sleeping(
 
 /** How often the wall clock is read: often enough that no bound overshoots by much, rarely enough to cost nothing. */
 const CLOCK_EVERY_STATES = 256;
+/**
+ * How often the memory bound is checked: a multiple of the clock's cadence, so the two meet (a cadence of 20 000
+ * met the clock's 256 only every 160 000 states, and a search at 32 KB a state overshot --max-memory by gigabytes).
+ */
+export const MEMORY_EVERY_STATES = 16 * CLOCK_EVERY_STATES;
+/** Progress is shown this often in wall time, from a search's first second whatever its size. */
+export const PROGRESS_EVERY_MS = 250;
 
 /** Explores from every initial state; stops at the first violation (BFS: a shortest one). */
 export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult {
@@ -156,7 +163,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   // BFS reads from the front (an index into the array), DFS pops from the back.
   const frontier: (FrontierItem | undefined)[] = [];
   let head = 0;
-  const every = options.progressEveryStates ?? 20_000;
+  let progressAtMs = 0;
   const sometimes = (options.sometimes ?? []).map((s) => ({
     s,
     at: null as number | null,
@@ -181,10 +188,15 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       return false;
     }
     gauge.atStates(n);
-    if (n % every !== 0) return true;
+    const progress = options.onProgress !== undefined && elapsedMs - progressAtMs >= PROGRESS_EVERY_MS;
+    if (n % MEMORY_EVERY_STATES !== 0 && !progress) return true;
     const used = gauge.sample();
-    const heapBytes = gauge.peak;
-    options.onProgress?.({ states: n, transitions, depth, frontier: frontier.length - head, elapsedMs, heapBytes });
+    if (progress) {
+      progressAtMs = elapsedMs;
+      // What is in use now, garbage included: the retained figure is only known at the doublings' collections.
+      const heapBytes = Math.max(gauge.peak, used - gauge.base);
+      options.onProgress?.({ states: n, transitions, depth, frontier: frontier.length - head, elapsedMs, heapBytes });
+    }
     if (used > options.maxMemoryBytes) {
       boundsHit.add('memory');
       return false;

@@ -31,7 +31,8 @@ function used(): number {
 }
 
 export class HeapGauge {
-  private readonly base: number;
+  /** Bytes in use when the search began (after a full collection when measuring what is retained). */
+  readonly base: number;
   private readonly gc: (() => void) | null;
   private nextRetained = FIRST_RETAINED_SAMPLE;
   /** Peak bytes over the base seen so far. */

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check/check.js';
+import { type ExploreProgress, MEMORY_EVERY_STATES, PROGRESS_EVERY_MS } from '../../src/check/explore.js';
 import { findScenario } from '../../src/scenarios/index.js';
 
 const now = () => 0;
@@ -82,6 +83,33 @@ describe('explore', () => {
     expect([states.verdict, states.exhausted, states.boundsHit]).toEqual(['bound-hit', false, ['states']]);
     const depth = check('ha-failover', { config: 'crash-for-good', maxDepth: 10 }).result;
     expect([depth.verdict, depth.boundsHit]).toEqual(['bound-hit', ['depth']]);
+  });
+
+  it('Check: the memory bound is checked every few thousand states, with BFS and DFS', () => {
+    // ping-pong explores 40 817 states; a bound checked only every 160 000 (as it once was) never fired here.
+    for (const mode of ['bfs', 'dfs'] as const) {
+      const r = check('ping-pong', { mode, maxMemoryBytes: 1 }).result;
+      expect([r.verdict, r.boundsHit, r.states], mode).toEqual(['bound-hit', ['memory'], MEMORY_EVERY_STATES]);
+    }
+  });
+
+  it('Check: progress comes every quarter second of wall time, whatever the state count', () => {
+    // A clock that moves 25 ms at each reading (one every 256 states): progress at every 10th reading.
+    let t = 0;
+    const seen: ExploreProgress[] = [];
+    const r = check('ping-pong', { maxStates: 20_000, now: () => (t += 25), onProgress: (p) => seen.push(p) }).result;
+    expect(seen.length).toBeGreaterThan(5);
+    for (const [i, p] of seen.entries()) {
+      const prev = seen[i - 1];
+      expect(p.elapsedMs - (prev?.elapsedMs ?? 0)).toBeGreaterThanOrEqual(PROGRESS_EVERY_MS);
+      if (prev !== undefined) expect(p.states).toBeGreaterThan(prev.states);
+      expect(p.states % 256).toBe(0);
+      expect(p.states).toBeLessThanOrEqual(r.states);
+    }
+    // A clock that never moves shows none: progress is by time, not by states.
+    const none: ExploreProgress[] = [];
+    check('ping-pong', { maxStates: 5_000, onProgress: (p) => none.push(p) });
+    expect(none).toEqual([]);
   });
 
   it('Check: an exhausted search that misses a `sometimes` goal is vacuous, not a proof', () => {
