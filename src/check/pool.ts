@@ -2,6 +2,7 @@
 // and the reported failure is the lowest failing seed overall — the same whatever the worker count.
 
 import { Worker } from 'node:worker_threads';
+import { fromWorker } from '../kernel/errors.js';
 import type { Scenario } from '../scenarios/types.js';
 import { type WalkFailure, type WalkOptions, type WalkSeedsResult, walkSeeds } from './random.js';
 
@@ -67,7 +68,7 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
         });
         return new Promise<WalkSeedsResult>((resolve, reject) => {
           worker.once('message', resolve);
-          worker.once('error', reject);
+          worker.once('error', (err) => reject(fromWorker(err)));
           worker.once('exit', (code) => {
             if (code !== 0) reject(new Error(`search worker ${offset} exited with code ${code}`));
           });

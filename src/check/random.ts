@@ -1,8 +1,9 @@
 // Randomized search for configurations too large to exhaust: random walks (one seed, one run) and swarm mode,
 // where each seed also draws which faults are enabled and their rates, as TigerBeetle's VOPR does.
 
+import { InputError } from '../kernel/errors.js';
 import { Xoshiro128 } from '../kernel/prng.js';
-import type { RawParams, Scenario } from '../scenarios/types.js';
+import { type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
 import type { Violation } from '../specs/spec.js';
 
@@ -30,7 +31,12 @@ export interface WalkFailure {
   readonly steps: number;
 }
 
-/** The fault options a swarm seed runs with: drawn from the seed alone, so any worker derives the same ones. */
+/**
+ * The fault options a swarm seed runs with: drawn from the seed alone, so any worker derives the same ones. Only the
+ * options `base` leaves open are drawn: what the check configuration or the user pins stays pinned. A configuration's
+ * crash of the backup is not drawn away, and its liveness bound, tuned to its 100 µs link, is not run over a 900 µs
+ * one (which made a swarm of ha-failover `crash` report the correct protocol as violating output-liveness).
+ */
 export function swarmParams(
   scenario: Scenario,
   seed: number,
@@ -40,13 +46,33 @@ export function swarmParams(
   if (knobs === undefined) return { ...base };
   const rng = new Xoshiro128((seed ^ 0x5eed5eed) >>> 0);
   const drawn: Record<string, string> = {};
-  for (const [name, options] of Object.entries(knobs)) drawn[name] = options[rng.nextBelow(options.length)] as string;
+  for (const [name, options] of Object.entries(knobs)) {
+    // Drawn even when pinned, so what a seed draws for one option does not depend on which others are pinned.
+    const value = options[rng.nextBelow(options.length)] as string;
+    if (!Object.hasOwn(base, name)) drawn[name] = value;
+  }
   return { ...base, ...drawn };
+}
+
+/** The options a swarm seed drew, as `name=value` (for a message about them). */
+function drawnOptions(scenario: Scenario, params: RawParams, base: RawParams): string {
+  const names = Object.keys(scenario.swarm ?? {}).filter((name) => !Object.hasOwn(base, name));
+  return names.map((name) => `${name}=${String(params[name])}`).join(', ');
 }
 
 /** One walk: the scenario under `seed` (swarm: with its drawn fault options); null when every spec held. */
 export function walk(req: WalkRequest, seed: number): WalkFailure | null {
   const params = req.swarm ? swarmParams(req.scenario, seed, req.params) : { ...req.params };
+  if (req.swarm) {
+    try {
+      resolveParams(req.scenario, params);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      // The scenario's swarm options can combine into parameters it refuses: name the seed and what it drew.
+      const drew = drawnOptions(req.scenario, params, req.params);
+      throw new InputError(`swarm seed ${seed} drew ${drew}, which the scenario refuses: ${err.message}`);
+    }
+  }
   const o = simulate({
     scenario: req.scenario,
     seed,

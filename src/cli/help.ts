@@ -99,7 +99,8 @@ and, for a system that declares interchangeable actors (defineSystem({ symmetry 
 only by a renaming of them (see --audit-symmetry).
 
 Options:
-  --mode M           bfs (default: shortest counterexample), dfs (low memory), random, swarm
+  --mode M           bfs (default: shortest counterexample), dfs (low memory), random, swarm (over the scenario's
+                     defaults, each seed drawing its faults; the options --set pins are not drawn)
   --set NAME=VALUE   override a parameter of the check configuration (repeatable)
   --params FILE      parameters from a JSON file, validated like --set (which wins)
   --full             start from the scenario's full defaults instead of its check configuration

@@ -6,6 +6,16 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/**
+ * An error a worker thread threw, as this thread should see it: a worker's InputError arrives as a plain Error named
+ * 'InputError' (structured cloning keeps the name, not the class), and bad input must still be one line, exit 2.
+ */
+export function fromWorker(err: unknown): unknown {
+  if (err instanceof Error && !(err instanceof InputError) && err.name === 'InputError')
+    return new InputError(err.message);
+  return err;
+}
+
 /** A machine or assembly broke the kernel contract (sendTo, unknown address, side-effecting action). */
 export class KernelError extends Error {
   override name = 'KernelError';

@@ -3,8 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { search } from '../../src/check/pool.js';
-import { swarmParams } from '../../src/check/random.js';
+import { swarmParams, walk } from '../../src/check/random.js';
 import { shrink } from '../../src/check/shrink.js';
+import { fromWorker, InputError } from '../../src/kernel/errors.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { simulate } from '../../src/simulate.js';
 
@@ -17,6 +18,43 @@ describe('random search', () => {
     expect(a.pings).toBe('3');
     const variety = new Set(Array.from({ length: 40 }, (_, i) => JSON.stringify(swarmParams(pingPong, i, {}))));
     expect(variety.size).toBeGreaterThan(10);
+  });
+
+  it('keeps what the base pins, and draws the rest as it would have without the pin', () => {
+    const knobs = Object.keys(pingPong.swarm ?? {});
+    expect(knobs.length).toBeGreaterThan(1);
+    const [pinned, other] = knobs as [string, string];
+    for (let seed = 0; seed < 20; seed++) {
+      const free = swarmParams(pingPong, seed, {});
+      const held = swarmParams(pingPong, seed, { [pinned]: 'pinned-by-the-user' });
+      expect(held[pinned]).toBe('pinned-by-the-user');
+      expect(held[other]).toBe(free[other]);
+    }
+  });
+
+  it('names the seed and its draw when the options combine into parameters the scenario refuses', () => {
+    // A scenario whose swarm can draw past its own limit on the sum of its rates.
+    const scenario = { ...pingPong, swarm: { dropRate: ['0', '0.9'], duplicateRate: ['0', '0.9'] } };
+    const req = { scenario, params: {}, swarm: true };
+    const refused = Array.from({ length: 12 }, (_, seed) => seed).find((seed) => {
+      const p = swarmParams(scenario, seed, {});
+      return p.dropRate === '0.9' && p.duplicateRate === '0.9';
+    });
+    expect(refused).toBeDefined();
+    expect(() => walk(req, refused as number)).toThrow(
+      new InputError(
+        `swarm seed ${refused} drew dropRate=0.9, duplicateRate=0.9, which the scenario refuses: dropRate: dropRate + duplicateRate + delayRate must be <= 1, got 1.85`,
+      ),
+    );
+  });
+
+  it("turns a worker thread's InputError back into one, so it is still reported as bad input", () => {
+    const cloned = Object.assign(new Error('swarm seed 3 drew …'), { name: 'InputError' });
+    const revived = fromWorker(cloned);
+    expect(revived).toBeInstanceOf(InputError);
+    expect((revived as Error).message).toBe('swarm seed 3 drew …');
+    const other = new Error('boom');
+    expect(fromWorker(other)).toBe(other);
   });
 
   it('Check: swarm with 2 workers finds the same counterexample as with 1', async () => {

@@ -47,6 +47,12 @@ describe('statevisor check', () => {
     expect(bounded.out).toContain('BOUND HIT (states): not every reachable state was visited');
   });
 
+  it("runs a swarm over the scenario's defaults, not its first check configuration", async () => {
+    const r = await here('check', 'ping-pong', '--mode', 'swarm', '--seeds', '3', '--workers', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('statevisor check ping-pong  (swarm; full defaults)');
+  });
+
   it("names the user's --set parameters after the configuration's own description in a check's header", async () => {
     const plain = await here('check', 'ping-pong', '--config', 'lossy', '--max-states', '20');
     expect(plain.out.split('\n')[0]).toBe(
@@ -87,6 +93,11 @@ describe('statevisor check', () => {
       /--mode: expected bfs, dfs, random or swarm, got 'astar'/,
     );
     expectBadInput(await here('check', 'ha-steady', '--max-states', '0'), /--max-states: 0 is out of range/);
+    // A swarm's drawn faults would break a configuration's tuned deadlines: it runs on the defaults, and says so.
+    expectBadInput(
+      await here('check', 'ha-failover', '--mode', 'swarm', '--config', 'crash'),
+      /^statevisor: --config: swarm draws its faults over the scenario's defaults, not over a check configuration/,
+    );
     expectBadInput(
       await here('check', 'ha-steady', '--set', 'vms=0'),
       /vms: 0 is out of range; expected an integer in \[1, 64\]/,

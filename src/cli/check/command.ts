@@ -129,8 +129,17 @@ function checkOptions(scenario: Scenario, values: FlagValues, io: Io): Omit<Chec
   const mutant = str(values, 'mutant');
   if (mutant !== undefined) findMutantFor(scenario, mutant);
   const sets = userParams(scenario, values);
-  const full = bool(values, 'full');
   const named = str(values, 'config');
+  // A swarm draws fault options a scenario made for its own defaults. A check configuration is another regime, its
+  // deadlines and retries tuned to the faults it injects: drawn faults on top of them break those bounds (a swarm of
+  // ha-failover `crash` over a 900 µs link, or of faulty-device `dev-crash` at 20% loss with its 3 retries, reported
+  // the correct models as violating liveness). So swarm runs on the defaults, as `soak` and the Kubernetes Job do.
+  if (mode === 'swarm' && named !== undefined) {
+    throw new InputError(
+      "--config: swarm draws its faults over the scenario's defaults, not over a check configuration tuned to its own (walk a configuration with --mode random)",
+    );
+  }
+  const full = bool(values, 'full') || mode === 'swarm';
   if (full && named !== undefined) throw new InputError('--config: names a check configuration; --full uses none');
   const configs: (CheckConfig | null)[] = full
     ? [null]
