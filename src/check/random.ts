@@ -33,9 +33,8 @@ export interface WalkFailure {
 
 /**
  * The fault options a swarm seed runs with: drawn from the seed alone, so any worker derives the same ones. Only the
- * options `base` leaves open are drawn: what the check configuration or the user pins stays pinned. A configuration's
- * crash of the backup is not drawn away, and its liveness bound, tuned to its 100 µs link, is not run over a 900 µs
- * one (which made a swarm of ha-failover `crash` report the correct protocol as violating output-liveness).
+ * options `base` leaves open are drawn: what the user pins (`--set dropRate=0`) stays as pinned. The CLI runs a swarm
+ * over the scenario's defaults only (a check configuration's deadlines are tuned to its own faults, not to drawn ones).
  */
 export function swarmParams(
   scenario: Scenario,
