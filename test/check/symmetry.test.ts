@@ -382,6 +382,7 @@ describe('check with a symmetry', () => {
     const ok = await here('check', EXAMPLE, '--audit-symmetry');
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toMatch(/ok: every image behaves as its state does/);
+    expect(ok.out).toContain('862 states and 1097 steps, each state against its image, and against every state');
     const json = JSON.parse((await here('check', EXAMPLE, '--audit-symmetry', '--json')).out);
     expect(json).toMatchObject({ mode: 'audit-symmetry', verdict: 'sound' });
     const none = await here('check', 'ping-pong', '--audit-symmetry');

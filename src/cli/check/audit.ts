@@ -82,7 +82,7 @@ function symmetryText(opts: CheckOptions, config: CheckConfig | null, a: Symmetr
   }
   io.out(`  interchangeable: ${describeSets(a.sets)} (${a.order} permutations)`);
   io.out(
-    `  ${a.states} states and ${a.steps} steps, each state against its ${a.order - 1} images, and against every state merged into it`,
+    `  ${a.states} states and ${a.steps} steps, each state against ${a.order === 2 ? 'its image' : `its ${a.order - 1} images`}, and against every state merged into it`,
   );
   const f = a.finding;
   if (f === null) {
