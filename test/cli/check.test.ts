@@ -54,35 +54,14 @@ describe('statevisor check', () => {
   });
 
   it("names the user's --set parameters after the configuration's own description in a check's header", async () => {
-    const plain = await here('check', 'ping-pong', '--config', 'lossy', '--max-states', '20');
-    expect(plain.out.split('\n')[0]).toBe(
+    const lossy = (...more: string[]) => here('check', 'ping-pong', '--config', 'lossy', '--max-states', '20', ...more);
+    expect((await lossy()).out.split('\n')[0]).toBe(
       'statevisor check ping-pong  (bfs; lossy: 2 pings, 1 retransmit each, latency 100 or 200 µs, loss and duplication)',
     );
     // The description says "2 pings"; the header must not read as if that were what was checked.
-    const set = await here(
-      'check',
-      'ping-pong',
-      '--config',
-      'lossy',
-      '--set',
-      'pings=3',
-      '--set',
-      'maxRetries=0',
-      '--max-states',
-      '20',
-    );
+    const set = await lossy('--set', 'pings=3', '--set', 'maxRetries=0');
     expect(set.out.split('\n')[0]).toMatch(/\(bfs; lossy: 2 pings, .*duplication; with maxRetries=0, pings=3\)$/);
-    const json = await here(
-      'check',
-      'ping-pong',
-      '--config',
-      'lossy',
-      '--set',
-      'pings=3',
-      '--max-states',
-      '20',
-      '--json',
-    );
+    const json = await lossy('--set', 'pings=3', '--json');
     const config = (JSON.parse(json.out) as { configurations: { configuration: string }[] }).configurations[0];
     expect(config?.configuration).toMatch(/; with pings=3$/);
   });
