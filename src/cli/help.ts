@@ -101,6 +101,8 @@ only by a renaming of them (see --audit-symmetry).
 Options:
   --mode M           bfs (default: shortest counterexample), dfs (low memory), random, swarm (over the scenario's
                      defaults, each seed drawing its faults; the options --set pins are not drawn)
+  --config NAME      one check configuration (see 'statevisor list'); default: bfs/dfs explore every one,
+                     random walks the first
   --set NAME=VALUE   override a parameter of the check configuration (repeatable)
   --params FILE      parameters from a JSON file, validated like --set (which wins)
   --full             start from the scenario's full defaults instead of its check configuration

@@ -5,6 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CHECK_FLAGS } from '../../src/cli/check/command.js';
+import { HELP } from '../../src/cli/help.js';
 import { expectBadInput, here } from './inProcess.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'statevisor-check-'));
@@ -64,6 +66,12 @@ describe('statevisor check', () => {
     const json = await lossy('--set', 'pings=3', '--json');
     const config = (JSON.parse(json.out) as { configurations: { configuration: string }[] }).configurations[0];
     expect(config?.configuration).toMatch(/; with pings=3$/);
+  });
+
+  it('names every flag it takes in its --help (--config was missing)', () => {
+    const help = HELP.check as string;
+    const missing = Object.keys(CHECK_FLAGS).filter((flag) => !new RegExp(`^  --${flag}\\b`, 'm').test(help));
+    expect(missing).toEqual([]);
   });
 
   it('rejects a bad check mode or bound with one line', async () => {

@@ -30,7 +30,7 @@ import { runAudit } from './audit.js';
 import { exhaustiveFlags, runExhaustive } from './exhaustive.js';
 import { randomFlags, runRandom } from './random.js';
 
-const CHECK_FLAGS: FlagSpec = {
+export const CHECK_FLAGS: FlagSpec = {
   mode: { type: 'string' },
   set: { type: 'string', multiple: true },
   params: { type: 'string' },
