@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECK_FLAGS } from '../../src/cli/check/command.js';
+import { randomText } from '../../src/cli/check/randomReport.js';
 import { HELP } from '../../src/cli/help.js';
+import { findScenario } from '../../src/scenarios/index.js';
 import { expectBadInput, here } from './inProcess.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'statevisor-check-'));
@@ -88,6 +90,47 @@ describe('statevisor check', () => {
     expectBadInput(
       await here('check', 'ha-steady', '--set', 'vms=0'),
       /vms: 0 is out of range; expected an integer in \[1, 64\]/,
+    );
+  });
+});
+
+describe('a random counterexample as the report words it', () => {
+  const failure = {
+    seed: 9,
+    params: {},
+    choices: [1, 0, 2],
+    steps: 7,
+    violation: { spec: 'output-liveness', specId: 'M1', kind: 'liveness' as const, step: 7, t: 70, message: 'late' },
+  };
+  const line = (shrunk: { choices: number[]; steps: number }) => {
+    const out: string[] = [];
+    const reproduced = {
+      failure,
+      shrunk: { ...shrunk, attempts: 400, originalChoices: 3, timedOut: false },
+      trace: { steps: shrunk.steps, hash: null, violatedAtStep: shrunk.steps },
+    };
+    const outcome = {
+      search: { failure, walks: 9, workers: 1, timedOut: false },
+      reproduced,
+      maxTimeMs: 1,
+      wallMs: 1,
+    };
+    const plan = { seeds: 9, first: 1, workers: 1, shrink: true, shard: null, resultPath: null, mergedShards: null };
+    const opts = { scenario: findScenario('ping-pong'), mode: 'swarm' as const, mutant: undefined, configNote: 'x' };
+    randomText({ ...opts, tracePath: 't.jsonl' }, plan, outcome, {
+      out: (t) => out.push(t),
+      err: () => {},
+      progress: false,
+    });
+    return out.find((l) => l.startsWith('  counterexample:'));
+  };
+
+  it('says a search that found nothing smaller did not shrink it, rather than "shrunk to" the same length', () => {
+    expect(line({ choices: [1, 0, 2], steps: 7 })).toBe(
+      '  counterexample: found after 7 steps with 3 choices, not shrunk: none of the 400 smaller choice lists tried kept the violation',
+    );
+    expect(line({ choices: [1], steps: 4 })).toBe(
+      '  counterexample: found after 7 steps with 3 choices, shrunk to 1 choices / 4 steps (400 runs)',
     );
   });
 });

@@ -79,9 +79,14 @@ export function randomText(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome, i
   const f = r.failure;
   io.out(`  VIOLATED ${f.violation.spec} (${f.violation.specId}) on seed ${f.seed}: ${f.violation.message}`);
   const s = r.shrunk;
-  const shrunk = s
-    ? `, shrunk to ${s.choices.length} choices / ${r.trace.steps} steps (${s.attempts} runs${s.timedOut ? '; shrinking stopped at --max-time' : ''})`
-    : '';
+  const stopped = s?.timedOut ? '; shrinking stopped at --max-time' : '';
+  // "Shrunk to" the very length it was found at would read as progress: say none of the runs tried was shorter.
+  const shrunk =
+    s === null
+      ? ''
+      : s.choices.length === f.choices.length && r.trace.steps === f.steps
+        ? `, not shrunk: none of the ${s.attempts} smaller choice lists tried kept the violation${stopped}`
+        : `, shrunk to ${s.choices.length} choices / ${r.trace.steps} steps (${s.attempts} runs${stopped})`;
   io.out(`  counterexample: found after ${f.steps} steps with ${f.choices.length} choices${shrunk}`);
   io.out(`  trace written to ${opts.tracePath}; replay it: npx statevisor replay ${opts.tracePath}`);
 }
