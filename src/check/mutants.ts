@@ -2,6 +2,7 @@
 // and report which spec killed it, with the counterexample's length and the time it took; a survivor fails the run.
 
 import { Worker } from 'node:worker_threads';
+import { fromWorker } from '../kernel/errors.js';
 import type { Mutant, Scenario } from '../scenarios/types.js';
 import { runCheck } from './check.js';
 
@@ -100,7 +101,7 @@ export async function runMutantsParallel(req: MutantsRequest & { readonly worker
             results.set(msg.name, msg.result);
             req.onResult?.(msg.result, done++, selected.length);
           });
-          worker.once('error', reject);
+          worker.once('error', (e) => reject(fromWorker(e)));
           worker.once('exit', (code) =>
             code === 0 ? resolve() : reject(new Error(`mutant worker exited with code ${code}`)),
           );

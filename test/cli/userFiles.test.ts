@@ -27,6 +27,14 @@ const echo = createMachine({ id: 'echo1', on: { x: {} } });
 `;
 const SYSTEM = `defineSystem({ actors: { 'a/pinger': { machine: pinger }, 'b/echo': { machine: echo } } })`;
 
+/** A scenario whose one spec throws on the first delivery it is handed. */
+const SPEC_THROWS = `import { defineScenario, defineSystem } from 'statevisor';
+${MACHINE}
+export default defineScenario({ name: 'throws', untilUs: 1000, build: () => ({ kernel: ${SYSTEM},
+  specs: [{ name: 'boom', specId: 'x', description: 'd', observesText: 'o', observes: { deliver: ['*'] }, initial: () => 0,
+    on: () => { throw new Error('kaboom'); } }] }) });
+`;
+
 const BAD: readonly { name: string; text: string; args?: readonly string[]; error: RegExp }[] = [
   {
     name: 'syntax.ts',
@@ -49,14 +57,16 @@ export default defineScenario({ name: 'bad', untilUs: 10, build: () => ({ kernel
   },
   {
     name: 'spec-throws.ts',
-    text: `import { defineScenario, defineSystem } from 'statevisor';
-${MACHINE}
-export default defineScenario({ name: 'throws', untilUs: 1000, build: () => ({ kernel: ${SYSTEM},
-  specs: [{ name: 'boom', specId: 'x', description: 'd', observesText: 'o', observes: { deliver: ['*'] }, initial: () => 0,
-    on: () => { throw new Error('kaboom'); } }] }) });
-`,
+    text: SPEC_THROWS,
     args: ['check'],
     error: /spec-throws\.ts: spec 'boom' threw: kaboom$/,
+  },
+  {
+    // The same spec throwing inside a BFS worker thread: still one line, not an uncaught exception with a stack.
+    name: 'spec-throws-in-worker.ts',
+    text: SPEC_THROWS,
+    args: ['check', '--workers', '2'],
+    error: /spec-throws-in-worker\.ts: spec 'boom' threw: kaboom$/,
   },
   {
     name: 'build-throws.ts',

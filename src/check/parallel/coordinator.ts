@@ -2,6 +2,7 @@
 // level and finds where a one-worker BFS would have stopped, so verdicts, counts and counterexamples are the same.
 
 import { Worker } from 'node:worker_threads';
+import { fromWorker } from '../../kernel/errors.js';
 import type { Violation } from '../../kernel/judge.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { SystemState } from '../../kernel/types.js';
@@ -62,7 +63,8 @@ class Link {
       this.pending?.reject(e);
       this.pending = null;
     };
-    worker.on('error', fail);
+    // A user's spec that throws in a worker is bad input there too: one line, exit 2 (fromWorker keeps its class).
+    worker.on('error', (e) => fail(fromWorker(e) as Error));
     worker.on('exit', (code) => fail(new Error(`a BFS worker exited (code ${code}) in the middle of a level`)));
   }
 
