@@ -49,6 +49,23 @@ export function runAudit(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): 
   return outcomes.some((o) => o.audit.finding !== null) ? EXIT_FAIL : EXIT_OK;
 }
 
+/** What each audit says when it found nothing: over every reachable state, and over only those audited. */
+const SOUND = {
+  statistics: [
+    'they decide nothing in any reachable state (the view is sound here)',
+    'they decided nothing in the states audited',
+  ],
+  symmetry: [
+    'every image behaves as its state does (one state per orbit is sound here)',
+    'every image audited behaved as its state',
+  ],
+} as const;
+
+/** An audit that found nothing: sound on every reachable state, or (a bound hit) only on those it audited. */
+function nothingFound(io: Io, exhausted: boolean, [sound, soFar]: readonly [string, string]): void {
+  io.out(exhausted ? `  ok: ${sound}` : `  BOUND HIT: ${soFar}, but not every reachable state was audited`);
+}
+
 function auditText(opts: CheckOptions, config: CheckConfig | null, a: StatisticsAudit, io: Io): void {
   io.out(`statevisor check ${opts.scenario.name} --audit-statistics  (${configNote(config, opts.sets)})`);
   if (a.statistics.length === 0) {
@@ -61,11 +78,7 @@ function auditText(opts: CheckOptions, config: CheckConfig | null, a: Statistics
   );
   const f = a.finding;
   if (f === null) {
-    io.out(
-      a.exhausted
-        ? '  ok: they decide nothing in any reachable state (the view is sound here)'
-        : '  BOUND HIT: they decided nothing in the states audited, but not every reachable state was audited',
-    );
+    nothingFound(io, a.exhausted, SOUND.statistics);
     return;
   }
   io.out(`  FOUND: ${f.statistics.join(', ')} decide(s) something at step ${f.step}: ${f.what}`);
@@ -86,11 +99,7 @@ function symmetryText(opts: CheckOptions, config: CheckConfig | null, a: Symmetr
   );
   const f = a.finding;
   if (f === null) {
-    io.out(
-      a.exhausted
-        ? '  ok: every image behaves as its state does (one state per orbit is sound here)'
-        : '  BOUND HIT: every image audited behaved as its state, but not every reachable state was audited',
-    );
+    nothingFound(io, a.exhausted, SOUND.symmetry);
     return;
   }
   const how = f.permutation === 'merged' ? 'two states of one orbit' : `renaming ${f.permutation}`;
