@@ -1,5 +1,5 @@
-// The terminal log of the RISC-V translator system (M17, M19) on `tty/console`: it keeps each process's output
-// records once and in order, acknowledges them cumulatively to the translator that sent them, and survives crashes.
+// The terminal log of the RISC-V translator system (M17, M19) on `tty/console`: it keeps each process's output bytes
+// once and in order, acknowledges them cumulatively by offset to the translator that sent them, and survives crashes.
 
 import { assertEvent, enqueueActions, setup } from 'xstate';
 import type { ConsoleEvent, TranslatorEvent } from './translatorEvents.js';
@@ -9,11 +9,9 @@ export interface ConsoleInput {
   readonly translators: Readonly<Record<string, string>>;
 }
 
-/** One process's output as the console took it: the text in record order, and its exit code once it has exited. */
+/** One process's output as the console took it: its bytes in order, and its exit code once it has exited. */
 export interface ConsoleStream {
-  /** The next record number the console will take (records are numbered 1, 2, … per process). */
-  readonly next: number;
-  /** Latin1 text, one char per byte: the concatenation of the writes taken, in record order. */
+  /** Latin1 text, one char per byte: the process's output from byte 0, each byte taken once. */
   readonly text: string;
   readonly exitCode: number | null;
 }
@@ -36,7 +34,7 @@ export const CONSOLE_STREAM_MAX_BYTES = 1 << 20;
 export type ConsoleEmitted = { readonly type: 'send'; readonly to: string; readonly event: TranslatorEvent };
 type ConsoleRecord = Extract<ConsoleEvent, { type: 'console.write' | 'console.exit' }>;
 
-const EMPTY: ConsoleStream = Object.freeze({ next: 1, text: '', exitCode: null });
+const EMPTY: ConsoleStream = Object.freeze({ text: '', exitCode: null });
 
 /** The text and exit code the console holds for process `pid` of translator `tid` (for summaries, not for specs). */
 export function streamOf(context: ConsoleContext, tid: string, pid: number): { text: string; exitCode: number | null } {
@@ -44,36 +42,54 @@ export function streamOf(context: ConsoleContext, tid: string, pid: number): { t
   return { text: s.text, exitCode: s.exitCode };
 }
 
+/** Positions of a process's output: one per byte, then one for its exit. A stream holds the first `heldOf` of them. */
+export const heldOf = (s: { readonly text: string; readonly exitCode: number | null }): number =>
+  s.text.length + (s.exitCode === null ? 0 : 1);
+
 function current(c: ConsoleContext, e: ConsoleRecord): ConsoleStream {
-  if (!Number.isInteger(e.pid) || !Number.isInteger(e.seq)) {
-    throw new Error(`console: a ${e.type} of unit ${e.tid} with pid ${e.pid} and seq ${e.seq} (integers expected)`);
+  if (!Number.isInteger(e.pid) || !Number.isInteger(e.at) || e.at < 0) {
+    throw new Error(`console: a ${e.type} of unit ${e.tid} with pid ${e.pid} at ${e.at} (integers ≥ 0 expected)`);
   }
   return c.streams[e.tid]?.[String(e.pid)] ?? EMPTY;
 }
 
 /**
- * What one record does to its stream: taken (the next expected of an open stream, within the quota), a duplicate
- * (already held), early (past the next expected, or past a closed stream's exit: the sender resends in order), or
- * refused for the quota. Returns the stream after it and the context fields that change.
+ * Where a record falls against its stream. Records are placed by byte offset, not counted, because a translator that
+ * restarts runs its processes again and cuts the same bytes into different records: a write whose bytes are all held
+ * is a duplicate, one that reaches past them is taken for its new bytes if it starts within them and the stream is
+ * open; an exit is taken right after the last byte held. Anything else is early (past a gap: the sender resends in
+ * order) or out of place (bytes past a closed stream's exit, an exit elsewhere), and counted as early.
  */
+function placeOf(s: ConsoleStream, e: ConsoleRecord): 'duplicate' | 'early' | 'take' {
+  const end = s.text.length;
+  if (e.type === 'console.exit') {
+    if (e.at !== end) return 'early';
+    return s.exitCode === null ? 'take' : 'duplicate';
+  }
+  if (e.at + e.text.length <= end) return 'duplicate';
+  return e.at > end || s.exitCode !== null ? 'early' : 'take';
+}
+
+/** What one record does to its stream (placeOf), within the quota; returns the stream after and the fields changed. */
 export function takeRecord(
   c: ConsoleContext,
   e: ConsoleRecord,
 ): { stream: ConsoleStream; next: Partial<ConsoleContext> } {
   const s = current(c, e);
   const stats = c.stats;
-  if (e.seq < s.next) return { stream: s, next: { stats: { ...stats, duplicates: stats.duplicates + 1 } } };
-  if (e.seq > s.next || s.exitCode !== null)
-    return { stream: s, next: { stats: { ...stats, early: stats.early + 1 } } };
+  const place = placeOf(s, e);
+  if (place === 'duplicate') return { stream: s, next: { stats: { ...stats, duplicates: stats.duplicates + 1 } } };
+  if (place === 'early') return { stream: s, next: { stats: { ...stats, early: stats.early + 1 } } };
   if (e.type === 'console.exit') {
-    const stream = { ...s, next: s.next + 1, exitCode: e.code };
+    const stream = { ...s, exitCode: e.code };
     return { stream, next: { streams: withStream(c, e, stream) } };
   }
-  if (s.text.length + e.text.length > CONSOLE_STREAM_MAX_BYTES) {
+  const fresh = e.text.slice(s.text.length - e.at);
+  if (s.text.length + fresh.length > CONSOLE_STREAM_MAX_BYTES) {
     return { stream: s, next: { stats: { ...stats, overflows: stats.overflows + 1 } } };
   }
-  const stream = { ...s, next: s.next + 1, text: s.text + e.text };
-  const counted = { ...stats, writes: stats.writes + 1, bytes: stats.bytes + e.text.length };
+  const stream = { ...s, text: s.text + fresh };
+  const counted = { ...stats, writes: stats.writes + 1, bytes: stats.bytes + fresh.length };
   return { stream, next: { streams: withStream(c, e, stream), stats: counted } };
 }
 
@@ -102,7 +118,7 @@ export const consoleMachine = setup({
       enqueue.assign(next);
       const to = context.translators[event.tid];
       if (to === undefined) throw new Error(`console: no address for unit ${event.tid} past the guard`);
-      enqueue.emit({ type: 'send', to, event: { type: 'console.ack', pid: event.pid, upTo: stream.next - 1 } });
+      enqueue.emit({ type: 'send', to, event: { type: 'console.ack', pid: event.pid, upTo: heldOf(stream) } });
     }),
   },
 }).createMachine({
@@ -126,13 +142,13 @@ export const consoleMachine = setup({
   },
 });
 
-/** Sample events for tests and test generation: in order, a duplicate, an early one, an exit, a restart. */
+/** Sample events for tests and test generation: in order, a duplicate, an early one, an overlap, an exit, a restart. */
 export const consoleSampleEvents: readonly ConsoleEvent[] = [
-  { type: 'console.write', tid: 'a', pid: 1, seq: 1, fd: 1, text: 'hello ' },
-  { type: 'console.write', tid: 'a', pid: 1, seq: 1, fd: 1, text: 'hello ' },
-  { type: 'console.write', tid: 'a', pid: 1, seq: 3, fd: 1, text: '!' },
-  { type: 'console.write', tid: 'a', pid: 1, seq: 2, fd: 2, text: 'world\n' },
-  { type: 'console.write', tid: 'zz', pid: 1, seq: 1, fd: 1, text: 'nobody' },
+  { type: 'console.write', tid: 'a', pid: 1, at: 0, fd: 1, text: 'hello ' },
+  { type: 'console.write', tid: 'a', pid: 1, at: 0, fd: 1, text: 'hello ' },
+  { type: 'console.write', tid: 'a', pid: 1, at: 12, fd: 1, text: '!' },
+  { type: 'console.write', tid: 'a', pid: 1, at: 4, fd: 2, text: 'o world\n' },
+  { type: 'console.write', tid: 'zz', pid: 1, at: 0, fd: 1, text: 'nobody' },
   { type: 'host.restarted' },
-  { type: 'console.exit', tid: 'a', pid: 1, seq: 3, code: 0 },
+  { type: 'console.exit', tid: 'a', pid: 1, at: 12, code: 0 },
 ];

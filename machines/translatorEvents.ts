@@ -18,11 +18,12 @@ export interface TraceEntry {
 
 /** The console on `tty/console` (durable: it is the terminal's log file, which a crash does not lose). */
 export type ConsoleEvent =
-  // translator: the bytes (as latin1 text, one char per byte) process `pid` wrote to fd 1 or 2, record `seq` (1, 2,
-  // …, per process); resent until acknowledged, so the console may see one twice and must keep it once.
-  | { type: 'console.write'; tid: string; pid: number; seq: number; fd: number; text: string }
-  // translator: process `pid` exited with `code` (its last record, numbered after its last write).
-  | { type: 'console.exit'; tid: string; pid: number; seq: number; code: number }
+  // translator: the bytes (as latin1 text, one char per byte) process `pid` wrote to fd 1 or 2, starting at byte `at`
+  // of its output; resent until acknowledged, and cut differently when a restarted translator runs the process again,
+  // so the console keeps only the bytes past what it holds.
+  | { type: 'console.write'; tid: string; pid: number; at: number; fd: number; text: string }
+  // translator: process `pid` exited with `code` after `at` bytes of output (its exit takes position `at` itself).
+  | { type: 'console.exit'; tid: string; pid: number; at: number; code: number }
   | { type: 'host.restarted' };
 
 /** The branch-trace unit on `cpu/btrace` (durable, like a trace buffer in memory the crash dump keeps). */
@@ -32,6 +33,6 @@ export type BranchTraceEvent = { type: 'btrace.records'; tid: string; pid: numbe
 export type TranslatorEvent =
   | { type: 'translator.tick' } // own timer, id 'translator.tick': the next slice of subject execution is due
   | { type: 'translator.retransmit' } // own timer, id 'translator.retransmit': console records went unacknowledged
-  // console: it holds every record of process `pid` up to and including `upTo` (cumulative).
+  // console: it holds the first `upTo` positions of process `pid`'s output: its bytes, plus one for its exit (cumulative).
   | { type: 'console.ack'; pid: number; upTo: number }
   | { type: 'host.restarted' }; // kernel: the cpu host came back; the translator starts its processes afresh

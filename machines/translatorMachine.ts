@@ -324,7 +324,8 @@ export const translatorMachine = setup({
   },
   initial: 'idle',
   // On a restart the kernel has already put the chart back in its initial state, which reloads every program: the
-  // processes run again from the start and the console drops the records it already holds. It only notes the fact.
+  // processes run again from the start, their records placed by byte offset as before but cut where this run's slices
+  // end, and the console keeps only the bytes past what it holds. The chart only notes the fact.
   on: {
     'host.restarted': { actions: assign({ restarted: true }) },
     'console.ack': { actions: ['takeAck', 'armRetransmit'] },

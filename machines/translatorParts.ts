@@ -17,9 +17,9 @@ export interface ProgramInput {
   readonly shareKey: string;
 }
 
-/** A console record a process owes: a write (`text`) or its exit (`code`), numbered from 1 per process. */
+/** A console record a process owes: a write (`text`) or its exit (`code`), placed at byte `at` of its output. */
 export interface ConsoleRecord {
-  readonly seq: number;
+  readonly at: number;
   readonly fd: number;
   readonly text: string | null;
   readonly code: number;
@@ -33,8 +33,9 @@ export interface ProcState {
   readonly exitCode: number;
   /** Entry addresses of the ELF's functions that have a native equivalent, and their names (M19). */
   readonly natives: readonly (readonly [number, string])[];
-  readonly nextSeq: number;
-  /** Records sent and not yet acknowledged, in seq order (the window). */
+  /** Bytes of output the process has written (where its next record starts). */
+  readonly written: number;
+  /** Records sent and not yet acknowledged, in output order (the window). */
   readonly unacked: readonly ConsoleRecord[];
   /** Retransmissions since the console last acknowledged something new for this process. */
   readonly resends: number;
@@ -61,33 +62,38 @@ export function loadAll(programs: readonly ProgramInput[]): Loaded {
     regs[2] = loaded.sp;
     const proc: Proc = { pid: p.pid, regs, pc: loaded.pc, space: loaded.space, tramp: trampolinesFor(loaded.space) };
     const natives = image.symbols.filter((s) => Object.hasOwn(NATIVES, s.name)).map((s) => [s.addr, s.name] as const);
-    const fresh = { nextSeq: 1, unacked: [], resends: 0, retired: 0, killedBy: null };
+    const fresh = { written: 0, unacked: [], resends: 0, retired: 0, killedBy: null };
     procs.push({ proc, status: 'running', exitCode: 0, natives, ...fresh });
   }
   return { procs, phys, heap: EMPTY_HEAP };
 }
 
 /**
- * The records a slice's writes (and exit) make, numbered on from `nextSeq`: consecutive writes to one fd go as one
+ * The records a slice's writes (and exit) make, placed from byte `written` on: consecutive writes to one fd go as one
  * record, as a terminal's line discipline buffers them, so a chatty program costs a few messages per slice, not one
- * per `write`.
+ * per `write`. Where a slice ends moves with acknowledgement timing, so only the offsets, not the cuts, are stable.
  */
-export function recordsOf(outputs: readonly Output[], exitCode: number | null, nextSeq: number): ConsoleRecord[] {
+export function recordsOf(outputs: readonly Output[], exitCode: number | null, written: number): ConsoleRecord[] {
   const out: ConsoleRecord[] = [];
+  let at = written;
   for (const o of outputs) {
     const last = out[out.length - 1];
-    if (last !== undefined && last.fd === o.fd)
-      out[out.length - 1] = { ...last, text: `${last.text}${outputText(o.bytes)}` };
-    else out.push({ seq: nextSeq + out.length, fd: o.fd, text: outputText(o.bytes), code: 0 });
+    const text = outputText(o.bytes);
+    if (last !== undefined && last.fd === o.fd) out[out.length - 1] = { ...last, text: `${last.text}${text}` };
+    else out.push({ at, fd: o.fd, text, code: 0 });
+    at += text.length;
   }
-  if (exitCode !== null) out.push({ seq: nextSeq + out.length, fd: 0, text: null, code: exitCode });
+  if (exitCode !== null) out.push({ at, fd: 0, text: null, code: exitCode });
   return out;
 }
 
+/** The position just past a record: past its last byte, or past its exit. */
+export const recordEnd = (r: ConsoleRecord): number => r.at + (r.text === null ? 1 : r.text.length);
+
 export function consoleEvent(tid: string, pid: number, r: ConsoleRecord): ConsoleEvent {
   return r.text === null
-    ? { type: 'console.exit', tid, pid, seq: r.seq, code: r.code }
-    : { type: 'console.write', tid, pid, seq: r.seq, fd: r.fd, text: r.text };
+    ? { type: 'console.exit', tid, pid, at: r.at, code: r.code }
+    : { type: 'console.write', tid, pid, at: r.at, fd: r.fd, text: r.text };
 }
 
 /** The slice's fragment entries as the branch-trace unit records them. */
@@ -102,19 +108,23 @@ export function traceEntries(heap: CodeHeap, result: SliceResult): TraceEntry[] 
 export function afterSlice(p: ProcState, r: SliceResult): { next: ProcState; sent: ConsoleRecord[] } {
   const s = r.stop;
   const exit = s.kind === 'exit' ? s.code : s.kind === 'killed' ? 128 + s.signal : null;
-  const sent = recordsOf(r.outputs, exit, p.nextSeq);
+  const sent = recordsOf(r.outputs, exit, p.written);
+  const written = sent.reduce((n, rec) => n + (rec.text?.length ?? 0), p.written);
   const status: ProcStatus = s.kind === 'exit' ? 'exited' : s.kind === 'killed' ? 'killed' : p.status;
   const next = {
     ...p,
-    ...{ proc: r.proc, status, exitCode: exit ?? p.exitCode, nextSeq: p.nextSeq + sent.length },
+    ...{ proc: r.proc, status, exitCode: exit ?? p.exitCode, written },
     ...{ unacked: [...p.unacked, ...sent], retired: p.retired + r.retired },
     killedBy: s.kind === 'killed' ? s.reason : p.killedBy,
   };
   return { next, sent };
 }
 
-/** Drops the records the console holds (cumulative ack); a fresh acknowledgement resets the resend count. */
+/**
+ * Drops the records the console holds whole (a cumulative ack by position); a fresh acknowledgement resets the resend
+ * count. A record the console holds in part stays, and goes again whole if resent: the console takes its new bytes.
+ */
 export function takeAck(p: ProcState, upTo: number): ProcState {
-  const unacked = p.unacked.filter((r) => r.seq > upTo);
+  const unacked = p.unacked.filter((r) => recordEnd(r) > upTo);
   return unacked.length === p.unacked.length ? p : { ...p, unacked, resends: 0 };
 }

@@ -4,11 +4,10 @@
 import type { TranslatorPlan } from '../../actors/translatorPlan.js';
 import { CONSOLE_STREAM_MAX_BYTES } from '../../machines/consoleMachine.js';
 import { type Fail, fail, type Monitor, payload } from './spec.js';
-import { type ConsoleRecord, hexByte } from './translatedOutputMatches.js';
+import { type ConsoleRecord, hexByte, recordSpan } from './translatedOutputMatches.js';
 
 /** One process's stream of one translator as the console took it: neither side is a reference, so text is kept. */
 export interface BoundStream {
-  readonly next: number;
   readonly text: string;
   readonly exitCode: number | null;
 }
@@ -18,7 +17,7 @@ export interface BindingState {
   readonly streams: Readonly<Record<string, BoundStream>>;
 }
 
-const START: BoundStream = { next: 1, text: '', exitCode: null };
+const START: BoundStream = { text: '', exitCode: null };
 
 /** Checks the bytes `a` just appended from `from` against what `b` holds there; both were prefixes of each other. */
 function checkOverlap(pid: number, a: [string, BoundStream], b: [string, BoundStream], from: number): string | null {
@@ -53,12 +52,16 @@ function checkExits(pid: number, a: [string, BoundStream], b: [string, BoundStre
 function take(st: BindingState, e: ConsoleRecord, other: string): BindingState | Fail {
   const key = `${e.pid}@${e.tid}`;
   const s = st.streams[key] ?? START;
-  if (e.seq !== s.next || s.exitCode !== null) return st; // duplicate, early, or past a closed stream: not taken
+  const { from, to } = recordSpan(e);
+  // Held whole, past a gap, or past a closed stream: not taken (a record overlapping what is held adds its new bytes).
+  if (s.exitCode !== null || to <= s.text.length || from > s.text.length) return st;
   let now: BoundStream;
-  if (e.type === 'console.exit') now = { ...s, next: s.next + 1, exitCode: e.code };
-  else if (s.text.length + e.text.length > CONSOLE_STREAM_MAX_BYTES)
-    return st; // refused by the console's quota
-  else now = { ...s, next: s.next + 1, text: s.text + e.text };
+  if (e.type === 'console.exit') now = { ...s, exitCode: e.code };
+  else {
+    const fresh = e.text.slice(s.text.length - from);
+    if (s.text.length + fresh.length > CONSOLE_STREAM_MAX_BYTES) return st; // refused by the console's quota
+    now = { ...s, text: s.text + fresh };
+  }
   const mine: [string, BoundStream] = [e.tid, now];
   const theirs: [string, BoundStream] = [other, st.streams[`${e.pid}@${other}`] ?? START];
   const wrong = checkOverlap(e.pid, mine, theirs, s.text.length) ?? checkExits(e.pid, mine, theirs);

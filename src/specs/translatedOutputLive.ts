@@ -2,9 +2,10 @@
 // deadline in virtual time from the start; a crash or cut of the cpu or tty host restarts the clock when it heals.
 
 import type { TranslatorPlan } from '../../actors/translatorPlan.js';
-import type { ConsoleEvent } from '../../machines/translatorEvents.js';
+import { CONSOLE_STREAM_MAX_BYTES } from '../../machines/consoleMachine.js';
 import type { FaultAction } from '../kernel/types.js';
 import { type Monitor, payload } from './spec.js';
+import { type ConsoleRecord, recordSpan } from './translatedOutputMatches.js';
 
 export interface OutputLiveState {
   /** When the clock last (re)started: 0, or the last restart or heal touching the cpu or tty host, virtual µs. */
@@ -13,13 +14,11 @@ export interface OutputLiveState {
   readonly down: readonly string[];
   /** Whether a partition or isolation cuts the cpu host from the tty host. */
   readonly cut: boolean;
-  /** The next record the console will take, by `${pid}@${tid}`; an exit taken is marked by `exited`. */
-  readonly next: Readonly<Record<string, number>>;
+  /** The bytes of output the console holds, by `${pid}@${tid}`; an exit taken is marked by `exited`. */
+  readonly held: Readonly<Record<string, number>>;
   /** `${pid}@${tid}` of the processes whose exit record the console took, sorted. */
   readonly exited: readonly string[];
 }
-
-type ConsoleRecord = Extract<ConsoleEvent, { type: 'console.write' | 'console.exit' }>;
 
 /** Whether a partition or isolation separates the cpu host from the tty host (the console's only sender link). */
 function cuts(plan: TranslatorPlan, f: FaultAction): boolean {
@@ -42,13 +41,16 @@ function onFault(plan: TranslatorPlan, s: OutputLiveState, f: FaultAction, t: nu
   return s;
 }
 
-/** Takes a delivered record by the console's rules: only the next expected one of a known unit counts. */
+/** Takes a delivered record by the console's rules: a known unit's bytes past what it holds, or its exit right after. */
 function onRecord(plan: TranslatorPlan, s: OutputLiveState, e: ConsoleRecord): OutputLiveState {
   if (!plan.units.some((u) => u.tid === e.tid)) return s;
   const key = `${e.pid}@${e.tid}`;
-  if (s.exited.includes(key) || e.seq !== (s.next[key] ?? 1)) return s;
-  const next = { ...s.next, [key]: e.seq + 1 };
-  return e.type === 'console.exit' ? { ...s, next, exited: [...s.exited, key].sort() } : { ...s, next };
+  const held = s.held[key] ?? 0;
+  const { from, to } = recordSpan(e);
+  if (s.exited.includes(key) || from > held || to <= held) return s;
+  if (e.type === 'console.exit') return { ...s, exited: [...s.exited, key].sort() };
+  if (to > CONSOLE_STREAM_MAX_BYTES) return s; // refused by the console's quota
+  return { ...s, held: { ...s.held, [key]: to } };
 }
 
 /** The processes still owed an exit record, in plan order. */
@@ -69,7 +71,7 @@ export function translatedOutputLive(plan: TranslatorPlan, completeWithinUs: num
     observesText:
       'console records delivered to the console; crashes, restarts, partitions and heals of the cpu and tty hosts',
     observes: { deliver: ['console.write', 'console.exit'], faults: true },
-    initial: () => ({ since: 0, down: [], cut: false, next: {}, exited: [] }),
+    initial: () => ({ since: 0, down: [], cut: false, held: {}, exited: [] }),
     on(s, obs) {
       if (obs.kind === 'fault') return onFault(plan, s, obs.fault, obs.t);
       if (obs.kind !== 'deliver' || obs.to !== plan.console) return s;

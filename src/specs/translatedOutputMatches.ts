@@ -6,12 +6,10 @@ import { CONSOLE_STREAM_MAX_BYTES } from '../../machines/consoleMachine.js';
 import type { ConsoleEvent } from '../../machines/translatorEvents.js';
 import { type Fail, fail, type Monitor, payload } from './spec.js';
 
-/** One process's stream as the monitor follows it: the next record number, the bytes taken so far, the exit seq. */
+/** One process's stream as the monitor follows it: the bytes the console took so far, and whether it took the exit. */
 export interface OutputStream {
-  readonly next: number;
   readonly at: number;
-  /** The seq of the exit record once taken (0 before). */
-  readonly exitSeq: number;
+  readonly exited: boolean;
 }
 
 export interface OutputMatchesState {
@@ -22,7 +20,7 @@ export interface OutputMatchesState {
 /** A console record as both output specs take it. */
 export type ConsoleRecord = Extract<ConsoleEvent, { type: 'console.write' | 'console.exit' }>;
 
-const START: OutputStream = { next: 1, at: 0, exitSeq: 0 };
+const START: OutputStream = { at: 0, exited: false };
 
 /** Byte `i` of latin1 text, in hex, as the output specs' messages show it. */
 export const hexByte = (s: string, i: number): string => `0x${(s.charCodeAt(i) & 0xff).toString(16).padStart(2, '0')}`;
@@ -55,7 +53,21 @@ function checkExit(who: string, ref: ProcessPlan['reference'], s: OutputStream, 
   return null;
 }
 
-/** Takes one delivered record by the console's rules; a wrong taken record is a Fail. */
+/** The positions of a process's output a record covers, as the protocol places them: its bytes, or one for its exit. */
+export function recordSpan(e: ConsoleRecord): { from: number; to: number } {
+  return { from: e.at, to: e.at + (e.type === 'console.exit' ? 1 : e.text.length) };
+}
+
+/** What a record placed past a process's exit says, or null: no byte comes after an exit, and no other exit. */
+function pastExit(who: string, s: OutputStream, e: ConsoleRecord): string | null {
+  if (!s.exited) return null;
+  const { from, to } = recordSpan(e);
+  if (e.type === 'console.exit' ? from === s.at : to <= s.at) return null;
+  const what = e.type === 'console.exit' ? `an exit record at offset ${from}` : `bytes at offsets ${from}–${to - 1}`;
+  return `${who} sent ${what} to the console after its exit at offset ${s.at}`;
+}
+
+/** Takes one delivered record by the console's rules (the bytes past what it holds); a wrong taken byte is a Fail. */
 function take(plan: TranslatorPlan, st: OutputMatchesState, e: ConsoleRecord): OutputMatchesState | Fail {
   if (!plan.units.some((u) => u.tid === e.tid)) return st; // the console's guard rejects it, so nothing was taken
   const who = `process ${e.pid} of unit ${e.tid}`;
@@ -63,19 +75,22 @@ function take(plan: TranslatorPlan, st: OutputMatchesState, e: ConsoleRecord): O
   if (proc === undefined) return fail(`${who} wrote to the console, but the plan has no such process`);
   const key = `${e.pid}@${e.tid}`;
   const s = st.streams[key] ?? START;
-  if (s.exitSeq > 0 && e.seq > s.exitSeq) {
-    return fail(`${who} sent record ${e.seq} to the console after its exit record (record ${s.exitSeq})`);
-  }
-  if (e.seq !== s.next) return st; // a duplicate (held already) or early (resent in order later): not taken
+  const after = pastExit(who, s, e);
+  if (after !== null) return fail(after);
+  const { from, to } = recordSpan(e);
+  // Held whole (a duplicate, or bytes a re-run cut differently), or past a gap (resent in order later): not taken; an
+  // exit only right after the last byte taken.
+  if (s.exited || to <= s.at || from > s.at) return st;
   if (e.type === 'console.exit') {
     const wrong = checkExit(who, proc.reference, s, e.code);
     if (wrong !== null) return fail(wrong);
-    return { streams: { ...st.streams, [key]: { ...s, next: s.next + 1, exitSeq: e.seq } } };
+    return { streams: { ...st.streams, [key]: { ...s, exited: true } } };
   }
-  if (s.at + e.text.length > CONSOLE_STREAM_MAX_BYTES) return st; // refused by the console's quota
-  const wrong = checkWrite(who, proc.reference, s, e.text);
+  const fresh = e.text.slice(s.at - from);
+  if (s.at + fresh.length > CONSOLE_STREAM_MAX_BYTES) return st; // refused by the console's quota
+  const wrong = checkWrite(who, proc.reference, s, fresh);
   if (wrong !== null) return fail(wrong);
-  return { streams: { ...st.streams, [key]: { ...s, next: s.next + 1, at: s.at + e.text.length } } };
+  return { streams: { ...st.streams, [key]: { ...s, at: s.at + fresh.length } } };
 }
 
 export function translatedOutputMatches(plan: TranslatorPlan): Monitor<OutputMatchesState> {

@@ -34,9 +34,9 @@ function runToHalt(d: Driver<typeof translatorMachine>, maxTicks = 10_000) {
     for (const { to, event } of sends) {
       if (to === 'cpu/btrace') traces.push(event);
       if (to !== 'tty/console') continue;
-      const e = event as Extract<ConsoleEvent, { seq: number }>;
+      const e = event as Extract<ConsoleEvent, { at: number }>;
       records.set(e.pid, [...(records.get(e.pid) ?? []), e]);
-      d.send({ type: 'console.ack', pid: e.pid, upTo: e.seq });
+      d.send({ type: 'console.ack', pid: e.pid, upTo: e.at + (e.type === 'console.exit' ? 1 : e.text.length) });
     }
   }
   return { records, traces };
@@ -53,14 +53,15 @@ describe('translatorMachine', () => {
     expect(timersOf(d.last.actions)).toEqual([{ id: 'translator.tick', delay: 1, type: 'translator.tick' }]);
   });
 
-  it('runs hello to its exit: the console records carry the reference run’s text and exit code, numbered 1, 2', () => {
+  it('runs hello to its exit: the console records carry the reference run’s text and exit code, each placed at its offset', () => {
     const d = new Driver(translatorMachine, inputFor(['hello']));
     const { records } = runToHalt(d);
     const ref = runElf(elf('hello'), { mode: 'interpret' });
     const mine = records.get(1) ?? [];
     expect(textOf(mine)).toBe(latin1(ref.stdout));
-    expect(mine.at(-1)).toMatchObject({ type: 'console.exit', code: ref.exitCode, seq: mine.length });
-    expect(mine.map((r) => (r as { seq: number }).seq)).toEqual(mine.map((_, i) => i + 1));
+    expect(mine.at(-1)).toMatchObject({ type: 'console.exit', code: ref.exitCode, at: ref.stdout.length });
+    const starts = mine.map((r) => (r as { at: number }).at);
+    expect(starts).toEqual(mine.map((_, i) => textOf(mine.slice(0, i)).length));
     expect(d.value).toBe('halted');
     expect(d.context.stats.translated).toBeGreaterThan(0);
     expect(d.context.stats.traps).toBeGreaterThanOrEqual(d.context.stats.translated);
@@ -76,7 +77,10 @@ describe('translatorMachine', () => {
     expect(d.value).toBe('blocked');
     const retired = d.context.procs[0]?.retired;
     expect(d.context.procs[0]?.unacked).toHaveLength(1);
-    d.send({ type: 'console.ack', pid: 1, upTo: 1 });
+    const held = d.context.procs[0]?.written ?? 0;
+    d.send({ type: 'console.ack', pid: 1, upTo: held - 1 });
+    expect(d.value).toBe('blocked');
+    d.send({ type: 'console.ack', pid: 1, upTo: held });
     expect(d.value).toBe('idle');
     d.send({ type: 'translator.tick' });
     expect(d.context.procs[0]?.retired).toBeGreaterThan(retired ?? 0);

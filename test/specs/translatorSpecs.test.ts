@@ -1,5 +1,5 @@
 // Unit tests of the translator system's specs (M17, M18, M19), fed synthetic observations from a hand-made plan:
-// for each, a run that holds (duplicates and out-of-order deliveries included) and runs that fail with their message.
+// for each, a run that holds (duplicates, re-cut and out-of-order deliveries included) and runs that fail with their message.
 
 import { describe, expect, it } from 'vitest';
 import { translatorPlanOf } from '../../actors/translatorPlan.js';
@@ -47,21 +47,21 @@ const plan = translatorPlanOf([
 ]);
 const view = {} as MonitorView; // the specs judge from observations alone
 
-const write = (tid: string, pid: number, seq: number, text: string, t = 0): Observation =>
+const write = (tid: string, pid: number, at: number, text: string, t = 0): Observation =>
   ({
     kind: 'deliver',
     t,
     to: plan.console,
     from: `cpu/translator-${tid}`,
-    event: { type: 'console.write', tid, pid, seq, fd: 1, text },
+    event: { type: 'console.write', tid, pid, at, fd: 1, text },
   }) as unknown as Observation;
-const exit = (tid: string, pid: number, seq: number, code: number, t = 0): Observation =>
+const exit = (tid: string, pid: number, at: number, code: number, t = 0): Observation =>
   ({
     kind: 'deliver',
     t,
     to: plan.console,
     from: `cpu/translator-${tid}`,
-    event: { type: 'console.exit', tid, pid, seq, code },
+    event: { type: 'console.exit', tid, pid, at, code },
   }) as unknown as Observation;
 const trace = (tid: string, pid: number, entries: TraceEntry[]): Observation =>
   ({
@@ -100,16 +100,16 @@ describe('translated-output-matches', () => {
 
   it('holds for chunked text with duplicates and an early record, and a matching exit', () => {
     const r = run(m, [
-      write('a', 1, 1, 'he'),
-      write('a', 1, 3, 'XX'), // early: dropped, resent in order later
-      write('a', 1, 1, 'he'),
+      write('a', 1, 0, 'he'),
+      write('a', 1, 4, 'XX'), // early: dropped, resent in order later
+      write('a', 1, 0, 'he'),
       write('a', 1, 2, 'llo\n'),
       write('a', 1, 2, 'llo\n'),
-      exit('a', 1, 3, 0),
-      write('a', 2, 1, 'ok'),
+      exit('a', 1, 6, 0),
+      write('a', 2, 0, 'ok'),
       exit('a', 2, 2, 3),
       exit('a', 2, 2, 3),
-      write('zz', 1, 1, 'not a unit'), // rejected by the console's guard
+      write('zz', 1, 0, 'not a unit'), // rejected by the console's guard
     ]);
     expect(typeof r === 'string' ? r : 'held').toBe('held');
     expect([m.name, m.specId, m.observes]).toEqual([
@@ -119,26 +119,44 @@ describe('translated-output-matches', () => {
     ]);
   });
 
+  // The bug this protocol fixed: a re-run after a cpu restart cuts the same output into records at other offsets.
+  it('takes only the new bytes of a record overlapping what the console holds, as a re-run sends them', () => {
+    const recut = [
+      write('a', 1, 0, 'hel'),
+      write('a', 1, 0, 'he'),
+      write('a', 1, 0, 'hello'),
+      write('a', 1, 3, 'lo\n'),
+    ];
+    const r = run(m, [...recut, exit('a', 1, 6, 0), write('a', 1, 2, 'llo\n'), exit('a', 1, 6, 0)]);
+    expect(typeof r === 'string' ? r : 'held').toBe('held');
+    expect(run(m, [write('a', 1, 0, 'hel'), write('a', 1, 1, 'XXlx')])).toBe(
+      'process 1 of unit a wrote byte 0x78 at offset 4 where the reference has 0x6f',
+    );
+  });
+
   it('fails at the first wrong byte, naming offset and both bytes', () => {
-    expect(run(m, [write('a', 1, 1, 'he'), write('a', 1, 2, 'lx')])).toBe(
+    expect(run(m, [write('a', 1, 0, 'he'), write('a', 1, 2, 'lx')])).toBe(
       'process 1 of unit a wrote byte 0x78 at offset 3 where the reference has 0x6c',
     );
-    expect(run(m, [write('a', 2, 1, 'ok!')])).toBe(
+    expect(run(m, [write('a', 2, 0, 'ok!')])).toBe(
       'process 2 of unit a wrote byte 0x21 at offset 2, past the end of its reference text (2 bytes)',
     );
   });
 
   it('fails on an early exit, a wrong exit code, a record after the exit, and an unknown process', () => {
-    expect(run(m, [write('a', 1, 1, 'hel'), exit('a', 1, 2, 0)])).toBe(
+    expect(run(m, [write('a', 1, 0, 'hel'), exit('a', 1, 3, 0)])).toBe(
       'process 1 of unit a exited after 3 bytes of output; the reference writes 6 (first missing byte at offset 3 is 0x6c)',
     );
-    expect(run(m, [write('b', 2, 1, 'ok'), exit('b', 2, 2, 4)])).toBe(
+    expect(run(m, [write('b', 2, 0, 'ok'), exit('b', 2, 2, 4)])).toBe(
       'process 2 of unit b exited with code 4; the reference exits with code 3',
     );
-    expect(run(m, [write('b', 2, 1, 'ok'), exit('b', 2, 2, 3), write('b', 2, 3, '')])).toBe(
-      'process 2 of unit b sent record 3 to the console after its exit record (record 2)',
+    expect(run(m, [write('b', 2, 0, 'ok'), exit('b', 2, 2, 3), write('b', 2, 1, 'k!')])).toBe(
+      'process 2 of unit b sent bytes at offsets 1–2 to the console after its exit at offset 2',
     );
-    expect(run(m, [write('a', 9, 1, 'x')])).toBe(
+    expect(run(m, [write('b', 2, 0, 'ok'), exit('b', 2, 2, 3), exit('b', 2, 3, 3)])).toBe(
+      'process 2 of unit b sent an exit record at offset 3 to the console after its exit at offset 2',
+    );
+    expect(run(m, [write('a', 9, 0, 'x')])).toBe(
       'process 9 of unit a wrote to the console, but the plan has no such process',
     );
   });
@@ -151,7 +169,7 @@ describe('translated-output-live', () => {
     if (typeof r === 'string') throw new Error(r);
     return m.deadline?.(r.state) ?? null;
   };
-  const allExit = [exit('a', 1, 1, 0), exit('a', 2, 1, 3), exit('b', 1, 1, 0), exit('b', 2, 1, 3)];
+  const allExit = [exit('a', 1, 0, 0), exit('a', 2, 0, 3), exit('b', 1, 0, 0), exit('b', 2, 0, 3)];
 
   it('owes every exit by the deadline from t = 0, and nothing once every exit record is taken in order', () => {
     expect(deadlineAfter([])).toEqual({
@@ -167,11 +185,13 @@ describe('translated-output-live', () => {
   });
 
   it('an exit delivered early (before its writes) is not taken, so it is still owed', () => {
-    const early = [exit('a', 1, 3, 0), exit('a', 2, 1, 3), exit('b', 1, 1, 0), exit('b', 2, 1, 3)];
-    expect(deadlineAfter(early)).toEqual({
-      atUs: 1000,
-      what: 'process 1 of unit a had its exit record taken by the console',
-    });
+    const early = [exit('a', 1, 3, 0), exit('a', 2, 0, 3), exit('b', 1, 0, 0), exit('b', 2, 0, 3)];
+    const owed = { atUs: 1000, what: 'process 1 of unit a had its exit record taken by the console' };
+    expect(deadlineAfter(early)).toEqual(owed);
+    // The writes before it, cut as a re-run cuts them, make the exit at offset 3 the next position.
+    const recut = [write('a', 1, 0, 'he'), write('a', 1, 0, 'hel'), exit('a', 1, 3, 0)];
+    expect(deadlineAfter([...early, ...recut])).toBeNull();
+    expect(deadlineAfter([...early, write('a', 1, 0, 'he'), exit('a', 1, 3, 0)])).toEqual(owed);
   });
 
   it('suspends the deadline while the tty host is down or cut off, and restarts the clock at restart or heal', () => {
@@ -254,17 +274,18 @@ describe('binding-preserves-output', () => {
 
   it('holds for the same text in different chunks, interleaved, with duplicates and early records', () => {
     const r = run(m, [
-      write('b', 1, 1, 'hel'),
-      write('a', 1, 1, 'h'),
+      write('b', 1, 0, 'hel'),
+      write('a', 1, 0, 'h'),
       write('a', 1, 3, 'lo\n'), // early
-      write('a', 1, 2, 'el'),
-      write('b', 1, 1, 'hel'),
-      write('b', 1, 2, 'lo\n'),
+      write('a', 1, 1, 'el'),
+      write('b', 1, 0, 'hel'),
+      write('b', 1, 0, 'hello'), // overlapping, as a re-run cuts it: only 'lo' is new
+      write('b', 1, 5, '\n'),
       write('a', 1, 3, 'lo\n'),
-      exit('a', 1, 4, 0),
-      exit('b', 1, 3, 0),
-      exit('b', 1, 3, 0),
-      write('c', 1, 1, 'other unit'),
+      exit('a', 1, 6, 0),
+      exit('b', 1, 6, 0),
+      exit('b', 1, 6, 0),
+      write('c', 1, 0, 'other unit'),
     ]);
     expect(typeof r === 'string' ? r : 'held').toBe('held');
     expect([m.name, m.specId, m.observes]).toEqual([
@@ -275,16 +296,19 @@ describe('binding-preserves-output', () => {
   });
 
   it('fails at the first differing byte, at a differing exit code, and at differing lengths', () => {
-    expect(run(m, [write('a', 1, 1, 'hello'), write('b', 1, 1, 'hex')])).toBe(
+    expect(run(m, [write('a', 1, 0, 'hello'), write('b', 1, 0, 'hex')])).toBe(
       'process 1: unit b wrote 0x78 at offset 2 where unit a wrote 0x6c',
     );
-    expect(run(m, [exit('a', 2, 1, 3), exit('b', 2, 1, 4)])).toBe(
+    expect(run(m, [write('a', 1, 0, 'hello'), write('b', 1, 0, 'he'), write('b', 1, 1, 'eyy')])).toBe(
+      'process 1: unit b wrote 0x79 at offset 2 where unit a wrote 0x6c',
+    );
+    expect(run(m, [exit('a', 2, 0, 3), exit('b', 2, 0, 4)])).toBe(
       'process 2: unit b exited with code 4, unit a with code 3',
     );
-    expect(run(m, [write('b', 2, 1, 'ok'), exit('b', 2, 2, 3), exit('a', 2, 1, 3)])).toBe(
+    expect(run(m, [write('b', 2, 0, 'ok'), exit('b', 2, 2, 3), exit('a', 2, 0, 3)])).toBe(
       'process 2: unit a exited after 0 bytes of output, unit b after 2',
     );
-    expect(run(m, [exit('a', 2, 1, 3), write('b', 2, 1, 'ok')])).toBe(
+    expect(run(m, [exit('a', 2, 0, 3), write('b', 2, 0, 'ok')])).toBe(
       "process 2: unit b wrote past offset 0, where unit a's output ended at its exit",
     );
   });
