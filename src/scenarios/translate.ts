@@ -236,8 +236,8 @@ const SMALL = { linkMinUs: '20', linkMaxUs: '20', linkStepUs: '20', dropRate: '0
 const LOSSY = { ...SMALL, dropRate: '0.1', maxDrops: '1' };
 const LATE = { ...SMALL, delayRate: '0.1', maxDelays: '1', delayUs: '500' };
 const JITTER = { ...SMALL, linkMaxUs: '40' };
-// The cpu host's crash instants span the run: before the first output, in mid-run, and after the processes exited,
-// so the re-run after a restart must meet output the console already holds (a window that ended at 250 µs did not).
+// The cpu host's crash instants span the run, from early on to after every process exited, so the re-run after a
+// restart meets output the console already holds, whole streams included (a window that ended at 250 µs did not).
 const CPU_CRASH = { ...LOSSY, cpuFromUs: '50', cpuToUs: '750', cpuStepUs: '350', cpuRestartUs: '100' };
 const TTY_CRASH = { ...SMALL, ttyFromUs: '10', ttyToUs: '210', ttyStepUs: '50', ttyRestartUs: '100' };
 
