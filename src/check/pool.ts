@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { fromWorker } from '../kernel/errors.js';
 import type { Scenario } from '../scenarios/types.js';
-import { type WalkFailure, type WalkOptions, type WalkSeedsResult, walkSeeds } from './random.js';
+import { breakError, endSeed, type WalkFailure, type WalkOptions, type WalkSeedsResult, walkSeeds } from './random.js';
 
 export interface SearchRequest extends Omit<WalkOptions, 'deadline'> {
   readonly scenario: Scenario;
@@ -41,7 +41,8 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
       () => false,
       () => req.onProgress?.(++walks),
     );
-    return { ...r, workers: 1 };
+    if (r.broke !== null) throw breakError(r.broke);
+    return { failure: r.failure, walks: r.walks, timedOut: r.timedOut, workers: 1 };
   }
   const best = new Int32Array(new SharedArrayBuffer(4));
   best[0] = NONE;
@@ -75,11 +76,15 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
         });
       }),
     );
-    let failure: WalkFailure | null = null;
-    for (const r of results)
-      if (r.failure !== null && (failure === null || r.failure.seed < failure.seed)) failure = r.failure;
+    // The lowest seed that failed or broke, as one thread walking them in order would have stopped at.
+    let end: WalkSeedsResult | null = null;
+    for (const r of results) {
+      const seed = endSeed(r);
+      if (seed !== null && (end === null || seed < (endSeed(end) ?? NONE))) end = r;
+    }
+    if (end?.broke) throw breakError(end.broke);
     return {
-      failure,
+      failure: end?.failure ?? null,
       walks: results.reduce((a, r) => a + r.walks, 0),
       workers: req.workers,
       timedOut: results.some((r) => r.timedOut),

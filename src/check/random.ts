@@ -1,7 +1,7 @@
 // Randomized search for configurations too large to exhaust: random walks (one seed, one run) and swarm mode,
 // where each seed also draws which faults are enabled and their rates, as TigerBeetle's VOPR does.
 
-import { InputError } from '../kernel/errors.js';
+import { InputError, KernelError, LimitError } from '../kernel/errors.js';
 import { Xoshiro128 } from '../kernel/prng.js';
 import { type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
@@ -72,23 +72,71 @@ export function walk(req: WalkRequest, seed: number): WalkFailure | null {
       throw new InputError(`swarm seed ${seed} drew ${drew}, which the scenario refuses: ${err.message}`);
     }
   }
-  const o = simulate({
-    scenario: req.scenario,
-    seed,
-    params,
-    ...(req.mutant !== undefined ? { mutant: req.mutant } : {}),
-    ...(req.untilUs !== undefined ? { untilUs: req.untilUs } : {}),
-  });
+  let o: ReturnType<typeof simulate>;
+  try {
+    o = simulate({
+      scenario: req.scenario,
+      seed,
+      params,
+      ...(req.mutant !== undefined ? { mutant: req.mutant } : {}),
+      ...(req.untilUs !== undefined ? { untilUs: req.untilUs } : {}),
+    });
+  } catch (err) {
+    throw atSeed(err, seed, params);
+  }
   const v = o.result.violation;
   return v === null ? null : { seed, params, choices: o.choices, violation: v, steps: o.result.state.step };
 }
 
-/** What one thread's share of a search did; `timedOut` when the deadline left some of its seeds unwalked. */
+/** A walk's machine that broke the kernel contract, or its run's limit: the same error, with the seed that repeats it. */
+export type SeedError = (KernelError | LimitError) & { readonly seed: number; readonly params: RawParams };
+
+function atSeed(err: unknown, seed: number, params: RawParams): unknown {
+  if (!(err instanceof KernelError || err instanceof LimitError)) return err;
+  const message = `seed ${seed}: ${err.message}`;
+  const e = err instanceof LimitError ? new LimitError(err.limit, message) : new KernelError(message);
+  return Object.assign(e, { seed, params });
+}
+
+/** Whether an error is a walk's, with its seed and parameters (also once it crossed from a worker thread). */
+export function isSeedError(err: unknown): err is SeedError {
+  const f = err as Partial<SeedError> | null;
+  return (
+    (err instanceof KernelError || err instanceof LimitError) &&
+    typeof f?.seed === 'number' &&
+    typeof f.params === 'object'
+  );
+}
+
+/** A walk that broke (a SeedError), as plain data: it crosses from a worker thread in a message. */
+export interface WalkBreak {
+  readonly seed: number;
+  readonly params: RawParams;
+  readonly message: string;
+  /** The LimitError's limit, or null for a KernelError. */
+  readonly limit: string | null;
+}
+
+/** The error a break was, again (the seed and parameters with it). */
+export function breakError(b: WalkBreak): SeedError {
+  const e = b.limit === null ? new KernelError(b.message) : new LimitError(b.limit, b.message);
+  return Object.assign(e, { seed: b.seed, params: b.params });
+}
+
+/**
+ * What one thread's share of a search did; `timedOut` when the deadline left some of its seeds unwalked. A walk that
+ * broke ends the share like a failure, so the search reports whichever of the two has the lowest seed, as one
+ * thread would, whatever the worker count.
+ */
 export interface WalkSeedsResult {
   readonly failure: WalkFailure | null;
+  readonly broke: WalkBreak | null;
   readonly walks: number;
   readonly timedOut: boolean;
 }
+
+/** The seed a share ended at (a failure or a break), or null. */
+export const endSeed = (r: WalkSeedsResult): number | null => r.failure?.seed ?? r.broke?.seed ?? null;
 
 /**
  * Seeds first..first+count-1 in order; stops at the first failure (the lowest failing seed), when `shouldStop`
@@ -104,14 +152,22 @@ export function walkSeeds(
   onSeed?: (seed: number) => void,
 ): WalkSeedsResult {
   let walks = 0;
+  const none = { failure: null, broke: null };
   for (let i = offset; i < count; i += stride) {
     const seed = first + i;
     if (shouldStop(seed)) break;
-    if (req.deadline !== undefined && Date.now() >= req.deadline) return { failure: null, walks, timedOut: true };
+    if (req.deadline !== undefined && Date.now() >= req.deadline) return { ...none, walks, timedOut: true };
     walks++;
-    const failure = walk(req, seed);
+    let failure: WalkFailure | null;
+    try {
+      failure = walk(req, seed);
+    } catch (err) {
+      if (!isSeedError(err)) throw err;
+      const limit = err instanceof LimitError ? err.limit : null;
+      return { ...none, broke: { seed, params: err.params, message: err.message, limit }, walks, timedOut: false };
+    }
     onSeed?.(seed);
-    if (failure !== null) return { failure, walks, timedOut: false };
+    if (failure !== null) return { ...none, failure, walks, timedOut: false };
   }
-  return { failure: null, walks, timedOut: false };
+  return { ...none, walks, timedOut: false };
 }

@@ -3,7 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadScenario } from '../scenarios/load.js';
-import { type WalkOptions, type WalkSeedsResult, walkSeeds } from './random.js';
+import { endSeed, type WalkOptions, type WalkSeedsResult, walkSeeds } from './random.js';
 
 interface WorkerInput extends WalkOptions {
   /** A shipped scenario's name or the user's file it came from. */
@@ -35,12 +35,12 @@ const result = walkSeeds(
   (seed) => seed > Atomics.load(input.best, 0),
   () => Atomics.add(input.done, input.offset, 1),
 );
-const failure = result.failure;
-if (failure !== null) {
-  // Keep the minimum failing seed visible to the other workers.
+const ended = endSeed(result);
+if (ended !== null) {
+  // Keep the minimum failing (or broken) seed visible to the other workers.
   for (;;) {
     const cur = Atomics.load(input.best, 0);
-    if (failure.seed >= cur || Atomics.compareExchange(input.best, 0, cur, failure.seed) === cur) break;
+    if (ended >= cur || Atomics.compareExchange(input.best, 0, cur, ended) === cur) break;
   }
 }
 parentPort?.postMessage(result satisfies WalkSeedsResult);

@@ -37,7 +37,8 @@ function shellWord(text: string): string {
  * the CLI's number grammar (so a value that came from a JSON file as 1e-7 reads back as 0.0000001).
  */
 export function reproduceCommand(scenario: Scenario, seed: number, params: Params, o: ReproduceOptions): string {
-  const parts = ['npx statevisor run', scenario.name, `--seed ${seed}`];
+  // A user's scenario is run by its file (its name alone is not a shipped scenario's).
+  const parts = ['npx statevisor run', shellWord(scenario.source?.file ?? scenario.name), `--seed ${seed}`];
   for (const [name, spec] of Object.entries(scenario.params)) {
     const v = params[name];
     if (v !== spec.default)

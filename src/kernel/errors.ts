@@ -6,16 +6,6 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
-/**
- * An error a worker thread threw, as this thread should see it: a worker's InputError arrives as a plain Error named
- * 'InputError' (structured cloning keeps the name, not the class), and bad input must still be one line, exit 2.
- */
-export function fromWorker(err: unknown): unknown {
-  if (err instanceof Error && !(err instanceof InputError) && err.name === 'InputError')
-    return new InputError(err.message);
-  return err;
-}
-
 /** A machine or assembly broke the kernel contract (sendTo, unknown address, side-effecting action). */
 export class KernelError extends Error {
   override name = 'KernelError';
@@ -41,4 +31,31 @@ export class ReplayDivergence extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * An error a worker thread threw, as this thread should see it. Structured cloning keeps an error's name, message and
+ * own fields but not its class, so a worker's InputError would arrive as a plain Error and end in a stack trace where
+ * one thread prints one line (exit 2 for bad input, 1 for a machine that broke the kernel contract or hit a limit).
+ */
+export function fromWorker(err: unknown): unknown {
+  if (!(err instanceof Error) || err.constructor !== Error) return err;
+  const fields = err as Error & { limit?: unknown; choiceIndex?: unknown };
+  const revived = revive(err.name, err.message, fields.limit, fields.choiceIndex);
+  if (revived === null) return err;
+  // Other own fields (a walk's seed and parameters) come along; the stack stays the worker's, for a debugger.
+  for (const key of Object.keys(err))
+    if (key !== 'name')
+      (revived as unknown as Record<string, unknown>)[key] = (err as unknown as Record<string, unknown>)[key];
+  revived.stack = err.stack ?? '';
+  return revived;
+}
+
+function revive(name: string, message: string, limit: unknown, choiceIndex: unknown): Error | null {
+  if (name === 'InputError') return new InputError(message);
+  if (name === 'KernelError') return new KernelError(message);
+  if (name === 'LimitError') return new LimitError(typeof limit === 'string' ? limit : 'unknown', message);
+  if (name === 'ReplayDivergence')
+    return new ReplayDivergence(typeof choiceIndex === 'number' ? choiceIndex : -1, message);
+  return null;
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { search } from '../../src/check/pool.js';
 import { swarmParams, walk } from '../../src/check/random.js';
 import { shrink } from '../../src/check/shrink.js';
-import { fromWorker, InputError } from '../../src/kernel/errors.js';
+import { fromWorker, InputError, KernelError, LimitError } from '../../src/kernel/errors.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { simulate } from '../../src/simulate.js';
 
@@ -48,13 +48,21 @@ describe('random search', () => {
     );
   });
 
-  it("turns a worker thread's InputError back into one, so it is still reported as bad input", () => {
+  it("turns a worker thread's errors back into their classes, with their fields, so each is reported as on one thread", () => {
     const cloned = Object.assign(new Error('swarm seed 3 drew …'), { name: 'InputError' });
     const revived = fromWorker(cloned);
     expect(revived).toBeInstanceOf(InputError);
     expect((revived as Error).message).toBe('swarm seed 3 drew …');
+    const kernel = fromWorker(Object.assign(new Error('seed 2: threw'), { name: 'KernelError', seed: 2, params: {} }));
+    expect(kernel).toBeInstanceOf(KernelError);
+    expect(kernel).toMatchObject({ message: 'seed 2: threw', seed: 2, params: {} });
+    const limit = fromWorker(Object.assign(new Error('too deep'), { name: 'LimitError', limit: 'queue' }));
+    expect(limit).toBeInstanceOf(LimitError);
+    expect(limit).toMatchObject({ limit: 'queue', message: 'too deep' });
     const other = new Error('boom');
     expect(fromWorker(other)).toBe(other);
+    const typed = new TypeError('KernelError');
+    expect(fromWorker(Object.assign(typed, { name: 'KernelError' }))).toBe(typed);
   });
 
   it('Check: swarm with 2 workers finds the same counterexample as with 1', async () => {

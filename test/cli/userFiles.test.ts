@@ -35,6 +35,14 @@ export default defineScenario({ name: 'throws', untilUs: 1000, build: () => ({ k
     on: () => { throw new Error('kaboom'); } }] }) });
 `;
 
+/** A scenario whose second actor's machine throws on the first event it takes (a user's bug, not bad input). */
+const MACHINE_THROWS = `import { defineScenario, defineSystem } from 'statevisor';
+import { assign, createMachine, emit } from 'xstate';
+const pinger = createMachine({ id: 'pinger1', entry: emit({ type: 'send', to: 'b/echo', event: { type: 'x' } }) as never });
+const echo = createMachine({ id: 'echo1', context: { n: 0 }, on: { x: { actions: assign(() => { throw new Error('echo broke'); }) } } });
+export default defineScenario({ name: 'throws', untilUs: 1000, build: () => ({ kernel: defineSystem({ actors: { 'a/pinger': { machine: pinger }, 'b/echo': { machine: echo } } }), specs: [] }) });
+`;
+
 const BAD: readonly { name: string; text: string; args?: readonly string[]; error: RegExp }[] = [
   {
     name: 'syntax.ts',
@@ -125,6 +133,26 @@ describe('cli: user scenario files that are wrong', () => {
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 
+  // On worker threads the error used to arrive as a plain Error: an uncaught exception with a stack trace.
+  it('a machine that throws is one line, exit 1, on one thread, on BFS workers and in random walks (with the seed)', async () => {
+    const file = fixture('machine-throws.ts', MACHINE_THROWS);
+    const threw = "actor 'b/echo' \\(machine 'echo1'\\) threw on 'x' at step 1: echo broke";
+    const runs: [readonly string[], RegExp][] = [
+      [['check', file], new RegExp(`^statevisor: ${threw}$`)],
+      [['check', file, '--workers', '2'], new RegExp(`^statevisor: ${threw}$`)],
+      [
+        ['check', file, '--mode', 'random', '--seeds', '4', '--workers', '2'],
+        new RegExp(`^statevisor: seed 1: ${threw}; repeat it: npx statevisor run ${file} --seed 1 --until 1000$`),
+      ],
+    ];
+    for (const [args, error] of runs) {
+      const r = await here(...args);
+      expect(r.code, r.err).toBe(1);
+      expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
+      expect(r.err.trim()).toMatch(error);
+    }
+  });
+
   it('refuses a path that is not a script, and a missing one, naming it', async () => {
     expect((await here('run', 'examples/')).err).toMatch(/examples\/: expected a \.ts, \.mts, \.js or \.mjs file/);
     expect((await here('check', 'examples/nope.ts')).err).toMatch(
@@ -181,6 +209,9 @@ describe('cli: a user scenario file end to end', () => {
     const caught = await here('check', EXAMPLE, '--mutant', 'receiver-ignores-bit', '--trace', trace);
     expect(caught.code).toBe(1);
     expect(caught.out).toMatch(/VIOLATED in-order-once at step 2/);
+    // The command that repeats a run names the file: the scenario's name alone is not a shipped scenario.
+    const run = await here('run', EXAMPLE, '--mutant', 'receiver-ignores-bit', '--seed', '1');
+    expect(run.err).toContain(`reproduce: npx statevisor run ${EXAMPLE} --seed 1 --mutant receiver-ignores-bit`);
     const replay = await here('replay', trace);
     expect(replay.code).toBe(1);
     expect(replay.out).toMatch(/byte-identical[\s\S]*reproduces the violation of in-order-once/);

@@ -3,14 +3,16 @@
 
 import { availableParallelism } from 'node:os';
 import { CHECK_DEFAULTS } from '../../check/check.js';
-import { type SearchResult, search } from '../../check/pool.js';
-import type { WalkFailure } from '../../check/random.js';
+import { type SearchRequest, type SearchResult, search } from '../../check/pool.js';
+import { isSeedError, type WalkFailure } from '../../check/random.js';
 import { type ShrinkResult, shrink } from '../../check/shrink.js';
-import { InputError } from '../../kernel/errors.js';
+import { InputError, KernelError, LimitError } from '../../kernel/errors.js';
+import { resolveParams } from '../../scenarios/types.js';
 import { simulate } from '../../simulate.js';
 import { bool, type FlagValues, intFlag, refuseFlags, str } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
 import { writeAtomic } from '../output.js';
+import { reproduceCommand } from '../report.js';
 import type { CheckMode, CheckOptions } from './command.js';
 import { randomJson, randomText } from './randomReport.js';
 import { parseShard, type Shard, type ShardResult, shardRange, shardResultText } from './shard.js';
@@ -83,7 +85,7 @@ export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Pro
     plan.shard === null ? { first: plan.first, count: plan.seeds } : shardRange(plan.first, plan.seeds, plan.shard);
   const untilUs = opts.until !== undefined || !opts.full ? opts.untilUs : undefined;
   const params = opts.full ? opts.sets : opts.rawParams;
-  const result = await search({
+  const result = await searchOrSay(opts, untilUs, {
     scenario: opts.scenario,
     params,
     swarm: opts.mode === 'swarm',
@@ -111,6 +113,24 @@ export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Pro
   if (opts.json) io.out(randomJson(opts, walked, outcome));
   else randomText(opts, walked, outcome, io);
   return result.failure === null ? EXIT_OK : EXIT_FAIL;
+}
+
+/**
+ * The search; a walk whose machine broke the kernel contract or hit a run limit is reported as the same error with
+ * the `statevisor run` command that repeats that walk (house style: every failure says how to reproduce it).
+ */
+async function searchOrSay(opts: CheckOptions, untilUs: number | undefined, req: SearchRequest): Promise<SearchResult> {
+  try {
+    return await search(req);
+  } catch (err) {
+    if (!isSeedError(err)) throw err;
+    const again = reproduceCommand(opts.scenario, err.seed, resolveParams(opts.scenario, err.params), {
+      mutant: opts.mutant,
+      until: untilUs,
+    });
+    const message = `${err.message}; repeat it: ${again}`;
+    throw err instanceof LimitError ? new LimitError(err.limit, message) : new KernelError(message);
+  }
 }
 
 function shardResult(
