@@ -135,9 +135,12 @@ export const replayRecorderMachine = setup({
       enqueue.emit(append(c));
       enqueue.raise({ type: 'recorder.retransmit' }, { id: RECORDER_RETRANSMIT_ID, delay: c.retransmitUs });
     }),
-    // An ack of an older append moves `acked` on but leaves the newer one in flight (its timer still covers it).
+    // An ack of an older append moves `acked` on but leaves the newer one in flight (its timer still covers it). With
+    // nothing in flight every append of this incarnation is acked, so an ack then is stale: a late one, or one for an
+    // append the recorder sent before its host crashed, reaching the fresh recorder before `host.restarted` does.
     takeAck: enqueueActions(({ context: c, event, enqueue }) => {
       assertEvent(event, 'recorder.acked');
+      if (c.sentUpTo < 0) return;
       if (event.upTo > c.acked + c.unacked.length) {
         throw new Error(`replayRecorder: the store acked ${event.upTo} entries of ${c.acked + c.unacked.length}`);
       }
