@@ -5,6 +5,7 @@ import type { StepperNote } from '../kernel/compiled/compile.js';
 import { InputError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { isLiveness } from '../kernel/observe.js';
+import { describeFaults } from '../scenarios/faultGrid.js';
 import {
   assemble,
   type CheckConfig,
@@ -68,6 +69,8 @@ export interface CheckReport {
   readonly steppers: readonly StepperNote[];
   /** `address.key` of each statistic left out of the state identity (none with `view: false`). */
   readonly statistics: readonly string[];
+  /** The faults the system was built to suffer, in words, from its kernel configuration (describeFaults). */
+  readonly faults: readonly string[];
   /** The symmetry the explorer applied (the sets of interchangeable address prefixes), or null (none, or off). */
   readonly symmetry: {
     readonly sets: readonly (readonly string[])[];
@@ -180,6 +183,7 @@ export function checkReport(req: CheckRequest, p: PreparedCheck, result: Explore
     trace,
     steppers: p.assembly.kernel.stepperNotes(),
     statistics: req.view === false ? [] : statisticNames(p.assembly.kernel),
+    faults: describeFaults(p.assembly.kernel.config),
     symmetry: symmetryApplied(req, p.assembly.kernel),
   };
 }

@@ -70,6 +70,19 @@ describe('statevisor check', () => {
     expect(config?.configuration).toMatch(/; with pings=3$/);
   });
 
+  // A configuration's note is prose someone wrote; the faults line is read from the system the check built, so a
+  // note that went stale (replay-analysis said 5, 15 or 25 µs and crashed at 15, 25 and 35) shows against it.
+  it('states the faults it explores, as the system was built with them, under the header and in the JSON', async () => {
+    const text = await here('check', 'ping-pong', '--config', 'lossy', '--max-states', '20');
+    expect(text.out.split('\n')[1]).toBe('  faults: any number of messages lost, any number of messages duplicated');
+    const crash = await here('check', 'replay-analysis', '--config', 'rec-crash', '--max-states', '1', '--json');
+    const config = (JSON.parse(crash.out) as { configurations: { faults: string[] }[] }).configurations[0];
+    expect(config?.faults).toEqual([
+      'crash of rec at 0 µs, 20 µs, 40 µs, 60 µs, 80 µs or 100 µs, restarts 10 µs later',
+      'at most 1 message lost',
+    ]);
+  });
+
   it('names every flag it takes in its --help (--config was missing)', () => {
     const help = HELP.check as string;
     const missing = Object.keys(CHECK_FLAGS).filter((flag) => !new RegExp(`^  --${flag}\\b`, 'm').test(help));

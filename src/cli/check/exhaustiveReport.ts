@@ -58,6 +58,7 @@ function configJson(o: ConfigOutcome, opts: CheckOptions): Record<string, unknow
   return {
     name: o.config?.name ?? null,
     configuration: configNote(o.config, opts.sets),
+    faults: report.faults,
     params: report.params,
     untilUs: report.untilUs,
     limits: report.limits,
@@ -106,6 +107,7 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
   const cex = r.counterexample;
   const mutant = opts.mutant ? `, MUTANT ${opts.mutant}` : '';
   io.out(`statevisor check ${opts.scenario.name}  (${opts.mode}${mutant}; ${configNote(o.config, opts.sets)})`);
+  io.out(`  faults: ${report.faults.length > 0 ? report.faults.join('; ') : 'none'}`);
   io.out(
     `  ${r.states} distinct states, ${r.transitions} transitions, depth ${r.maxDepth}, ${r.terminalStates} terminal; ${(r.elapsedMs / 1000).toFixed(2)} s (${statesPerSec(report)} states/s, ${heapNote(r)})`,
   );
