@@ -113,7 +113,7 @@ export function buildHa(config: HaConfig): { kernel: Kernel; plan: HaPlan } {
   // The witness's lease record survives its crashes (it is on disk); only its timers die.
   actors[plan.witness] = {
     machine: witnessMachine,
-    input: { leaseUs: config.leaseUs, skewUs: config.leaseSkewUs },
+    input: { leaseUs: config.leaseUs, skewUs: config.leaseSkewUs, startingPrimary: plan.primary },
     durable: true,
   };
   actors[plan.receiver] = {

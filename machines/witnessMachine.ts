@@ -8,6 +8,12 @@ export interface WitnessInput {
   readonly leaseUs: number;
   /** Margin on top of the holder's term: covers the clocks' drift, so the holder's copy always ends first. */
   readonly skewUs: number;
+  /**
+   * The host that is primary when the system starts, on record as the holder before any grant: if another host's
+   * request is the first to arrive (the primary was cut off before its own did), that host takes it over, and the
+   * primary, whose VMs the other resumed, is deposed like any holder taken over. Omitted: no one is on record.
+   */
+  readonly startingPrimary?: string;
 }
 
 export interface WitnessContext extends WitnessInput {
@@ -17,7 +23,10 @@ export interface WitnessContext extends WitnessInput {
    * the others' state is stale (the holder ran without a backup). Cleared by `lease.protect` from that holder.
    */
   readonly exclusive: string | null;
-  /** The holder whose term ran out last (null: none yet): if someone else takes the lease, it was taken over. */
+  /**
+   * The holder whose term ran out last, or the starting primary before any grant (null: none on record): if someone
+   * else takes the lease, it was taken over.
+   */
   readonly previous: string | null;
   /**
    * Holders whose lease another host took over: their state is stale (the other host resumed their VMs), so they
@@ -106,7 +115,7 @@ export const witnessMachine = setup({
     ...input,
     holder: null,
     exclusive: null,
-    previous: null,
+    previous: input.startingPrimary ?? null,
     deposed: [],
     grants: 0,
     denials: 0,

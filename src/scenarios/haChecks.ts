@@ -170,6 +170,10 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
       name: 'takeover-then-cut',
       params: {
         ...ISOLATED_PRIMARY,
+        // Also at 50 µs, before the primary's first lease request reaches the witness: the backup's is then the first
+        // grant, and the primary must be deposed all the same (the witness missed that until it knew who started).
+        isolateFromUs: '50',
+        faultStepUs: '1250',
         partitionFromUs: '8000',
         partitionToUs: '8000',
         partitionForUs: '4000',
@@ -177,7 +181,7 @@ export const HA_CHECKS: Readonly<Record<'steady' | 'failover' | 'partition' | 'm
         cutBackupWitness: 'true',
       },
       untilUs: 12_000,
-      note: 'the isolated primary is taken over, comes back, and then the new primary loses the witness for 4 ms: its lease lapses, and the old primary must still never get it back',
+      note: 'the primary is isolated at 50 µs (before it ever held the lease) or 1.3 ms for 6 ms and taken over, comes back, and then the new primary loses the witness for 4 ms: its lease lapses, and the old primary must still never get it back',
       reach: ['output-delivered', 'backup-promoted', 'primary-self-fenced', 'link-partitioned'],
     },
     {

@@ -34,6 +34,22 @@ describe('witnessMachine', () => {
     expect(d.context).toMatchObject({ holder: null, exclusive: null, grants: 0, denials: 0 });
   });
 
+  // ha-partition takeover-then-cut with the primary isolated at 50 µs, before its first request reached the witness.
+  it('deposes the starting primary when another host is granted first, so it never gets the lease back', () => {
+    const d = new Driver(witnessMachine, { ...input, startingPrimary: 'hostA' });
+    expect(sendsOf(d.send(ask('lease.acquire', 'hostB', 1)).actions)).toEqual([reply('lease.granted', 'hostB', 1)]);
+    expect(d.context.deposed).toEqual(['hostA']);
+    d.send({ type: 'lease.expired' });
+    expect(sendsOf(d.send(ask('lease.acquire', 'hostA', 2)).actions)).toEqual([reply('lease.denied', 'hostA', 2)]);
+    // Without a starting primary on record, the first grant takes nothing over and hostA could come back.
+    const unknown = boot();
+    unknown.send(ask('lease.acquire', 'hostB', 1));
+    expect(unknown.context.deposed).toEqual([]);
+    const first = new Driver(witnessMachine, { ...input, startingPrimary: 'hostA' });
+    first.send(ask('lease.acquire', 'hostA', 1));
+    expect(first.context.deposed).toEqual([]);
+  });
+
   it('grants a free lease and arms its expiry for leaseUs + skewUs', () => {
     const d = boot();
     const out = d.send(ask('lease.acquire', 'hostA', 7));
