@@ -1,6 +1,5 @@
-// The faults a system is built to suffer, in words, read from its kernel configuration: each planned crash,
-// partition or isolation with its instants, and the message faults its links and budget allow.
-// A check prints this beside its configuration's note, so what was explored is stated by what was built.
+// The faults a system is built to suffer, in words, from its kernel configuration (crashes, partitions, isolations
+// with their instants; the message faults links and budget allow): a check states what it explored by what was built.
 
 import type { KernelConfig } from '../kernel/kernel.js';
 import type { FaultPlan, FaultWindow, LinkConfig } from '../kernel/types.js';
