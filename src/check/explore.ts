@@ -1,7 +1,14 @@
 // Exhaustive exploration of a scenario's state space: BFS (shortest counterexample) or DFS (low memory),
 // a visited set on the canonical state hash, and depth, state, time and memory bounds reported as such.
 
-import { type Violation, violationAtEnd, violationOfStep } from '../kernel/judge.js';
+import {
+  type ClosestApproach,
+  closestApproach,
+  closestRecord,
+  type Violation,
+  violationAtEnd,
+  violationOfStep,
+} from '../kernel/judge.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { TraceSink } from '../kernel/trace.js';
 import type { MonitorFailure, StepResult, SystemState } from '../kernel/types.js';
@@ -100,6 +107,11 @@ export interface ExploreResult {
   readonly sometimes: readonly SometimesResult[];
   /** Specs that were handed no observation in the whole exploration: their "held" says nothing (verdict vacuous). */
   readonly unobserved: readonly string[];
+  /**
+   * Each liveness spec's least time to spare before a deadline, over the steps explored, once the search was exhausted
+   * (empty otherwise): a spec that never came near failing, or was never owed anything, is barely tested.
+   */
+  readonly closest: readonly ClosestApproach[];
   /** With sleep sets: deliveries skipped asleep, and visited states expanded again because a revisit woke some. */
   readonly sleep: { readonly slept: number; readonly reexpanded: number } | null;
 }
@@ -153,6 +165,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   }
   if (options.sleepSets === true && !reduce) throw new Error('explore: sleep sets need reduce (merged interleavings)');
   const visited = new FingerprintSet({ tagged: options.sleepSets === true });
+  const closest = closestRecord(kernel);
   const book = options.sleepSets === true ? new SleepBook(visited) : null;
   const nodes = new NodeStore();
   const boundsHit = new Set<Bound>();
@@ -216,7 +229,8 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   ): boolean => {
     // Failures and late deadlines belong to the step, not the state: judged before the visited set merges it
     // with an equal state reached by a blameless step.
-    const violation = before === null ? null : violationOfStep(kernel, before, state, failure);
+    const violation =
+      before === null ? null : violationOfStep(kernel, before, state, failure, closest, options.untilUs);
     const hash = kernel.fingerprint(state, reduce, view, symmetric);
     if (violation === null && visited.has(hash)) {
       if (book === null) return true;
@@ -311,6 +325,7 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
     verdict:
       cex !== null ? 'violated' : !exhausted ? 'bound-hit' : unreached || unobserved.length > 0 ? 'vacuous' : 'holds',
     unobserved,
+    closest: exhausted ? closestApproach(kernel, closest) : [],
     sleep: book === null ? null : { slept: book.slept, reexpanded: book.reexpanded },
     exhausted,
     boundsHit: [...boundsHit].sort(),

@@ -2,7 +2,7 @@
 // run that ends (quiet, or at its horizon) while an obligation is still owed. Shared by runs and the explorer.
 
 import type { Kernel } from './kernel.js';
-import type { AnyMonitor } from './observe.js';
+import { type AnyMonitor, isLiveness } from './observe.js';
 import type { MonitorFailure, SystemState } from './types.js';
 
 export interface Violation {
@@ -17,15 +17,19 @@ export interface Violation {
 
 /**
  * The violation of the step from `before` to `state`: a deadline owed in `before` that the step's clock has passed
- * (whatever the step did — discharging an obligation late is still late), or a monitor's failure on the step.
+ * (whatever the step did — discharging an obligation late is still late), or a monitor's failure on the step. With
+ * `closest`, each deadline owed in `before` and due by the horizon lowers its monitor's entry to the time it had to
+ * spare at this step (Kernel.overdue): how close each liveness spec came to failing (closestApproach).
  */
 export function violationOfStep(
   kernel: Kernel,
   before: SystemState,
   state: SystemState,
   failure?: MonitorFailure,
+  closest?: Float64Array,
+  horizonUs?: number,
 ): Violation | null {
-  const late = kernel.overdue(before, state.time);
+  const late = kernel.overdue(before, state.time, closest, horizonUs);
   if (late === null) {
     if (failure === undefined) return null;
     return make(kernel.monitors[failure.monitor] as AnyMonitor, 'safety', state, failure.message);
@@ -77,4 +81,26 @@ function make(m: AnyMonitor, kind: Violation['kind'], state: SystemState, messag
 
 function ms(us: number): string {
   return `${(us / 1000).toFixed(3)} ms`;
+}
+
+/** How close a liveness spec came to failing in a search: the least time it had to spare, or null if never owed. */
+export interface ClosestApproach {
+  readonly spec: string;
+  /** Least µs between a step and a deadline owed before it and due by the horizon; null: no such deadline. */
+  readonly spareUs: number | null;
+}
+
+/** A fresh per-monitor record for violationOfStep's `closest` (nothing owed yet). */
+export function closestRecord(kernel: Kernel): Float64Array {
+  return new Float64Array(kernel.monitors.length).fill(Number.POSITIVE_INFINITY);
+}
+
+/** The liveness specs' entries of a `closest` record, in registration order (from the monitors themselves: a
+ * parallel search's coordinator holds a kernel it never started, whose monitor index is still empty). */
+export function closestApproach(kernel: Kernel, closest: Float64Array): ClosestApproach[] {
+  return kernel.monitors.flatMap((m, i) => {
+    if (!isLiveness(m)) return [];
+    const spare = closest[i] as number;
+    return [{ spec: m.name, spareUs: Number.isFinite(spare) ? spare : null }];
+  });
 }

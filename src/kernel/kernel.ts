@@ -287,11 +287,23 @@ export class Kernel implements KernelCore {
     return item.kind === 'fault' ? null : dropReason(this, state, item);
   }
 
-  /** The earliest unmet liveness obligation whose deadline has passed by `nowUs`, or null. */
-  overdue(state: SystemState, nowUs: number): { monitor: number; deadline: Deadline } | null {
+  /**
+   * The earliest unmet liveness obligation whose deadline has passed by `nowUs`, or null. With `closest`, each
+   * obligation met in time that falls due by `horizonUs` also lowers its monitor's entry to the time it had to spare.
+   */
+  overdue(
+    state: SystemState,
+    nowUs: number,
+    closest?: Float64Array,
+    horizonUs = Number.POSITIVE_INFINITY,
+  ): { monitor: number; deadline: Deadline } | null {
     for (const i of this.monitorIndex.liveness) {
       const d = (this.monitorList[i] as AnyMonitor).deadline?.(state.monitors[i]) ?? null;
-      if (d !== null && d.atUs < nowUs) return { monitor: i, deadline: d };
+      if (d === null) continue;
+      if (d.atUs < nowUs) return { monitor: i, deadline: d };
+      if (closest !== undefined && d.atUs <= horizonUs && d.atUs - nowUs < (closest[i] as number)) {
+        closest[i] = d.atUs - nowUs;
+      }
     }
     return null;
   }

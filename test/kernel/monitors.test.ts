@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { SeededChooser } from '../../src/kernel/chooser.js';
+import { closestApproach, closestRecord, violationOfStep } from '../../src/kernel/judge.js';
 import { Kernel, PERFECT_LINK } from '../../src/kernel/kernel.js';
 import { fail, type Monitor, type Observation } from '../../src/kernel/observe.js';
 import { runSystem } from '../../src/kernel/run.js';
@@ -110,6 +111,27 @@ describe('monitors', () => {
     const r = runSystem(k, new SeededChooser(1), { maxSteps: 100, untilUs: 5_000_000 });
     expect(r.reason).toBe('violation');
     expect(r.violation?.message).toMatch(/^stalled: nothing is left to happen, but a message is owed/);
+  });
+
+  it('note, per liveness monitor, the least time it had to spare at a step for deadlines due by the horizon', () => {
+    const k = pair();
+    k.monitor(owed(50));
+    k.monitor({ ...owed(10_000), name: 'owed-late' });
+    k.monitor(recorder());
+    k.schedule('hostA/burst', { type: 'test.fire', n: 1 }, 10);
+    const closest = closestRecord(k);
+    const chooser = new SeededChooser(1);
+    let state = k.initial(chooser);
+    for (let next = k.step(state, chooser); next !== null; next = k.step(state, chooser)) {
+      expect(violationOfStep(k, state, next.state, next.failure, closest, 2_000)).toBeNull();
+      state = next.state;
+    }
+    // Sent at 10 µs and owed by 60, delivered at 40: 20 µs to spare. The other's deadline, 10.010 ms, is past the
+    // horizon: nothing it was owed could have come due. The safety monitor has no entry.
+    expect(closestApproach(k, closest)).toEqual([
+      { spec: 'owed', spareUs: 20 },
+      { spec: 'owed-late', spareUs: null },
+    ]);
   });
 
   it('judge the horizon: a deadline before it is a failure to converge, one after it is not yet owed', () => {

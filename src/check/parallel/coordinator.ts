@@ -3,7 +3,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { fromWorker } from '../../kernel/errors.js';
-import type { Violation } from '../../kernel/judge.js';
+import { closestApproach, closestRecord, type Violation } from '../../kernel/judge.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { SystemState } from '../../kernel/types.js';
 import type { Sometimes } from '../../specs/spec.js';
@@ -121,6 +121,8 @@ class LevelRun {
   private readonly goals: (Goal | null)[];
   private violation: { level: number; key: number; violation: Violation } | null = null;
   private readonly firstObserved: ([number, number] | null)[];
+  /** Per monitor, the least time to spare before a deadline over every worker's steps (ExploreResult.closest). */
+  private readonly closest: Float64Array;
   private stop: { level: number; key: number } | null = null;
   /** Peak growth: the workers' heaps over their start, plus the table's occupied slots (16 bytes each). */
   private heapBytes = 0;
@@ -137,6 +139,7 @@ class LevelRun {
   ) {
     this.goals = system.sometimes.map(() => null);
     this.firstObserved = system.kernel.monitors.map(() => null);
+    this.closest = closestRecord(system.kernel);
   }
 
   async levels(): Promise<void> {
@@ -205,6 +208,8 @@ class LevelRun {
     let least: (FoundViolation & { readonly isNew: boolean }) | null = null;
     for (const [w, r] of expanded.entries()) {
       this.noteObserved(r.firstObserved);
+      for (let m = 0; m < this.closest.length; m++)
+        this.closest[m] = Math.min(this.closest[m] as number, r.closest[m] as number);
       if (r.stopped !== null) this.boundsHit.add(r.stopped === 'full' ? 'memory' : 'time');
       const v = r.violation;
       if (v !== null && (least === null || v.key < least.key))
@@ -284,6 +289,7 @@ class LevelRun {
       verdict:
         cex !== null ? 'violated' : !exhausted ? 'bound-hit' : unreached || unobserved.length > 0 ? 'vacuous' : 'holds',
       unobserved,
+      closest: exhausted ? closestApproach(this.system.kernel, this.closest) : [],
       sleep: null,
       exhausted,
       boundsHit: [...this.boundsHit].sort(),

@@ -1,7 +1,7 @@
 // One BFS worker's share of a level: expands its states in rank order, offers every successor to the shared table
 // with its BFS key, and after the level keeps the successors it reached first, so the level is what one BFS finds.
 
-import { type Violation, violationAtEnd, violationOfStep } from '../../kernel/judge.js';
+import { closestRecord, type Violation, violationAtEnd, violationOfStep } from '../../kernel/judge.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { SystemState } from '../../kernel/types.js';
 import type { Sometimes } from '../../specs/spec.js';
@@ -50,6 +50,8 @@ export interface ExpandReport {
   readonly stopped: 'full' | 'time' | null;
   /** Per monitor, the first (level, key) at which it was handed an observation, as [level, key] or null. */
   readonly firstObserved: readonly ([number, number] | null)[];
+  /** Per monitor, the least time to spare before a deadline over every step this worker has taken (violationOfStep). */
+  readonly closest: Float64Array;
 }
 
 export interface SettleReport {
@@ -80,6 +82,7 @@ export class LevelExpander {
   /** Goals still unreached when the level began: the others are not evaluated again. */
   private open: readonly boolean[] = [];
   private readonly firstObserved: ([number, number] | null)[];
+  private readonly closest: Float64Array;
 
   constructor(
     private readonly kernel: Kernel,
@@ -88,6 +91,7 @@ export class LevelExpander {
   ) {
     this.firstObserved = kernel.monitors.map(() => null);
     this.unobserved = this.firstObserved.length;
+    this.closest = closestRecord(kernel);
   }
 
   /** Level 0: every initial state, keyed by its index (every worker computes them alike). */
@@ -136,6 +140,7 @@ export class LevelExpander {
       violation: this.violation,
       stopped,
       firstObserved: this.firstObserved,
+      closest: this.closest.slice(),
     };
   }
 
@@ -156,8 +161,8 @@ export class LevelExpander {
       const k = key(rank, j + 1);
       j++;
       this.noteObserved(k);
-      const v = violationOfStep(this.kernel, state, result.state, result.failure);
       const o = this.options;
+      const v = violationOfStep(this.kernel, state, result.state, result.failure, this.closest, o.untilUs);
       const fp = this.kernel.fingerprint(result.state, o.reduce, o.view, o.symmetry);
       const offer = this.table.offer(fp, levelKey(this.level + 1, rank, j));
       if (offer === FULL) {

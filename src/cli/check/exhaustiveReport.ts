@@ -14,6 +14,24 @@ function statesPerSec(report: CheckReport): number {
   return Math.round(r.states / Math.max(0.001, r.elapsedMs / 1000));
 }
 
+/**
+ * How close an exhausted search brought a liveness spec to failing: a spec never owed a deadline before the horizon, or
+ * one that always had most of its bound to spare, held without being tested much (the configuration's faults may
+ * postpone every deadline past the horizon).
+ */
+function closestText(report: CheckReport, spec: string): string {
+  const c = report.result.closest.find((x) => x.spec === spec);
+  if (c === undefined || report.result.unobserved.includes(spec)) return '';
+  return c.spareUs === null
+    ? ' — no deadline owed before the horizon: untested'
+    : ` — closest approach ${formatUs(c.spareUs)} before a deadline`;
+}
+
+function closestJson(report: CheckReport, spec: string): { closestSpareUs?: number | null } {
+  const c = report.result.closest.find((x) => x.spec === spec);
+  return c === undefined ? {} : { closestSpareUs: c.spareUs };
+}
+
 function specVerdict(report: CheckReport, spec: string): string {
   const r = report.result;
   const cex = r.counterexample;
@@ -81,7 +99,7 @@ function configJson(o: ConfigOutcome, opts: CheckOptions): Record<string, unknow
     symmetry: report.symmetry,
     sometimes: r.sometimes.map((x) => ({ name: x.name, description: x.description, reachedAtStep: x.reachedAtStep })),
     unobservedSpecs: r.unobserved,
-    specs: report.specs.map((s) => ({ ...s, verdict: specVerdict(report, s.name) })),
+    specs: report.specs.map((s) => ({ ...s, verdict: specVerdict(report, s.name), ...closestJson(report, s.name) })),
     counterexample:
       cex === null
         ? null
@@ -141,7 +159,7 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
     const bad = cex?.violation.spec === s.name;
     const unfed = cex === null && r.unobserved.includes(s.name) ? ' — observed nothing: VACUOUS' : '';
     io.out(
-      `    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})${unfed}`,
+      `    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})${unfed}${closestText(report, s.name)}`,
     );
   }
   sometimesText(report, io);
