@@ -2,6 +2,7 @@
 // since, leads where an explored path already led, so it is not taken again. Every state is still visited.
 
 import { Footprint, independent } from '../kernel/footprint.js';
+import { overdue } from '../kernel/judge.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { canonicalPending } from '../kernel/pending.js';
 import type { TraceSink } from '../kernel/trace.js';
@@ -139,7 +140,7 @@ function allAsleep(state: SystemState, enabled: readonly number[], sleep: Sleep)
  */
 function lateOnAnyStep(kernel: Kernel, state: SystemState, enabled: readonly number[]): boolean {
   const first = state.pending[enabled[0] as number] as Pending;
-  return kernel.overdue(state, Math.max(first.due, state.time)) !== null;
+  return overdue(kernel, state, Math.max(first.due, state.time)) !== null;
 }
 
 /**

@@ -2,7 +2,7 @@
 // run that ends (quiet, or at its horizon) while an obligation is still owed. Shared by runs and the explorer.
 
 import type { Kernel } from './kernel.js';
-import { type AnyMonitor, isLiveness } from './observe.js';
+import { type AnyMonitor, type Deadline, isLiveness } from './observe.js';
 import type { MonitorFailure, SystemState } from './types.js';
 
 export interface Violation {
@@ -15,11 +15,50 @@ export interface Violation {
   readonly message: string;
 }
 
+/** A liveness monitor's obligation: its index and the deadline it owes. */
+export interface Obligation {
+  readonly monitor: number;
+  readonly deadline: Deadline;
+}
+
+/**
+ * The earliest unmet liveness obligation in `state` whose deadline has passed by `nowUs`, or null. With `closest`,
+ * each obligation met in time that falls due by `horizonUs` also lowers its monitor's entry to the time it had to spare.
+ */
+export function overdue(
+  kernel: Kernel,
+  state: SystemState,
+  nowUs: number,
+  closest?: Float64Array,
+  horizonUs = Number.POSITIVE_INFINITY,
+): Obligation | null {
+  const monitors = kernel.monitors;
+  for (const i of kernel.monitorIndex.liveness) {
+    const d = (monitors[i] as AnyMonitor).deadline?.(state.monitors[i]) ?? null;
+    if (d === null) continue;
+    if (d.atUs < nowUs) return { monitor: i, deadline: d };
+    if (closest !== undefined && d.atUs <= horizonUs && d.atUs - nowUs < (closest[i] as number)) {
+      closest[i] = d.atUs - nowUs;
+    }
+  }
+  return null;
+}
+
+/** Any unmet liveness obligation at all (a hot monitor), deadline passed or not. */
+export function hot(kernel: Kernel, state: SystemState): Obligation | null {
+  const monitors = kernel.monitors;
+  for (const i of kernel.monitorIndex.liveness) {
+    const d = (monitors[i] as AnyMonitor).deadline?.(state.monitors[i]) ?? null;
+    if (d !== null) return { monitor: i, deadline: d };
+  }
+  return null;
+}
+
 /**
  * The violation of the step from `before` to `state`: a deadline owed in `before` that the step's clock has passed
  * (whatever the step did — discharging an obligation late is still late), or a monitor's failure on the step. With
  * `closest`, each deadline owed in `before` and due by the horizon lowers its monitor's entry to the time it had to
- * spare at this step (Kernel.overdue): how close each liveness spec came to failing (closestApproach).
+ * spare at this step (overdue): how close each liveness spec came to failing (closestApproach).
  */
 export function violationOfStep(
   kernel: Kernel,
@@ -29,7 +68,7 @@ export function violationOfStep(
   closest?: Float64Array,
   horizonUs?: number,
 ): Violation | null {
-  const late = kernel.overdue(before, state.time, closest, horizonUs);
+  const late = overdue(kernel, before, state.time, closest, horizonUs);
   if (late === null) {
     if (failure === undefined) return null;
     return make(kernel.monitors[failure.monitor] as AnyMonitor, 'safety', state, failure.message);
@@ -54,17 +93,17 @@ export function violationAtEnd(
   untilUs: number,
 ): Violation | null {
   if (end === 'quiescent') {
-    const hot = kernel.hot(state);
-    if (hot === null) return null;
-    const m = kernel.monitors[hot.monitor] as AnyMonitor;
+    const owed = hot(kernel, state);
+    if (owed === null) return null;
+    const m = kernel.monitors[owed.monitor] as AnyMonitor;
     return make(
       m,
       'liveness',
       state,
-      `stalled: nothing is left to happen, but ${hot.deadline.what} (owed by ${ms(hot.deadline.atUs)})`,
+      `stalled: nothing is left to happen, but ${owed.deadline.what} (owed by ${ms(owed.deadline.atUs)})`,
     );
   }
-  const late = kernel.overdue(state, untilUs);
+  const late = overdue(kernel, state, untilUs);
   if (late === null) return null;
   const m = kernel.monitors[late.monitor] as AnyMonitor;
   return make(

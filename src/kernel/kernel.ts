@@ -10,7 +10,7 @@ import { KernelError, LimitError } from './errors.js';
 import { applyFault, scheduleFault, validatePlan } from './faults.js';
 import { type Footprint, noteStepEffects } from './footprint.js';
 import { PERFECT_LINK, validateLinks } from './network.js';
-import { type AnyMonitor, type Deadline, type Monitor, MonitorIndex } from './observe.js';
+import { type AnyMonitor, type Monitor, MonitorIndex } from './observe.js';
 import { enabledIndices, insertPending, pickDelivery } from './pending.js';
 import type { StandIn } from './standIn.js';
 import { StateHasher } from './stateHash.js';
@@ -285,36 +285,6 @@ export class Kernel implements KernelCore {
   dropReasonAt(state: SystemState, index: number): string | null {
     const item = state.pending[index] as Pending;
     return item.kind === 'fault' ? null : dropReason(this, state, item);
-  }
-
-  /**
-   * The earliest unmet liveness obligation whose deadline has passed by `nowUs`, or null. With `closest`, each
-   * obligation met in time that falls due by `horizonUs` also lowers its monitor's entry to the time it had to spare.
-   */
-  overdue(
-    state: SystemState,
-    nowUs: number,
-    closest?: Float64Array,
-    horizonUs = Number.POSITIVE_INFINITY,
-  ): { monitor: number; deadline: Deadline } | null {
-    for (const i of this.monitorIndex.liveness) {
-      const d = (this.monitorList[i] as AnyMonitor).deadline?.(state.monitors[i]) ?? null;
-      if (d === null) continue;
-      if (d.atUs < nowUs) return { monitor: i, deadline: d };
-      if (closest !== undefined && d.atUs <= horizonUs && d.atUs - nowUs < (closest[i] as number)) {
-        closest[i] = d.atUs - nowUs;
-      }
-    }
-    return null;
-  }
-
-  /** Any unmet liveness obligation at all (a hot monitor), deadline passed or not. */
-  hot(state: SystemState): { monitor: number; deadline: Deadline } | null {
-    for (const i of this.monitorIndex.liveness) {
-      const d = (this.monitorList[i] as AnyMonitor).deadline?.(state.monitors[i]) ?? null;
-      if (d !== null) return { monitor: i, deadline: d };
-    }
-    return null;
   }
 
   /**

@@ -3,7 +3,7 @@
 
 import type { AnyEventObject } from 'xstate';
 import { clockReading } from '../kernel/fold.js';
-import { violationAtEnd, violationOfStep } from '../kernel/judge.js';
+import { hot, violationAtEnd, violationOfStep } from '../kernel/judge.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pickDelivery } from '../kernel/pending.js';
 import { StandIn, type StandInSend } from '../kernel/standIn.js';
@@ -58,9 +58,9 @@ export class Session {
         return this.passed('pass', `${end} at ${state.step} steps`, state);
       }
       if (state.step >= this.env.maxSteps) {
-        const hot = this.kernel.hot(state);
-        if (hot === null) return this.passed('pass', `step bound ${this.env.maxSteps} reached`, state);
-        const what = `${hot.deadline.what} (owed by ${hot.deadline.atUs} µs)`;
+        const owed = hot(this.kernel, state);
+        if (owed === null) return this.passed('pass', `step bound ${this.env.maxSteps} reached`, state);
+        const what = `${owed.deadline.what} (owed by ${owed.deadline.atUs} µs)`;
         return this.passed('inconclusive', `step bound ${this.env.maxSteps} reached with ${what} still pending`, state);
       }
       this.at = { step: state.step + 1, t: state.pending[0]?.due ?? state.time };
