@@ -8,16 +8,29 @@ import { formatUs } from './format.js';
 /** Most instants listed one by one; a longer grid is given by its ends, step and count. */
 const LISTED_INSTANTS = 6;
 
+/** How many instants a window's grid holds (the kernel draws one of them): floor((to - from) / step) + 1. */
+export function instantCount(w: FaultWindow): number {
+  return w.toUs < w.fromUs ? 0 : Math.floor((w.toUs - w.fromUs) / (w.stepUs ?? 1)) + 1;
+}
+
+/** A window's first `most` instants, in µs. */
+export function instantsOf(w: FaultWindow, most = LISTED_INSTANTS): number[] {
+  return Array.from({ length: Math.min(most, instantCount(w)) }, (_, i) => w.fromUs + i * (w.stepUs ?? 1));
+}
+
+/** Words joined as a list is read: "a", "a or b", "a, b or c". */
+export const orList = (words: readonly string[]): string =>
+  words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+
 /** The instants of a window: "0.200, 0.700 or 1.200 ms", or "every 50 µs from 0 µs to 8.500 ms (171 instants)". */
 export function instantsText(w: FaultWindow): string {
   const step = w.stepUs ?? 1;
-  const count = w.toUs < w.fromUs ? 0 : Math.floor((w.toUs - w.fromUs) / step) + 1;
+  const count = instantCount(w);
   if (count === 0) return 'no instant';
   if (count > LISTED_INSTANTS) {
     return `every ${formatUs(step)} from ${formatUs(w.fromUs)} to ${formatUs(w.fromUs + (count - 1) * step)} (${count} instants)`;
   }
-  const at = Array.from({ length: count }, (_, i) => formatUs(w.fromUs + i * step));
-  return at.length === 1 ? (at[0] as string) : `${at.slice(0, -1).join(', ')} or ${at.at(-1)}`;
+  return orList(instantsOf(w).map(formatUs));
 }
 
 const oneOf = (names: readonly string[]): string =>

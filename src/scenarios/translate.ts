@@ -16,6 +16,7 @@ import type { Sometimes, Spec } from '../specs/spec.js';
 import { translatedOutputLive } from '../specs/translatedOutputLive.js';
 import { translatedOutputMatches } from '../specs/translatedOutputMatches.js';
 import { defineScenario } from './define.js';
+import { instantsOf, orList } from './faultGrid.js';
 import { formatFaults, formatUs } from './format.js';
 import { int } from './paramKit.js';
 import {
@@ -242,10 +243,9 @@ const CPU_CRASH = { ...LOSSY, cpuFromUs: '50', cpuToUs: '750', cpuStepUs: '350',
 const TTY_CRASH = { ...SMALL, ttyFromUs: '10', ttyToUs: '210', ttyStepUs: '50', ttyRestartUs: '100' };
 
 /** The instants a crash grid names, for a configuration's note: "50, 400 or 750". */
-function instantsOf(from: string, to: string, step: string): string {
-  const at: number[] = [];
-  for (let t = Number(from); t <= Number(to) && at.length < 16; t += Number(step)) at.push(t);
-  return at.length > 1 ? `${at.slice(0, -1).join(', ')} or ${at.at(-1)}` : String(at[0]);
+function crashInstants(from: string, to: string, step: string): string {
+  const w = { fromUs: Number(from), toUs: Number(to), stepUs: Number(step) };
+  return orList(instantsOf(w, 16).map(String));
 }
 
 function checksFor(
@@ -283,7 +283,7 @@ function checksFor(
       params: crash,
       untilUs: 50_000,
       reach: [...reach, 'rerun-after-crash', 'rerun-after-exit'],
-      note: `${what}; lossy, and the cpu host crashes at ${instantsOf(crash.cpuFromUs, crash.cpuToUs, crash.cpuStepUs)} µs and restarts 100 µs later`,
+      note: `${what}; lossy, and the cpu host crashes at ${crashInstants(crash.cpuFromUs, crash.cpuToUs, crash.cpuStepUs)} µs and restarts 100 µs later`,
     },
     {
       name: 'tty-crash',
