@@ -96,6 +96,8 @@ export interface PreparedCheck {
   readonly mutant: string | null;
   readonly assembly: ReturnType<typeof assemble>;
   readonly sometimes: readonly Sometimes[];
+  /** The liveness specs the configuration must test (ExploreOptions.liveness); null: every one. */
+  readonly liveness: readonly string[] | null;
   readonly limits: CheckReport['limits'];
 }
 
@@ -114,8 +116,40 @@ export function prepareCheck(req: Omit<CheckRequest, 'mode' | 'now'>): PreparedC
     maxTimeMs: req.maxTimeMs ?? CHECK_DEFAULTS.maxTimeMs,
     maxMemoryBytes: req.maxMemoryBytes ?? CHECK_DEFAULTS.maxMemoryBytes,
   };
-  const sometimes = (assembly.sometimes ?? []).filter((g) => config?.reach?.includes(g.name) ?? true);
-  return { config, rawParams, params, untilUs, mutant, assembly, sometimes, limits };
+  const goals = assembly.sometimes ?? [];
+  named(
+    scenario,
+    config,
+    'reach',
+    goals.map((g) => g.name),
+    'sometimes goal',
+  );
+  named(
+    scenario,
+    config,
+    'liveness',
+    assembly.specs.filter(isLiveness).map((s) => s.name),
+    'liveness spec',
+  );
+  const sometimes = goals.filter((g) => config?.reach?.includes(g.name) ?? true);
+  const liveness = config?.liveness ?? null;
+  return { config, rawParams, params, untilUs, mutant, assembly, sometimes, liveness, limits };
+}
+
+/** Refuses a configuration naming a goal or spec the system lacks: a misspelt name would drop it from the verdict. */
+function named(
+  scenario: Scenario,
+  config: CheckConfig | null,
+  field: 'reach' | 'liveness',
+  known: readonly string[],
+  what: string,
+): void {
+  const unknown = (config?.[field] ?? []).find((n) => !known.includes(n));
+  if (config === null || unknown === undefined) return;
+  const file = scenario.source !== undefined ? `${scenario.source.file}: ` : '';
+  throw new InputError(
+    `${file}check configuration '${config.name}' ${field}: no ${what} named '${unknown}' (there are: ${known.join(', ') || 'none'})`,
+  );
 }
 
 export function runCheck(req: CheckRequest): CheckReport {
@@ -130,6 +164,7 @@ export function runCheck(req: CheckRequest): CheckReport {
     untilUs: p.untilUs,
     ...p.limits,
     sometimes: p.sometimes,
+    ...(p.liveness !== null ? { liveness: p.liveness } : {}),
     ...(req.reduce !== undefined ? { reduce: req.reduce } : {}),
     ...(req.view !== undefined ? { view: req.view } : {}),
     ...(req.symmetry !== undefined ? { symmetry: req.symmetry } : {}),

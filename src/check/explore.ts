@@ -30,6 +30,11 @@ export interface ExploreOptions {
   readonly maxMemoryBytes: number;
   /** Properties that must hold in at least one reachable state (Stateright's `sometimes`). */
   readonly sometimes?: readonly Sometimes[];
+  /**
+   * The liveness specs the search must test: an exhausted search in which one owed no deadline falling due by the
+   * horizon is vacuous, since no schedule could have failed it (default: every liveness spec).
+   */
+  readonly liveness?: readonly string[];
   /** Merge states that differ only in how sends on different channels interleaved (default true). */
   readonly reduce?: boolean;
   /** Leave the statistics machines declare out of the state identity (default true; src/kernel/statistics.ts). */
@@ -84,10 +89,29 @@ export interface SometimesResult {
 
 /**
  * `holds`: every reachable state was visited and no spec failed, and every `sometimes` was reached.
- * `vacuous`: as `holds`, but some `sometimes` was never reached, or some spec was never handed an observation,
- * so the specs were not really exercised.
+ * `vacuous`: as `holds`, but some `sometimes` was never reached, some spec was never handed an observation, or some
+ * liveness spec the search must test never owed a deadline that fell due by the horizon: the specs were not really
+ * exercised.
  */
 export type Verdict = 'holds' | 'violated' | 'bound-hit' | 'vacuous';
+
+/** A search's verdict from what it found; the one-thread and the parallel search both decide by it. */
+export function verdictOf(
+  violated: boolean,
+  exhausted: boolean,
+  unreached: boolean,
+  unobserved: readonly string[],
+  untested: readonly string[],
+): Verdict {
+  if (violated) return 'violated';
+  if (!exhausted) return 'bound-hit';
+  return unreached || unobserved.length > 0 || untested.length > 0 ? 'vacuous' : 'holds';
+}
+
+/** The liveness specs among `required` (default: all) that no deadline due by the horizon ever tested. */
+export function untestedOf(closest: readonly ClosestApproach[], required: readonly string[] | undefined): string[] {
+  return closest.filter((c) => c.spareUs === null && (required?.includes(c.spec) ?? true)).map((c) => c.spec);
+}
 
 export interface ExploreResult {
   readonly verdict: Verdict;
@@ -112,6 +136,8 @@ export interface ExploreResult {
    * (empty otherwise): a spec that never came near failing, or was never owed anything, is barely tested.
    */
   readonly closest: readonly ClosestApproach[];
+  /** Liveness specs the search had to test that never owed a deadline due by the horizon (verdict vacuous). */
+  readonly untested: readonly string[];
   /** With sleep sets: deliveries skipped asleep, and visited states expanded again because a revisit woke some. */
   readonly sleep: { readonly slept: number; readonly reexpanded: number } | null;
 }
@@ -321,11 +347,13 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
   const unreached = sometimes.some((r) => r.at === null);
   const counts = kernel.monitorIndex.observed;
   const unobserved = kernel.monitors.filter((_m, i) => counts[i] === 0).map((m) => m.name);
+  const approach = exhausted ? closestApproach(kernel, closest) : [];
+  const untested = untestedOf(approach, options.liveness);
   return {
-    verdict:
-      cex !== null ? 'violated' : !exhausted ? 'bound-hit' : unreached || unobserved.length > 0 ? 'vacuous' : 'holds',
+    verdict: verdictOf(cex !== null, exhausted, unreached, unobserved, untested),
     unobserved,
-    closest: exhausted ? closestApproach(kernel, closest) : [],
+    closest: approach,
+    untested,
     sleep: book === null ? null : { slept: book.slept, reexpanded: book.reexpanded },
     exhausted,
     boundsHit: [...boundsHit].sort(),

@@ -53,8 +53,8 @@ Options:
 
 The verification npm test has no time for (npm run soak), in three stages, each printed as it ends:
   exhaustive  every check configuration of every scenario explored to exhaustion (BFS); a violation, a
-              vacuous verdict (a 'sometimes' never reached) or a bound hit fails, and a counterexample is
-              written to traces/ with its replay command
+              vacuous verdict (a 'sometimes' never reached, a liveness spec untested) or a bound hit
+              fails, and a counterexample is written to traces/ with its replay command
   swarm       --seeds walks per scenario at its full defaults from --first-seed, each seed drawing its own
               faults and rates (loss, duplication, late messages, crashes, partitions); a failure names the
               lowest failing seed and the check command that shrinks it and writes its trace
@@ -92,7 +92,9 @@ Explores the scenario's small check configuration (see 'statevisor list') to exh
 every spec on every state: exit 0 when they all hold, 1 with a counterexample (shortest with BFS),
 written as a trace and replayable with 'statevisor replay'. It also reports where each of the
 scenario's "sometimes" states (a failover, a partition, a commit) was first reached; an exhausted
-search that never reaches one exits 1, since the checks were vacuous there. States that differ only
+search that never reaches one exits 1, since the checks were vacuous there. So does one in which a
+liveness spec never owed a deadline falling due by the horizon: no schedule could have failed it.
+Each liveness spec's closest approach to a deadline is shown beside it. States that differ only
 in how sends on different channels interleaved are merged (sound: they have the same successors),
 and so are states that differ only in the statistics their machines declare (see --audit-statistics)
 and, for a system that declares interchangeable actors (defineSystem({ symmetry })), states that differ

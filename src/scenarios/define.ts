@@ -170,6 +170,12 @@ function checkDefinition(def: Readonly<Record<string, unknown>>): void {
     if (typeof check?.name !== 'string') bad(`checks[${i}].name`, 'expected a string');
     if (typeof check.untilUs !== 'number') bad(`checks[${i}].untilUs`, 'expected a number of virtual µs');
     if (typeof check.params !== 'object' || check.params === null) bad(`checks[${i}].params`, 'expected an object');
+    for (const f of ['reach', 'liveness'] as const) {
+      const names = check[f];
+      if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) {
+        bad(`checks[${i}].${f}`, 'expected an array of names');
+      }
+    }
     const expect = check.expect as { violated?: unknown } | undefined;
     if (expect !== undefined && typeof expect?.violated !== 'string') {
       bad(`checks[${i}].expect.violated`, 'expected the name of the spec the configuration must violate');

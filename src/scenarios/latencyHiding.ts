@@ -112,8 +112,9 @@ const CHECKS: readonly CheckConfig[] = [
     name: 'blocking',
     params: { ...SMALL, mode: '0', ...LOSS },
     untilUs: 700,
-    note: 'blocking; each quantum faults or not; latency 10 or 20 µs, any one storage message lost',
+    note: 'blocking; each quantum faults or not; latency 10 or 20 µs, any one storage message lost; nothing is de-scheduled, so only processes-finish is owed',
     reach: ['vcpu-stalled', 'retransmitted', 'all-exited'],
+    liveness: ['processes-finish'],
   },
 ];
 

@@ -83,6 +83,12 @@ export interface CheckConfig {
   /** Names of the scenario's `sometimes` goals this configuration must reach, or its verdict is vacuous (default: all). */
   readonly reach?: readonly string[];
   /**
+   * Names of the scenario's liveness specs this configuration must test — some deadline owed that falls due by the
+   * horizon — or its exhausted verdict is vacuous (default: all). A spec that owes only after a fault the
+   * configuration never injects is left out here, and the note says why.
+   */
+  readonly liveness?: readonly string[];
+  /**
    * A known counterexample this configuration demonstrates (2PC's blocking, say): its check passes only if the
    * spec named is violated, and fails if it holds or another spec breaks. Ignored with a mutant planted.
    */

@@ -20,7 +20,7 @@ function check(name: string, extra: Partial<Parameters<typeof runCheck>[0]> = {}
  */
 const PINNED: [scenario: string, config: string | undefined, states: number, transitions: number][] = [
   ['relay-ring', undefined, 318, 615],
-  ['ha-mixed', 'shared-nic', 577, 1426],
+  ['ha-mixed', 'shared-nic', 1036, 2066],
   ['ha-partition', 'cut', 3203, 3988],
   ['ha-failover', 'crash-for-good', 24105, 29986],
   ['mem-switch', 'tagged', 1824, 1829],
@@ -135,5 +135,45 @@ describe('explore', () => {
       'backup-crashed',
       'ran-unprotected',
     ]);
+  });
+
+  // ha-mixed's horizon was 2.1 ms, under its 6 ms liveness bounds: every goal reached, every spec fed, "held" — and
+  // two registered mutants passed it. Its 8 ms horizon catches both.
+  it('Check: an exhausted search in which a liveness spec owes no deadline due by the horizon is vacuous', () => {
+    const short = check('ha-mixed', { untilUs: 2100 }).result;
+    expect([short.verdict, short.exhausted, short.unobserved]).toEqual(['vacuous', true, []]);
+    expect(short.sometimes.every((s) => s.reachedAtStep !== null)).toBe(true);
+    expect(short.untested).toEqual(['output-liveness', 'protection-liveness']);
+    const missed = check('ha-mixed', { untilUs: 2100, mutant: 'resume-epoch-off-by-one' }).result;
+    expect([missed.verdict, missed.untested.length]).toEqual(['vacuous', 2]);
+    for (const [mutant, spec] of [
+      ['resume-epoch-off-by-one', 'protection-liveness'],
+      ['runs-while-stunned', 'output-commit'],
+    ]) {
+      const r = check('ha-mixed', { mutant }).result;
+      expect([r.verdict, r.counterexample?.violation.spec], mutant).toEqual(['violated', spec]);
+    }
+    const full = check('ha-mixed').result;
+    expect([full.verdict, full.untested]).toEqual(['holds', []]);
+  });
+
+  it("Check: a configuration's `liveness` leaves out a spec it cannot test; a name it does not know is refused", () => {
+    // latency-hiding blocking de-schedules nothing, so rescheduled-after-completion never owes a deadline there.
+    const r = check('latency-hiding', { config: 'blocking' }).result;
+    expect([r.verdict, r.untested]).toEqual(['holds', []]);
+    expect(r.closest.find((c) => c.spec === 'rescheduled-after-completion')?.spareUs).toBeNull();
+    const scenario = findScenario('latency-hiding');
+    const blocking = scenario.checks?.find((c) => c.name === 'blocking');
+    if (blocking === undefined) throw new Error('latency-hiding lost its blocking configuration');
+    for (const [field, bad, message] of [
+      ['liveness', { liveness: ['processes-finsh'] }, "no liveness spec named 'processes-finsh'"],
+      ['liveness', { liveness: ['descheduled-never-runs'] }, "no liveness spec named 'descheduled-never-runs'"],
+      ['reach', { reach: ['vcpu-stall'] }, "no sometimes goal named 'vcpu-stall'"],
+    ] as const) {
+      const typo = { ...scenario, checks: [{ ...blocking, ...bad }] };
+      expect(() => runCheck({ scenario: typo, mode: 'bfs', now }), field).toThrow(
+        `check configuration 'blocking' ${field}: ${message}`,
+      );
+    }
   });
 });

@@ -90,7 +90,7 @@ describe('footprints', () => {
 /** Transitions without and with sleep sets, states the same: a reduction that never skips would show here. */
 const PINNED: [scenario: string, config: string, states: number, off: number, on: number][] = [
   ['relay-ring', 'ring', 318, 615, 427],
-  ['ha-mixed', 'shared-nic', 577, 1426, 587],
+  ['ha-mixed', 'shared-nic', 1036, 2066, 1058],
   ['ha-failover', 'primary-crash', 3651, 4650, 3660],
 ];
 

@@ -271,7 +271,7 @@ describe('check --audit-statistics and --with-statistics', () => {
     expect(ok.out).toContain('ok: they decide nothing in any reachable state');
     const json = JSON.parse((await here('check', 'ha-mixed', '--audit-statistics', '--json')).out);
     expect(json).toMatchObject({ mode: 'audit-statistics', verdict: 'sound' });
-    expect(json.configurations[0]).toMatchObject({ name: 'shared-nic', states: 577, exhausted: true, finding: null });
+    expect(json.configurations[0]).toMatchObject({ name: 'shared-nic', states: 1036, exhausted: true, finding: null });
     const none = await here('check', 'relay-ring', '--audit-statistics');
     expect([none.code, none.out]).toEqual([0, expect.stringContaining('no machine declares statistics')]);
     const on = await here('check', 'latency-hiding', '--config', 'lossy', '--json');

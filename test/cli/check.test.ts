@@ -17,9 +17,9 @@ describe('statevisor check', () => {
   it('checks a scenario to exhaustion, and finds and writes a shortest counterexample', async () => {
     const ok = await here('check', 'ha-mixed');
     expect(ok.code, ok.err).toBe(0);
-    expect(ok.out).toContain('577 distinct states');
+    expect(ok.out).toContain('1036 distinct states');
     expect(ok.out).toMatch(/reached at step \d+: plain-output-delivered/);
-    expect(ok.out).toContain('exhausted: every reachable state up to the horizon 2.100 ms was visited');
+    expect(ok.out).toContain('exhausted: every reachable state up to the horizon 8.000 ms was visited');
     const trace = join(dir, 'cex.jsonl');
     const bad = await here(
       'check',
@@ -49,6 +49,30 @@ describe('statevisor check', () => {
     const bounded = await here('check', 'ping-pong', '--max-states', '20');
     expect(bounded.code).toBe(0);
     expect(bounded.out).toContain('BOUND HIT (states): not every reachable state was visited');
+  });
+
+  it('fails a search whose horizon leaves a liveness spec owing nothing, naming it and the way out', async () => {
+    const short = await here('check', 'ha-mixed', '--until', '2100');
+    expect(short.code).toBe(1);
+    expect(short.out).toContain(
+      'UNTESTED output-liveness (M1, liveness) — no deadline owed before the horizon: VACUOUS',
+    );
+    expect(short.out).toContain('    held     output-commit (M1, safety)');
+    expect(short.err).toContain(
+      "statevisor: liveness spec protection-liveness owed no deadline due by the horizon in 'shared-nic': no schedule could fail it",
+    );
+    const json = JSON.parse((await here('check', 'ha-mixed', '--until', '2100', '--json')).out);
+    expect(json.verdict).toBe('vacuous');
+    expect(json.configurations[0].untestedSpecs).toEqual(['output-liveness', 'protection-liveness']);
+    // Safety was judged on every reachable state: only the untested specs lose their verdict.
+    const verdicts = json.configurations[0].specs.map((x: { name: string; verdict: string }) => x.verdict);
+    expect(verdicts).toEqual(['held', 'held', 'held', 'held', 'held', 'untested', 'untested']);
+    // A spec the configuration leaves out of `liveness` is named as such and fails nothing.
+    const blocking = await here('check', 'latency-hiding', '--config', 'blocking');
+    expect(blocking.code, blocking.err).toBe(0);
+    expect(blocking.out).toContain(
+      'rescheduled-after-completion (M9, liveness) — no deadline owed before the horizon; this configuration does not claim to test it',
+    );
   });
 
   it("runs a swarm over the scenario's defaults, not its first check configuration", async () => {

@@ -115,6 +115,24 @@ export default defineScenario({ name: 's', untilUs: 10, build: () => ({ kernel: 
     error: /bad-symmetry\.ts: symmetry\[0\]\[1\]: 'b\/x' is not like 'a\/x' \(machine or durability differs\)/,
   },
   {
+    name: 'bad-liveness.ts',
+    text: `export default { name: 'l', untilUs: 5, checks: [{ name: 'c', params: {}, untilUs: 5, liveness: 'all' }], build() {} };\n`,
+    error: /bad-liveness\.ts: scenario checks\[0\]\.liveness: expected an array of names/,
+  },
+  {
+    // A misspelt goal would silently drop it from the verdict: refused once the system is built and its names known.
+    name: 'misspelt-goal.ts',
+    text: `import { defineScenario, defineSystem } from 'statevisor';
+import { createMachine } from 'xstate';
+const m = createMachine({ id: 'm' });
+const checks = [{ name: 'c', params: {}, untilUs: 5, reach: ['donee'] }];
+const sometimes = [{ name: 'done', description: 'done', reached: () => true }];
+export default defineScenario({ name: 'g', untilUs: 10, checks, build: () => ({ kernel: defineSystem({ actors: { 'h/a': { machine: m } } }), specs: [], sometimes }) });
+`,
+    args: ['check'],
+    error: /misspelt-goal\.ts: check configuration 'c' reach: no sometimes goal named 'donee' \(there are: done\)/,
+  },
+  {
     name: 'bad-param.ts',
     text: `export default { name: 'p', untilUs: 5, params: { n: { type: 'integer', default: 1, description: '' } }, build() {} };\n`,
     error: /bad-param\.ts: scenario params\.n\.type: expected 'int', 'number', 'bool' or 'file'/,

@@ -7,7 +7,7 @@ import { closestApproach, closestRecord, type Violation } from '../../kernel/jud
 import type { Kernel } from '../../kernel/kernel.js';
 import type { SystemState } from '../../kernel/types.js';
 import type { Sometimes } from '../../specs/spec.js';
-import type { Bound, ExploreProgress, ExploreResult } from '../explore.js';
+import { type Bound, type ExploreProgress, type ExploreResult, untestedOf, verdictOf } from '../explore.js';
 import { forEachInitial, forEachSuccessor } from '../successors.js';
 import type { BfsRequest, BfsWorkerInput } from './bfsWorker.js';
 import type { ExpandReport, FoundViolation, SettleReport } from './expander.js';
@@ -39,6 +39,8 @@ export interface ParallelOptions {
 export interface System {
   readonly kernel: Kernel;
   readonly sometimes: readonly Sometimes[];
+  /** The liveness specs the search must test (ExploreOptions.liveness); null: every one. */
+  readonly liveness: readonly string[] | null;
 }
 
 /** One worker thread, asked one thing at a time. */
@@ -285,11 +287,13 @@ class LevelRun {
     const exhausted = cex === null && this.boundsHit.size === 0;
     const unreached = this.goals.some((g) => g === null);
     const unobserved = this.system.kernel.monitors.filter((_n, m) => !this.observedBeforeStop(m)).map((m) => m.name);
+    const approach = exhausted ? closestApproach(this.system.kernel, this.closest) : [];
+    const untested = untestedOf(approach, this.system.liveness ?? undefined);
     return {
-      verdict:
-        cex !== null ? 'violated' : !exhausted ? 'bound-hit' : unreached || unobserved.length > 0 ? 'vacuous' : 'holds',
+      verdict: verdictOf(cex !== null, exhausted, unreached, unobserved, untested),
       unobserved,
-      closest: exhausted ? closestApproach(this.system.kernel, this.closest) : [],
+      closest: approach,
+      untested,
       sleep: null,
       exhausted,
       boundsHit: [...this.boundsHit].sort(),

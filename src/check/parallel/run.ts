@@ -30,7 +30,7 @@ export async function runCheckWorkers(
     maxMemoryBytes: req.maxMemoryBytes ?? CHECK_DEFAULTS.maxMemoryBytes,
     system: () => {
       p = prepareCheck(req);
-      return { kernel: p.assembly.kernel, sometimes: p.sometimes };
+      return { kernel: p.assembly.kernel, sometimes: p.sometimes, liveness: p.liveness };
     },
     now: req.now,
     ...(req.redundantPerWorker !== undefined ? { redundantPerWorker: req.redundantPerWorker } : {}),

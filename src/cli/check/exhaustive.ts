@@ -1,5 +1,5 @@
 // `statevisor check --mode bfs|dfs`: explores each check configuration to exhaustion (or a bound), writes the
-// counterexample trace, and fails on a violation or a vacuous verdict (a `sometimes` never reached, a spec unfed).
+// counterexample trace, and fails on a violation or a vacuous verdict (a goal unreached, a spec unfed or untested).
 
 import { type CheckReport, checkPassed, expectationMet } from '../../check/check.js';
 import { coverageOfCheck, type StepObserver } from '../../check/coverage.js';
@@ -75,8 +75,9 @@ export interface ConfigOutcome {
 
 /**
  * Explores each check configuration in turn and stops at the first counterexample. The verdict is the
- * library's: `vacuous` (an exhausted search that never reached a `sometimes` it must reach) fails like a
- * violation, because the specs were never really exercised; a bound hit is reported, not failed.
+ * library's: `vacuous` (an exhausted search that never reached a `sometimes` it must reach, or whose horizon let a
+ * liveness spec owe nothing) fails like a violation, because the specs were never really exercised; a bound hit is
+ * reported, not failed.
  */
 export async function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds, io: Io): Promise<number> {
   const outcomes: ConfigOutcome[] = [];
@@ -113,6 +114,11 @@ export async function runExhaustive(opts: CheckOptions, bounds: ExhaustiveBounds
     const unreached = r.sometimes.filter((x) => x.reachedAtStep === null).map((x) => x.name);
     if (unreached.length > 0) {
       io.err(`statevisor: ${unreached.join(', ')} never reached in ${where}: the configuration does not exercise it`);
+    }
+    for (const name of r.untested) {
+      io.err(
+        `statevisor: liveness spec ${name} owed no deadline due by the horizon in ${where}: no schedule could fail it (lengthen the horizon with --until, or leave it out of the configuration's \`liveness\`)`,
+      );
     }
     for (const name of r.unobserved) {
       io.err(

@@ -22,9 +22,10 @@ function statesPerSec(report: CheckReport): number {
 function closestText(report: CheckReport, spec: string): string {
   const c = report.result.closest.find((x) => x.spec === spec);
   if (c === undefined || report.result.unobserved.includes(spec)) return '';
-  return c.spareUs === null
-    ? ' — no deadline owed before the horizon: untested'
-    : ` — closest approach ${formatUs(c.spareUs)} before a deadline`;
+  if (c.spareUs !== null) return ` — closest approach ${formatUs(c.spareUs)} before a deadline`;
+  return report.result.untested.includes(spec)
+    ? ' — no deadline owed before the horizon: VACUOUS'
+    : ' — no deadline owed before the horizon; this configuration does not claim to test it';
 }
 
 function closestJson(report: CheckReport, spec: string): { closestSpareUs?: number | null } {
@@ -36,8 +37,11 @@ function specVerdict(report: CheckReport, spec: string): string {
   const r = report.result;
   const cex = r.counterexample;
   if (cex?.violation.spec === spec) return 'violated';
+  if (r.untested.includes(spec)) return 'untested';
   if (r.verdict === 'holds') return 'held';
-  if (r.verdict === 'vacuous') return 'held, vacuously';
+  // A liveness spec left untested takes nothing from the others, each judged on every reachable state.
+  const exercised = r.unobserved.length === 0 && r.sometimes.every((x) => x.reachedAtStep !== null);
+  if (r.verdict === 'vacuous') return exercised ? 'held' : 'held, vacuously';
   return cex ? 'not violated before the counterexample' : 'held on every visited state';
 }
 
@@ -99,6 +103,7 @@ function configJson(o: ConfigOutcome, opts: CheckOptions): Record<string, unknow
     symmetry: report.symmetry,
     sometimes: r.sometimes.map((x) => ({ name: x.name, description: x.description, reachedAtStep: x.reachedAtStep })),
     unobservedSpecs: r.unobserved,
+    untestedSpecs: r.untested,
     specs: report.specs.map((s) => ({ ...s, verdict: specVerdict(report, s.name), ...closestJson(report, s.name) })),
     counterexample:
       cex === null
@@ -158,9 +163,8 @@ export function exhaustiveText(opts: CheckOptions, o: ConfigOutcome, io: Io): vo
   for (const s of report.specs) {
     const bad = cex?.violation.spec === s.name;
     const unfed = cex === null && r.unobserved.includes(s.name) ? ' — observed nothing: VACUOUS' : '';
-    io.out(
-      `    ${bad ? 'VIOLATED' : r.exhausted ? 'held    ' : 'held*   '} ${s.name} (${s.specId}, ${s.kind})${unfed}${closestText(report, s.name)}`,
-    );
+    const status = bad ? 'VIOLATED' : r.untested.includes(s.name) ? 'UNTESTED' : r.exhausted ? 'held    ' : 'held*   ';
+    io.out(`    ${status} ${s.name} (${s.specId}, ${s.kind})${unfed}${closestText(report, s.name)}`);
   }
   sometimesText(report, io);
   if (cex !== null) {
