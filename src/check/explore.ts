@@ -1,10 +1,12 @@
 // Exhaustive exploration of a scenario's state space: BFS (shortest counterexample) or DFS (low memory),
 // a visited set on the canonical state hash, and depth, state, time and memory bounds reported as such.
 
+import { MachineThrew } from '../kernel/errors.js';
 import {
   type ClosestApproach,
   closestApproach,
   closestRecord,
+  thrownViolation,
   type Violation,
   violationAtEnd,
   violationOfStep,
@@ -331,11 +333,22 @@ export function explore(kernel: Kernel, options: ExploreOptions): ExploreResult 
       return go && counterexample === null;
     };
     const sinkFor = observer !== undefined ? () => observer.sink() : undefined;
-    if (book === null) forEachSuccessor(kernel, state, onStep, sinkFor);
-    else {
-      const it = item as SleepingItem;
-      const sleep = it.only === null ? book.expand(it.fp, state, it.sleep, it.mask) : it.sleep;
-      book.slept += forEachSuccessorAsleep(kernel, state, sleep, it.only, onStep, sinkFor).slept;
+    try {
+      if (book === null) forEachSuccessor(kernel, state, onStep, sinkFor);
+      else {
+        const it = item as SleepingItem;
+        const sleep = it.only === null ? book.expand(it.fp, state, it.sleep, it.mask) : it.sleep;
+        book.slept += forEachSuccessorAsleep(kernel, state, sleep, it.only, onStep, sinkFor).slept;
+      }
+    } catch (err) {
+      // A machine that threw ends the search like a violation, on the path to the step that threw (BFS: shortest).
+      if (!(err instanceof MachineThrew) || err.choices === null) throw err;
+      transitions++;
+      counterexample = {
+        violation: thrownViolation(err),
+        choices: [...pathOf(node), ...err.choices],
+        steps: depth + 1,
+      };
     }
   }
 

@@ -8,7 +8,7 @@ import { canonicalPending } from '../kernel/pending.js';
 import type { TraceSink } from '../kernel/trace.js';
 import type { Pending, StepResult, SystemState } from '../kernel/types.js';
 import type { FingerprintSet } from './fingerprintSet.js';
-import { ScriptChooser } from './successors.js';
+import { ScriptChooser, stepOrThrew } from './successors.js';
 
 /** A delivery asleep in a state: the pending item (that state's own object) and what executing it touched. */
 export interface SleepEntry {
@@ -99,7 +99,7 @@ export function forEachSuccessorAsleep(
       const fp = record ? new Footprint() : null;
       const chooser: ScriptChooser = new ScriptChooser(script);
       const sink = sinkFor?.() ?? null;
-      const result = kernel.step(state, chooser, sink, null, null, fp);
+      const result = stepOrThrew(() => kernel.step(state, chooser, sink, null, null, fp), chooser);
       if (result === null || result.item !== item) throw new Error('sleep sets: the step delivered another item');
       if (fp !== null) footprint.merge(fp);
       out.steps++;

@@ -2,6 +2,7 @@
 // within one step (which delivery, which link fate, which latency), found with a scripted chooser and an odometer.
 
 import type { ChoiceLabel, Chooser } from '../kernel/chooser.js';
+import { MachineThrew } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { TraceSink } from '../kernel/trace.js';
 import type { StepResult, SystemState } from '../kernel/types.js';
@@ -71,11 +72,21 @@ export function forEachSuccessor(
   while (script !== null) {
     const chooser: ScriptChooser = new ScriptChooser(script);
     const sink = sinkFor?.() ?? null;
-    const result = kernel.step(state, chooser, sink);
+    const result = stepOrThrew(() => kernel.step(state, chooser, sink), chooser);
     if (result === null) return count;
     count++;
     if (fn(result, chooser.taken, sink) === false) return count;
     script = chooser.next();
   }
   return count;
+}
+
+/** Runs one step; a machine's exception leaves with the choices of the step that threw, for the path to it. */
+export function stepOrThrew<T>(step: () => T, chooser: ScriptChooser): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof MachineThrew && err.choices === null) throw err.at(chooser.taken);
+    throw err;
+  }
 }

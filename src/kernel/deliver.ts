@@ -3,7 +3,7 @@
 
 import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import { type ActorEntry, errorText, type KernelCore, notify, type StepContext } from './context.js';
-import { KernelError } from './errors.js';
+import { KernelError, MachineThrew } from './errors.js';
 import { clockReading, foldActions } from './fold.js';
 import { noteDerived } from './hash.js';
 import { pairKey } from './pending.js';
@@ -144,9 +144,8 @@ function advance(actor: ActorEntry, snapshot: AnyMachineSnapshot, event: AnyEven
   try {
     next = actor.stepper.advance(snapshot, event, ctx.trace !== null);
   } catch (err) {
-    throw new KernelError(
-      `actor '${actor.address}' (machine '${actor.machine.id}') threw on '${event.type}' at step ${ctx.step}: ${errorText(err)}`,
-    );
+    const who = `actor '${actor.address}' (machine '${actor.machine.id}') threw on '${event.type}'`;
+    throw new MachineThrew(who, errorText(err), ctx.step, ctx.time);
   }
   // XState keeps the children object when nothing was spawned, so the key scan runs only on a change.
   if (next.children !== snapshot.children && Object.keys(next.children).length > 0) {
@@ -155,9 +154,8 @@ function advance(actor: ActorEntry, snapshot: AnyMachineSnapshot, event: AnyEven
     );
   }
   if (next.status === 'error') {
-    throw new KernelError(
-      `actor '${actor.address}' (machine '${actor.machine.id}') failed on '${event.type}' at step ${ctx.step}: ${errorText(next.error)}`,
-    );
+    const who = `actor '${actor.address}' (machine '${actor.machine.id}') failed on '${event.type}'`;
+    throw new MachineThrew(who, errorText(next.error), ctx.step, ctx.time);
   }
   return next;
 }

@@ -12,6 +12,31 @@ export class KernelError extends Error {
 }
 
 /** A run hit one of its limits (queue depth, steps, virtual time, state count). */
+/**
+ * A machine threw, or ended in XState's error status, on an event: a finding at the end of the path that led there.
+ * `run` and `check` report it as a violation of no-machine-exception (judge.ts) with that path; `choices` are the
+ * step's own, added by the explorer's successor enumeration.
+ */
+export class MachineThrew extends KernelError {
+  override name = 'MachineThrew';
+  constructor(
+    /** Who threw on what: "actor 'a' (machine 'm') threw on 'x'". */
+    readonly who: string,
+    /** The exception's own first line. */
+    readonly detail: string,
+    readonly step: number,
+    readonly t: number,
+    readonly choices: readonly number[] | null = null,
+  ) {
+    super(`${who} at step ${step}: ${detail}`);
+  }
+
+  /** The same exception, knowing the choices its step took. */
+  at(choices: readonly number[]): MachineThrew {
+    return new MachineThrew(this.who, this.detail, this.step, this.t, [...choices]);
+  }
+}
+
 export class LimitError extends Error {
   override name = 'LimitError';
   constructor(
@@ -54,6 +79,8 @@ export function fromWorker(err: unknown): unknown {
 function revive(name: string, message: string, limit: unknown, choiceIndex: unknown): Error | null {
   if (name === 'InputError') return new InputError(message);
   if (name === 'KernelError') return new KernelError(message);
+  // Its own fields (what, step, t, choices) are copied onto it by fromWorker.
+  if (name === 'MachineThrew') return new MachineThrew(message, '', -1, -1);
   if (name === 'LimitError') return new LimitError(typeof limit === 'string' ? limit : 'unknown', message);
   if (name === 'ReplayDivergence')
     return new ReplayDivergence(typeof choiceIndex === 'number' ? choiceIndex : -1, message);

@@ -1,6 +1,7 @@
 // Verdicts from the monitors: a safety failure on a step, a liveness deadline passed in virtual time, and a
 // run that ends (quiet, or at its horizon) while an obligation is still owed. Shared by runs and the explorer.
 
+import type { MachineThrew } from './errors.js';
 import type { Kernel } from './kernel.js';
 import { type AnyMonitor, type Deadline, isLiveness } from './observe.js';
 import type { MonitorFailure, SystemState } from './types.js';
@@ -13,6 +14,21 @@ export interface Violation {
   readonly step: number;
   readonly t: number;
   readonly message: string;
+}
+
+/** The property every system has: no machine throws. A step on which one did violates it (MachineThrew). */
+export const NO_MACHINE_EXCEPTION = 'no-machine-exception';
+
+/** A machine's exception as the violation of its step, so a run and a search report it with the path to it. */
+export function thrownViolation(err: MachineThrew): Violation {
+  return {
+    spec: NO_MACHINE_EXCEPTION,
+    specId: 'kernel',
+    kind: 'safety',
+    step: err.step,
+    t: err.t,
+    message: `${err.who}: ${err.detail}`,
+  };
 }
 
 /** A liveness monitor's obligation: its index and the deadline it owes. */

@@ -2,8 +2,8 @@
 // Exploration (src/check) calls Kernel.step directly; this loop is the one-path-at-a-time case.
 
 import type { Chooser } from './chooser.js';
-import { ReplayDivergence } from './errors.js';
-import { type Violation, violationAtEnd, violationOfStep } from './judge.js';
+import { MachineThrew, ReplayDivergence } from './errors.js';
+import { thrownViolation, type Violation, violationAtEnd, violationOfStep } from './judge.js';
 import type { Kernel } from './kernel.js';
 import type { TraceSink } from './trace.js';
 import { emptyStats, type FaultAction, type KernelStats, type StepResult, type SystemState } from './types.js';
@@ -85,7 +85,14 @@ export function* runSteps(kernel: Kernel, chooser: Chooser, options: RunOptions)
     }
     if (state.step >= options.maxSteps) return done('steps', null);
     const current = state;
-    const next = guard(state.step + 1, () => kernel.step(current, chooser, sink, stats));
+    let next: ReturnType<Kernel['step']>;
+    try {
+      next = guard(state.step + 1, () => kernel.step(current, chooser, sink, stats));
+    } catch (err) {
+      // The run ends in the state before the step that threw; the trace holds what that step did until it threw.
+      if (err instanceof MachineThrew) return done('violation', thrownViolation(err));
+      throw err;
+    }
     if (next === null) return done('quiescent', violationAtEnd(kernel, state, 'quiescent', options.untilUs));
     state = next.state;
     options.onStep?.(next);

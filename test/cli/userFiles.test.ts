@@ -35,12 +35,31 @@ export default defineScenario({ name: 'throws', untilUs: 1000, build: () => ({ k
     on: () => { throw new Error('kaboom'); } }] }) });
 `;
 
-/** A scenario whose second actor's machine throws on the first event it takes (a user's bug, not bad input). */
-const MACHINE_THROWS = `import { defineScenario, defineSystem } from 'statevisor';
+/** A scenario whose first actor sends to an address no actor has: a broken kernel contract, not a finding. */
+const SENDS_NOWHERE = `import { defineScenario, defineSystem } from 'statevisor';
+import { createMachine, emit } from 'xstate';
+const pinger = createMachine({ id: 'pinger1', entry: emit({ type: 'send', to: 'b/nowhere', event: { type: 'x' } }) as never });
+const echo = createMachine({ id: 'echo1' });
+export default defineScenario({ name: 'nowhere', untilUs: 1000, build: () => ({ kernel: defineSystem({ actors: { 'a/pinger': { machine: pinger }, 'b/echo': { machine: echo } } }), specs: [] }) });
+`;
+
+/** A machine that throws on a second copy of its one message: only a link that duplicates it gets there. */
+const THROWS_ON_COPY = `import { defineScenario, defineSystem } from 'statevisor';
 import { assign, createMachine, emit } from 'xstate';
-const pinger = createMachine({ id: 'pinger1', entry: emit({ type: 'send', to: 'b/echo', event: { type: 'x' } }) as never });
-const echo = createMachine({ id: 'echo1', context: { n: 0 }, on: { x: { actions: assign(() => { throw new Error('echo broke'); }) } } });
-export default defineScenario({ name: 'throws', untilUs: 1000, build: () => ({ kernel: defineSystem({ actors: { 'a/pinger': { machine: pinger }, 'b/echo': { machine: echo } } }), specs: [] }) });
+const pinger = createMachine({ id: 'pinger2', entry: emit({ type: 'send', to: 'b/echo', event: { type: 'x' } }) as never });
+const echo = createMachine({ id: 'echo2', context: { n: 0 }, on: { x: { actions: assign(({ context }) => {
+  if (context.n > 0) throw new Error('a second x');
+  return { n: context.n + 1 };
+}) } } });
+export default defineScenario({
+  name: 'copy-throws', untilUs: 1000,
+  params: { maxDuplicates: { type: 'int', default: 1, description: 'copies the link may add' } },
+  build: (p) => ({ kernel: defineSystem({
+    actors: { 'a/pinger': { machine: pinger }, 'b/echo': { machine: echo } },
+    links: { 'a<->b': { latencyUs: { min: 100, max: 200 }, latencyStepUs: 100, duplicateRate: 0.5 } },
+    faultBudget: { duplicates: p.maxDuplicates as number },
+  }), specs: [] }),
+});
 `;
 
 const BAD: readonly { name: string; text: string; args?: readonly string[]; error: RegExp }[] = [
@@ -151,16 +170,47 @@ describe('cli: user scenario files that are wrong', () => {
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 
+  // A machine's exception is a finding on the path that led to it: the shortest one, as a trace that replays it.
+  it('a machine that throws is a counterexample: shortest path, a trace that replays it, the same on workers', async () => {
+    const file = fixture('copy-throws.ts', THROWS_ON_COPY);
+    const threw = "no-machine-exception at step 2, t=100 µs: actor 'b/echo' (machine 'echo2') threw on 'x': a second x";
+    const one = await here('check', file);
+    expect([one.code, one.err]).toEqual([1, '']);
+    expect(one.out).toContain(`  VIOLATED ${threw}`);
+    expect(one.out).toContain('  counterexample: 2 steps (shortest: BFS), 3 choices');
+    const json = async (...more: string[]) => JSON.parse((await here('check', file, '--json', ...more)).out);
+    const cex = (await json()).configurations[0].counterexample;
+    expect(cex).toMatchObject({ steps: 2, choices: [2, 0, 0], violation: { spec: 'no-machine-exception' } });
+    // Which worker meets the throw first is a race; the report is one thread's.
+    expect((await json('--workers', '2')).configurations[0].counterexample).toEqual(cex);
+    const replay = await here('replay', cex.trace.path);
+    expect(replay.code).toBe(1);
+    expect(replay.out).toContain('byte-identical');
+    expect(replay.out).toContain(
+      "it reproduces the violation of no-machine-exception (kernel, safety) at step 2, t=100 µs: actor 'b/echo' (machine 'echo2') threw on 'x': a second x",
+    );
+    // These write the same trace path again, so they come after its replay.
+    expect((await json('--sleep-sets')).configurations[0].counterexample).toEqual(cex);
+    const dfs = (await json('--mode', 'dfs')).configurations[0].counterexample;
+    expect([dfs.steps, dfs.violation.spec]).toEqual([2, 'no-machine-exception']);
+    const random = await here('check', file, '--mode', 'random', '--seeds', '20', '--workers', '2');
+    expect(random.code).toBe(1);
+    expect(random.out).toMatch(/VIOLATED no-machine-exception \(kernel\) on seed \d+: actor 'b\/echo'/);
+    // Without the copy nothing throws: every reachable state visited, exit 0.
+    const clean = await here('check', file, '--set', 'maxDuplicates=0');
+    expect([clean.code, clean.err]).toEqual([0, '']);
+  });
+
   // On worker threads the error used to arrive as a plain Error: an uncaught exception with a stack trace.
-  it('a machine that throws is one line, exit 1, on one thread, on BFS workers and in random walks (with the seed)', async () => {
-    const file = fixture('machine-throws.ts', MACHINE_THROWS);
-    const threw = "actor 'b/echo' \\(machine 'echo1'\\) threw on 'x' at step 1: echo broke";
+  it('a broken kernel contract is one line, exit 1, on one thread, on BFS workers and in random walks (with the seed)', async () => {
+    const file = fixture('sends-nowhere.ts', SENDS_NOWHERE);
+    const broke = "actor 'a/pinger' sent 'x' to unknown address 'b/nowhere'";
     const runs: [readonly string[], RegExp][] = [
-      [['check', file], new RegExp(`^statevisor: ${threw}$`)],
-      [['check', file, '--workers', '2'], new RegExp(`^statevisor: ${threw}$`)],
+      [['check', file], new RegExp(`^statevisor: ${broke}$`)],
+      [['check', file, '--workers', '2'], new RegExp(`^statevisor: ${broke}$`)],
       [
         ['check', file, '--mode', 'random', '--seeds', '4', '--workers', '2'],
-        new RegExp(`^statevisor: seed 1: ${threw}; repeat it: npx statevisor run ${file} --seed 1 --until 1000$`),
+        new RegExp(`^statevisor: seed 1: ${broke}; repeat it: npx statevisor run ${file} --seed 1 --until 1000$`),
       ],
     ];
     for (const [args, error] of runs) {

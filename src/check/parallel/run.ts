@@ -1,6 +1,7 @@
 // `check --workers N` for BFS: the same request as runCheck, explored by N worker threads over a shared table,
 // reported exactly as one worker's BFS would report it (test/check/parallel.test.ts compares the two reports).
 
+import { fromWorker, MachineThrew } from '../../kernel/errors.js';
 import { CHECK_DEFAULTS, type CheckReport, type CheckRequest, checkReport, prepareCheck, runCheck } from '../check.js';
 import { exploreParallel, type ParallelOptions } from './coordinator.js';
 
@@ -10,6 +11,19 @@ export async function runCheckWorkers(
   if (req.mode !== 'bfs' || (req.workers <= 1 && req.onLevel === undefined)) return runCheck(req);
   if (req.observe !== undefined) throw new Error('coverage is counted by one worker: run it without --workers');
   if (req.sleepSets === true) throw new Error('sleep sets are kept by one worker: run them without --workers');
+  try {
+    return await explored(req);
+  } catch (err) {
+    // A machine threw: which worker met it first is a race, so its path comes from one thread's BFS, deterministic
+    // and shortest. The search is redone up to there, once, for a finding that ends it anyway.
+    if (fromWorker(err) instanceof MachineThrew) return runCheck(req);
+    throw err;
+  }
+}
+
+async function explored(
+  req: CheckRequest & Pick<ParallelOptions, 'redundantPerWorker' | 'onLevel'> & { readonly workers: number },
+): Promise<CheckReport> {
   let p: ReturnType<typeof prepareCheck> | null = null;
   const result = await exploreParallel({
     workers: req.workers,
