@@ -5,7 +5,11 @@ import { enqueueActions } from 'xstate';
 import { type DetGuest, type DetOutput, runTo } from '../../dataplane/detGuest.js';
 import { analyse, pointsPassed } from '../../dataplane/replayFunction.js';
 import { replayerMachine } from '../../machines/replayerMachine.js';
-import { type ReplayRecorderContext, replayRecorderMachine } from '../../machines/replayRecorderMachine.js';
+import {
+  RECORDER_RETRANSMIT_ID,
+  type ReplayRecorderContext,
+  replayRecorderMachine,
+} from '../../machines/replayRecorderMachine.js';
 import type { Mutant } from '../scenarios/types.js';
 
 const SCENARIO = 'replay-analysis';
@@ -29,6 +33,23 @@ function sliceRunningFunctions(c: ReplayRecorderContext) {
     stats: { ...c.stats, outputs: c.stats.outputs + outputs.length },
   };
 }
+
+/** The recorder's ack handling without its stale-ack rule: an ack with nothing in flight is taken as current. */
+const takeEveryAck = enqueueActions(({ context: c, event, enqueue }) => {
+  const e = event as unknown as { type: string; upTo: number };
+  if (e.upTo > c.acked + c.unacked.length) {
+    throw new Error(`replayRecorder: the store acked ${e.upTo} entries of ${c.acked + c.unacked.length}`);
+  }
+  const acked = Math.max(c.acked, e.upTo);
+  const done = e.upTo >= c.sentUpTo && c.sentUpTo >= 0;
+  enqueue.assign({
+    acked,
+    unacked: c.unacked.slice(acked - c.acked),
+    sentUpTo: done ? -1 : c.sentUpTo,
+    retries: acked > c.acked ? 0 : c.retries,
+  });
+  if (done) enqueue.cancel(RECORDER_RETRANSMIT_ID);
+});
 
 export const replayMutants: readonly Mutant[] = [
   {
@@ -60,6 +81,20 @@ export const replayMutants: readonly Mutant[] = [
           runSlice: enqueueActions(({ context, enqueue }) => enqueue.assign(sliceRunningFunctions(context))),
         },
       }),
+    }),
+  },
+  {
+    // The bug rec-crash found when its grid was widened: the recorder threw, which check then reported as an error
+    // without a path; now it is a counterexample of the property every system has.
+    name: 'stale-ack-trusted',
+    description:
+      'The recording VM takes an ack that arrives with nothing in flight (one for an append sent before its host crashed) as acking its new log, and throws on the count (M6)',
+    machine: 'replayRecorder',
+    scenario: SCENARIO,
+    config: 'rec-crash',
+    expectedSpec: 'no-machine-exception',
+    overrides: () => ({
+      replayRecorder: replayRecorderMachine.provide({ actions: { takeAck: takeEveryAck as never } }),
     }),
   },
   {

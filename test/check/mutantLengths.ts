@@ -82,6 +82,7 @@ export const LENGTHS: Readonly<Record<string, number>> = {
   'stale-report-retried': 24,
   'state-not-restored': 22,
   'function-while-recording': 5,
+  'stale-ack-trusted': 6,
   'function-retried-forever': 33,
   'restart-not-resumed': 14,
   'load-sign-extension': 47,
