@@ -209,7 +209,9 @@ const PINNED: Readonly<Record<string, { readonly values: number; readonly transi
   // Random events rarely line up with the epoch a coordinator is capturing; the real-run test below goes deep.
   checkpointCoordinator: { values: 12, transitions: 20 },
   sriovNic: { values: 3, transitions: 17 },
-  replica: { values: 3, transitions: 17 },
+  // 16 since ha-mixed's check runs 8 ms: its events' variants leave a random walk no matching chunk and seal, so
+  // backup's eventless apply goes untaken here; every real run's delivery compares it (the test after these).
+  replica: { values: 3, transitions: 16 },
   hypervisor: { values: 2, transitions: 5 },
   vcpu: { values: 3, transitions: 12 },
   mmu: { values: 3, transitions: 6 },
