@@ -5,11 +5,7 @@ import { enqueueActions } from 'xstate';
 import { type DetGuest, type DetOutput, runTo } from '../../dataplane/detGuest.js';
 import { analyse, pointsPassed } from '../../dataplane/replayFunction.js';
 import { replayerMachine } from '../../machines/replayerMachine.js';
-import {
-  RECORDER_RETRANSMIT_ID,
-  type ReplayRecorderContext,
-  replayRecorderMachine,
-} from '../../machines/replayRecorderMachine.js';
+import { type ReplayRecorderContext, replayRecorderMachine } from '../../machines/replayRecorderMachine.js';
 import type { Mutant } from '../scenarios/types.js';
 
 const SCENARIO = 'replay-analysis';
@@ -34,21 +30,15 @@ function sliceRunningFunctions(c: ReplayRecorderContext) {
   };
 }
 
-/** The recorder's ack handling without its stale-ack rule: an ack with nothing in flight is taken as current. */
+/**
+ * The recorder's ack handling without its stale-ack rule: an ack with nothing in flight is counted against the new
+ * log (and found to ack more than it holds), instead of ignored; any other ack is the machine's own.
+ */
 const takeEveryAck = enqueueActions(({ context: c, event, enqueue }) => {
-  const e = event as unknown as { type: string; upTo: number };
-  if (e.upTo > c.acked + c.unacked.length) {
-    throw new Error(`replayRecorder: the store acked ${e.upTo} entries of ${c.acked + c.unacked.length}`);
-  }
-  const acked = Math.max(c.acked, e.upTo);
-  const done = e.upTo >= c.sentUpTo && c.sentUpTo >= 0;
-  enqueue.assign({
-    acked,
-    unacked: c.unacked.slice(acked - c.acked),
-    sentUpTo: done ? -1 : c.sentUpTo,
-    retries: acked > c.acked ? 0 : c.retries,
-  });
-  if (done) enqueue.cancel(RECORDER_RETRANSMIT_ID);
+  const upTo = (event as unknown as { upTo: number }).upTo;
+  const held = c.acked + c.unacked.length;
+  if (c.sentUpTo < 0 && upTo > held) throw new Error(`replayRecorder: the store acked ${upTo} entries of ${held}`);
+  enqueue(replayRecorderMachine.implementations.actions.takeAck as never);
 });
 
 export const replayMutants: readonly Mutant[] = [
