@@ -11,7 +11,6 @@ export class KernelError extends Error {
   override name = 'KernelError';
 }
 
-/** A run hit one of its limits (queue depth, steps, virtual time, state count). */
 /**
  * A machine threw, or ended in XState's error status, on an event: a finding at the end of the path that led there.
  * `run` and `check` report it as a violation of no-machine-exception (judge.ts) with that path; `choices` are the
@@ -37,6 +36,7 @@ export class MachineThrew extends KernelError {
   }
 }
 
+/** A run hit one of its limits (queue depth, steps, virtual time, state count). */
 export class LimitError extends Error {
   override name = 'LimitError';
   constructor(
@@ -79,8 +79,8 @@ export function fromWorker(err: unknown): unknown {
 function revive(name: string, message: string, limit: unknown, choiceIndex: unknown): Error | null {
   if (name === 'InputError') return new InputError(message);
   if (name === 'KernelError') return new KernelError(message);
-  // Its own fields (what, step, t, choices) are copied onto it by fromWorker.
-  if (name === 'MachineThrew') return new MachineThrew(message, '', -1, -1);
+  // Its own fields (who, detail, step, t, choices) are copied onto it by fromWorker; the message is the worker's.
+  if (name === 'MachineThrew') return Object.assign(new MachineThrew('', '', -1, -1), { message });
   if (name === 'LimitError') return new LimitError(typeof limit === 'string' ? limit : 'unknown', message);
   if (name === 'ReplayDivergence')
     return new ReplayDivergence(typeof choiceIndex === 'number' ? choiceIndex : -1, message);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { search } from '../../src/check/pool.js';
 import { swarmParams, walk } from '../../src/check/random.js';
 import { shrink } from '../../src/check/shrink.js';
-import { fromWorker, InputError, KernelError, LimitError } from '../../src/kernel/errors.js';
+import { fromWorker, InputError, KernelError, LimitError, MachineThrew } from '../../src/kernel/errors.js';
 import { findScenario } from '../../src/scenarios/index.js';
 import { simulate } from '../../src/simulate.js';
 
@@ -59,6 +59,15 @@ describe('random search', () => {
     const limit = fromWorker(Object.assign(new Error('too deep'), { name: 'LimitError', limit: 'queue' }));
     expect(limit).toBeInstanceOf(LimitError);
     expect(limit).toMatchObject({ limit: 'queue', message: 'too deep' });
+    const threw = fromWorker(
+      Object.assign(new Error("actor 'a' (machine 'm') threw on 'x' at step 3: no"), {
+        name: 'MachineThrew',
+        ...{ who: "actor 'a' (machine 'm') threw on 'x'", detail: 'no', step: 3, t: 40, choices: [1, 0] },
+      }),
+    );
+    expect(threw).toBeInstanceOf(MachineThrew);
+    expect(threw).toMatchObject({ message: "actor 'a' (machine 'm') threw on 'x' at step 3: no", step: 3, t: 40 });
+    expect((threw as MachineThrew).at([2]).choices).toEqual([2]);
     const other = new Error('boom');
     expect(fromWorker(other)).toBe(other);
     const typed = new TypeError('KernelError');
