@@ -8,7 +8,7 @@ import { canonicalPending } from '../kernel/pending.js';
 import type { TraceSink } from '../kernel/trace.js';
 import type { Pending, StepResult, SystemState } from '../kernel/types.js';
 import type { FingerprintSet } from './fingerprintSet.js';
-import { ScriptChooser, stepOrThrew } from './successors.js';
+import { ScriptChooser, withStepChoices } from './successors.js';
 
 /** A delivery asleep in a state: the pending item (that state's own object) and what executing it touched. */
 export interface SleepEntry {
@@ -95,18 +95,24 @@ export function forEachSuccessorAsleep(
     const record = sleep.length > 0 || enabled.length > 1;
     // The delivery choice comes first in a step, and only when more than one delivery is enabled.
     let script: number[] | null = enabled.length > 1 ? [c] : [];
-    while (script !== null) {
-      const fp = record ? new Footprint() : null;
-      const chooser: ScriptChooser = new ScriptChooser(script);
-      const sink = sinkFor?.() ?? null;
-      const result = stepOrThrew(() => kernel.step(state, chooser, sink, null, null, fp), chooser);
-      if (result === null || result.item !== item) throw new Error('sleep sets: the step delivered another item');
-      if (fp !== null) footprint.merge(fp);
-      out.steps++;
-      const next = fp === null ? NO_SLEEP : awake(sleep, done, item, fp);
-      if (fn(result, chooser.taken, sink, next) === false) return out;
-      script = chooser.next();
-      if (script !== null && enabled.length > 1 && script[0] !== c) script = null;
+    let last: ScriptChooser | null = null;
+    try {
+      while (script !== null) {
+        const fp = record ? new Footprint() : null;
+        const chooser: ScriptChooser = new ScriptChooser(script);
+        last = chooser;
+        const sink = sinkFor?.() ?? null;
+        const result = kernel.step(state, chooser, sink, null, null, fp);
+        if (result === null || result.item !== item) throw new Error('sleep sets: the step delivered another item');
+        if (fp !== null) footprint.merge(fp);
+        out.steps++;
+        const next = fp === null ? NO_SLEEP : awake(sleep, done, item, fp);
+        if (fn(result, chooser.taken, sink, next) === false) return out;
+        script = chooser.next();
+        if (script !== null && enabled.length > 1 && script[0] !== c) script = null;
+      }
+    } catch (err) {
+      throw withStepChoices(err, last);
     }
     done.push({ item, footprint });
   }

@@ -69,24 +69,26 @@ export function forEachSuccessor(
 ): number {
   let count = 0;
   let script: number[] | null = [];
-  while (script !== null) {
-    const chooser: ScriptChooser = new ScriptChooser(script);
-    const sink = sinkFor?.() ?? null;
-    const result = stepOrThrew(() => kernel.step(state, chooser, sink), chooser);
-    if (result === null) return count;
-    count++;
-    if (fn(result, chooser.taken, sink) === false) return count;
-    script = chooser.next();
+  let last: ScriptChooser | null = null;
+  try {
+    while (script !== null) {
+      const chooser: ScriptChooser = new ScriptChooser(script);
+      last = chooser;
+      const sink = sinkFor?.() ?? null;
+      const result = kernel.step(state, chooser, sink);
+      if (result === null) return count;
+      count++;
+      if (fn(result, chooser.taken, sink) === false) return count;
+      script = chooser.next();
+    }
+  } catch (err) {
+    throw withStepChoices(err, last);
   }
   return count;
 }
 
-/** Runs one step; a machine's exception leaves with the choices of the step that threw, for the path to it. */
-export function stepOrThrew<T>(step: () => T, chooser: ScriptChooser): T {
-  try {
-    return step();
-  } catch (err) {
-    if (err instanceof MachineThrew && err.choices === null) throw err.at(chooser.taken);
-    throw err;
-  }
+/** A machine's exception with the choices of the step that threw (the last chooser asked), for the path to it. */
+export function withStepChoices(err: unknown, chooser: ScriptChooser | null): unknown {
+  if (err instanceof MachineThrew && err.choices === null && chooser !== null) return err.at(chooser.taken);
+  return err;
 }

@@ -1,7 +1,7 @@
 // `check --workers N` for BFS: the same request as runCheck, explored by N worker threads over a shared table,
 // reported exactly as one worker's BFS would report it (test/check/parallel.test.ts compares the two reports).
 
-import { fromWorker, MachineThrew } from '../../kernel/errors.js';
+import { MachineThrew } from '../../kernel/errors.js';
 import { CHECK_DEFAULTS, type CheckReport, type CheckRequest, checkReport, prepareCheck, runCheck } from '../check.js';
 import { exploreParallel, type ParallelOptions } from './coordinator.js';
 
@@ -16,7 +16,7 @@ export async function runCheckWorkers(
   } catch (err) {
     // A machine threw: which worker met it first is a race, so its path comes from one thread's BFS, deterministic
     // and shortest. The search is redone up to there, once, for a finding that ends it anyway.
-    if (fromWorker(err) instanceof MachineThrew) return runCheck(req);
+    if (err instanceof MachineThrew) return runCheck(req);
     throw err;
   }
 }
