@@ -3,10 +3,11 @@
 
 import { RecordingChooser, ReplayChooser, SeededChooser } from './kernel/chooser.js';
 import { InputError } from './kernel/errors.js';
+import { closestRecord } from './kernel/judge.js';
 import { type RunResult, runSteps, StepDivergence, type Violation } from './kernel/run.js';
 import { ComparingTraceWriter, type ParsedTrace, TraceMismatch, type TraceSink, TraceWriter } from './kernel/trace.js';
 import { firstDifference } from './kernel/traceDiff.js';
-import type { SystemState } from './kernel/types.js';
+import type { StepResult, SystemState } from './kernel/types.js';
 import {
   type Assembly,
   assemble,
@@ -41,6 +42,10 @@ export interface SimulateRequest {
   readonly expectLines?: readonly string[];
   readonly onProgress?: (state: SystemState) => void;
   readonly progressEvery?: number;
+  /** Sees every state a step reaches (not the initial one: that is the outcome's result.initial). */
+  readonly onState?: (assembly: Assembly, state: SystemState) => void;
+  /** Record each liveness spec's closest approach to a deadline due by the horizon (the outcome's `closest`). */
+  readonly closest?: boolean;
 }
 
 export interface SimulateOutcome {
@@ -56,6 +61,8 @@ export interface SimulateOutcome {
   readonly trace: TraceWriter | null;
   readonly traceHash: string | null;
   readonly summary: Summary;
+  /** With `closest`: per monitor, the least µs to spare before a deadline owed (judge.ts closestRecord). */
+  readonly closest: Float64Array | null;
 }
 
 export function simulate(req: SimulateRequest): SimulateOutcome {
@@ -107,11 +114,13 @@ export function* simulateSteps(req: SimulateRequest): Generator<SystemState, Sim
             forward.record(rec);
           },
         };
+  const closest = req.closest === true ? closestRecord(assembly.kernel) : null;
   const result = yield* runSteps(assembly.kernel, chooser, {
     maxSteps: limits.maxSteps,
     untilUs: limits.untilUs,
     sink,
-    ...(assembly.onStep !== undefined ? { onStep: assembly.onStep } : {}),
+    ...onStepOf(assembly, req.onState),
+    ...(closest !== null ? { closest } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress, progressEvery: req.progressEvery ?? 10_000 } : {}),
   });
   const stateHash = assembly.kernel.hashState(result.state);
@@ -138,6 +147,19 @@ export function* simulateSteps(req: SimulateRequest): Generator<SystemState, Sim
     trace,
     traceHash,
     summary,
+    closest,
+  };
+}
+
+/** The run's step observer: the scenario's metrics, the caller's state watcher, or both. */
+function onStepOf(assembly: Assembly, onState: SimulateRequest['onState']): { onStep?: (r: StepResult) => void } {
+  const metrics = assembly.onStep;
+  if (onState === undefined) return metrics !== undefined ? { onStep: metrics } : {};
+  return {
+    onStep: (r) => {
+      metrics?.(r);
+      onState(assembly, r.state);
+    },
   };
 }
 

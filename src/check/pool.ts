@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { fromWorker } from '../kernel/errors.js';
 import type { Scenario } from '../scenarios/types.js';
 import { breakError, endSeed, type WalkFailure, type WalkOptions, type WalkSeedsResult, walkSeeds } from './random.js';
+import { mergeCoverage, type WalkCoverage } from './walkCoverage.js';
 
 export interface SearchRequest extends Omit<WalkOptions, 'deadline'> {
   readonly scenario: Scenario;
@@ -23,6 +24,11 @@ export interface SearchResult {
   readonly workers: number;
   /** True when --max-time stopped the search before every seed was walked. */
   readonly timedOut: boolean;
+  /**
+   * What the walks exercised (with the request's claims, else null). Without a failure every seed was walked, so it
+   * is the same whatever the worker count; after a failure it covers the walks each thread got through.
+   */
+  readonly coverage: WalkCoverage | null;
 }
 
 const NONE = 2 ** 31 - 1;
@@ -42,7 +48,7 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
       () => req.onProgress?.(++walks),
     );
     if (r.broke !== null) throw breakError(r.broke);
-    return { failure: r.failure, walks: r.walks, timedOut: r.timedOut, workers: 1 };
+    return { failure: r.failure, walks: r.walks, timedOut: r.timedOut, workers: 1, coverage: r.coverage };
   }
   const best = new Int32Array(new SharedArrayBuffer(4));
   best[0] = NONE;
@@ -58,6 +64,7 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
             mutant: req.mutant,
             untilUs: req.untilUs,
             swarm: req.swarm,
+            claims: req.claims,
             first: req.first,
             count: req.count,
             deadline,
@@ -88,6 +95,7 @@ export async function search(req: SearchRequest): Promise<SearchResult> {
       walks: results.reduce((a, r) => a + r.walks, 0),
       workers: req.workers,
       timedOut: results.some((r) => r.timedOut),
+      coverage: results.reduce<WalkCoverage | null>((c, r) => mergeCoverage(c, r.coverage), null),
     };
   } finally {
     if (timer !== undefined) clearInterval(timer);

@@ -6,6 +6,7 @@ import { Xoshiro128 } from '../kernel/prng.js';
 import { type RawParams, resolveParams, type Scenario } from '../scenarios/types.js';
 import { simulate } from '../simulate.js';
 import type { Violation } from '../specs/spec.js';
+import { CoverageBook, type CoverageClaims, type WalkCoverage } from './walkCoverage.js';
 
 /** How each walk runs, apart from the scenario itself (which a worker thread receives by name). */
 export interface WalkOptions {
@@ -17,6 +18,8 @@ export interface WalkOptions {
   readonly count: number;
   /** Wall-clock deadline (ms since the epoch, as Date.now()): no seed is started after it (`--max-time`). */
   readonly deadline?: number;
+  /** Record what the walks exercised (WalkCoverage) against these claims; without them, nothing is recorded. */
+  readonly claims?: CoverageClaims;
 }
 
 export interface WalkRequest extends Omit<WalkOptions, 'first' | 'count'> {
@@ -59,8 +62,11 @@ function drawnOptions(scenario: Scenario, params: RawParams, base: RawParams): s
   return names.map((name) => `${name}=${String(params[name])}`).join(', ');
 }
 
-/** One walk: the scenario under `seed` (swarm: with its drawn fault options); null when every spec held. */
-export function walk(req: WalkRequest, seed: number): WalkFailure | null {
+/**
+ * One walk: the scenario under `seed` (swarm: with its drawn fault options); null when every spec held. With a
+ * `book`, the goals it reached, the specs it fed and its closest approaches to deadlines are added to it.
+ */
+export function walk(req: WalkRequest, seed: number, book?: CoverageBook): WalkFailure | null {
   const params = req.swarm ? swarmParams(req.scenario, seed, req.params) : { ...req.params };
   if (req.swarm) {
     try {
@@ -80,9 +86,16 @@ export function walk(req: WalkRequest, seed: number): WalkFailure | null {
       params,
       ...(req.mutant !== undefined ? { mutant: req.mutant } : {}),
       ...(req.untilUs !== undefined ? { untilUs: req.untilUs } : {}),
+      ...(book !== undefined
+        ? { closest: true, onState: (a, s) => book.state(a.kernel, a.sometimes ?? [], s, seed) }
+        : {}),
     });
   } catch (err) {
     throw atSeed(err, seed, params);
+  }
+  if (book !== undefined) {
+    book.state(o.assembly.kernel, o.assembly.sometimes ?? [], o.result.initial, seed);
+    book.walked(o.assembly.kernel, o.closest as Float64Array);
   }
   const v = o.result.violation;
   return v === null ? null : { seed, params, choices: o.choices, violation: v, steps: o.result.state.step };
@@ -133,6 +146,8 @@ export interface WalkSeedsResult {
   readonly broke: WalkBreak | null;
   readonly walks: number;
   readonly timedOut: boolean;
+  /** What the share's walks exercised (with the request's claims; null without them or before any walk). */
+  readonly coverage: WalkCoverage | null;
 }
 
 /** The seed a share ended at (a failure or a break), or null. */
@@ -152,22 +167,23 @@ export function walkSeeds(
   onSeed?: (seed: number) => void,
 ): WalkSeedsResult {
   let walks = 0;
-  const none = { failure: null, broke: null };
+  const book = req.claims !== undefined ? new CoverageBook(req.claims) : undefined;
+  const none = () => ({ failure: null, broke: null, coverage: book?.result() ?? null });
   for (let i = offset; i < count; i += stride) {
     const seed = first + i;
     if (shouldStop(seed)) break;
-    if (req.deadline !== undefined && Date.now() >= req.deadline) return { ...none, walks, timedOut: true };
+    if (req.deadline !== undefined && Date.now() >= req.deadline) return { ...none(), walks, timedOut: true };
     walks++;
     let failure: WalkFailure | null;
     try {
-      failure = walk(req, seed);
+      failure = walk(req, seed, book);
     } catch (err) {
       if (!isSeedError(err)) throw err;
       const limit = err instanceof LimitError ? err.limit : null;
-      return { ...none, broke: { seed, params: err.params, message: err.message, limit }, walks, timedOut: false };
+      return { ...none(), broke: { seed, params: err.params, message: err.message, limit }, walks, timedOut: false };
     }
     onSeed?.(seed);
-    if (failure !== null) return { ...none, failure, walks, timedOut: false };
+    if (failure !== null) return { ...none(), failure, walks, timedOut: false };
   }
-  return { ...none, walks, timedOut: false };
+  return { ...none(), walks, timedOut: false };
 }

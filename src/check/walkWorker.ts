@@ -25,6 +25,7 @@ const req = {
   ...(input.mutant !== undefined ? { mutant: input.mutant } : {}),
   ...(input.untilUs !== undefined ? { untilUs: input.untilUs } : {}),
   ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+  ...(input.claims !== undefined ? { claims: input.claims } : {}),
 };
 const result = walkSeeds(
   req,

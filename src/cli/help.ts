@@ -29,7 +29,8 @@ was violated, a check found a counterexample or a replay diverged (or a run hit 
 
 Combines the result files written by 'statevisor check --mode random|swarm --shard I/N' (one per shard,
 run on as many machines as you like) into the report one machine would have printed for the whole seed
-range: the same verdict and the same counterexample (the lowest failing seed, shrunk and re-executed),
+range: the same verdict, the same coverage (each goal's lowest reaching seed, the specs fed, each liveness
+spec's closest approach) and the same counterexample (the lowest failing seed, shrunk and re-executed),
 written as a trace and replayable with 'statevisor replay'. Every shard of the search must be there once,
 and every file must come from the same search (scenario, mode, mutant, configuration, parameters, seeds).
 
@@ -57,7 +58,8 @@ The verification npm test has no time for (npm run soak), in three stages, each 
               fails, and a counterexample is written to traces/ with its replay command
   swarm       --seeds walks per scenario at its full defaults from --first-seed, each seed drawing its own
               faults and rates (loss, duplication, late messages, crashes, partitions); a failure names the
-              lowest failing seed and the check command that shrinks it and writes its trace
+              lowest failing seed and the check command that shrinks it and writes its trace; walks that
+              fed a spec nothing or owed a liveness spec no deadline by the horizon fail as vacuous
   mutants     every registered mutant on its check configuration, killed by the spec it is registered for
 --only exhaustive,swarm picks stages. Defaults: 200 seeds from seed 1, one worker per core. Exit 1 when
 anything failed; the summary lists each failure with how to reproduce it.`,
@@ -141,6 +143,10 @@ Options:
 
 A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
 visited, but not every reachable state was visited (random/swarm: not every seed was walked).
+Random and swarm walks that held are vacuous (exit 1) when no walk reached one of the configuration's
+'sometimes' goals (the full defaults claim none: they are listed, not required), handed a spec an
+observation, or owed one of its liveness specs a deadline falling due by the horizon; the report lists
+each goal's lowest reaching seed and each liveness spec's closest approach over every walk.
 Flags of the other search mode are refused rather than ignored.`,
   inspect: `Usage: statevisor inspect [TRACE | FILE.ts [--seed N]] [--compare TRACE_B] [--coverage FILE] [--port N]
        statevisor inspect [TRACE | FILE.ts [--seed N]] --html OUT.html [--step N] [--actor ADDRESS]

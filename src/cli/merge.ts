@@ -1,17 +1,18 @@
 // `statevisor merge`: combines the result files of a randomized check split with --shard into the report one
 // machine would have printed — the same verdict and the same lowest-seed counterexample, shrunk and written as a trace.
 
+import { mergeCoverage, type WalkCoverage } from '../check/walkCoverage.js';
 import { readUserFile } from '../input/files.js';
 import { assertJsonDepth } from '../input/json.js';
 import { InputError } from '../kernel/errors.js';
 import { loadScenario } from '../scenarios/load.js';
 import { findMutantFor, resolveParams } from '../scenarios/types.js';
 import { bool, intFlag, parse, str } from './args.js';
-import { type RandomOutcome, reproduce, type WalkPlan } from './check/random.js';
+import { type RandomOutcome, randomExit, reproduce, type WalkPlan } from './check/random.js';
 import { randomJson, randomText } from './check/randomReport.js';
 import { readShardResult, SHARDS_MAX, type ShardResult, shardRange } from './check/shard.js';
 import { help } from './help.js';
-import { EXIT_FAIL, EXIT_OK, type Io } from './io.js';
+import type { Io } from './io.js';
 import { prepareOutput } from './output.js';
 
 const FLAGS = {
@@ -50,7 +51,7 @@ export async function cmdMerge(args: readonly string[], io: Io): Promise<number>
   const walks = results.reduce((n, r) => n + r.walks, 0);
   const timedOut = failure === null && results.some((r) => r.timedOut);
   const outcome: RandomOutcome = {
-    search: { failure, walks, workers: results.length, timedOut },
+    search: { failure, walks, workers: results.length, timedOut, coverage: mergedCoverage(results, positionals) },
     reproduced,
     maxTimeMs,
     wallMs: performance.now() - started,
@@ -67,7 +68,20 @@ export async function cmdMerge(args: readonly string[], io: Io): Promise<number>
   };
   if (bool(values, 'json')) io.out(randomJson(opts, plan, outcome));
   else randomText(opts, plan, outcome, io);
-  return failure === null ? EXIT_OK : EXIT_FAIL;
+  return randomExit(outcome);
+}
+
+/** The shards' coverage as one machine's: each goal's lowest seed, any observation, each spec's least spare time. */
+function mergedCoverage(results: readonly ShardResult[], paths: readonly string[]): WalkCoverage | null {
+  let merged: WalkCoverage | null = null;
+  results.forEach((r, i) => {
+    try {
+      merged = mergeCoverage(merged, r.coverage);
+    } catch {
+      throw new InputError(`merge: ${paths[i]}: its coverage names other goals or specs than the shards before it`);
+    }
+  });
+  return merged;
 }
 
 function readJson(path: string): unknown {

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { checkPassed, runCheck } from '../check/check.js';
 import { runMutantsParallel } from '../check/mutants.js';
 import { search } from '../check/pool.js';
+import { coverageClaims, vacuityOf } from '../check/walkCoverage.js';
 import { InputError } from '../kernel/errors.js';
 import { scenarios } from '../scenarios/index.js';
 import { type FlagValues, intFlag, parse, str } from './args.js';
@@ -135,6 +136,7 @@ async function swarm(io: Io, opts: ReturnType<typeof options>): Promise<SoakLine
       scenario,
       params: {},
       swarm: true,
+      claims: coverageClaims({ scenario, config: null, params: {} }),
       first: opts.first,
       count: opts.seeds,
       workers: opts.workers,
@@ -147,17 +149,27 @@ async function swarm(io: Io, opts: ReturnType<typeof options>): Promise<SoakLine
     });
     if (io.progress && !opts.json) process.stderr.write('\r\x1b[K');
     const f = r.failure;
+    // Walks that fed some spec nothing, or owed no liveness deadline by the horizon, held without testing it.
+    const v = vacuityOf(r.coverage);
+    const idle = [...v.unobserved, ...v.untested.filter((x) => !v.unobserved.includes(x))];
     out.push({
       stage: 'swarm',
       what: scenario.name,
-      verdict: f === null ? 'held' : `${f.violation.spec} at seed ${f.seed}`,
-      ok: f === null,
+      verdict:
+        f !== null
+          ? `${f.violation.spec} at seed ${f.seed}`
+          : idle.length > 0
+            ? `vacuous: ${idle.join(', ')} untested`
+            : 'held',
+      ok: f === null && idle.length === 0,
       size: `${r.walks} seeds`,
       seconds: (performance.now() - t0) / 1000,
       reproduce:
-        f === null
-          ? null
-          : `npx statevisor check ${scenario.name} --mode swarm --full --first-seed ${f.seed} --seeds 1 (shrinks it and writes the trace)`,
+        f !== null
+          ? `npx statevisor check ${scenario.name} --mode swarm --full --first-seed ${f.seed} --seeds 1 (shrinks it and writes the trace)`
+          : idle.length > 0
+            ? `npx statevisor check ${scenario.name} --mode swarm --first-seed ${opts.first} --seeds ${opts.seeds} (lists what the walks exercised)`
+            : null,
     });
   }
   return out;

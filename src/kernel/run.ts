@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly progressEvery?: number;
   /** Called after every step with what happened: metric observers (latency, stun time) hang here. */
   readonly onStep?: (result: StepResult) => void;
+  /** Lowered to each liveness spec's least time to spare before a deadline due by the horizon (judge.ts closestRecord). */
+  readonly closest?: Float64Array;
 }
 
 /** A fault that fired during the run, for summaries. */
@@ -99,7 +101,7 @@ export function* runSteps(kernel: Kernel, chooser: Chooser, options: RunOptions)
     if (next.kind === 'fault' && next.item.fault !== undefined) {
       faults.push({ t: state.time, step: state.step, fault: next.item.fault });
     }
-    const violation = violationOfStep(kernel, current, state, next.failure);
+    const violation = violationOfStep(kernel, current, state, next.failure, options.closest, options.untilUs);
     if (violation !== null) return done('violation', violation);
     if (every > 0 && state.step % every === 0) options.onProgress?.(state);
     yield state;

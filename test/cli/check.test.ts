@@ -131,6 +131,59 @@ describe('statevisor check', () => {
   });
 });
 
+describe('random walks say what they exercised', () => {
+  const lossy = ['check', 'ha-steady', '--config', 'lossy', '--mode', 'random'];
+
+  it('calls walks vacuous, exit 1, when their horizon leaves goals unreached and liveness untested', async () => {
+    const r = await here(...lossy, '--seeds', '3', '--until', '300', '--workers', '1');
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toContain('every spec held on every walk (3 seeds)');
+    expect(r.out).toContain('NEVER REACHED: checkpoint-committed');
+    expect(r.out).toMatch(/UNTESTED output-liveness \(M1, liveness\)/);
+    expect(r.out).toMatch(
+      /\n {2}VACUOUS: these walks did not exercise what they must \(never reached .*checkpoint-committed/,
+    );
+    const j = JSON.parse((await here(...lossy, '--seeds', '3', '--until', '300', '--workers', '1', '--json')).out);
+    expect(j.verdict).toBe('vacuous');
+    expect(j.untestedSpecs).toEqual(['output-liveness', 'protection-liveness']);
+    expect(j.specs.find((s: { name: string }) => s.name === 'output-liveness').verdict).toBe('untested');
+  });
+
+  it('holds, exit 0, with where each goal was first reached and how close each liveness spec came', async () => {
+    const r = await here(...lossy, '--seeds', '20', '--workers', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/reached on seed \d+ at step \d+: checkpoint-retransmitted/);
+    expect(r.out).toMatch(
+      /held {5}output-liveness \(M1, liveness\) — closest approach [\d.]+ (ms|µs) before a deadline/,
+    );
+    expect(r.out).not.toContain('VACUOUS');
+  });
+
+  it('reports the same coverage on one worker and on two', async () => {
+    const json = async (workers: string) => {
+      const r = await here(
+        'check',
+        'ping-pong',
+        '--config',
+        'lossy',
+        '--mode',
+        'random',
+        '--seeds',
+        '40',
+        '--workers',
+        workers,
+        '--json',
+      );
+      expect(r.code, r.err).toBe(0);
+      const { sometimes, specs, unobservedSpecs, untestedSpecs, verdict } = JSON.parse(r.out);
+      return { sometimes, specs, unobservedSpecs, untestedSpecs, verdict };
+    };
+    const one = await json('1');
+    expect(one.verdict).toBe('holds');
+    expect(await json('2')).toEqual(one);
+  });
+});
+
 describe('a random counterexample as the report words it', () => {
   const failure = {
     seed: 9,
@@ -147,7 +200,7 @@ describe('a random counterexample as the report words it', () => {
       trace: { steps: shrunk.steps, hash: null, violatedAtStep: shrunk.steps },
     };
     const outcome = {
-      search: { failure, walks: 9, workers: 1, timedOut: false },
+      search: { failure, walks: 9, workers: 1, timedOut: false, coverage: null },
       reproduced,
       maxTimeMs: 1,
       wallMs: 1,

@@ -98,6 +98,23 @@ describe('sharded checks', () => {
     expect(merged.out).not.toContain('worker(s)');
     const json = JSON.parse((await here('merge', join(dir, 'h0.json'), join(dir, 'h1.json'), '--json')).out);
     expect(json).toMatchObject({ walks: 4, mergedShards: 2 });
+    // What the walks exercised, merged, is what one machine walking all four seeds reports.
+    const single = JSON.parse((await here(...plain, '--json')).out);
+    const coverage = (r: Record<string, unknown>) => [r.sometimes, r.specs, r.unobservedSpecs, r.untestedSpecs];
+    expect(coverage(json)).toEqual(coverage(single));
+    expect(json.specs.length).toBeGreaterThan(0);
+  });
+
+  it('merges shards whose walks never tested a liveness spec into a vacuous verdict, exit 1', async () => {
+    const short = ['check', 'ping-pong', '--mode', 'random', '--seeds', '4', '--until', '1', '--workers', '1'];
+    for (const i of [0, 1]) {
+      const r = await here(...short, '--shard', `${i}/2`, '--result', join(dir, `v${i}.json`));
+      expect(r.code, r.out).toBe(1);
+    }
+    const merged = await here('merge', join(dir, 'v0.json'), join(dir, 'v1.json'));
+    expect(merged.code).toBe(1);
+    expect(merged.out).toMatch(/UNTESTED ping-liveness/);
+    expect(merged.out).toMatch(/\n {2}VACUOUS: /);
   });
 
   it('refuses bad shards and result files with one line naming what is wrong', async () => {
@@ -115,6 +132,22 @@ describe('sharded checks', () => {
     expectBadInput(await here('merge', h0, join(dir, 'other.json')), /is a shard of another search/);
     writeFileSync(join(dir, 'proto.json'), '{"__proto__": {"format": "statevisor-shard-result"}}');
     expectBadInput(await here('merge', join(dir, 'proto.json')), /proto\.json: not a statevisor shard result/);
+    const good = JSON.parse(readFileSync(join(dir, 'h1.json'), 'utf8'));
+    const spec0 = good.coverage.specs[0];
+    const broken = { ...good, coverage: { ...good.coverage, specs: [{ ...spec0, observed: 'yes' }] } };
+    writeFileSync(join(dir, 'cov.json'), JSON.stringify(broken));
+    expectBadInput(
+      await here('merge', h0, join(dir, 'cov.json')),
+      /cov\.json: 'coverage\.specs\[0\]\.observed' is not true or false/,
+    );
+    writeFileSync(join(dir, 'v1file.json'), JSON.stringify({ ...good, version: 1 }));
+    expectBadInput(await here('merge', h0, join(dir, 'v1file.json')), /v1file\.json: version 1 \(no coverage/);
+    const fewer = { ...good, coverage: { ...good.coverage, specs: good.coverage.specs.slice(1) } };
+    writeFileSync(join(dir, 'fewer.json'), JSON.stringify(fewer));
+    expectBadInput(
+      await here('merge', h0, join(dir, 'fewer.json')),
+      /fewer\.json: its coverage names other goals or specs/,
+    );
     writeFileSync(join(dir, 'deep.json'), `${'['.repeat(5000)}${']'.repeat(5000)}`);
     expectBadInput(await here('merge', join(dir, 'deep.json')), /deep\.json/);
   });

@@ -6,6 +6,7 @@ import { CHECK_DEFAULTS } from '../../check/check.js';
 import { type SearchRequest, type SearchResult, search } from '../../check/pool.js';
 import { isSeedError, type WalkFailure } from '../../check/random.js';
 import { type ShrinkResult, shrink } from '../../check/shrink.js';
+import { coverageClaims } from '../../check/walkCoverage.js';
 import { InputError, KernelError, LimitError } from '../../kernel/errors.js';
 import { resolveParams } from '../../scenarios/types.js';
 import { simulate } from '../../simulate.js';
@@ -14,7 +15,7 @@ import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
 import { writeAtomic } from '../output.js';
 import { reproduceCommand } from '../report.js';
 import type { CheckMode, CheckOptions } from './command.js';
-import { randomJson, randomText } from './randomReport.js';
+import { randomJson, randomText, randomVerdict } from './randomReport.js';
 import { parseShard, type Shard, type ShardResult, shardRange, shardResultText } from './shard.js';
 
 /** How many walks, from which seed, on how many threads, and whether to shrink a failure. */
@@ -89,6 +90,12 @@ export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Pro
     scenario: opts.scenario,
     params,
     swarm: opts.mode === 'swarm',
+    claims: coverageClaims({
+      scenario: opts.scenario,
+      config: opts.configs[0] ?? null,
+      params: opts.sets,
+      ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
+    }),
     first: range.first,
     count: range.count,
     workers: plan.workers,
@@ -112,7 +119,13 @@ export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Pro
   const walked = { ...plan, first: range.first, seeds: range.count };
   if (opts.json) io.out(randomJson(opts, walked, outcome));
   else randomText(opts, walked, outcome, io);
-  return result.failure === null ? EXIT_OK : EXIT_FAIL;
+  return randomExit(outcome);
+}
+
+/** Exit 1 for a counterexample and for walks that exercised too little to mean anything (randomVerdict). */
+export function randomExit(o: RandomOutcome): number {
+  const v = randomVerdict(o);
+  return v === 'violated' || v === 'vacuous' ? EXIT_FAIL : EXIT_OK;
 }
 
 /**
@@ -144,7 +157,7 @@ function shardResult(
 ): ShardResult {
   return {
     format: 'statevisor-shard-result',
-    version: 1,
+    version: 2,
     scenario: opts.scenarioArg,
     mode: opts.mode === 'swarm' ? 'swarm' : 'random',
     mutant: opts.mutant ?? null,
@@ -156,6 +169,7 @@ function shardResult(
     walks: result.walks,
     timedOut: result.timedOut,
     failure: result.failure,
+    coverage: result.coverage,
   };
 }
 

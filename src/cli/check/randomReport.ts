@@ -1,6 +1,8 @@
 // What `statevisor check --mode random|swarm` prints: the JSON report and the text summary of the same outcome,
-// including an honest "bound hit" when --max-time stopped the search before every seed was walked.
+// including an honest "bound hit" when --max-time stopped it, and "vacuous" when the walks exercised too little.
 
+import { isVacuous, type Vacuity, vacuityOf, type WalkCoverage } from '../../check/walkCoverage.js';
+import { formatUs } from '../../scenarios/format.js';
 import type { Io } from '../io.js';
 import type { CheckOptions } from './command.js';
 import type { RandomOutcome, WalkPlan } from './random.js';
@@ -8,9 +10,53 @@ import type { RandomOutcome, WalkPlan } from './random.js';
 /** What the report names of the check: one run's options, or what `merge` read from the shards' result files. */
 export type ReportOpts = Pick<CheckOptions, 'scenario' | 'mode' | 'mutant' | 'configNote' | 'tracePath'>;
 
-function verdict(o: RandomOutcome): 'holds' | 'violated' | 'bound-hit' {
+/**
+ * `vacuous`: every seed was walked and no spec failed, but some goal was never reached, some spec was never handed an
+ * observation, or some liveness spec the configuration claims never owed a deadline due by the horizon on any walk.
+ */
+export function randomVerdict(o: RandomOutcome): 'holds' | 'violated' | 'bound-hit' | 'vacuous' {
   if (o.search.failure !== null) return 'violated';
-  return o.search.timedOut ? 'bound-hit' : 'holds';
+  if (o.search.timedOut) return 'bound-hit';
+  return isVacuous(vacuityOf(o.search.coverage)) ? 'vacuous' : 'holds';
+}
+
+/** Each spec's verdict over the walks, as the exhaustive report words them. */
+function specVerdict(c: WalkCoverage, v: Vacuity, spec: string, failed: string | null): string {
+  if (spec === failed) return 'violated';
+  if (failed !== null) return 'not violated before the counterexample';
+  if (v.untested.includes(spec)) return 'untested';
+  const exercised = v.unobserved.length === 0 && v.unreached.length === 0;
+  return exercised || c.specs.length === 0 ? 'held' : 'held, vacuously';
+}
+
+function coverageJson(o: RandomOutcome): Record<string, unknown> {
+  const c = o.search.coverage;
+  if (c === null) return { sometimes: null, unobservedSpecs: null, untestedSpecs: null, specs: null };
+  const v = vacuityOf(c);
+  const failed = o.search.failure?.violation.spec ?? null;
+  return {
+    sometimes: c.goals.map((g) => ({
+      name: g.name,
+      description: g.description,
+      required: g.required,
+      reachedOnSeed: g.seed,
+      atStep: g.step,
+    })),
+    unobservedSpecs: v.unobserved,
+    untestedSpecs: v.untested,
+    specs: c.specs.map((s) => ({
+      name: s.name,
+      specId: s.specId,
+      kind: s.kind,
+      verdict: specVerdict(c, v, s.name, failed),
+      ...closestOf(c, s.name),
+    })),
+  };
+}
+
+function closestOf(c: WalkCoverage, spec: string): { closestSpareUs?: number | null } {
+  const l = c.liveness.find((x) => x.spec === spec);
+  return l === undefined ? {} : { closestSpareUs: l.spareUs };
 }
 
 export function randomJson(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome): string {
@@ -22,7 +68,7 @@ export function randomJson(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome): 
       mode: opts.mode,
       mutant: opts.mutant ?? null,
       configuration: opts.configNote,
-      verdict: verdict(o),
+      verdict: randomVerdict(o),
       boundsHit: o.search.timedOut ? ['time'] : [],
       limits: { maxTimeMs: o.maxTimeMs },
       walks: o.search.walks,
@@ -31,6 +77,7 @@ export function randomJson(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome): 
       workers: o.search.workers,
       mergedShards: plan.mergedShards,
       wallMs: Math.round(o.wallMs),
+      ...coverageJson(o),
       counterexample:
         r === null || f === null
           ? null
@@ -74,6 +121,7 @@ export function randomText(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome, i
         ? `  BOUND HIT (time): --max-time ${o.maxTimeMs / 1000} s passed after ${o.search.walks} of ${plan.seeds} walks; every spec held on the walks run`
         : `  every spec held on every walk (${plan.seeds} seeds)`,
     );
+    coverageText(o, io);
     return;
   }
   const f = r.failure;
@@ -89,4 +137,49 @@ export function randomText(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome, i
         : `, shrunk to ${s.choices.length} choices / ${r.trace.steps} steps (${s.attempts} runs${stopped})`;
   io.out(`  counterexample: found after ${f.steps} steps with ${f.choices.length} choices${shrunk}`);
   io.out(`  trace written to ${opts.tracePath}; replay it: npx statevisor replay ${opts.tracePath}`);
+}
+
+/** What the walks exercised, spec by spec and goal by goal, and why a "held" says nothing when it does. */
+function coverageText(o: RandomOutcome, io: Io): void {
+  const c = o.search.coverage;
+  if (c === null) return;
+  const v = vacuityOf(c);
+  io.out('  specs (over every walk)');
+  for (const s of c.specs) {
+    const status = v.untested.includes(s.name) ? 'UNTESTED' : 'held    ';
+    const unfed = s.observed ? '' : ' — observed nothing on any walk: VACUOUS';
+    io.out(`    ${status} ${s.name} (${s.specId}, ${s.kind})${unfed}${approachText(c, v, s.name)}`);
+  }
+  if (c.goals.length > 0) {
+    io.out(
+      c.goals.some((g) => g.required)
+        ? '  sometimes (states some walk must reach, or the verdict is vacuous)'
+        : '  sometimes (the full defaults claim no goal: reported, not required)',
+    );
+  }
+  for (const g of c.goals) {
+    const where =
+      g.seed !== null ? `reached on seed ${g.seed} at step ${g.step}` : g.required ? 'NEVER REACHED' : 'not reached';
+    io.out(`    ${where}: ${g.name} (${g.description})`);
+  }
+  if (o.search.timedOut || !isVacuous(v)) return;
+  io.out(
+    `  VACUOUS: these walks did not exercise what they must (${vacuousWhat(v)}); walk more seeds (--seeds), a longer horizon (--until), or a configuration whose faults reach it`,
+  );
+}
+
+function approachText(c: WalkCoverage, v: Vacuity, spec: string): string {
+  const l = c.liveness.find((x) => x.spec === spec);
+  if (l === undefined || c.specs.find((s) => s.name === spec)?.observed === false) return '';
+  if (l.spareUs !== null) return ` — closest approach ${formatUs(l.spareUs)} before a deadline`;
+  return v.untested.includes(spec) ? ' — no deadline owed before the horizon on any walk: VACUOUS' : '';
+}
+
+function vacuousWhat(v: Vacuity): string {
+  const parts = [
+    v.unreached.length > 0 ? `never reached ${v.unreached.join(', ')}` : '',
+    v.unobserved.length > 0 ? `observed nothing for ${v.unobserved.join(', ')}` : '',
+    v.untested.length > 0 ? `owed no deadline for ${v.untested.join(', ')}` : '',
+  ];
+  return parts.filter((p) => p !== '').join('; ');
 }

@@ -2,6 +2,7 @@
 // come from a Kubernetes Indexed Job's JOB_COMPLETION_INDEX) and writes a result file that `statevisor merge` reads.
 
 import type { WalkFailure } from '../../check/random.js';
+import type { WalkCoverage, WalkGoal, WalkSpec } from '../../check/walkCoverage.js';
 import { InputError } from '../../kernel/errors.js';
 import type { RawParams } from '../../scenarios/types.js';
 import type { Violation } from '../../specs/spec.js';
@@ -56,7 +57,8 @@ export function shardRange(first: number, seeds: number, shard: Shard): { first:
 /** What one shard did, as its result file holds it: everything merge needs to report as one run would. */
 export interface ShardResult {
   readonly format: 'statevisor-shard-result';
-  readonly version: 1;
+  /** 2 added `coverage`: a version 1 file cannot say whether its walks exercised anything. */
+  readonly version: 2;
   /** A shipped scenario's name, or the scenario file's path as the command was given it. */
   readonly scenario: string;
   readonly mode: 'random' | 'swarm';
@@ -73,6 +75,8 @@ export interface ShardResult {
   readonly timedOut: boolean;
   /** This shard's lowest failing seed, as found (merge shrinks it), or null. */
   readonly failure: WalkFailure | null;
+  /** What this shard's walks exercised; null when it walked none. */
+  readonly coverage: WalkCoverage | null;
 }
 
 /** The result file's text (stable key order, so two runs of one shard write the same bytes). */
@@ -132,7 +136,10 @@ export function readShardResult(value: unknown, source: string): ShardResult {
   if (!isRecord(value) || value.format !== 'statevisor-shard-result') {
     throw new InputError(`${source}: not a statevisor shard result (no format 'statevisor-shard-result')`);
   }
-  if (value.version !== 1) throw new InputError(`${source}: unsupported version ${String(value.version)}`);
+  if (value.version === 1) {
+    throw new InputError(`${source}: version 1 (no coverage of what the walks exercised); run the shard again`);
+  }
+  if (value.version !== 2) throw new InputError(`${source}: unsupported version ${String(value.version)}`);
   const str = (name: string): string => {
     const v = field(value, name, source);
     if (typeof v !== 'string') throw new InputError(`${source}: '${name}' is not a string`);
@@ -149,7 +156,7 @@ export function readShardResult(value: unknown, source: string): ShardResult {
   if (mutant !== null && typeof mutant !== 'string') throw new InputError(`${source}: 'mutant' is not a name`);
   return {
     format: 'statevisor-shard-result',
-    version: 1,
+    version: 2,
     scenario: str('scenario'),
     mode,
     mutant,
@@ -166,5 +173,61 @@ export function readShardResult(value: unknown, source: string): ShardResult {
     walks: natural(field(value, 'walks', source), 'walks', source),
     timedOut: field(value, 'timedOut', source) === true,
     failure: readFailure(field(value, 'failure', source), source),
+    coverage: readCoverage(field(value, 'coverage', source), source),
   };
+}
+
+/** Goals, specs or liveness entries a coverage may list: far more than any system declares. */
+const COVERAGE_ENTRIES_MAX = 10_000;
+
+function list(v: unknown, name: string, source: string): Record<string, unknown>[] {
+  if (!Array.isArray(v) || v.length > COVERAGE_ENTRIES_MAX || !v.every(isRecord)) {
+    throw new InputError(`${source}: 'coverage.${name}' is not a list of objects`);
+  }
+  return v;
+}
+
+function text(v: unknown, name: string, source: string): string {
+  if (typeof v !== 'string') throw new InputError(`${source}: '${name}' is not a string`);
+  return v;
+}
+
+function flag(v: unknown, name: string, source: string): boolean {
+  if (typeof v !== 'boolean') throw new InputError(`${source}: '${name}' is not true or false`);
+  return v;
+}
+
+function countOrNull(v: unknown, name: string, source: string): number | null {
+  return v === null ? null : natural(v, name, source);
+}
+
+/** A shard's coverage, field by field (WalkCoverage). */
+function readCoverage(v: unknown, source: string): WalkCoverage | null {
+  if (v === null) return null;
+  if (!isRecord(v)) throw new InputError(`${source}: 'coverage' is not an object`);
+  const goals = list(field(v, 'goals', source), 'goals', source).map(
+    (g, i): WalkGoal => ({
+      name: text(g.name, `coverage.goals[${i}].name`, source),
+      description: text(g.description, `coverage.goals[${i}].description`, source),
+      required: flag(g.required, `coverage.goals[${i}].required`, source),
+      seed: countOrNull(g.seed, `coverage.goals[${i}].seed`, source),
+      step: countOrNull(g.step, `coverage.goals[${i}].step`, source),
+    }),
+  );
+  const specs = list(field(v, 'specs', source), 'specs', source).map((s, i): WalkSpec => {
+    if (s.kind !== 'safety' && s.kind !== 'liveness') {
+      throw new InputError(`${source}: 'coverage.specs[${i}].kind' is not safety or liveness`);
+    }
+    const name = text(s.name, `coverage.specs[${i}].name`, source);
+    const specId = text(s.specId, `coverage.specs[${i}].specId`, source);
+    return { name, specId, kind: s.kind, observed: flag(s.observed, `coverage.specs[${i}].observed`, source) };
+  });
+  const liveness = list(field(v, 'liveness', source), 'liveness', source).map((l, i) => {
+    const spare = l.spareUs;
+    if (spare !== null && !(typeof spare === 'number' && Number.isFinite(spare) && spare >= 0)) {
+      throw new InputError(`${source}: 'coverage.liveness[${i}].spareUs' is not a time in µs or null`);
+    }
+    return { spec: text(l.spec, `coverage.liveness[${i}].spec`, source), spareUs: spare as number | null };
+  });
+  return { goals, specs, liveness };
 }

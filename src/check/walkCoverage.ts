@@ -1,0 +1,185 @@
+// What a set of random or swarm walks exercised: the goals some walk reached, the specs handed an observation, and
+// how close each liveness spec came to a deadline. Walks that tested nothing must not say "held" (explore.ts's rule).
+
+import { closestApproach } from '../kernel/judge.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { isLiveness } from '../kernel/observe.js';
+import type { SystemState } from '../kernel/types.js';
+import type { CheckConfig, RawParams, Scenario } from '../scenarios/types.js';
+import type { Sometimes } from '../specs/spec.js';
+import { prepareCheck } from './check.js';
+
+/** Plain data (it crosses from worker threads and is written into shard result files). */
+export interface WalkCoverage {
+  /** The goals, each with the lowest seed whose walk reached it and that walk's first step (CoverageClaims.reach). */
+  readonly goals: readonly WalkGoal[];
+  /** Every spec, and whether some walk handed it an observation. */
+  readonly specs: readonly WalkSpec[];
+  /**
+   * The liveness specs the walks must test, each with the least time to spare between a step and a deadline owed
+   * before it and due by the horizon, over every step walked; null when no such deadline came up.
+   */
+  readonly liveness: readonly { readonly spec: string; readonly spareUs: number | null }[];
+}
+
+export interface WalkGoal {
+  readonly name: string;
+  readonly description: string;
+  /** Whether the walks must reach it, or their verdict is vacuous (CoverageClaims.reach). */
+  readonly required: boolean;
+  readonly seed: number | null;
+  readonly step: number | null;
+}
+
+export interface WalkSpec {
+  readonly name: string;
+  readonly specId: string;
+  readonly kind: 'safety' | 'liveness';
+  readonly observed: boolean;
+}
+
+/** Which goals and liveness specs the walks must exercise: a check configuration's claims. */
+export interface CoverageClaims {
+  /**
+   * The goals some walk must reach; null claims none (the full defaults: a scenario's goals span the faults of all
+   * its configurations, and nothing says which ones its defaults or a swarm's draws must reach: all are reported).
+   */
+  readonly reach: readonly string[] | null;
+  /** The liveness specs that must owe a deadline due by the horizon on some walk; null: every one. */
+  readonly liveness: readonly string[] | null;
+}
+
+/**
+ * What walks of a configuration must exercise: its goals (none at the full defaults, `config` null) and the liveness
+ * specs it claims (every one at the full defaults), checked as the exhaustive search checks them: a misspelt name is
+ * refused, not dropped.
+ */
+export function coverageClaims(req: {
+  readonly scenario: Scenario;
+  readonly config: CheckConfig | null;
+  readonly params: RawParams;
+  readonly mutant?: string;
+}): CoverageClaims {
+  const p = prepareCheck({
+    scenario: req.scenario,
+    params: req.params,
+    ...(req.config === null ? { full: true } : { config: req.config.name }),
+    ...(req.mutant !== undefined ? { mutant: req.mutant } : {}),
+  });
+  return { reach: req.config === null ? null : p.sometimes.map((g) => g.name), liveness: p.liveness };
+}
+
+/** Why covered walks' "held" would say nothing: goals never reached, specs never fed, liveness never tested. */
+export interface Vacuity {
+  readonly unreached: readonly string[];
+  readonly unobserved: readonly string[];
+  readonly untested: readonly string[];
+}
+
+/** Accumulates one thread's walks, in ascending seed order, so each goal keeps its lowest seed. */
+export class CoverageBook {
+  private goals:
+    | { readonly goal: Sometimes; readonly required: boolean; seed: number | null; step: number | null }[]
+    | null = null;
+  private specs: { -readonly [K in keyof WalkSpec]: WalkSpec[K] }[] = [];
+  private liveness: { readonly spec: string; spareUs: number | null }[] = [];
+
+  constructor(private readonly claims: CoverageClaims) {}
+
+  /** Sees a state of the walk under `seed`; the first call fixes the goals and specs (every walk has the same). */
+  state(kernel: Kernel, sometimes: readonly Sometimes[], state: SystemState, seed: number): void {
+    const goals = this.goals ?? this.begin(kernel, sometimes);
+    for (const g of goals) {
+      if (g.seed !== null && (g.seed < seed || (g.seed === seed && (g.step as number) <= state.step))) continue;
+      if (g.goal.reached(kernel, state)) {
+        g.seed = seed;
+        g.step = state.step;
+      }
+    }
+  }
+
+  /** After a walk: the specs it fed and each liveness spec's closest approach (judge.ts closestRecord). */
+  walked(kernel: Kernel, closest: Float64Array): void {
+    const observed = kernel.monitorIndex.observed;
+    this.specs.forEach((s, i) => {
+      if ((observed[i] as number) > 0) s.observed = true;
+    });
+    const approach = closestApproach(kernel, closest);
+    for (const l of this.liveness) {
+      const spare = approach.find((a) => a.spec === l.spec)?.spareUs ?? null;
+      if (spare !== null && (l.spareUs === null || spare < l.spareUs)) l.spareUs = spare;
+    }
+  }
+
+  /** What the walks so far covered; null before any walk ran. */
+  result(): WalkCoverage | null {
+    if (this.goals === null) return null;
+    return {
+      goals: this.goals.map((g) => ({
+        name: g.goal.name,
+        description: g.goal.description,
+        required: g.required,
+        seed: g.seed,
+        step: g.step,
+      })),
+      specs: this.specs.map((s) => ({ ...s })),
+      liveness: this.liveness.map((l) => ({ ...l })),
+    };
+  }
+
+  private begin(kernel: Kernel, sometimes: readonly Sometimes[]) {
+    const { reach, liveness } = this.claims;
+    // A configuration's goals are the ones it claims; at the full defaults every goal is kept, to report.
+    this.goals = sometimes
+      .filter((goal) => reach === null || reach.includes(goal.name))
+      .map((goal) => ({ goal, required: reach !== null, seed: null, step: null }));
+    this.specs = kernel.monitors.map((m) => ({
+      name: m.name,
+      specId: m.specId,
+      kind: isLiveness(m) ? 'liveness' : 'safety',
+      observed: false,
+    }));
+    this.liveness = kernel.monitors
+      .filter((m) => isLiveness(m) && (liveness === null || liveness.includes(m.name)))
+      .map((m) => ({ spec: m.name, spareUs: null }));
+    return this.goals;
+  }
+}
+
+/** Two threads' or shards' coverage as one: each goal's lowest seed, any observation, each spec's least spare time. */
+export function mergeCoverage(a: WalkCoverage | null, b: WalkCoverage | null): WalkCoverage | null {
+  if (a === null || b === null) return a ?? b;
+  const sameNames = (x: readonly { name?: string; spec?: string }[], y: readonly { name?: string; spec?: string }[]) =>
+    x.length === y.length && x.every((e, i) => (e.name ?? e.spec) === (y[i]?.name ?? y[i]?.spec));
+  if (!sameNames(a.goals, b.goals) || !sameNames(a.specs, b.specs) || !sameNames(a.liveness, b.liveness)) {
+    throw new Error('mergeCoverage: the walks checked different goals or specs');
+  }
+  return {
+    goals: a.goals.map((g, i) => {
+      const o = b.goals[i] as WalkGoal;
+      if (g.seed === null) return o;
+      return o.seed !== null && (o.seed < g.seed || (o.seed === g.seed && (o.step as number) < (g.step as number)))
+        ? o
+        : g;
+    }),
+    specs: a.specs.map((s, i) => ({ ...s, observed: s.observed || (b.specs[i]?.observed ?? false) })),
+    liveness: a.liveness.map((l, i) => {
+      const o = b.liveness[i]?.spareUs ?? null;
+      return { spec: l.spec, spareUs: l.spareUs === null ? o : o === null ? l.spareUs : Math.min(l.spareUs, o) };
+    }),
+  };
+}
+
+/** What makes the walks' verdict vacuous; all empty when they exercised everything they must. */
+export function vacuityOf(c: WalkCoverage | null): Vacuity {
+  if (c === null) return { unreached: [], unobserved: [], untested: [] };
+  return {
+    unreached: c.goals.filter((g) => g.required && g.seed === null).map((g) => g.name),
+    unobserved: c.specs.filter((s) => !s.observed).map((s) => s.name),
+    untested: c.liveness.filter((l) => l.spareUs === null).map((l) => l.spec),
+  };
+}
+
+export function isVacuous(v: Vacuity): boolean {
+  return v.unreached.length + v.unobserved.length + v.untested.length > 0;
+}
