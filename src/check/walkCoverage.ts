@@ -16,10 +16,10 @@ export interface WalkCoverage {
   /** Every spec, and whether some walk handed it an observation. */
   readonly specs: readonly WalkSpec[];
   /**
-   * The liveness specs the walks must test, each with the least time to spare between a step and a deadline owed
-   * before it and due by the horizon, over every step walked; null when no such deadline came up.
+   * Every liveness spec, whether the configuration claims to test it, and the least time to spare between a step and
+   * a deadline owed before it and due by the horizon, over every step walked; null when no such deadline came up.
    */
-  readonly liveness: readonly { readonly spec: string; readonly spareUs: number | null }[];
+  readonly liveness: readonly WalkLiveness[];
 }
 
 export interface WalkGoal {
@@ -29,6 +29,13 @@ export interface WalkGoal {
   readonly required: boolean;
   readonly seed: number | null;
   readonly step: number | null;
+}
+
+export interface WalkLiveness {
+  readonly spec: string;
+  /** Whether the walks must owe it a deadline due by the horizon, or their verdict is vacuous (CoverageClaims). */
+  readonly claimed: boolean;
+  readonly spareUs: number | null;
 }
 
 export interface WalkSpec {
@@ -82,7 +89,7 @@ export class CoverageBook {
     | { readonly goal: Sometimes; readonly required: boolean; seed: number | null; step: number | null }[]
     | null = null;
   private specs: { -readonly [K in keyof WalkSpec]: WalkSpec[K] }[] = [];
-  private liveness: { readonly spec: string; spareUs: number | null }[] = [];
+  private liveness: { readonly spec: string; readonly claimed: boolean; spareUs: number | null }[] = [];
 
   constructor(private readonly claims: CoverageClaims) {}
 
@@ -140,8 +147,8 @@ export class CoverageBook {
       observed: false,
     }));
     this.liveness = kernel.monitors
-      .filter((m) => isLiveness(m) && (liveness === null || liveness.includes(m.name)))
-      .map((m) => ({ spec: m.name, spareUs: null }));
+      .filter(isLiveness)
+      .map((m) => ({ spec: m.name, claimed: liveness === null || liveness.includes(m.name), spareUs: null }));
     return this.goals;
   }
 }
@@ -165,7 +172,8 @@ export function mergeCoverage(a: WalkCoverage | null, b: WalkCoverage | null): W
     specs: a.specs.map((s, i) => ({ ...s, observed: s.observed || (b.specs[i]?.observed ?? false) })),
     liveness: a.liveness.map((l, i) => {
       const o = b.liveness[i]?.spareUs ?? null;
-      return { spec: l.spec, spareUs: l.spareUs === null ? o : o === null ? l.spareUs : Math.min(l.spareUs, o) };
+      const spareUs = l.spareUs === null ? o : o === null ? l.spareUs : Math.min(l.spareUs, o);
+      return { spec: l.spec, claimed: l.claimed, spareUs };
     }),
   };
 }
@@ -176,7 +184,7 @@ export function vacuityOf(c: WalkCoverage | null): Vacuity {
   return {
     unreached: c.goals.filter((g) => g.required && g.seed === null).map((g) => g.name),
     unobserved: c.specs.filter((s) => !s.observed).map((s) => s.name),
-    untested: c.liveness.filter((l) => l.spareUs === null).map((l) => l.spec),
+    untested: c.liveness.filter((l) => l.claimed && l.spareUs === null).map((l) => l.spec),
   };
 }
 

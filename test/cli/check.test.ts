@@ -159,6 +159,28 @@ describe('random walks say what they exercised', () => {
     expect(r.out).not.toContain('VACUOUS');
   });
 
+  it('names a liveness spec the configuration does not claim, and a goal too rare for the seeds walked', async () => {
+    const r = await here(
+      'check',
+      'latency-hiding',
+      '--config',
+      'blocking',
+      '--mode',
+      'random',
+      '--seeds',
+      '5',
+      '--workers',
+      '1',
+    );
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toContain(
+      'held     rescheduled-after-completion (M9, liveness) — no deadline owed before the horizon on any walk; this configuration does not claim to test it',
+    );
+    expect(r.out).toMatch(/held {5}processes-finish \(M9, liveness\) — closest approach/);
+    expect(r.out).toContain('NEVER REACHED: retransmitted');
+    expect(r.out).toMatch(/VACUOUS: these walks did not exercise what they must \(never reached retransmitted\)/);
+  });
+
   it('reports the same coverage on one worker and on two', async () => {
     const json = async (workers: string) => {
       const r = await here(

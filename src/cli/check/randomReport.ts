@@ -172,7 +172,9 @@ function approachText(c: WalkCoverage, v: Vacuity, spec: string): string {
   const l = c.liveness.find((x) => x.spec === spec);
   if (l === undefined || c.specs.find((s) => s.name === spec)?.observed === false) return '';
   if (l.spareUs !== null) return ` — closest approach ${formatUs(l.spareUs)} before a deadline`;
-  return v.untested.includes(spec) ? ' — no deadline owed before the horizon on any walk: VACUOUS' : '';
+  return v.untested.includes(spec)
+    ? ' — no deadline owed before the horizon on any walk: VACUOUS'
+    : ' — no deadline owed before the horizon on any walk; this configuration does not claim to test it';
 }
 
 function vacuousWhat(v: Vacuity): string {

@@ -227,7 +227,12 @@ function readCoverage(v: unknown, source: string): WalkCoverage | null {
     if (spare !== null && !(typeof spare === 'number' && Number.isFinite(spare) && spare >= 0)) {
       throw new InputError(`${source}: 'coverage.liveness[${i}].spareUs' is not a time in µs or null`);
     }
-    return { spec: text(l.spec, `coverage.liveness[${i}].spec`, source), spareUs: spare as number | null };
+    const spec = text(l.spec, `coverage.liveness[${i}].spec`, source);
+    return {
+      spec,
+      claimed: flag(l.claimed, `coverage.liveness[${i}].claimed`, source),
+      spareUs: spare as number | null,
+    };
   });
   return { goals, specs, liveness };
 }
