@@ -90,12 +90,12 @@ export function walk(req: WalkRequest, seed: number, book?: CoverageBook): WalkF
         ? { closest: true, onState: (a, s) => book.state(a.kernel, a.sometimes ?? [], s, seed) }
         : {}),
     });
+    if (book !== undefined) {
+      book.state(o.assembly.kernel, o.assembly.sometimes ?? [], o.result.initial, seed);
+      book.walked(o.assembly.kernel, o.closest as Float64Array, seed);
+    }
   } catch (err) {
     throw atSeed(err, seed, params);
-  }
-  if (book !== undefined) {
-    book.state(o.assembly.kernel, o.assembly.sometimes ?? [], o.result.initial, seed);
-    book.walked(o.assembly.kernel, o.closest as Float64Array);
   }
   const v = o.result.violation;
   return v === null ? null : { seed, params, choices: o.choices, violation: v, steps: o.result.state.step };

@@ -1,6 +1,7 @@
 // What a set of random or swarm walks exercised: the goals some walk reached, the specs handed an observation, and
 // how close each liveness spec came to a deadline. Walks that tested nothing must not say "held" (explore.ts's rule).
 
+import { KernelError } from '../kernel/errors.js';
 import { closestApproach } from '../kernel/judge.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { isLiveness } from '../kernel/observe.js';
@@ -83,32 +84,50 @@ export interface Vacuity {
   readonly untested: readonly string[];
 }
 
-/** Accumulates one thread's walks, in ascending seed order, so each goal keeps its lowest seed. */
+/** A goal as a book keeps it: its place in the scenario's list, so each walk's own goal object is the one asked. */
+interface GoalEntry {
+  readonly name: string;
+  readonly description: string;
+  readonly index: number;
+  readonly required: boolean;
+  seed: number | null;
+  step: number | null;
+}
+
+/**
+ * Accumulates one thread's walks, in ascending seed order, so each goal keeps its lowest seed. Every walk builds its
+ * own system (a swarm's parameters differ per seed), so goals are asked of that walk's own objects, and a walk whose
+ * system has other goals or specs than the first one's is an error rather than a miscount.
+ */
 export class CoverageBook {
-  private goals:
-    | { readonly goal: Sometimes; readonly required: boolean; seed: number | null; step: number | null }[]
-    | null = null;
+  private goals: GoalEntry[] | null = null;
+  private firstSeed = 0;
   private specs: { -readonly [K in keyof WalkSpec]: WalkSpec[K] }[] = [];
   private liveness: { readonly spec: string; readonly claimed: boolean; spareUs: number | null }[] = [];
 
   constructor(private readonly claims: CoverageClaims) {}
 
-  /** Sees a state of the walk under `seed`; the first call fixes the goals and specs (every walk has the same). */
+  /** Sees a state of the walk under `seed`, with that walk's kernel and goals. */
   state(kernel: Kernel, sometimes: readonly Sometimes[], state: SystemState, seed: number): void {
-    const goals = this.goals ?? this.begin(kernel, sometimes);
+    const goals = this.goals ?? this.begin(kernel, sometimes, seed);
     for (const g of goals) {
       if (g.seed !== null && (g.seed < seed || (g.seed === seed && (g.step as number) <= state.step))) continue;
-      if (g.goal.reached(kernel, state)) {
+      const goal = sometimes[g.index];
+      if (goal?.name !== g.name) this.differs(seed, `goal '${g.name}'`);
+      if ((goal as Sometimes).reached(kernel, state)) {
         g.seed = seed;
         g.step = state.step;
       }
     }
   }
 
-  /** After a walk: the specs it fed and each liveness spec's closest approach (judge.ts closestRecord). */
-  walked(kernel: Kernel, closest: Float64Array): void {
+  /** After the walk under `seed`: the specs it fed and each liveness spec's closest approach (judge.ts closestRecord). */
+  walked(kernel: Kernel, closest: Float64Array, seed: number): void {
+    const monitors = kernel.monitors;
+    if (monitors.length !== this.specs.length) this.differs(seed, `${monitors.length} specs`);
     const observed = kernel.monitorIndex.observed;
     this.specs.forEach((s, i) => {
+      if (monitors[i]?.name !== s.name) this.differs(seed, `spec '${s.name}'`);
       if ((observed[i] as number) > 0) s.observed = true;
     });
     const approach = closestApproach(kernel, closest);
@@ -122,24 +141,33 @@ export class CoverageBook {
   result(): WalkCoverage | null {
     if (this.goals === null) return null;
     return {
-      goals: this.goals.map((g) => ({
-        name: g.goal.name,
-        description: g.goal.description,
-        required: g.required,
-        seed: g.seed,
-        step: g.step,
+      goals: this.goals.map(({ name, description, required, seed, step }) => ({
+        name,
+        description,
+        required,
+        seed,
+        step,
       })),
       specs: this.specs.map((s) => ({ ...s })),
       liveness: this.liveness.map((l) => ({ ...l })),
     };
   }
 
-  private begin(kernel: Kernel, sometimes: readonly Sometimes[]) {
+  private differs(seed: number, what: string): never {
+    throw new KernelError(
+      `walk coverage: seed ${seed} built a system whose ${what} differs from seed ${this.firstSeed}'s; every walk must have the same specs and goals`,
+    );
+  }
+
+  private begin(kernel: Kernel, sometimes: readonly Sometimes[], seed: number): GoalEntry[] {
     const { reach, liveness } = this.claims;
+    this.firstSeed = seed;
     // A configuration's goals are the ones it claims; at the full defaults every goal is kept, to report.
-    this.goals = sometimes
-      .filter((goal) => reach === null || reach.includes(goal.name))
-      .map((goal) => ({ goal, required: reach !== null, seed: null, step: null }));
+    this.goals = sometimes.flatMap((goal, index) =>
+      reach === null || reach.includes(goal.name)
+        ? [{ name: goal.name, description: goal.description, index, required: reach !== null, seed: null, step: null }]
+        : [],
+    );
     this.specs = kernel.monitors.map((m) => ({
       name: m.name,
       specId: m.specId,

@@ -1,5 +1,5 @@
-// `statevisor merge`: combines the result files of a randomized check split with --shard into the report one
-// machine would have printed — the same verdict and the same lowest-seed counterexample, shrunk and written as a trace.
+// `statevisor merge`: combines the result files of a randomized check split with --shard into the report one machine
+// would have printed — the same verdict, coverage and lowest-seed counterexample, shrunk and written as a trace.
 
 import { mergeCoverage, type WalkCoverage } from '../check/walkCoverage.js';
 import { readUserFile } from '../input/files.js';

@@ -3,8 +3,16 @@
 
 import { describe, expect, it } from 'vitest';
 import { walkSeeds } from '../../src/check/random.js';
-import { coverageClaims, mergeCoverage, vacuityOf, type WalkCoverage } from '../../src/check/walkCoverage.js';
+import {
+  CoverageBook,
+  coverageClaims,
+  mergeCoverage,
+  vacuityOf,
+  type WalkCoverage,
+} from '../../src/check/walkCoverage.js';
+import { SeededChooser } from '../../src/kernel/chooser.js';
 import { findScenario } from '../../src/scenarios/index.js';
+import { assemble, resolveParams } from '../../src/scenarios/types.js';
 
 const pingPong = findScenario('ping-pong');
 const lossy = pingPong.checks?.find((c) => c.name === 'lossy');
@@ -53,6 +61,19 @@ describe('walk coverage', () => {
     const v = vacuityOf(coverageOf(1, 5, 1, 0, 1));
     expect(v.unreached.length).toBeGreaterThan(0);
     expect(v.untested).toEqual(['ping-liveness']);
+  });
+
+  it("refuses walks whose systems have other goals instead of asking the first walk's goal objects", () => {
+    if (lossy === undefined) throw new Error('ping-pong has no lossy configuration');
+    const a = assemble(pingPong, resolveParams(pingPong, lossy.params));
+    const goals = a.sometimes ?? [];
+    expect(goals.length).toBeGreaterThan(1);
+    const book = new CoverageBook({ reach: null, liveness: null });
+    const state = a.kernel.initial(new SeededChooser(1));
+    book.state(a.kernel, goals, state, 1);
+    expect(() => book.state(a.kernel, [...goals].reverse(), state, 2)).toThrow(
+      /seed 2 built a system whose goal '[\w-]+' differs from seed 1's/,
+    );
   });
 
   it('refuses to merge coverage of different systems', () => {
