@@ -117,6 +117,8 @@ function simulateRequest(opts: RunOptions, progressFrom: number | null): Simulat
     ...(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}),
     ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
     trace: opts.tracePath !== undefined || opts.live !== null,
+    // Each liveness spec's closest approach to a deadline, for the report: "held" with nothing owed tested nothing.
+    closest: true,
     ...(progressFrom !== null
       ? {
           onProgress: (s) => {

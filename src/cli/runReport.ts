@@ -2,6 +2,7 @@
 // a violation also goes to stderr with the reproduce and replay commands. Returns the exit code.
 
 import { nanoid } from 'nanoid';
+import { closestApproach } from '../kernel/judge.js';
 import { formatUs } from '../scenarios/format.js';
 import type { SimulateOutcome } from '../simulate.js';
 import { EXIT_FAIL, EXIT_OK, type Io } from './io.js';
@@ -59,6 +60,7 @@ function runJson(opts: RunOptions, outcome: SimulateOutcome, view: RunView): str
         name: s.name,
         specId: s.specId,
         verdict: violation?.spec === s.name ? 'violated' : 'held',
+        ...exercise(outcome, s.name),
       })),
       violation,
       choices: outcome.choices.length,
@@ -85,7 +87,9 @@ function runText(opts: RunOptions, outcome: SimulateOutcome, view: RunView, io: 
   io.out('  specs');
   for (const s of outcome.assembly.specs) {
     const bad = violation?.spec === s.name;
-    io.out(`    ${bad ? 'VIOLATED' : 'held    '} ${s.name} (${s.specId}): ${s.description}`);
+    io.out(
+      `    ${bad ? 'VIOLATED' : 'held    '} ${s.name} (${s.specId}): ${s.description}${bad ? '' : exerciseText(outcome, s.name)}`,
+    );
   }
   if (outcome.assembly.specs.length === 0) io.out('    (this scenario declares none)');
   io.out(`  state hash ${outcome.stateHash}, ${outcome.choices.length} choices`);
@@ -95,4 +99,26 @@ function runText(opts: RunOptions, outcome: SimulateOutcome, view: RunView, io: 
     );
     io.out(`  replay it: ${view.replay}`);
   }
+}
+
+/**
+ * What the run asked of a spec: whether it was handed any observation and, for a liveness spec, the least time it
+ * had to spare before a deadline falling due by the horizon (null: none did). A "held" of either kind tested nothing.
+ */
+function exercise(outcome: SimulateOutcome, spec: string): { observed: boolean; closestSpareUs?: number | null } {
+  const kernel = outcome.assembly.kernel;
+  const i = kernel.monitors.findIndex((m) => m.name === spec);
+  const observed = i >= 0 && (kernel.monitorIndex.observed[i] as number) > 0;
+  const closest = outcome.closest === null ? [] : closestApproach(kernel, outcome.closest);
+  const c = closest.find((x) => x.spec === spec);
+  return c === undefined ? { observed } : { observed, closestSpareUs: c.spareUs };
+}
+
+function exerciseText(outcome: SimulateOutcome, spec: string): string {
+  const e = exercise(outcome, spec);
+  if (!e.observed) return ' [observed nothing on this run]';
+  if (e.closestSpareUs === undefined) return '';
+  return e.closestSpareUs === null
+    ? ' [no deadline owed before the horizon]'
+    : ` [closest approach ${formatUs(e.closestSpareUs)} before a deadline]`;
 }

@@ -121,6 +121,19 @@ describe('cli', () => {
     expect(j.reproduce).toBe('npx statevisor run ping-pong --seed 2 --set pings=5');
   });
 
+  it("says which specs a run's 'held' tested nothing, and how close each liveness spec came to a deadline", async () => {
+    const short = await here('run', 'ha-steady', '--until', '300');
+    expect(short.code).toBe(0);
+    expect(short.out).toMatch(/held {5}output-commit \(M1\): .* \[observed nothing on this run\]\n/);
+    expect(short.out).toMatch(/held {5}replica-fidelity \(M1\): [^[\n]*\n/);
+    const full = JSON.parse((await here('run', 'ha-steady', '--json')).out);
+    const liveness = full.specs.find((x: { name: string }) => x.name === 'output-liveness');
+    expect(liveness).toMatchObject({ verdict: 'held', observed: true });
+    expect(liveness.closestSpareUs).toBeGreaterThan(0);
+    const text = await here('run', 'ha-steady');
+    expect(text.out).toMatch(/output-liveness \(M1\): .* \[closest approach [\d.]+ ms before a deadline\]\n/);
+  });
+
   it('stops at the step bound and says so', async () => {
     const r = await here('run', 'relay-ring', '--steps', '50');
     expect(r.code).toBe(0);
