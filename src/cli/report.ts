@@ -9,14 +9,16 @@ import type { SimulateOutcome } from '../simulate.js';
 /** One phrase for how a run ended, with its step count and virtual time. */
 export function endLine(o: SimulateOutcome): string {
   const r = o.result;
+  // A step on which a machine threw did not complete: the run ends in the state before it, so the step count and
+  // clock are that state's while the violation is the next step's. Name the violation's own step and time.
+  const v = r.violation;
+  if (v !== null) return `stopped at a spec violation at step ${v.step}, virtual time ${formatUs(v.t)}`;
   const what =
     r.reason === 'quiescent'
       ? 'quiescent (nothing left to deliver)'
       : r.reason === 'horizon'
         ? `reached the horizon ${formatUs(o.limits.untilUs)}`
-        : r.reason === 'steps'
-          ? `stopped at the step bound ${o.limits.maxSteps}`
-          : 'stopped at a spec violation';
+        : `stopped at the step bound ${o.limits.maxSteps}`;
   return `${what} after ${r.state.step} steps, virtual time ${formatUs(r.state.time)}`;
 }
 

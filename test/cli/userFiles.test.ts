@@ -196,6 +196,11 @@ describe('cli: user scenario files that are wrong', () => {
     const random = await here('check', file, '--mode', 'random', '--seeds', '20', '--workers', '2');
     expect(random.code).toBe(1);
     expect(random.out).toMatch(/VIOLATED no-machine-exception \(kernel\) on seed \d+: actor 'b\/echo'/);
+    // A run ends in the state before the step that threw; its summary names that step, as stderr does.
+    const run = await here('run', file, '--seed', '1');
+    expect(run.code).toBe(1);
+    expect(run.out).toContain('  stopped at a spec violation at step 2, virtual time 200 µs;');
+    expect(run.err).toContain("violated at step 2, t=200 µs: actor 'b/echo'");
     // Without the copy nothing throws: every reachable state visited, exit 0.
     const clean = await here('check', file, '--set', 'maxDuplicates=0');
     expect([clean.code, clean.err]).toEqual([0, '']);
