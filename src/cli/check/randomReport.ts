@@ -21,19 +21,19 @@ export function randomVerdict(o: RandomOutcome): 'holds' | 'violated' | 'bound-h
 }
 
 /** Each spec's verdict over the walks, as the exhaustive report words them. */
-function specVerdict(c: WalkCoverage, v: Vacuity, spec: string, failed: string | null): string {
+function specVerdict(o: RandomOutcome, v: Vacuity, spec: string): string {
+  const failed = o.search.failure?.violation.spec ?? null;
   if (spec === failed) return 'violated';
   if (failed !== null) return 'not violated before the counterexample';
   if (v.untested.includes(spec)) return 'untested';
-  const exercised = v.unobserved.length === 0 && v.unreached.length === 0;
-  return exercised || c.specs.length === 0 ? 'held' : 'held, vacuously';
+  if (o.search.timedOut) return 'held on the walks run';
+  return v.unobserved.length === 0 && v.unreached.length === 0 ? 'held' : 'held, vacuously';
 }
 
 function coverageJson(o: RandomOutcome): Record<string, unknown> {
   const c = o.search.coverage;
   if (c === null) return { sometimes: null, unobservedSpecs: null, untestedSpecs: null, specs: null };
   const v = vacuityOf(c);
-  const failed = o.search.failure?.violation.spec ?? null;
   return {
     sometimes: c.goals.map((g) => ({
       name: g.name,
@@ -48,7 +48,7 @@ function coverageJson(o: RandomOutcome): Record<string, unknown> {
       name: s.name,
       specId: s.specId,
       kind: s.kind,
-      verdict: specVerdict(c, v, s.name, failed),
+      verdict: specVerdict(o, v, s.name),
       ...closestOf(c, s.name),
     })),
   };
