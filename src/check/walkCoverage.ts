@@ -184,9 +184,14 @@ export class CoverageBook {
 /** Two threads' or shards' coverage as one: each goal's lowest seed, any observation, each spec's least spare time. */
 export function mergeCoverage(a: WalkCoverage | null, b: WalkCoverage | null): WalkCoverage | null {
   if (a === null || b === null) return a ?? b;
-  const sameNames = (x: readonly { name?: string; spec?: string }[], y: readonly { name?: string; spec?: string }[]) =>
-    x.length === y.length && x.every((e, i) => (e.name ?? e.spec) === (y[i]?.name ?? y[i]?.spec));
-  if (!sameNames(a.goals, b.goals) || !sameNames(a.specs, b.specs) || !sameNames(a.liveness, b.liveness)) {
+  // The same goals, specs and claims in the same order: walks of one search (a shard's file is checked here too).
+  const same = <T>(x: readonly T[], y: readonly T[], id: (e: T) => string) =>
+    x.length === y.length && x.every((e, i) => id(e) === id(y[i] as T));
+  if (
+    !same(a.goals, b.goals, (g) => `${g.name} ${g.required}`) ||
+    !same(a.specs, b.specs, (s) => `${s.name} ${s.specId} ${s.kind}`) ||
+    !same(a.liveness, b.liveness, (l) => `${l.spec} ${l.claimed}`)
+  ) {
     throw new Error('mergeCoverage: the walks checked different goals or specs');
   }
   return {

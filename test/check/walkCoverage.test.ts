@@ -79,6 +79,9 @@ describe('walk coverage', () => {
   it('refuses to merge coverage of different systems', () => {
     const c = coverageOf(1, 2);
     expect(() => mergeCoverage(c, { ...c, specs: c.specs.slice(1) })).toThrow(/different goals or specs/);
+    // A goal one side does not require would let it hide an unreached one.
+    const unrequired = { ...c, goals: c.goals.map((g) => ({ ...g, required: false })) };
+    expect(() => mergeCoverage(c, unrequired)).toThrow(/different goals or specs/);
     expect(mergeCoverage(null, c)).toBe(c);
   });
 });
