@@ -49,8 +49,8 @@ export interface WalkSpec {
 /** Which goals and liveness specs the walks must exercise: a check configuration's claims. */
 export interface CoverageClaims {
   /**
-   * The goals some walk must reach; null claims none (the full defaults: a scenario's goals span the faults of all
-   * its configurations, and nothing says which ones its defaults or a swarm's draws must reach: all are reported).
+   * The goals some walk must reach; null claims none (a swarm: its seeds draw their own faults, and a scenario's goals
+   * span the faults of all its configurations, so nothing says which ones the draws must reach: all are reported).
    */
   readonly reach: readonly string[] | null;
   /** The liveness specs that must owe a deadline due by the horizon on some walk; null: every one. */
@@ -58,15 +58,16 @@ export interface CoverageClaims {
 }
 
 /**
- * What walks of a configuration must exercise: its goals (none at the full defaults, `config` null) and the liveness
- * specs it claims (every one at the full defaults), checked as the exhaustive search checks them: a misspelt name is
- * refused, not dropped.
+ * What walks of a configuration must exercise, as the exhaustive search has it: its goals and the liveness specs it
+ * claims (every one at the full defaults, `config` null), a misspelt name refused rather than dropped; a swarm claims
+ * no goal (CoverageClaims.reach).
  */
 export function coverageClaims(req: {
   readonly scenario: Scenario;
   readonly config: CheckConfig | null;
   readonly params: RawParams;
   readonly mutant?: string;
+  readonly swarm: boolean;
 }): CoverageClaims {
   const p = prepareCheck({
     scenario: req.scenario,
@@ -74,7 +75,7 @@ export function coverageClaims(req: {
     ...(req.config === null ? { full: true } : { config: req.config.name }),
     ...(req.mutant !== undefined ? { mutant: req.mutant } : {}),
   });
-  return { reach: req.config === null ? null : p.sometimes.map((g) => g.name), liveness: p.liveness };
+  return { reach: req.swarm ? null : p.sometimes.map((g) => g.name), liveness: p.liveness };
 }
 
 /** Why covered walks' "held" would say nothing: goals never reached, specs never fed, liveness never tested. */
@@ -162,7 +163,7 @@ export class CoverageBook {
   private begin(kernel: Kernel, sometimes: readonly Sometimes[], seed: number): GoalEntry[] {
     const { reach, liveness } = this.claims;
     this.firstSeed = seed;
-    // A configuration's goals are the ones it claims; at the full defaults every goal is kept, to report.
+    // The goals claimed, or every goal when none is (a swarm), to report.
     this.goals = sometimes.flatMap((goal, index) =>
       reach === null || reach.includes(goal.name)
         ? [{ name: goal.name, description: goal.description, index, required: reach !== null, seed: null, step: null }]

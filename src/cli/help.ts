@@ -144,7 +144,7 @@ Options:
 A bound hit is reported as such (verdict "bound-hit", exit 0): the specs held on every state
 visited, but not every reachable state was visited (random/swarm: not every seed was walked).
 Random and swarm walks that held are vacuous (exit 1) when no walk reached one of the configuration's
-'sometimes' goals (the full defaults claim none: they are listed, not required), handed a spec an
+'sometimes' goals (a swarm, drawing its own faults, claims none: they are listed), handed a spec an
 observation, or owed one of its liveness specs a deadline falling due by the horizon; the report lists
 each goal's lowest reaching seed and each liveness spec's closest approach over every walk.
 Flags of the other search mode are refused rather than ignored.`,

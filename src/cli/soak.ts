@@ -136,7 +136,7 @@ async function swarm(io: Io, opts: ReturnType<typeof options>): Promise<SoakLine
       scenario,
       params: {},
       swarm: true,
-      claims: coverageClaims({ scenario, config: null, params: {} }),
+      claims: coverageClaims({ scenario, config: null, params: {}, swarm: true }),
       first: opts.first,
       count: opts.seeds,
       workers: opts.workers,

@@ -23,7 +23,7 @@ function coverageOf(first: number, count: number, stride = 1, offset = 0, untilU
     scenario: pingPong,
     params: lossy.params,
     swarm: false,
-    claims: coverageClaims({ scenario: pingPong, config: lossy, params: {} }),
+    claims: coverageClaims({ scenario: pingPong, config: lossy, params: {}, swarm: false }),
     ...(untilUs !== undefined ? { untilUs } : {}),
   };
   const r = walkSeeds(req, first, count, stride, offset);

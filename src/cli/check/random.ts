@@ -95,6 +95,7 @@ export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Pro
       config: opts.configs[0] ?? null,
       params: opts.sets,
       ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
+      swarm: opts.mode === 'swarm',
     }),
     first: range.first,
     count: range.count,

@@ -154,7 +154,7 @@ function coverageText(o: RandomOutcome, io: Io): void {
     io.out(
       c.goals.some((g) => g.required)
         ? '  sometimes (states some walk must reach, or the verdict is vacuous)'
-        : '  sometimes (the full defaults claim no goal: reported, not required)',
+        : '  sometimes (a swarm draws its own faults and claims no goal: reported, not required)',
     );
   }
   for (const g of c.goals) {
