@@ -160,7 +160,7 @@ function smallNode(value: object): number {
     }
     return fold(a, b);
   }
-  if (ArrayBuffer.isView(value)) return NOT_SMALL;
+  if (ArrayBuffer.isView(value)) return smallTyped(value);
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return NOT_SMALL;
   const obj = value as Record<string, unknown>;
@@ -180,6 +180,22 @@ function smallNode(value: object): number {
     hi = (hi + entryHi(kf, vf)) >>> 0;
   }
   return fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
+}
+
+/** A short typed array (a page's few dirty words, a vCPU's registers), hashed as memoisedFingerprint hashes one. */
+function smallTyped(value: ArrayBufferView): number {
+  if (value instanceof DataView) return NOT_SMALL;
+  const arr = value as unknown as ArrayLike<number>;
+  budget -= arr.length;
+  if (budget < 0) return NOT_SMALL;
+  let a = mix32(0x2545f491, 10 + arr.length);
+  let b = mix32(0x9e3779b9, ~(10 + arr.length));
+  for (let i = 0; i < arr.length; i++) {
+    const w = arr[i] as number;
+    a = mix32(a, w);
+    b = mix32(b, w ^ K);
+  }
+  return fold(a, b);
 }
 
 // Allocation-free on purpose: this runs for every new snapshot context the explorer meets.

@@ -43,6 +43,28 @@ describe('fingerprints', () => {
     );
   });
 
+  it('Kernel: short typed arrays, alone or inside a record, hash as the memoised path hashes them (300 of each)', () => {
+    const typed = fc.oneof(
+      fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 10 }).map((a) => Uint8Array.from(a)),
+      fc.array(fc.integer(), { maxLength: 10 }).map((a) => Int32Array.from(a)),
+      fc.array(fc.nat(), { maxLength: 10 }).map((a) => Uint32Array.from(a)),
+    );
+    fc.assert(
+      fc.property(typed, (t) => fingerprintValue(t) === memoisedFingerprint(t.slice())),
+      { numRuns: 300, seed: 5 },
+    );
+    fc.assert(
+      fc.property(typed, fc.integer(), (t, n) => {
+        const inRecord = { bits: t, n };
+        const copy = { bits: t.slice(), n };
+        // Within the direct path's budget (8 entries, two of them the record's keys) nothing is memoised.
+        const direct = t.length <= 6 ? knownFingerprint(t) === undefined : true;
+        return fingerprintValue(inRecord) === memoisedFingerprint(copy) && direct;
+      }),
+      { numRuns: 300, seed: 6 },
+    );
+  });
+
   it("Kernel: an array hashed from its elements' fingerprints (the monitors' states) hashes as fingerprintValue does", () => {
     const record = fc.dictionary(fc.string({ maxLength: 3 }), leaf, { maxKeys: 12 });
     fc.assert(
