@@ -207,7 +207,7 @@ function objectFingerprint(value: object): number {
 
 /** An object's fingerprint if it was memoised, else undefined. */
 export function knownFingerprint(value: object): number | undefined {
-  return fpMemo.get(value);
+  return fpMemo.get(value) ?? objectSums.get(value)?.fp;
 }
 
 /** fingerprintValue of `array`, given its elements' fingerprints (the caller knows them already); memoised. */
@@ -224,8 +224,14 @@ export function arrayFingerprintOf(array: readonly unknown[], elementFps: readon
   return h;
 }
 
-/** The memoised path alone (exported so a test can hold the direct path for small leaves to the same values). */
+/**
+ * The memoised path alone (exported so a test can hold the direct path for small leaves to the same values). A plain
+ * object's fingerprint is kept with its lane sums (objectSums), so each new context costs one weak entry, not two.
+ */
 export function memoisedFingerprint(value: object): number {
+  if (!Array.isArray(value) && !ArrayBuffer.isView(value)) {
+    return objectSums.get(value)?.fp ?? plainObjectFingerprint(value as Record<string, unknown>);
+  }
   const hit = fpMemo.get(value);
   if (hit !== undefined) return hit;
   let h: number;
@@ -238,7 +244,7 @@ export function memoisedFingerprint(value: object): number {
       b = laneB(b, x);
     }
     h = fold(a, b);
-  } else if (ArrayBuffer.isView(value)) {
+  } else {
     const arr = value as unknown as ArrayLike<number>;
     let a = mix32(0x2545f491, 10 + arr.length);
     let b = mix32(0x9e3779b9, ~(10 + arr.length));
@@ -248,15 +254,16 @@ export function memoisedFingerprint(value: object): number {
       b = mix32(b, w ^ K);
     }
     h = fold(a, b);
-  } else {
-    h = plainObjectFingerprint(value as Record<string, unknown>);
   }
   fpMemo.set(value, h);
   return h;
 }
 
-/** The lane sums of each plain object fingerprinted, so an object derived from it can be fingerprinted by difference. */
-const objectSums = new WeakMap<object, { lo: number; hi: number }>();
+/**
+ * The lane sums of each plain object fingerprinted, so an object derived from it can be fingerprinted by difference,
+ * and its fingerprint (the memo for plain objects; fpMemo holds arrays and typed arrays).
+ */
+const objectSums = new WeakMap<object, { lo: number; hi: number; fp: number }>();
 /**
  * The last few derivations the kernel noted (a machine's next context → its previous one), as a ring: a context is
  * fingerprinted within the step that made it, so a few slots suffice, and an overwritten one only costs a full hash.
@@ -348,8 +355,9 @@ function plainObjectFingerprint(obj: Record<string, unknown>): number {
       hi = (hi + entryHi(kf, vf)) >>> 0;
     }
   }
-  objectSums.set(obj, { lo, hi });
-  return fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
+  const fp = fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
+  objectSums.set(obj, { lo, hi, fp });
+  return fp;
 }
 
 /**
