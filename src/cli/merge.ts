@@ -55,6 +55,7 @@ export async function cmdMerge(args: readonly string[], io: Io): Promise<number>
     reproduced,
     maxTimeMs,
     wallMs: performance.now() - started,
+    expected: first.expectedViolation,
   };
   const opts = { scenario, mode: first.mode, mutant, configNote: first.configNote, tracePath };
   const plan: WalkPlan = {
@@ -99,7 +100,17 @@ function consistent(results: readonly ShardResult[], paths: readonly string[]): 
   const head = results[0];
   if (head === undefined) throw new InputError('merge: no result files');
   const key = (r: ShardResult) =>
-    JSON.stringify([r.scenario, r.mode, r.mutant, r.configNote, r.params, r.untilUs, r.seeds, r.shard.count]);
+    JSON.stringify([
+      r.scenario,
+      r.mode,
+      r.mutant,
+      r.configNote,
+      r.expectedViolation,
+      r.params,
+      r.untilUs,
+      r.seeds,
+      r.shard.count,
+    ]);
   const seen = new Map<number, string>();
   results.forEach((r, i) => {
     const path = paths[i] ?? '?';

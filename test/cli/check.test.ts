@@ -181,6 +181,24 @@ describe('random walks say what they exercised', () => {
     expect(r.out).toMatch(/VACUOUS: these walks did not exercise what they must \(never reached retransmitted\)/);
   });
 
+  it("passes a demonstration configuration's walks when they violate the spec it expects, as its BFS does", async () => {
+    const blocking = ['check', 'examples/two-phase-commit.ts', '--config', 'blocking', '--mode', 'random'];
+    const r = await here(...blocking, '--seeds', '50', '--workers', '1', '--trace', join(dir, 'tpc.jsonl'));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/VIOLATED decided \(example\) on seed \d+/);
+    expect(r.out).toContain(
+      '  as expected: this configuration demonstrates a known counterexample (decided); it passes',
+    );
+    const json = JSON.parse(
+      (await here(...blocking, '--seeds', '50', '--json', '--trace', join(dir, 'tpc.jsonl'))).out,
+    );
+    expect(json).toMatchObject({ verdict: 'violated', expectedViolation: 'decided', asExpected: true });
+    // Walks too short to reach the known counterexample do not pass it.
+    const short = await here(...blocking, '--seeds', '5', '--until', '1', '--workers', '1');
+    expect(short.code).toBe(1);
+    expect(short.out).toContain('  NOT AS EXPECTED: this configuration should violate decided, but the verdict is');
+  });
+
   it('reports the same coverage on one worker and on two', async () => {
     const json = async (workers: string) => {
       const r = await here(
@@ -226,6 +244,7 @@ describe('a random counterexample as the report words it', () => {
       reproduced,
       maxTimeMs: 1,
       wallMs: 1,
+      expected: null,
     };
     const plan = { seeds: 9, first: 1, workers: 1, shrink: true, shard: null, resultPath: null, mergedShards: null };
     const opts = { scenario: findScenario('ping-pong'), mode: 'swarm' as const, mutant: undefined, configNote: 'x' };

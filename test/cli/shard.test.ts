@@ -140,6 +140,11 @@ describe('sharded checks', () => {
       await here('merge', h0, join(dir, 'cov.json')),
       /cov\.json: 'coverage\.specs\[0\]\.observed' is not true or false/,
     );
+    writeFileSync(join(dir, 'expect.json'), JSON.stringify({ ...good, expectedViolation: 5 }));
+    expectBadInput(
+      await here('merge', h0, join(dir, 'expect.json')),
+      /expect\.json: 'expectedViolation' is not a spec's name/,
+    );
     writeFileSync(join(dir, 'v1file.json'), JSON.stringify({ ...good, version: 1 }));
     expectBadInput(await here('merge', h0, join(dir, 'v1file.json')), /v1file\.json: version 1 \(no coverage/);
     const fewer = { ...good, coverage: { ...good.coverage, specs: good.coverage.specs.slice(1) } };

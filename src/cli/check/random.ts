@@ -15,7 +15,7 @@ import { EXIT_FAIL, EXIT_OK, type Io } from '../io.js';
 import { writeAtomic } from '../output.js';
 import { reproduceCommand } from '../report.js';
 import type { CheckMode, CheckOptions } from './command.js';
-import { randomJson, randomText, randomVerdict } from './randomReport.js';
+import { randomAsExpected, randomJson, randomText, randomVerdict } from './randomReport.js';
 import { parseShard, type Shard, type ShardResult, shardRange, shardResultText } from './shard.js';
 
 /** How many walks, from which seed, on how many threads, and whether to shrink a failure. */
@@ -52,6 +52,11 @@ export interface RandomOutcome {
   readonly reproduced: Reproduced | null;
   readonly maxTimeMs: number;
   readonly wallMs: number;
+  /**
+   * The spec a demonstration configuration (`expect: { violated }`) must violate, or null: such a configuration passes
+   * when the walks violate that spec, as its exhaustive check does (`expectationMet`); not with a planted mutant.
+   */
+  readonly expected: string | null;
 }
 
 /** Reads the random/swarm flags and refuses the bfs/dfs bounds, which would do nothing here. */
@@ -116,17 +121,34 @@ export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Pro
     tracePath: opts.tracePath,
   };
   const reproduced = result.failure === null ? null : reproduce(target, plan.shrink, result.failure, deadline);
-  const outcome: RandomOutcome = { search: result, reproduced, maxTimeMs, wallMs: performance.now() - started };
+  const outcome: RandomOutcome = {
+    search: result,
+    reproduced,
+    maxTimeMs,
+    wallMs: performance.now() - started,
+    expected: expectedOf(opts),
+  };
   const walked = { ...plan, first: range.first, seeds: range.count };
   if (opts.json) io.out(randomJson(opts, walked, outcome));
   else randomText(opts, walked, outcome, io);
   return randomExit(outcome);
 }
 
-/** Exit 1 for a counterexample and for walks that exercised too little to mean anything (randomVerdict). */
+/**
+ * Exit 1 for a counterexample and for walks that exercised too little to mean anything (randomVerdict); a
+ * demonstration configuration instead passes exactly when the walks violated the spec it expects (randomAsExpected).
+ */
 export function randomExit(o: RandomOutcome): number {
+  const met = randomAsExpected(o);
+  if (met !== null) return met ? EXIT_OK : EXIT_FAIL;
   const v = randomVerdict(o);
   return v === 'violated' || v === 'vacuous' ? EXIT_FAIL : EXIT_OK;
+}
+
+/** The spec the walked configuration must violate (RandomOutcome.expected). */
+function expectedOf(opts: CheckOptions): string | null {
+  const config = opts.mode === 'random' ? (opts.configs[0] ?? null) : null;
+  return opts.mutant === undefined ? (config?.expect?.violated ?? null) : null;
 }
 
 /**
@@ -171,6 +193,7 @@ function shardResult(
     timedOut: result.timedOut,
     failure: result.failure,
     coverage: result.coverage,
+    expectedViolation: expectedOf(opts),
   };
 }
 

@@ -20,6 +20,25 @@ export function randomVerdict(o: RandomOutcome): 'holds' | 'violated' | 'bound-h
   return isVacuous(vacuityOf(o.search.coverage)) ? 'vacuous' : 'holds';
 }
 
+/** Whether a demonstration configuration's walks violated the spec it expects; null for any other check. */
+export function randomAsExpected(o: RandomOutcome): boolean | null {
+  if (o.expected === null) return null;
+  return o.search.failure?.violation.spec === o.expected;
+}
+
+/** What a demonstration configuration showed, and whether that is what it expects (exhaustiveReport's wording). */
+function expectationText(o: RandomOutcome, io: Io): void {
+  const met = randomAsExpected(o);
+  if (met === null) return;
+  const f = o.search.failure;
+  const got = f !== null ? `${f.violation.spec} was violated` : `the verdict is ${randomVerdict(o)}`;
+  io.out(
+    met
+      ? `  as expected: this configuration demonstrates a known counterexample (${o.expected}); it passes`
+      : `  NOT AS EXPECTED: this configuration should violate ${o.expected}, but ${got}`,
+  );
+}
+
 /** Each spec's verdict over the walks, as the exhaustive report words them. */
 function specVerdict(o: RandomOutcome, v: Vacuity, spec: string): string {
   const failed = o.search.failure?.violation.spec ?? null;
@@ -77,6 +96,8 @@ export function randomJson(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome): 
       workers: o.search.workers,
       mergedShards: plan.mergedShards,
       wallMs: Math.round(o.wallMs),
+      expectedViolation: o.expected,
+      asExpected: randomAsExpected(o),
       ...coverageJson(o),
       counterexample:
         r === null || f === null
@@ -122,6 +143,7 @@ export function randomText(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome, i
         : `  every spec held on every walk (${plan.seeds} seeds)`,
     );
     coverageText(o, io);
+    expectationText(o, io);
     return;
   }
   const f = r.failure;
@@ -137,6 +159,7 @@ export function randomText(opts: ReportOpts, plan: WalkPlan, o: RandomOutcome, i
         : `, shrunk to ${s.choices.length} choices / ${r.trace.steps} steps (${s.attempts} runs${stopped})`;
   io.out(`  counterexample: found after ${f.steps} steps with ${f.choices.length} choices${shrunk}`);
   io.out(`  trace written to ${opts.tracePath}; replay it: npx statevisor replay ${opts.tracePath}`);
+  expectationText(o, io);
 }
 
 /** What the walks exercised, spec by spec and goal by goal, and why a "held" says nothing when it does. */

@@ -77,6 +77,8 @@ export interface ShardResult {
   readonly failure: WalkFailure | null;
   /** What this shard's walks exercised; null when it walked none. */
   readonly coverage: WalkCoverage | null;
+  /** The spec a demonstration configuration must violate (RandomOutcome.expected), or null. */
+  readonly expectedViolation: string | null;
 }
 
 /** The result file's text (stable key order, so two runs of one shard write the same bytes). */
@@ -174,7 +176,13 @@ export function readShardResult(value: unknown, source: string): ShardResult {
     timedOut: field(value, 'timedOut', source) === true,
     failure: readFailure(field(value, 'failure', source), source),
     coverage: readCoverage(field(value, 'coverage', source), source),
+    expectedViolation: nameOrNull(field(value, 'expectedViolation', source), 'expectedViolation', source),
   };
+}
+
+function nameOrNull(v: unknown, name: string, source: string): string | null {
+  if (v !== null && typeof v !== 'string') throw new InputError(`${source}: '${name}' is not a spec's name or null`);
+  return v;
 }
 
 /** Goals, specs or liveness entries a coverage may list: far more than any system declares. */
