@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECK_FLAGS } from '../../src/cli/check/command.js';
+import { walkProgress } from '../../src/cli/check/random.js';
 import { randomText } from '../../src/cli/check/randomReport.js';
 import { HELP } from '../../src/cli/help.js';
 import { findScenario } from '../../src/scenarios/index.js';
@@ -197,6 +198,15 @@ describe('random walks say what they exercised', () => {
     const short = await here(...blocking, '--seeds', '5', '--until', '1', '--workers', '1');
     expect(short.code).toBe(1);
     expect(short.out).toContain('  NOT AS EXPECTED: this configuration should violate decided, but the verdict is');
+  });
+
+  it('shows walks done, their rate and the time left on a terminal', () => {
+    const ERASE = '\x1b[K';
+    const line = walkProgress(50, 200, performance.now() - 10_000);
+    expect(line.startsWith('\r') && line.endsWith(ERASE)).toBe(true);
+    expect(line.slice(1, -ERASE.length)).toMatch(/^ {2}50\/200 walks, (4\.\d|5\.0) walks\/s, ~3\d s to go$/);
+    const done = walkProgress(200, 200, performance.now() - 4_000);
+    expect(done.slice(1, -ERASE.length)).toMatch(/^ {2}200\/200 walks, (4\d|50) walks\/s$/);
   });
 
   it('reports the same coverage on one worker and on two', async () => {

@@ -108,7 +108,9 @@ export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Pro
     maxTimeMs,
     ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
     ...(untilUs !== undefined ? { untilUs } : {}),
-    ...(opts.progress ? { onProgress: (n: number) => process.stderr.write(`\r  ${n}/${range.count} walks   `) } : {}),
+    ...(opts.progress
+      ? { onProgress: (n: number) => process.stderr.write(walkProgress(n, range.count, started)) }
+      : {}),
   });
   if (opts.progress) process.stderr.write('\r\x1b[K');
   if (plan.shard !== null && plan.resultPath !== null) {
@@ -143,6 +145,14 @@ export function randomExit(o: RandomOutcome): number {
   if (met !== null) return met ? EXIT_OK : EXIT_FAIL;
   const v = randomVerdict(o);
   return v === 'violated' || v === 'vacuous' ? EXIT_FAIL : EXIT_OK;
+}
+
+/** A terminal progress line: walks done, their rate, and the time the rest would take at it. */
+export function walkProgress(done: number, total: number, startedMs: number): string {
+  const seconds = (performance.now() - startedMs) / 1000;
+  const rate = seconds > 0 ? done / seconds : 0;
+  const eta = rate > 0 && done < total ? `, ~${Math.ceil((total - done) / rate)} s to go` : '';
+  return `\r  ${done}/${total} walks, ${rate.toFixed(rate < 10 ? 1 : 0)} walks/s${eta}\x1b[K`;
 }
 
 /** The spec the walked configuration must violate (RandomOutcome.expected). */
