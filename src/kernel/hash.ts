@@ -187,7 +187,11 @@ function smallTyped(value: ArrayBufferView): number {
   if (value instanceof DataView) return NOT_SMALL;
   const arr = value as unknown as ArrayLike<number>;
   budget -= arr.length;
-  if (budget < 0) return NOT_SMALL;
+  return budget < 0 ? NOT_SMALL : typedFingerprint(arr);
+}
+
+/** A typed array's words, mixed in order (tagged apart from a plain array of the same numbers). */
+function typedFingerprint(arr: ArrayLike<number>): number {
   let a = mix32(0x2545f491, 10 + arr.length);
   let b = mix32(0x9e3779b9, ~(10 + arr.length));
   for (let i = 0; i < arr.length; i++) {
@@ -245,15 +249,7 @@ export function memoisedFingerprint(value: object): number {
     }
     h = fold(a, b);
   } else {
-    const arr = value as unknown as ArrayLike<number>;
-    let a = mix32(0x2545f491, 10 + arr.length);
-    let b = mix32(0x9e3779b9, ~(10 + arr.length));
-    for (let i = 0; i < arr.length; i++) {
-      const w = arr[i] as number;
-      a = mix32(a, w);
-      b = mix32(b, w ^ K);
-    }
-    h = fold(a, b);
+    h = typedFingerprint(value as unknown as ArrayLike<number>);
   }
   fpMemo.set(value, h);
   return h;

@@ -202,10 +202,10 @@ describe('random walks say what they exercised', () => {
 
   it('shows walks done, their rate and the time left on a terminal', () => {
     const ERASE = '\x1b[K';
-    const line = walkProgress(50, 200, performance.now() - 10_000);
+    const line = walkProgress(50, 200, 10);
     expect(line.startsWith('\r') && line.endsWith(ERASE)).toBe(true);
     expect(line.slice(1, -ERASE.length)).toMatch(/^ {2}50\/200 walks, (4\.\d|5\.0) walks\/s, ~3\d s to go$/);
-    const done = walkProgress(200, 200, performance.now() - 4_000);
+    const done = walkProgress(200, 200, 4);
     expect(done.slice(1, -ERASE.length)).toMatch(/^ {2}200\/200 walks, (4\d|50) walks\/s$/);
   });
 

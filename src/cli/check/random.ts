@@ -109,7 +109,10 @@ export async function runRandom(opts: CheckOptions, plan: WalkPlan, io: Io): Pro
     ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
     ...(untilUs !== undefined ? { untilUs } : {}),
     ...(opts.progress
-      ? { onProgress: (n: number) => process.stderr.write(walkProgress(n, range.count, started)) }
+      ? {
+          onProgress: (n: number) =>
+            process.stderr.write(walkProgress(n, range.count, (performance.now() - started) / 1000)),
+        }
       : {}),
   });
   if (opts.progress) process.stderr.write('\r\x1b[K');
@@ -147,9 +150,8 @@ export function randomExit(o: RandomOutcome): number {
   return v === 'violated' || v === 'vacuous' ? EXIT_FAIL : EXIT_OK;
 }
 
-/** A terminal progress line: walks done, their rate, and the time the rest would take at it. */
-export function walkProgress(done: number, total: number, startedMs: number): string {
-  const seconds = (performance.now() - startedMs) / 1000;
+/** A terminal progress line after `seconds` of walking: walks done, their rate, and the time the rest would take. */
+export function walkProgress(done: number, total: number, seconds: number): string {
   const rate = seconds > 0 ? done / seconds : 0;
   const eta = rate > 0 && done < total ? `, ~${Math.ceil((total - done) / rate)} s to go` : '';
   return `\r  ${done}/${total} walks, ${rate.toFixed(rate < 10 ? 1 : 0)} walks/s${eta}\x1b[K`;
