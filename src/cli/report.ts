@@ -22,6 +22,13 @@ export function endLine(o: SimulateOutcome): string {
   return `${what} after ${r.state.step} steps, virtual time ${formatUs(r.state.time)}`;
 }
 
+/** What a configuration that demonstrates a known counterexample showed, against the spec it expects violated. */
+export function expectationLine(expected: string, met: boolean, got: string): string {
+  return met
+    ? `  as expected: this configuration demonstrates a known counterexample (${expected}); it passes`
+    : `  NOT AS EXPECTED: this configuration should violate ${expected}, but ${got}`;
+}
+
 export interface ReproduceOptions {
   readonly steps?: number | undefined;
   readonly until?: number | undefined;

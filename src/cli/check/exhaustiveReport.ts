@@ -6,6 +6,7 @@ import { FINGERPRINT_BITS } from '../../kernel/stateHash.js';
 import { describeSets } from '../../kernel/symmetry.js';
 import { formatUs } from '../../scenarios/format.js';
 import type { Io } from '../io.js';
+import { expectationLine } from '../report.js';
 import { type CheckOptions, configNote } from './command.js';
 import type { ConfigOutcome } from './exhaustive.js';
 
@@ -199,11 +200,7 @@ function expectationText(report: CheckReport, io: Io): void {
   const r = report.result;
   const got =
     r.counterexample !== null ? `${r.counterexample.violation.spec} was violated` : `the verdict is ${r.verdict}`;
-  io.out(
-    met
-      ? `  as expected: this configuration demonstrates a known counterexample (${expected}); it passes`
-      : `  NOT AS EXPECTED: this configuration should violate ${expected}, but ${got}`,
-  );
+  io.out(expectationLine(expected, met, got));
 }
 
 /** Upper bound n² / 2^(bits+1) on the chance that two of n distinct states share a fingerprint. */

@@ -1,9 +1,11 @@
 // What `statevisor check --mode random|swarm` prints: the JSON report and the text summary of the same outcome,
 // including an honest "bound hit" when --max-time stopped it, and "vacuous" when the walks exercised too little.
 
+import { type Verdict, verdictOf } from '../../check/explore.js';
 import { isVacuous, type Vacuity, vacuityOf, type WalkCoverage } from '../../check/walkCoverage.js';
 import { formatUs } from '../../scenarios/format.js';
 import type { Io } from '../io.js';
+import { expectationLine } from '../report.js';
 import type { CheckOptions } from './command.js';
 import type { RandomOutcome, WalkPlan } from './random.js';
 
@@ -14,10 +16,9 @@ export type ReportOpts = Pick<CheckOptions, 'scenario' | 'mode' | 'mutant' | 'co
  * `vacuous`: every seed was walked and no spec failed, but some goal was never reached, some spec was never handed an
  * observation, or some liveness spec the configuration claims never owed a deadline due by the horizon on any walk.
  */
-export function randomVerdict(o: RandomOutcome): 'holds' | 'violated' | 'bound-hit' | 'vacuous' {
-  if (o.search.failure !== null) return 'violated';
-  if (o.search.timedOut) return 'bound-hit';
-  return isVacuous(vacuityOf(o.search.coverage)) ? 'vacuous' : 'holds';
+export function randomVerdict(o: RandomOutcome): Verdict {
+  const v = vacuityOf(o.search.coverage);
+  return verdictOf(o.search.failure !== null, !o.search.timedOut, v.unreached.length > 0, v.unobserved, v.untested);
 }
 
 /** Whether a demonstration configuration's walks violated the spec it expects; null for any other check. */
@@ -32,11 +33,7 @@ function expectationText(o: RandomOutcome, io: Io): void {
   if (met === null) return;
   const f = o.search.failure;
   const got = f !== null ? `${f.violation.spec} was violated` : `the verdict is ${randomVerdict(o)}`;
-  io.out(
-    met
-      ? `  as expected: this configuration demonstrates a known counterexample (${o.expected}); it passes`
-      : `  NOT AS EXPECTED: this configuration should violate ${o.expected}, but ${got}`,
-  );
+  io.out(expectationLine(o.expected as string, met, got));
 }
 
 /** Each spec's verdict over the walks, as the exhaustive report words them. */

@@ -142,11 +142,7 @@ export function readShardResult(value: unknown, source: string): ShardResult {
     throw new InputError(`${source}: version 1 (no coverage of what the walks exercised); run the shard again`);
   }
   if (value.version !== 2) throw new InputError(`${source}: unsupported version ${String(value.version)}`);
-  const str = (name: string): string => {
-    const v = field(value, name, source);
-    if (typeof v !== 'string') throw new InputError(`${source}: '${name}' is not a string`);
-    return v;
-  };
+  const str = (name: string): string => text(field(value, name, source), name, source);
   const mode = str('mode');
   if (mode !== 'random' && mode !== 'swarm') throw new InputError(`${source}: 'mode' is not random or swarm`);
   const seeds = field(value, 'seeds', source);
