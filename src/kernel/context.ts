@@ -5,7 +5,6 @@ import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate
 import type { Chooser } from './chooser.js';
 import { InputError, KernelError } from './errors.js';
 import type { Footprint } from './footprint.js';
-import { noteDerived } from './hash.js';
 import { Fail, type MonitorIndex, type MonitorView, type Observation } from './observe.js';
 import type { StandIn } from './standIn.js';
 import type { MachineStepper } from './stepper.js';
@@ -184,10 +183,7 @@ export function notify(core: KernelCore, ctx: StepContext, indices: readonly num
       ctx.footprint?.writeMonitor(i);
       continue;
     }
-    const prev = ctx.monitors[i];
-    if (next === prev) continue;
-    // Monitors update their state by spreading the previous one: hashed by difference, as contexts are.
-    if (typeof next === 'object' && next !== null && typeof prev === 'object' && prev !== null) noteDerived(next, prev);
+    if (next === ctx.monitors[i]) continue;
     ctx.footprint?.writeMonitor(i);
     if (!ctx.monitorsOwned) {
       ctx.monitors = ctx.monitors.slice();

@@ -65,7 +65,7 @@ export function deliverEvent(
   ctx.snapshots[actor.index] = next;
   // The next context is the previous one with a few keys assigned: its fingerprint can be had by difference.
   if (next.context !== snapshot.context && next.context !== null && typeof next.context === 'object') {
-    noteDerived(next.context as object, snapshot.context as object, actor.stepper.lastAssignedKeys);
+    noteDerived(next.context as object, snapshot.context as object);
   }
   if (trace !== null) {
     recordMicrosteps(ctx, actor, event, actor.stepper.lastMicrosteps);

@@ -269,37 +269,17 @@ const objectSums = new WeakMap<object, { lo: number; hi: number; fp: number }>()
 const RING = 16;
 const ringNext: (object | null)[] = new Array(RING).fill(null);
 const ringPrev: (object | null)[] = new Array(RING).fill(null);
-/** The keys the step assigned, when the stepper knows them (src/kernel/compiled): only they can differ. */
-const ringKeys: (readonly string[] | null)[] = new Array(RING).fill(null);
 let ringAt = 0;
-/** The assigned keys of the derivation takeDerived last returned (null: unknown, diff every key). */
-let takenKeys: readonly string[] | null = null;
-/** Past this many assigned keys the whole object is compared instead (the duplicate check is quadratic). */
-const MAX_ASSIGNED_KEYS = 32;
-
-/**
- * fingerprintValue(value), going straight to the difference from the object it was noted as derived from when there
- * is one: the direct path for small leaves would hash every entry before finding the object too big (a monitor state
- * with a few nested records), and then the memoised path would start again. The same number either way.
- */
-export function derivedFingerprint(value: unknown): number {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fingerprintValue(value);
-  for (let i = 0; i < RING; i++) if (ringNext[i] === value) return memoisedFingerprint(value);
-  return fingerprintValue(value);
-}
 
 /** The object `next` was noted as derived from, taken out of the ring; undefined when none is noted. */
 function takeDerived(next: object): object | undefined {
   for (let i = 0; i < RING; i++) {
     if (ringNext[i] !== next) continue;
     const prev = ringPrev[i] as object;
-    takenKeys = ringKeys[i] as readonly string[] | null;
     ringNext[i] = null;
     ringPrev[i] = null;
-    ringKeys[i] = null;
     return prev;
   }
-  takenKeys = null;
   return undefined;
 }
 
@@ -308,14 +288,13 @@ function takeDerived(next: object): object | undefined {
  * be computed from `prev`'s by visiting only the keys whose values are not identical, at the cost of an identity
  * comparison for the rest. Purely an optimisation: the result is the same as from scratch.
  */
-export function noteDerived(next: object, prev: object, assigned: readonly string[] | null = null): void {
+export function noteDerived(next: object, prev: object): void {
   // Only a fingerprinted `prev` helps (its sums are the starting point), and linking only those keeps the links one
   // deep: a chain next → prev → prev's prev … would keep every earlier context of a run alive (a 100-slice memory
   // run held 63 MB of old memory copies that way).
   if (next === prev || !objectSums.has(prev)) return;
   ringNext[ringAt] = next;
   ringPrev[ringAt] = prev;
-  ringKeys[ringAt] = assigned !== null && assigned.length <= MAX_ASSIGNED_KEYS ? assigned : null;
   ringAt = (ringAt + 1) % RING;
 }
 
@@ -331,72 +310,50 @@ function entryHi(kf: number, vf: number): number {
 function plainObjectFingerprint(obj: Record<string, unknown>): number {
   const proto = Object.getPrototypeOf(obj);
   if (proto !== Object.prototype && proto !== null) canonicalJson(obj);
-  const prev = takeDerived(obj) as Record<string, unknown> | undefined;
-  const assigned = takenKeys;
+  const prev = takeDerived(obj);
   const base = prev === undefined ? undefined : objectSums.get(prev);
-  // A value's own hashing below may come back here for a nested object: the caller's sums are kept and given back.
-  const outerLo = sumLo;
-  const outerHi = sumHi;
+  let lo = 0;
+  let hi = 0;
   if (prev !== undefined && base !== undefined) {
-    sumLo = base.lo;
-    sumHi = base.hi;
-    if (assigned !== null) diffAssigned(obj, prev, assigned);
-    else diffAll(obj, prev);
-  } else {
-    sumLo = 0;
-    sumHi = 0;
+    const p = prev as Record<string, unknown>;
+    lo = base.lo;
+    hi = base.hi;
     for (const k in obj) {
       const v = obj[k];
-      if (v !== undefined) addEntry(stringFingerprint(k), fingerprintValue(v), 1);
+      const was = p[k];
+      if (v === was) continue;
+      const kf = stringFingerprint(k);
+      if (was !== undefined) {
+        const wf = fingerprintValue(was);
+        lo = (lo - entryLo(kf, wf)) >>> 0;
+        hi = (hi - entryHi(kf, wf)) >>> 0;
+      }
+      if (v !== undefined) {
+        const vf = fingerprintValue(v);
+        lo = (lo + entryLo(kf, vf)) >>> 0;
+        hi = (hi + entryHi(kf, vf)) >>> 0;
+      }
+    }
+    for (const k in p) {
+      if (k in obj || p[k] === undefined) continue;
+      const wf = fingerprintValue(p[k]);
+      const kf = stringFingerprint(k);
+      lo = (lo - entryLo(kf, wf)) >>> 0;
+      hi = (hi - entryHi(kf, wf)) >>> 0;
+    }
+  } else {
+    for (const k in obj) {
+      const v = obj[k];
+      if (v === undefined) continue;
+      const kf = stringFingerprint(k);
+      const vf = fingerprintValue(v);
+      lo = (lo + entryLo(kf, vf)) >>> 0;
+      hi = (hi + entryHi(kf, vf)) >>> 0;
     }
   }
-  const lo = sumLo;
-  const hi = sumHi;
-  sumLo = outerLo;
-  sumHi = outerHi;
   const fp = fold(mix32(0x2545f491, hi), mix32(0x9e3779b9, lo));
   objectSums.set(obj, { lo, hi, fp });
   return fp;
-}
-
-/** The lane sums plainObjectFingerprint is building; module state, as the hashing is synchronous. */
-let sumLo = 0;
-let sumHi = 0;
-
-/** Adds (sign 1) or takes away (sign -1) one entry's share of the sums. */
-function addEntry(kf: number, vf: number, sign: 1 | -1): void {
-  sumLo = (sumLo + sign * entryLo(kf, vf)) >>> 0;
-  sumHi = (sumHi + sign * entryHi(kf, vf)) >>> 0;
-}
-
-/** Moves the sums from `prev`'s to `obj`'s for one key whose value may differ. */
-function diffKey(obj: Record<string, unknown>, prev: Record<string, unknown>, k: string): void {
-  const v = obj[k];
-  const was = prev[k];
-  if (v === was) return;
-  const kf = stringFingerprint(k);
-  if (was !== undefined) addEntry(kf, fingerprintValue(was), -1);
-  if (v !== undefined) addEntry(kf, fingerprintValue(v), 1);
-}
-
-/** Any key may have changed, appeared or gone: compare them all by identity. */
-function diffAll(obj: Record<string, unknown>, prev: Record<string, unknown>): void {
-  for (const k in obj) diffKey(obj, prev, k);
-  for (const k in prev) {
-    if (!(k in obj) && prev[k] !== undefined) addEntry(stringFingerprint(k), fingerprintValue(prev[k]), -1);
-  }
-}
-
-/**
- * Only the keys the step assigned can differ (Object.assign adds and overwrites, never deletes): visit those alone,
- * each once, instead of every key of a context of thirty.
- */
-function diffAssigned(obj: Record<string, unknown>, prev: Record<string, unknown>, keys: readonly string[]): void {
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    if (keys.indexOf(k) < i) continue;
-    diffKey(obj, prev, k);
-  }
 }
 
 /**

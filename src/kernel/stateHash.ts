@@ -5,7 +5,6 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { ActorEntry } from './context.js';
 import {
   arrayFingerprintOf,
-  derivedFingerprint,
   Fingerprint,
   fingerprintHex,
   fingerprintValue,
@@ -81,7 +80,7 @@ export class StateHasher {
       const m = monitors[i];
       if (i >= states.length || states[i] !== m) {
         states[i] = m;
-        fps[i] = derivedFingerprint(m);
+        fps[i] = fingerprintValue(m);
       }
     }
     fps.length = states.length = monitors.length;

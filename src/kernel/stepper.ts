@@ -128,11 +128,6 @@ export class MachineStepper {
   readonly actionBuffer: FoldedAction[] = [];
   actionCount = 0;
   lastMicrosteps: readonly MicrostepRecord[] | null = null;
-  /**
-   * Every key an assign of the last advance wrote (a fresh array, the caller's to keep), so the next context can be
-   * hashed from the previous one by those keys alone; null when unknown, as through XState's interpreter.
-   */
-  lastAssignedKeys: string[] | null = null;
 
   initial(input: unknown, withMicrosteps = false): StepOutput {
     this.actionCount = 0;

@@ -38,8 +38,6 @@ export class CompiledStepper extends MachineStepper {
   /** The snapshot of (config, context) as XState would have it mid-step; null once either moved on. */
   private current: AnyMachineSnapshot | null = null;
   private assigned = false;
-  /** The keys this advance's assigns wrote, or null once one wrote something that is not a plain record. */
-  private assignedKeys: string[] | null = null;
   /** Microstep records of the step under way when tracing, else null. */
   private records: MicrostepRecord[] | null = null;
   private lastPlanTaken: readonly STransition[] = NONE;
@@ -56,13 +54,10 @@ export class CompiledStepper extends MachineStepper {
   override advance(snapshot: AnyMachineSnapshot, event: AnyEventObject, withMicrosteps: boolean): AnyMachineSnapshot {
     this.actionCount = 0;
     this.lastMicrosteps = null;
-    this.lastAssignedKeys = null;
-    this.assignedKeys = [];
     this.records = withMicrosteps ? [] : null;
     try {
       const next = this.macrostep(snapshot, event);
       this.lastMicrosteps = this.records;
-      this.lastAssignedKeys = this.assignedKeys;
       this.compiledSteps++;
       return next;
     } catch (err) {
@@ -310,9 +305,6 @@ export class CompiledStepper extends MachineStepper {
         partial[key] = typeof p === 'function' ? (p as Fn)(assignArgs, params) : p;
       }
     }
-    if (this.assignedKeys !== null && typeof partial === 'object' && partial !== null) {
-      for (const key of Object.keys(partial)) this.assignedKeys.push(key);
-    } else this.assignedKeys = null;
     this.context = Object.assign({}, this.context, partial);
     this.current = null;
     this.assigned = true;
