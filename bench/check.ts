@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { type ExploreResult, explore } from '../src/check/explore.js';
 import { forEachInitial, forEachSuccessor } from '../src/check/successors.js';
+import type { Kernel } from '../src/kernel/kernel.js';
 import type { SystemState } from '../src/kernel/types.js';
 import { findScenario } from '../src/scenarios/index.js';
 import { assemble, type CheckConfig, defaultCheck, resolveParams, type Scenario } from '../src/scenarios/types.js';
@@ -51,6 +52,50 @@ export function timedExplore(
   return { result, ms };
 }
 
+/** Every state reachable within the horizon, one per identity `id` gives, in BFS order. */
+export function reachableStates(kernel: Kernel, untilUs: number, id: (s: SystemState) => unknown): SystemState[] {
+  const states: SystemState[] = [];
+  const seen = new Set<unknown>();
+  const queue: SystemState[] = [];
+  forEachInitial(kernel, (s) => {
+    queue.push(s);
+    return undefined;
+  });
+  for (let i = 0; i < queue.length; i++) {
+    const s = queue[i] as SystemState;
+    const h = id(s);
+    if (seen.has(h)) continue;
+    seen.add(h);
+    states.push(s);
+    const next = s.pending[0];
+    if (next === undefined || next.due > untilUs) continue;
+    forEachSuccessor(kernel, s, (res) => {
+      queue.push(res.state);
+      return undefined;
+    });
+  }
+  return states;
+}
+
+/**
+ * The kernel's own cost of a search's transitions: every successor of every state stepped (machines, network,
+ * monitors), with no fingerprint, visited set, judge or frontier. No explorer on this kernel can go faster.
+ */
+export function bareSteps(
+  kernel: Kernel,
+  states: readonly SystemState[],
+  untilUs: number,
+): { transitions: number; ms: number } {
+  let transitions = 0;
+  const t0 = performance.now();
+  for (const s of states) {
+    const next = s.pending[0];
+    if (next === undefined || next.due > untilUs) continue;
+    transitions += forEachSuccessor(kernel, s, () => undefined);
+  }
+  return { transitions, ms: performance.now() - t0 };
+}
+
 export function benchCheck(progress: (line: string) => void) {
   const { scenario, check } = benchCheckConfig('ha-failover');
   const params = resolveParams(scenario, check.params);
@@ -60,34 +105,8 @@ export function benchCheck(progress: (line: string) => void) {
     const { result: r, ms: exploreMs } = timedExplore(scenario, check);
     // The same states again, with nothing but the kernel: enumerate every successor of every reachable state.
     const b = assemble(scenario, params);
-    const states: SystemState[] = [];
-    const seen = new Set<string>();
-    const queue: SystemState[] = [];
-    forEachInitial(b.kernel, (s) => {
-      queue.push(s);
-      return undefined;
-    });
-    while (queue.length > 0) {
-      const s = queue.shift() as SystemState;
-      const h = b.kernel.hashState(s);
-      if (seen.has(h)) continue;
-      seen.add(h);
-      states.push(s);
-      const next = s.pending[0];
-      if (next === undefined || next.due > check.untilUs) continue;
-      forEachSuccessor(b.kernel, s, (res) => {
-        queue.push(res.state);
-        return undefined;
-      });
-    }
-    let bare = 0;
-    const t1 = performance.now();
-    for (const s of states) {
-      const next = s.pending[0];
-      if (next === undefined || next.due > check.untilUs) continue;
-      bare += forEachSuccessor(b.kernel, s, () => undefined);
-    }
-    const bareMs = performance.now() - t1;
+    const states = reachableStates(b.kernel, check.untilUs, (s) => b.kernel.hashState(s));
+    const { transitions: bare, ms: bareMs } = bareSteps(b.kernel, states, check.untilUs);
     // Cold hashing of the same states (a fresh kernel has no cached snapshot hashes). Its hasher exists only once
     // the kernel is sealed, which its first initial state does; that state's fresh snapshots are not hashed below.
     const c = assemble(scenario, params);

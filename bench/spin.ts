@@ -7,7 +7,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { benchCheckConfig, timedExplore } from './check.js';
+import { assemble, resolveParams } from '../src/scenarios/types.js';
+import { bareSteps, benchCheckConfig, reachableStates, timedExplore } from './check.js';
 import { median, sig } from './stats.js';
 
 const MODEL_PATH = fileURLToPath(new URL('./spin/remus.pml', import.meta.url));
@@ -185,6 +186,10 @@ export function benchSpin(progress: (line: string) => void) {
   const svSleep: { statesPerSec: number; transitions: number }[] = [];
   const pan: Record<Side, { figures: PanFigures; wallMs: number }[]> = { noReduction: [], partialOrderReduction: [] };
   let svShape: { states: number; transitions: number; maxDepth: number; heapBytesPerState: number } | null = null;
+  // The floor under the explorer: the kernel alone stepping the same search's transitions (bench/check.ts).
+  const bare = assemble(scenario, resolveParams(scenario, check.params)).kernel;
+  const bareStates = reachableStates(bare, check.untilUs, (s) => bare.fingerprint(s));
+  const floor: number[] = [];
   for (let round = 0; round < WARMUP + REPS; round++) {
     const recorded = round >= WARMUP;
     const label = recorded ? `rep ${round - WARMUP + 1}/${REPS}` : `warmup ${round + 1}/${WARMUP}`;
@@ -205,6 +210,14 @@ export function benchSpin(progress: (line: string) => void) {
     };
     const parts = [`statevisor ${result.states} states ${Math.round(statesPerSec)}/s`];
     if (recorded) sv.push({ statesPerSec, ms });
+    const steps = bareSteps(bare, bareStates, check.untilUs);
+    if (bareStates.length !== result.states || steps.transitions !== result.transitions) {
+      throw new Error(
+        `spin: the kernel alone stepped ${steps.transitions} transitions, the explorer ${result.transitions}`,
+      );
+    }
+    if (recorded) floor.push(bareStates.length / (steps.ms / 1000));
+    parts.push(`kernel alone ${Math.round(bareStates.length / (steps.ms / 1000))}/s`);
     const asleep = timedExplore(scenario, check, false, true);
     if (asleep.result.states !== result.states)
       throw new Error('spin: statevisor with sleep sets visited other states');
@@ -289,6 +302,14 @@ export function benchSpin(progress: (line: string) => void) {
       heapGrowthBytesPerState: shape.heapBytesPerState,
       statesPerSec: Math.round(svStatesPerSec),
       reps: { statesPerSec: sv.map((r) => Math.round(r.statesPerSec)), exploreMs: sv.map((r) => Math.round(r.ms)) },
+      kernelAlone: {
+        meaning:
+          'the same states over the time the kernel alone takes to step every transition of the search (machines, ' +
+          'network, monitors; no fingerprint, visited set, judge or frontier): the rate no explorer on this kernel ' +
+          'and state representation can pass',
+        statesPerSec: Math.round(median(floor)),
+        reps: floor.map(Math.round),
+      },
       sleepSets: {
         transitions: (svSleep[0] as { transitions: number }).transitions,
         statesPerSec: Math.round(median(svSleep.map((r) => r.statesPerSec))),
@@ -300,6 +321,8 @@ export function benchSpin(progress: (line: string) => void) {
       partialOrderReduction: sig(partialOrderReduction.statesPerSec / svStatesPerSec),
       // Each with its reductions on: SPIN's partial-order reduction against statevisor's sleep sets (one thread).
       bothReduced: sig(partialOrderReduction.statesPerSec / median(svSleep.map((r) => r.statesPerSec))),
+      // The best ratio a free explorer could reach on this kernel: what is left when only stepping costs.
+      kernelAloneNoReduction: sig(noReduction.statesPerSec / median(floor)),
     },
     ratioMeaning:
       'SPIN states/s / statevisor states/s, both measured above in this run. Distinct states per second of two ' +
