@@ -32,6 +32,10 @@ export async function benchParallel(progress: (line: string) => void) {
       `parallel round ${round}: one thread ${Math.round(one[round] ?? 0)} ms, 2 workers ${Math.round(two[round] ?? 0)} ms`,
     );
   }
+  const split = { twoWorkers: await splitOf(req, 2), fourWorkers: await splitOf(req, 4) };
+  progress(
+    `parallel split: the work as shared out allows ${split.twoWorkers.cap}x on 2 workers, ${split.fourWorkers.cap}x on 4`,
+  );
   const best = (xs: number[]) => Math.min(...xs);
   const states = shape?.states ?? 0;
   return {
@@ -40,6 +44,30 @@ export async function benchParallel(progress: (line: string) => void) {
     oneThread: { ms: Math.round(best(one)), statesPerSec: Math.round(states / (best(one) / 1000)) },
     twoWorkers: { ms: Math.round(best(two)), statesPerSec: Math.round(states / (best(two) / 1000)) },
     speedup: sig(best(one) / best(two)),
+    split,
+    splitMeaning:
+      'each worker expands the states it reached first, and a state cannot move to another worker (it holds XState ' +
+      'snapshots): cap is the speed-up that split alone allows, however many cores, from the states each worker ' +
+      "expanded per level (sum of the levels' mean over the sum of their max, times the workers); a race decides " +
+      'the split, so it varies from run to run',
     rounds: { oneThreadMs: one.map(Math.round), twoWorkersMs: two.map(Math.round) },
   };
+}
+
+/** One search on `workers` workers, counting what each expanded per shared-out level. */
+async function splitOf(req: Parameters<typeof runCheck>[0], workers: number) {
+  let mean = 0;
+  let max = 0;
+  let states = 0;
+  await runCheckWorkers({
+    ...req,
+    workers,
+    onSplit: (_level, expanded) => {
+      const sum = expanded.reduce((a, b) => a + b, 0);
+      states += sum;
+      mean += sum / expanded.length;
+      max += Math.max(...expanded);
+    },
+  });
+  return { statesSharedOut: states, cap: sig(max === 0 ? 0 : (mean / max) * workers) };
 }

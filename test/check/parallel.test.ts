@@ -72,6 +72,21 @@ describe('parallel BFS', () => {
     expect(await levels(3)).toEqual(one);
   }, 60_000);
 
+  it('Check: the split it reports (bench --only parallel) counts every state of a held search once, across 3 workers', async () => {
+    const req = { scenario: findScenario('ha-partition'), config: 'cut', mode: 'bfs' as const, now: () => 0 };
+    const perLevel: number[][] = [];
+    const r = await runCheckWorkers({
+      ...req,
+      workers: 3,
+      redundantPerWorker: 1,
+      onSplit: (l, e) => (perLevel[l] = [...e]),
+    });
+    expect(r.result.verdict).toBe('holds');
+    expect(perLevel.every((e) => e.length === 3)).toBe(true);
+    // Split from the first level (redundantPerWorker 1): each state is expanded by exactly one of the workers.
+    expect(perLevel.flat().reduce((a, b) => a + b, 0)).toBe(r.result.states);
+  }, 60_000);
+
   it('CLI: --workers is refused with --mode dfs and with --coverage, in one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'statevisor-parallel-'));
     for (const [args, pattern] of [

@@ -34,6 +34,11 @@ export interface ParallelOptions {
   readonly redundantPerWorker?: number;
   /** Sees each level's keys in BFS order as admitted (tests compare them across worker counts). */
   readonly onLevel?: (level: number, keys: Float64Array) => void;
+  /**
+   * Sees how many states each worker expanded at each level shared out (not the narrow levels every worker expands
+   * alike): the split that caps what more workers can gain (bench --only parallel).
+   */
+  readonly onSplit?: (level: number, expanded: readonly number[]) => void;
 }
 
 export interface System {
@@ -170,6 +175,11 @@ class LevelRun {
           return l.ask<ExpandReport>(req);
         }),
       );
+      if (!redundant)
+        this.o.onSplit?.(
+          level,
+          expanded.map((r) => r.outcomes.length / 2),
+        );
       wasRedundant = redundant;
       settled = await this.settle();
       merged = mergeKeys(

@@ -6,7 +6,8 @@ import { CHECK_DEFAULTS, type CheckReport, type CheckRequest, checkReport, prepa
 import { exploreParallel, type ParallelOptions } from './coordinator.js';
 
 export async function runCheckWorkers(
-  req: CheckRequest & Pick<ParallelOptions, 'redundantPerWorker' | 'onLevel'> & { readonly workers: number },
+  req: CheckRequest &
+    Pick<ParallelOptions, 'redundantPerWorker' | 'onLevel' | 'onSplit'> & { readonly workers: number },
 ): Promise<CheckReport> {
   if (req.mode !== 'bfs' || (req.workers <= 1 && req.onLevel === undefined)) return runCheck(req);
   if (req.observe !== undefined) throw new Error('coverage is counted by one worker: run it without --workers');
@@ -22,7 +23,8 @@ export async function runCheckWorkers(
 }
 
 async function explored(
-  req: CheckRequest & Pick<ParallelOptions, 'redundantPerWorker' | 'onLevel'> & { readonly workers: number },
+  req: CheckRequest &
+    Pick<ParallelOptions, 'redundantPerWorker' | 'onLevel' | 'onSplit'> & { readonly workers: number },
 ): Promise<CheckReport> {
   let p: ReturnType<typeof prepareCheck> | null = null;
   const result = await exploreParallel({
@@ -49,6 +51,7 @@ async function explored(
     now: req.now,
     ...(req.redundantPerWorker !== undefined ? { redundantPerWorker: req.redundantPerWorker } : {}),
     ...(req.onLevel !== undefined ? { onLevel: req.onLevel } : {}),
+    ...(req.onSplit !== undefined ? { onSplit: req.onSplit } : {}),
     ...(req.onProgress !== undefined ? { onProgress: req.onProgress } : {}),
   });
   if (p === null) throw new Error('the parallel search never built its system');
