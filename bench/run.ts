@@ -20,14 +20,15 @@ import { type RelayContext, type RelayEvent, relayMachine } from '../machines/re
 import { SeededChooser } from '../src/kernel/chooser.js';
 import { Kernel } from '../src/kernel/kernel.js';
 import { MachineStepper } from '../src/kernel/stepper.js';
-import type { SystemState } from '../src/kernel/types.js';
 import { benchCheck, benchSleepSets, benchStepper } from './check.js';
 import { benchCrypt } from './crypt.js';
 import { benchHa, benchPriority } from './ha.js';
+import { benchHash } from './hash.js';
 import { benchInspector } from './inspector.js';
 import { benchMem } from './memory.js';
 import { benchMutants } from './mutants.js';
 import { benchParallel } from './parallel.js';
+import { progress, sideBySide, sink } from './rounds.js';
 import { benchSpin } from './spin.js';
 import { benchStartup } from './startup.js';
 import { median, sig } from './stats.js';
@@ -35,11 +36,6 @@ import { benchSut } from './sut.js';
 import { benchSweep } from './sweep.js';
 import { benchSymmetry } from './symmetry.js';
 import { benchTranslator } from './translator.js';
-
-/** Untimed rounds before the recorded ones, so the JIT has settled and one-time allocations are done. */
-const WARMUP = 2;
-/** Recorded rounds; the median of these is the reported figure. */
-const REPS = 7;
 
 const STATIONS = 4;
 const TOKENS = 4;
@@ -49,45 +45,12 @@ const RELAY_HOPS = 40_000;
 const PUBLIC_TRANSITION_CALLS = 10_000;
 const STEPPER_CALLS = 50_000;
 const MEMORY_ACTORS = 10_000;
-const HASH_CASES = [
-  { stations: 4, chainSteps: 20_000, repeatCalls: 50_000 },
-  { stations: 1000, chainSteps: 1_000, repeatCalls: 1_000 },
-] as const;
 
 const gc: () => void =
   globalThis.gc ??
   (() => {
     throw new Error('bench/run.ts needs --expose-gc (run it with `npm run bench`)');
   });
-
-function progress(line: string): void {
-  process.stderr.write(`bench: ${line}\n`);
-}
-
-/**
- * Runs every side once per round, alternating, so that all sides see the same machine state (thermal, GC
- * pressure, other load) rather than one side getting the quiet first half of the run.
- */
-function sideBySide<K extends string>(label: string, sides: Record<K, () => number>): Record<K, number[]> {
-  const names = Object.keys(sides) as K[];
-  const out = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
-  for (let round = 0; round < WARMUP + REPS; round++) {
-    const recorded = round >= WARMUP;
-    const parts: string[] = [];
-    for (const name of names) {
-      const value = sides[name]();
-      if (recorded) out[name].push(value);
-      parts.push(`${name}=${sig(value)}`);
-    }
-    progress(
-      `${label} ${recorded ? `rep ${round - WARMUP + 1}/${REPS}` : `warmup ${round + 1}/${WARMUP}`} ${parts.join(' ')}`,
-    );
-  }
-  return out;
-}
-
-/** Defeats dead-code elimination of benchmarked results without costing anything measurable. */
-let blackhole = 0;
 
 // ---------------------------------------------------------------------------------------------------------------
 // 1. relay: kernel deliveries/s vs XState's runtime delivering the same tokens around the same ring.
@@ -252,7 +215,7 @@ function benchTransition() {
       const t0 = performance.now();
       for (let i = 0; i < PUBLIC_TRANSITION_CALLS; i++) {
         const [next] = transition(relayMachine, snapshot, event);
-        blackhole += next.context.forwardedCount;
+        sink.value += next.context.forwardedCount;
       }
       return ((performance.now() - t0) * 1000) / PUBLIC_TRANSITION_CALLS;
     },
@@ -260,7 +223,7 @@ function benchTransition() {
       const t0 = performance.now();
       for (let i = 0; i < STEPPER_CALLS; i++) {
         const out = stepper.step(snapshot as AnyMachineSnapshot, event);
-        blackhole += (out.snapshot.context as RelayContext).forwardedCount;
+        sink.value += (out.snapshot.context as RelayContext).forwardedCount;
       }
       return ((performance.now() - t0) * 1000) / STEPPER_CALLS;
     },
@@ -304,7 +267,7 @@ function kernelMemory(): number {
   const state = kernel.initial(new SeededChooser(1));
   const after = settledHeap();
   // Touching both after the measurement keeps them reachable through the second collection.
-  blackhole += kernel.actors.length + state.snapshots.length;
+  sink.value += kernel.actors.length + state.snapshots.length;
   return (after - before) / MEMORY_ACTORS;
 }
 
@@ -315,7 +278,7 @@ function xstateMemory(): number {
     actors[i] = createActor(relayMachine, { input: { next: memoryAddress((i + 1) % MEMORY_ACTORS) } }).start();
   }
   const after = settledHeap();
-  blackhole += actors.length;
+  sink.value += actors.length;
   for (const actor of actors) actor.stop();
   return (after - before) / MEMORY_ACTORS;
 }
@@ -331,76 +294,6 @@ function benchMemory() {
     ratio: sig(xstateBytes / kernelBytes),
     ratioMeaning: 'xstateBytesPerActor / kernelBytesPerActor',
     reps: { kernelBytesPerActor: bytes.kernel.map(Math.round), xstateBytesPerActor: bytes.xstate.map(Math.round) },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// 4. hash: kernel.hashState with its per-snapshot cache, on a small and a large ring.
-
-function hashCase(stations: number, chainSteps: number, repeatCalls: number) {
-  const kernel = buildRelayRing({ stations });
-  for (let t = 0; t < TOKENS; t++) {
-    // Spread over the ring and never absorbed, so the chain of states below never runs dry.
-    const at = stationAddress(Math.floor((t * stations) / TOKENS));
-    kernel.schedule(at, { type: 'relay.forward', token: t, hopsLeft: 1_000_000_000 });
-  }
-  const chooser = new SeededChooser(1);
-  let state = kernel.initial(chooser);
-  kernel.hashState(state);
-  const coldCalls = Math.max(5, Math.floor(2000 / stations));
-
-  const us = sideBySide(`hash ${stations} actors us/call`, {
-    afterOneStep: () => {
-      // Stepping is not what is measured, so the chain is built first. Its first state's predecessor has
-      // been hashed already, so every hash below misses the cache for exactly one snapshot and one new message.
-      const chain: SystemState[] = new Array(chainSteps);
-      for (let i = 0; i < chainSteps; i++) {
-        const next = kernel.step(state, chooser, null, null);
-        if (next === null) throw new Error('hash: the relay ring went quiescent');
-        state = next.state;
-        chain[i] = state;
-      }
-      const t0 = performance.now();
-      for (const s of chain) blackhole += kernel.hashState(s).length;
-      return ((performance.now() - t0) * 1000) / chainSteps;
-    },
-    sameState: () => {
-      const t0 = performance.now();
-      for (let i = 0; i < repeatCalls; i++) blackhole += kernel.hashState(state).length;
-      return ((performance.now() - t0) * 1000) / repeatCalls;
-    },
-    cold: () => {
-      // initial() makes fresh snapshot objects each call, so none of them is in the cache yet.
-      const fresh: SystemState[] = [];
-      for (let i = 0; i < coldCalls; i++) fresh.push(kernel.initial(new SeededChooser(1)));
-      const t0 = performance.now();
-      for (const s of fresh) blackhole += kernel.hashState(s).length;
-      return ((performance.now() - t0) * 1000) / coldCalls;
-    },
-  });
-  return {
-    actors: stations,
-    pending: state.pending.length,
-    afterOneStepUsPerCall: sig(median(us.afterOneStep)),
-    sameStateUsPerCall: sig(median(us.sameState)),
-    coldUsPerCall: sig(median(us.cold)),
-    callsPerRep: { afterOneStep: chainSteps, sameState: repeatCalls, cold: coldCalls },
-    reps: {
-      afterOneStepUsPerCall: us.afterOneStep.map(sig),
-      sameStateUsPerCall: us.sameState.map(sig),
-      coldUsPerCall: us.cold.map(sig),
-    },
-  };
-}
-
-function benchHash() {
-  const out: Record<string, ReturnType<typeof hashCase>> = {};
-  for (const c of HASH_CASES) out[`actors${c.stations}`] = hashCase(c.stations, c.chainSteps, c.repeatCalls);
-  return {
-    meaning:
-      'afterOneStep: hash of a state one step past an already-hashed one (the incremental case); ' +
-      'sameState: the same state again (all cached); cold: a state none of whose parts were hashed before',
-    ...out,
   };
 }
 
@@ -458,7 +351,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(new URL('latest.json', dir), json);
   process.stdout.write(json);
-  progress(`done in ${((performance.now() - started) / 1000).toFixed(1)} s (checksum ${blackhole % 1000})`);
+  progress(`done in ${((performance.now() - started) / 1000).toFixed(1)} s (checksum ${sink.value % 1000})`);
 }
 
 await main();
