@@ -324,6 +324,24 @@ export function benchSpin(progress: (line: string) => void) {
       // The best ratio a free explorer could reach on this kernel: what is left when only stepping costs.
       kernelAloneNoReduction: sig(noReduction.statesPerSec / median(floor)),
     },
+    // The time each takes to exhaust its own model of the protocol, a different number from the cost per state:
+    // the two state spaces differ in size. pan's search time only; building pan (spin -a, cc) is apart.
+    exhaustTime: {
+      statevisorMs: Math.round(median(sv.map((r) => r.ms))),
+      spinMs: {
+        noReduction: noReduction.elapsedSec * 1000,
+        partialOrderReduction: partialOrderReduction.elapsedSec * 1000,
+      },
+      spinBuildMsEach: Math.round(compileMs / sides.length),
+      statevisorOverSpin: {
+        noReduction: sig(median(sv.map((r) => r.ms)) / (noReduction.elapsedSec * 1000)),
+        partialOrderReduction: sig(median(sv.map((r) => r.ms)) / (partialOrderReduction.elapsedSec * 1000)),
+      },
+      meaning:
+        'statevisor exhausting ha-steady lossy (' +
+        `${shape.states} states) against pan exhausting remus.pml (${noReduction.statesStored} and ` +
+        `${partialOrderReduction.statesStored} states): above 1, statevisor took longer`,
+    },
     ratioMeaning:
       'SPIN states/s / statevisor states/s, both measured above in this run. Distinct states per second of two ' +
       'different state spaces: a SPIN state is the stateVectorBytes-byte vector of an untimed model, a statevisor ' +
